@@ -1,0 +1,76 @@
+/**
+ * Cancellation context: the one place every shoal wait asks "am I cancelled?".
+ *
+ * A wait (sleep, channel take/put, select, timeout...) is cancelled by its explicit `signal`
+ * option and, when it runs inside a task made by `spawn`, by that task's own signal too
+ * ("ambient" or level-triggered cancellation: once a task is cancelled, its later shoal waits
+ * reject without the user threading the signal by hand).
+ *
+ * Runs on any thread. Owns the ambient-task lookup (see task.ts for who sets it).
+ *
+ * Contract used by every waiting primitive:
+ *   throwIfCancelled(opts?.signal)              // at the call site, before parking
+ *   const off = onCancel(opts?.signal, (err) => reject(err))   // while parked
+ *   ... off() once settled
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { CancelledError } from './errors.js';
+
+/** What a running task exposes to the waits inside it. */
+export interface TaskContext {
+  readonly signal: AbortSignal;
+}
+
+const ambient = new AsyncLocalStorage<TaskContext>();
+
+/** Run `fn` with `ctx` as the ambient task (used by spawn). */
+export function runInTask<R>(ctx: TaskContext, fn: () => R): R {
+  return ambient.run(ctx, fn);
+}
+
+/** The signal of the shoal task whose code is running now, if any. */
+export function ambientSignal(): AbortSignal | undefined {
+  return ambient.getStore()?.signal;
+}
+
+/** The CancelledError for an aborted signal (its reason becomes `cause`, or is reused). */
+export function cancelledError(signal: AbortSignal): CancelledError {
+  const r = signal.reason;
+  if (r instanceof CancelledError) return r;
+  return new CancelledError('cancelled', { cause: r });
+}
+
+/** Throw CancelledError when the explicit or the ambient signal is already aborted. */
+export function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw cancelledError(signal);
+  const a = ambientSignal();
+  if (a?.aborted) throw cancelledError(a);
+}
+
+/**
+ * Call `fn` once, with a CancelledError, when the explicit or ambient signal aborts.
+ * Returns the unsubscribe function; call it once the wait settles.
+ */
+export function onCancel(signal: AbortSignal | undefined, fn: (err: CancelledError) => void): () => void {
+  const a = ambientSignal();
+  const sigs = a && a !== signal ? (signal ? [signal, a] : [a]) : signal ? [signal] : [];
+  if (sigs.length === 0) return noop;
+  let done = false;
+  const handlers = sigs.map((s) => {
+    const h = () => {
+      if (done) return;
+      done = true;
+      off();
+      fn(cancelledError(s));
+    };
+    s.addEventListener('abort', h, { once: true });
+    return h;
+  });
+  const off = () => {
+    done = true;
+    for (let i = 0; i < sigs.length; i++) sigs[i]!.removeEventListener('abort', handlers[i]!);
+  };
+  return off;
+}
+
+function noop(): void {}

@@ -1,0 +1,75 @@
+/**
+ * Error classes shared by every layer. Each carries a stable `code` (like Node's own errors) so
+ * callers can branch on `err.code` without `instanceof` across realms or threads.
+ *
+ * Runs on any thread. Owns nothing.
+ */
+
+/** Base class of every error shoal throws on purpose. */
+export class ShoalError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * A task, wait or operation was cancelled (cooperatively, through an AbortSignal).
+ * `cause` holds the reason given to `cancel(reason)` / `abort(reason)`, when there was one.
+ *
+ * @example
+ * try { await sleep(1000, { signal }) } catch (e) { if (e instanceof CancelledError) ... }
+ */
+export class CancelledError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_CANCELLED';
+  constructor(message = 'cancelled', options?: { cause?: unknown }) {
+    super(CancelledError.code, message, options);
+  }
+}
+
+/**
+ * A wait ran out of time.
+ *
+ * @example
+ * await timeout(fetchThing(), 100).catch((e) => e.code === 'ERR_SHOAL_TIMEOUT')
+ */
+export class TimeoutError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_TIMEOUT';
+  constructor(message = 'timed out', options?: { cause?: unknown }) {
+    super(TimeoutError.code, message, options);
+  }
+}
+
+/**
+ * Too many operations are parked on one channel (the cap keeps a runaway producer or consumer
+ * from growing memory without bound; use a buffer or fewer concurrent waiters).
+ */
+export class TooManyPendingError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_TOO_MANY_PENDING';
+  constructor(message: string) {
+    super(TooManyPendingError.code, message);
+  }
+}
+
+/** A worker thread died while it held this task (or connection); the worker has been replaced. */
+export class WorkerExitedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_WORKER_EXITED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(WorkerExitedError.code, message, options);
+  }
+}
+
+/** The runtime, pool, server or channel is closed and takes no new work. */
+export class ClosedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_CLOSED';
+  constructor(message: string) {
+    super(ClosedError.code, message);
+  }
+}
+
+/** True when `e` is a cancellation (a CancelledError, or an AbortError from a platform API). */
+export function isCancellation(e: unknown): boolean {
+  return e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError');
+}
