@@ -1,0 +1,58 @@
+/**
+ * The shape every perf suite returns, so the harness can print one table and write one JSON file.
+ */
+export interface BenchResult {
+  /** e.g. 'core-chan' */
+  suite: string;
+  /** e.g. 'put/take pairs, one thread' */
+  case: string;
+  /** e.g. 'ops/s', 'µs', 'B/task' */
+  unit: string;
+  /** shoal's median */
+  shoal: number;
+  /** what it is compared with, e.g. 'js-csp' */
+  anchor: string;
+  /** the anchor's median, measured in the same run */
+  anchorValue: number;
+  /** shoal / anchor when higherIsBetter, anchor / shoal otherwise: > 1 means shoal wins */
+  ratio: number;
+  higherIsBetter: boolean;
+  /** the issue's goal, e.g. '>= 10x' */
+  goal?: string;
+}
+
+/** Median of a non-empty list of numbers. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Build a result, computing the ratio so that > 1 always means shoal is better. */
+export function result(r: Omit<BenchResult, 'ratio'>): BenchResult {
+  const ratio = r.higherIsBetter ? r.shoal / r.anchorValue : r.anchorValue / r.shoal;
+  return { ...r, ratio };
+}
+
+/** Print results as an aligned table. */
+export function printTable(results: readonly BenchResult[]): void {
+  const rows = results.map((r) => [
+    r.suite,
+    r.case,
+    `${fmt(r.shoal)} ${r.unit}`,
+    `${r.anchor}: ${fmt(r.anchorValue)} ${r.unit}`,
+    `${r.ratio.toFixed(2)}x`,
+    r.goal ?? '',
+  ]);
+  const head = ['suite', 'case', 'shoal (median)', 'anchor (median)', 'ratio', 'goal'];
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
+  for (const row of all) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+function fmt(n: number): string {
+  if (n >= 1e6) return (n / 1e6).toFixed(2) + 'M';
+  if (n >= 1e4) return (n / 1e3).toFixed(1) + 'k';
+  if (n >= 100) return n.toFixed(0);
+  return n.toFixed(2);
+}
