@@ -1,0 +1,250 @@
+/**
+ * The reading side of a byte ring (layout, words and invariants: byte-ring.ts).
+ *
+ * Runs on the one consumer thread of a ring (any thread, the main thread included). Owns the
+ * ring's HEAD word, the clearing of WANT_SPACE, and the data bytes in [HEAD, TAIL).
+ *
+ * Frames are read in place: `next()` steps to the next frame and exposes where it lies in
+ * `bytes`; space goes back to the writer with one store of HEAD per batch (`release()`, done by
+ * `drain()` and, past a quarter of the ring, by `next()` itself).
+ */
+import { RingCorruptError } from '../core/errors.js';
+import { throwIfCancelled } from '../core/context.js';
+import {
+  attachByteRing, maxFrameLength, FRAME_HEADER_BYTES, FRAME_LENGTH_MASK, FRAME_MORE, FRAME_PAD, HEAD, TAIL,
+  WANT_SPACE, type ByteRingDescriptor,
+} from './byte-ring.js';
+import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
+
+/** Options of {@link ByteRingReader}. */
+export interface ByteRingReaderOptions {
+  /** Called by a release that found WANT_SPACE set: ring the writer's doorbell here. */
+  readonly onWriterWaiting?: () => void;
+}
+
+/** Called by `drain()` for each frame; the bytes are valid only during the call. */
+export type FrameHandler = (bytes: Uint8Array, offset: number, length: number, tag: number, more: boolean) => void;
+
+/** Header bits no writer sets (bit 31). */
+const RESERVED_BITS = ~(FRAME_LENGTH_MASK | FRAME_MORE | FRAME_PAD);
+
+/**
+ * The consumer of a byte ring. Exactly one per ring.
+ *
+ * @example
+ * const r = new ByteRingReader(desc, { onWriterWaiting: () => writerBell.ring() });
+ * while (r.next() >= 0) handle(r.bytes, r.frameOffset, r.frameLength, r.frameTag);
+ * r.release();
+ * // or, the same in one call:
+ * r.drain((bytes, off, len, tag) => handle(bytes, off, len, tag));
+ */
+export class ByteRingReader {
+  /** The ring's data bytes; frames are read in place from here. */
+  readonly bytes: Uint8Array;
+  /** Data capacity in bytes. */
+  readonly capacity: number;
+  /** Largest payload of one frame. */
+  readonly maxFrameLength: number;
+  /** Where the current frame's payload starts in `bytes` (after a successful `next()`). */
+  frameOffset = 0;
+  /** The current frame's payload length. */
+  frameLength = 0;
+  /** The current frame's tag. */
+  frameTag = 0;
+  /** True when the current frame is a fragment and more of its message follows. */
+  frameMore = false;
+  private readonly ctl: Int32Array;
+  private readonly words: Int32Array;
+  private readonly mask: number;
+  private readonly autoRelease: number;
+  private readonly onWriterWaiting: (() => void) | undefined;
+  /** Local start of the unread frames. */
+  private head: number;
+  /** Last HEAD stored. */
+  private released: number;
+  /** Last TAIL seen. */
+  private tailCache: number;
+
+  constructor(descriptor: ByteRingDescriptor, options: ByteRingReaderOptions = {}) {
+    const r = attachByteRing(descriptor);
+    this.ctl = r.ctl;
+    this.bytes = r.bytes;
+    this.words = r.words;
+    this.capacity = r.capacity;
+    this.mask = r.capacity - 1;
+    this.maxFrameLength = maxFrameLength(r.capacity);
+    this.autoRelease = r.capacity / 4;
+    this.onWriterWaiting = options.onWriterWaiting;
+    this.head = Atomics.load(r.ctl, HEAD);
+    this.released = this.head;
+    this.tailCache = this.head;
+  }
+
+  /**
+   * True when a published frame is waiting (reads TAIL only when the cached one is used up).
+   *
+   * @example
+   * const s = bell.seq(); if (!r.available()) bell.waitSync(s, 100);
+   */
+  available(): boolean {
+    if (this.tailCache !== this.head) return true;
+    this.tailCache = Atomics.load(this.ctl, TAIL); // pairs with: byte-ring-writer.ts publish (Atomics.store TAIL)
+    return this.tailCache !== this.head;
+  }
+
+  /**
+   * Step to the next frame. Returns its payload length (then `frameOffset`, `frameLength`,
+   * `frameTag`, `frameMore` describe it), or -1 when no frame is published. The previous frame's
+   * bytes may be handed back to the writer from here on. Throws RingCorruptError on garbage.
+   *
+   * @example
+   * let n = 0;
+   * while (r.next() >= 0) n += r.frameLength;
+   * r.release();
+   */
+  next(): number {
+    if (((this.head - this.released) | 0) >= this.autoRelease) this.release();
+    for (;;) {
+      let avail = (this.tailCache - this.head) | 0;
+      if (avail === 0) {
+        this.tailCache = Atomics.load(this.ctl, TAIL); // pairs with: byte-ring-writer.ts publish (Atomics.store TAIL)
+        avail = (this.tailCache - this.head) | 0;
+        if (avail === 0) return -1;
+        if (avail < 0 || avail > this.capacity || (avail & 7) !== 0) {
+          throw new RingCorruptError('positions', `byte ring: TAIL ${this.tailCache} is ${avail} bytes past HEAD ${this.head} (capacity ${this.capacity})`);
+        }
+      }
+      const idx = this.head & this.mask;
+      const h = this.words[idx >> 2]!;
+      if ((h & FRAME_PAD) !== 0) {
+        const skip = this.capacity - idx;
+        if (h !== FRAME_PAD || skip > avail) {
+          throw new RingCorruptError('padding', `byte ring: bad padding word 0x${(h >>> 0).toString(16)} at ${idx} (${avail} bytes published)`);
+        }
+        this.head = (this.head + skip) | 0;
+        continue;
+      }
+      if ((h & RESERVED_BITS) !== 0) {
+        throw new RingCorruptError('flags', `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`);
+      }
+      const len = h & FRAME_LENGTH_MASK;
+      const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
+      if (len > this.maxFrameLength || size > avail || idx + size > this.capacity) {
+        throw new RingCorruptError('frame-length', `byte ring: frame of ${len} bytes at ${idx} does not fit (${avail} bytes published, max frame ${this.maxFrameLength})`);
+      }
+      this.frameOffset = idx + FRAME_HEADER_BYTES;
+      this.frameLength = len;
+      this.frameTag = this.words[(idx >> 2) + 1]!;
+      this.frameMore = (h & FRAME_MORE) !== 0;
+      this.head = (this.head + size) | 0;
+      return len;
+    }
+  }
+
+  /**
+   * A zero-copy view of the current frame's payload, valid until the next `next()`, `drain()` or
+   * `release()`. It is backed by a SharedArrayBuffer: TextDecoder refuses it; decode a copy.
+   *
+   * @example
+   * if (r.next() >= 0) sum(r.view());
+   */
+  view(): Uint8Array {
+    return this.bytes.subarray(this.frameOffset, this.frameOffset + this.frameLength);
+  }
+
+  /**
+   * A fresh (non-shared) copy of the current frame's payload.
+   *
+   * @example
+   * if (r.next() >= 0) new TextDecoder().decode(r.copy());
+   */
+  copy(): Uint8Array {
+    return this.bytes.slice(this.frameOffset, this.frameOffset + this.frameLength);
+  }
+
+  /**
+   * Hand every frame read so far back to the writer with one store of HEAD. Returns true (after
+   * calling `onWriterWaiting`) when the writer had asked for space.
+   *
+   * @example
+   * while (r.next() >= 0) consume(r.view());
+   * if (r.release()) console.log('the writer was waiting');
+   */
+  release(): boolean {
+    const pos = this.head;
+    if (pos === this.released) return false;
+    Atomics.store(this.ctl, HEAD, pos); // pairs with: byte-ring-writer.ts reserve / fits (Atomics.load HEAD)
+    this.released = pos;
+    if (
+      Atomics.load(this.ctl, WANT_SPACE) !== 0 && // pairs with: byte-ring-writer.ts hasSpace (Atomics.store WANT_SPACE)
+      Atomics.exchange(this.ctl, WANT_SPACE, 0) !== 0
+    ) {
+      this.onWriterWaiting?.();
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Read up to `maxFrames` frames, calling `handler` for each with the payload's place in
+   * `bytes`, then release them all at once. Returns the number of frames read.
+   *
+   * @example
+   * r.drain((bytes, off, len, tag) => { total += len; });
+   */
+  drain(handler: FrameHandler, maxFrames = Infinity): number {
+    let n = 0;
+    try {
+      while (n < maxFrames && this.next() >= 0) {
+        n++;
+        handler(this.bytes, this.frameOffset, this.frameLength, this.frameTag, this.frameMore);
+      }
+    } finally {
+      this.release();
+    }
+    return n;
+  }
+
+  /**
+   * Release what was read, then block this worker until a frame is published, parking on `bell`
+   * (this thread's doorbell, rung by the writer's `onPublish`). False when `timeoutMs` passed with nothing to read.
+   *
+   * @example
+   * if (r.readableSync(bell, 50)) r.drain(handle);
+   */
+  readableSync(bell: Doorbell, timeoutMs: number): boolean {
+    this.release(); // never park holding space the writer may be waiting for
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const s = bell.seq();
+      if (this.available()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0 || bell.waitSync(s, left) === 'timed-out') return this.available();
+    }
+  }
+
+  /**
+   * Release what was read, then wait (without blocking the thread) until a frame is published,
+   * parking on `bell`. Resolves
+   * false after `timeoutMs` with nothing to read; rejects with CancelledError on `signal`.
+   *
+   * @example
+   * while (await r.readable(bell, { signal })) r.drain(handle);
+   */
+  async readable(bell: Doorbell, options: DoorbellAsyncWaitOptions = {}): Promise<boolean> {
+    throwIfCancelled(options.signal);
+    this.release(); // never park holding space the writer may be waiting for
+    const deadline = performance.now() + (options.timeoutMs ?? Infinity);
+    for (;;) {
+      const s = bell.seq();
+      if (this.available()) return true;
+      const left = deadline - performance.now();
+      if (left <= 0 || (await bell.wait(s, { ...options, timeoutMs: left })) === 'timed-out') return this.available();
+    }
+  }
+
+  /** Bytes published and not yet read, as of the last look at TAIL. */
+  unreadBytes(): number {
+    return (this.tailCache - this.head) | 0;
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Byte ring — single-producer / single-consumer ring of variable-length frames in a
+ * SharedArrayBuffer. This file holds the layout, its table of words and invariants, and the
+ * constructors of the region; the two sides live in byte-ring-writer.ts and byte-ring-reader.ts.
+ *
+ * Runs on any thread: exactly one thread writes (a ByteRingWriter), exactly one reads (a
+ * ByteRingReader); either may be the main thread. Owns `byteRingBytes(capacity)` bytes of a SAB.
+ *
+ * Control block (Int32 words at `byteOffset`; each writer-owned word apart from reader-owned ones
+ * by a cache line, so the two sides do not bounce one line on every store):
+ *
+ * | idx | name       | written by                               | waited on by | meaning                                   |
+ * |-----|------------|------------------------------------------|--------------|-------------------------------------------|
+ * | 0   | TAIL       | writer (Atomics.store, once per batch)   | — (doorbell) | end of the published frames (byte position)|
+ * | 1   | WANT_SPACE | writer (store 1), reader (exchange to 0) | — (doorbell) | writer found the ring full and may park   |
+ * | 16  | HEAD       | reader (Atomics.store, once per batch)   | —            | start of the unreleased frames             |
+ * | 32  | MAGIC      | initByteRing, once                       | —            | 0x5348_5242 ('SHRB')                       |
+ * | 33  | CAPACITY   | initByteRing, once                       | —            | data bytes, a power of two                 |
+ *
+ * Data: `capacity` bytes at `byteOffset + 256`. Positions are byte counters that wrap at 2^32;
+ * a position's index in the data is `pos & (capacity - 1)`. A frame at index i is
+ *
+ * | bytes   | field  | meaning                                                                 |
+ * |---------|--------|-------------------------------------------------------------------------|
+ * | 0..3    | HEADER | bits 0..28 payload length; bit 29 FRAME_MORE; bit 30 PAD; bit 31 zero    |
+ * | 4..7    | TAG    | any int32 the writer chose (message kind, sequence...)                  |
+ * | 8..     | data   | `length` bytes, then zeros to the next multiple of 8                    |
+ *
+ * Invariants:
+ * 1. 0 <= TAIL - HEAD <= capacity (mod 2^32), and both are multiples of 8. Only the writer moves
+ *    TAIL, only the reader moves HEAD, each forward only.
+ * 2. Every byte in [HEAD, TAIL) belongs to a complete frame; the writer fills a frame with plain
+ *    stores and makes it visible by one Atomics.store of TAIL per batch, which the reader's
+ *    Atomics.load of TAIL pairs with (sequentially consistent: it orders the plain stores too).
+ * 3. The reader never touches bytes at or past TAIL; the writer never touches bytes in
+ *    [HEAD, TAIL). A frame's bytes are the reader's until it stores a HEAD past them.
+ * 4. Frames are contiguous: one that would cross the end of the data is preceded by a PAD frame
+ *    that fills the rest of the data (only its HEADER word is written). A frame is at most
+ *    capacity / 2 bytes, so a frame always fits an empty ring, padding included.
+ * 5. WANT_SPACE pairs a writer that found the ring full with the reader's next release: the writer
+ *    stores WANT_SPACE=1 then re-reads HEAD; the reader stores HEAD then reads WANT_SPACE. One of
+ *    the two sees the other's store (Dekker), so a writer never parks on space that was freed.
+ * 6. A reader that meets a word no correct writer could have written throws RingCorruptError and
+ *    reads nothing past it; no length taken from shared memory sizes an allocation.
+ *
+ * Zero-copy views (`reader.view()`) are Uint8Arrays over a SharedArrayBuffer: TextDecoder.decode
+ * refuses them (decode a copy, or Buffer.from(view).toString()), and they are valid only until the
+ * reader's next `next()`, `drain()` or `release()`.
+ */
+import { RingCorruptError } from '../core/errors.js';
+import { checkMagic, checkPowerOfTwo, checkRegion, checkSab, badType } from './layout.js';
+
+/** Word indexes in the control block. Internal to the byte ring files. */
+export const TAIL = 0;
+export const WANT_SPACE = 1;
+export const HEAD = 16;
+const MAGIC = 32;
+const CAPACITY = 33;
+const RING_MAGIC = 0x53485242;
+
+/** Bytes before the data: the control block, rounded to whole cache lines. */
+export const BYTE_RING_HEADER_BYTES = 256;
+/** Bytes of a frame's header (HEADER and TAG words). */
+export const FRAME_HEADER_BYTES = 8;
+/** Flag: this frame is a fragment and more fragments of the same message follow. */
+export const FRAME_MORE = 1 << 29;
+/** Flag (internal): skip to the start of the data. */
+export const FRAME_PAD = 1 << 30;
+/** Mask of the payload length in the HEADER word. */
+export const FRAME_LENGTH_MASK = FRAME_MORE - 1;
+/** Smallest and largest capacities accepted. */
+export const MIN_RING_CAPACITY = 64;
+export const MAX_RING_CAPACITY = 2 ** 30;
+
+/** What a byte ring is, as it travels through postMessage (plain data plus the SAB). */
+export interface ByteRingDescriptor {
+  readonly kind: 'shoal:byte-ring';
+  readonly sab: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly capacity: number;
+}
+
+/**
+ * Bytes a ring of `capacity` data bytes occupies (control block included).
+ *
+ * @example
+ * const sab = new SharedArrayBuffer(byteRingBytes(1 << 16) * 2); // two rings in one buffer
+ */
+export function byteRingBytes(capacity: number): number {
+  checkPowerOfTwo('capacity', capacity, MIN_RING_CAPACITY, MAX_RING_CAPACITY);
+  return BYTE_RING_HEADER_BYTES + capacity;
+}
+
+/**
+ * The largest payload one frame of a ring of `capacity` carries: capacity / 2 minus the header.
+ * Bigger messages are the caller's to fragment, marking all but the last piece FRAME_MORE.
+ *
+ * @example
+ * maxFrameLength(1 << 16) // 32760
+ */
+export function maxFrameLength(capacity: number): number {
+  return capacity / 2 - FRAME_HEADER_BYTES;
+}
+
+/**
+ * Initialise a ring in `sab` at `byteOffset` (8-aligned; 64-aligned keeps TAIL and HEAD on lines
+ * of their own). Do it once, before any writer or reader attaches.
+ *
+ * @example
+ * const sab = new SharedArrayBuffer(byteRingBytes(4096));
+ * const desc = initByteRing(sab, 0, 4096);
+ */
+export function initByteRing(sab: SharedArrayBuffer, byteOffset: number, capacity: number): ByteRingDescriptor {
+  checkSab('sab', sab);
+  const size = byteRingBytes(capacity);
+  checkRegion(sab, byteOffset, size);
+  const ctl = new Int32Array(sab, byteOffset, BYTE_RING_HEADER_BYTES / 4);
+  new Uint8Array(sab, byteOffset, size).fill(0);
+  Atomics.store(ctl, CAPACITY, capacity);
+  Atomics.store(ctl, MAGIC, RING_MAGIC); // pairs with: layout.ts checkMagic (in attachByteRing)
+  return { kind: 'shoal:byte-ring', sab, byteOffset, capacity };
+}
+
+/**
+ * Allocate a ring of `capacity` data bytes (a power of two, 64 B .. 1 GiB) in its own SAB.
+ *
+ * @example
+ * const desc = createByteRing(1 << 20);
+ * worker.postMessage(desc);                 // the worker builds new ByteRingReader(desc)
+ * const w = new ByteRingWriter(desc);
+ */
+export function createByteRing(capacity: number): ByteRingDescriptor {
+  return initByteRing(new SharedArrayBuffer(byteRingBytes(capacity)), 0, capacity);
+}
+
+/** The typed views both sides need, after checking the descriptor against the memory. */
+export interface AttachedRing {
+  readonly ctl: Int32Array;
+  readonly bytes: Uint8Array;
+  readonly words: Int32Array;
+  readonly capacity: number;
+}
+
+/** Check a descriptor (possibly just received through postMessage) and build the views. */
+export function attachByteRing(d: ByteRingDescriptor): AttachedRing {
+  if (d === null || typeof d !== 'object' || d.kind !== 'shoal:byte-ring') {
+    badType('descriptor must be a ByteRingDescriptor (from createByteRing or initByteRing)');
+  }
+  checkSab('descriptor.sab', d.sab);
+  const size = byteRingBytes(d.capacity);
+  checkRegion(d.sab, d.byteOffset, size);
+  const ctl = new Int32Array(d.sab, d.byteOffset, BYTE_RING_HEADER_BYTES / 4);
+  checkMagic(ctl, MAGIC, RING_MAGIC, 'byte ring');
+  const cap = Atomics.load(ctl, CAPACITY);
+  if (cap !== d.capacity) {
+    throw new RingCorruptError('descriptor', `byte ring: memory says capacity ${cap}, descriptor says ${d.capacity}`);
+  }
+  const dataOffset = d.byteOffset + BYTE_RING_HEADER_BYTES;
+  return {
+    ctl,
+    bytes: new Uint8Array(d.sab, dataOffset, cap),
+    words: new Int32Array(d.sab, dataOffset, cap / 4),
+    capacity: cap,
+  };
+}
