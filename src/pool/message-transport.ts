@@ -1,0 +1,203 @@
+/**
+ * Main-thread half of the message transport: a FIFO of unclaimed tasks, answered to workers'
+ * PULLs in batches, one postMessage per worker per turn.
+ *
+ * Runs on the main thread only. Owns: the queue of unclaimed submissions, each worker's open
+ * pull, and each worker's outgoing batch. Values travel by structured clone.
+ *
+ * Dispatch rule (pairs with worker-message.ts, "The pull rule"):
+ *   1. A task is sent only against an open PULL; one PULL is answered by one batch.
+ *   2. A batch holds at most min(n, fair share) tasks, where the fair share splits the queue
+ *      evenly over the workers pulling right now, so a burst of long tasks is not all handed to
+ *      whichever worker pulled first.
+ *   3. Dispatch runs in a microtask: a synchronous loop of `rt.run()` calls queues everything
+ *      first and is then sent in as few posts as there are pulling workers.
+ */
+import type { TransferListItem, Worker } from 'node:worker_threads';
+import { assertCloneable } from './cloneable.js';
+import { CANCEL, ERR, OK, PULL, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type SubmitFrame, type ToWorker } from './protocol.js';
+import type { Transport, TransportSink } from './transport.js';
+import { fromWire, type WireError } from './wire-error.js';
+
+interface Lane {
+  worker: Worker;
+  /** tasks the worker asked for in its open pull; 0 when no pull is open */
+  want: number;
+  out: ToWorker[];
+  /** transfer list of the whole outgoing batch, and per task (for the one-by-one fallback) */
+  transfer: TransferListItem[];
+  taskTransfer: Map<number, readonly TransferListItem[]>;
+}
+
+/** The MessagePort transport (SHOAL_TRANSPORT=message). */
+export class MessageTransport implements Transport {
+  readonly kind = 'message' as const;
+  private readonly sink: TransportSink;
+  private readonly lanes: Array<Lane | undefined> = [];
+  /** FIFO of unclaimed submissions; `head` is the next to send (compacted as it drains) */
+  private q: SubmitFrame[] = [];
+  private head = 0;
+  private readonly dropped = new Set<number>();
+  private readonly transfers = new Map<number, readonly TransferListItem[]>();
+  private dispatchScheduled = false;
+  private closed = false;
+
+  constructor(sink: TransportSink) {
+    this.sink = sink;
+  }
+
+  bootData(): unknown {
+    return undefined;
+  }
+
+  attach(slot: number, worker: Worker): void {
+    const lane: Lane = { worker, want: 0, out: [], transfer: [], taskTransfer: new Map() };
+    this.lanes[slot] = lane;
+    worker.on('message', (batch: FromWorker[]) => {
+      if (this.lanes[slot] !== lane) return; // a late batch from a worker already replaced
+      this.receive(slot, lane, batch);
+    });
+  }
+
+  detach(slot: number): void {
+    this.lanes[slot] = undefined;
+  }
+
+  submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
+    assertCloneable(args, 'args', transfer);
+    this.q.push([SUBMIT, id, url, name, args]);
+    if (transfer && transfer.length) this.transfers.set(id, transfer);
+    this.scheduleDispatch();
+  }
+
+  drop(id: number): void {
+    this.dropped.add(id);
+    this.transfers.delete(id);
+  }
+
+  cancel(slot: number, id: number, reason: WireError): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    lane.out.push([CANCEL, id, reason]);
+    this.scheduleDispatch();
+  }
+
+  query(slot: number, queryId: number): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    lane.out.push([QUERY, queryId]);
+    this.scheduleDispatch();
+  }
+
+  queued(): number {
+    return this.q.length - this.head - this.dropped.size;
+  }
+
+  ringUse(): number {
+    return 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.q = [];
+    this.head = 0;
+    this.dropped.clear();
+    this.transfers.clear();
+  }
+
+  private receive(slot: number, lane: Lane, batch: FromWorker[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      switch (f[0]) {
+        case OK:
+          this.sink.settled(slot, f[1], true, f[2]);
+          break;
+        case ERR:
+          this.sink.settled(slot, f[1], false, fromWire(f[2]));
+          break;
+        case PULL:
+          lane.want = f[1];
+          if (this.q.length > this.head) this.scheduleDispatch();
+          break;
+        case STATS:
+          this.sink.load(slot, f[1]);
+          break;
+        case TASKS:
+          this.sink.tasks(slot, f[1], f[2]);
+          break;
+        default:
+          throw new Error(`pool: unknown frame kind ${String((f as unknown[])[0])} from worker ${slot}`);
+      }
+    }
+  }
+
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled || this.closed) return;
+    this.dispatchScheduled = true;
+    queueMicrotask(() => this.dispatch());
+  }
+
+  private dispatch(): void {
+    this.dispatchScheduled = false;
+    if (this.closed) return;
+    let pulling = 0;
+    for (const lane of this.lanes) if (lane && lane.want > 0) pulling++;
+    for (let s = 0; s < this.lanes.length; s++) {
+      const lane = this.lanes[s];
+      if (!lane) continue;
+      if (lane.want > 0 && this.q.length > this.head) {
+        const share = Math.ceil((this.q.length - this.head) / pulling);
+        pulling--;
+        this.fill(s, lane, Math.min(lane.want, share));
+      }
+      if (lane.out.length) this.post(lane);
+    }
+    if (this.head > 4096 && this.head * 2 > this.q.length) {
+      this.q = this.q.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private fill(slot: number, lane: Lane, n: number): void {
+    let sent = 0;
+    while (sent < n && this.head < this.q.length) {
+      const f = this.q[this.head]!;
+      this.q[this.head++] = undefined as unknown as SubmitFrame;
+      const id = f[1];
+      if (this.dropped.size && this.dropped.delete(id)) continue;
+      lane.out.push(f);
+      const t = this.transfers.size ? this.transfers.get(id) : undefined;
+      if (t) {
+        for (const x of t) lane.transfer.push(x);
+        lane.taskTransfer.set(id, t);
+        this.transfers.delete(id);
+      }
+      this.sink.assigned(slot, id);
+      sent++;
+    }
+    if (sent > 0) lane.want = 0;
+  }
+
+  private post(lane: Lane): void {
+    const batch = lane.out;
+    const transfer = lane.transfer;
+    const taskTransfer = lane.taskTransfer;
+    lane.out = [];
+    if (transfer.length) {
+      lane.transfer = [];
+      lane.taskTransfer = new Map();
+    }
+    try {
+      lane.worker.postMessage(batch, transfer);
+    } catch {
+      // One bad frame must not sink its batch-mates: resend one by one, failing only the bad ones.
+      for (const f of batch) {
+        try {
+          lane.worker.postMessage([f], (f[0] === SUBMIT && taskTransfer.get(f[1])) || []);
+        } catch (e) {
+          if (f[0] === SUBMIT) this.sink.sendFailed(f[1], e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,337 @@
+/**
+ * The pool: the task table, the workers' lives (start, crash, replace, stop) and every promise
+ * `rt.run()` hands out. The Runtime facade (runtime.ts) is a thin layer over it.
+ *
+ * Runs on the main thread only. Owns: the table of unsettled tasks (id -> promise callbacks,
+ * slot, cleanup), one WorkerHost per slot, per-slot counters, and the transport.
+ *
+ * Invariants:
+ *   1. Every promise from submit() settles exactly once: by the worker's outcome, by its
+ *      signal/timeout (immediately, even if the task ignores the cancellation and keeps running
+ *      on its worker), by its worker's death (WorkerExitedError), or by close/destroy.
+ *   2. A record stays in the table until its worker has reported the outcome (or died), so
+ *      stats() counts a task that ignored its cancellation as still running: hung work is visible.
+ *   3. Workers hold the process alive only while unsettled tasks exist (WorkerHost.setRef).
+ */
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { cancelledError } from '../core/context.js';
+import { ClosedError, TimeoutError, WorkerExitedError } from '../core/errors.js';
+import type { WorkerBoot, WorkerLoad, WorkerTask } from './protocol.js';
+import type { Transport, TransportSink } from './transport.js';
+import { toWire } from './wire-error.js';
+import { WorkerHost, type WorkerEnd } from './worker-host.js';
+
+export interface PoolOptions {
+  workers: number;
+  transport: (sink: TransportSink) => Transport;
+  maxRunning: number;
+  resourceLimits?: ResourceLimits;
+  execArgv?: string[];
+}
+
+export interface SubmitOptions {
+  signal?: AbortSignal;
+  timeout?: number;
+  transfer?: readonly TransferListItem[];
+}
+
+interface Rec {
+  id: number;
+  url: string;
+  name: string;
+  /** -1 while queued (no worker claimed it yet) */
+  slot: number;
+  settled: boolean;
+  born: number;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  cleanup: (() => void) | undefined;
+}
+
+interface SlotCounters {
+  running: number;
+  completed: number;
+  failed: number;
+  restarts: number;
+  quickDeaths: number;
+  load: WorkerLoad | undefined;
+}
+
+/** One live task as rt.tasks() reports it. */
+export interface LiveTask {
+  id: number;
+  /** `<module url>#<export>` */
+  name: string;
+  /** pool slot of the worker running it, or -1 while queued */
+  worker: number;
+  state: 'queued' | WorkerTask['state'] | 'unresponsive';
+  ageMs: number;
+  /** true once its caller was answered (cancelled or timed out) while the worker still runs it */
+  abandoned: boolean;
+  children?: unknown[];
+}
+
+const QUICK_DEATH_MS = 1000;
+const MAX_QUICK_DEATHS = 5;
+
+export class Pool implements TransportSink {
+  private readonly opts: PoolOptions;
+  readonly transport: Transport;
+  private readonly hosts: Array<WorkerHost | undefined> = [];
+  readonly counters: SlotCounters[] = [];
+  private readonly table = new Map<number, Rec>();
+  private nextId = 1;
+  private live = 0;
+  private idleWaiters: Array<() => void> = [];
+  private queries = new Map<number, (slot: number, t: WorkerTask[]) => void>();
+  private nextQuery = 1;
+  closing = false;
+
+  constructor(opts: PoolOptions) {
+    this.opts = opts;
+    this.transport = opts.transport(this);
+  }
+
+  async start(): Promise<void> {
+    for (let s = 0; s < this.opts.workers; s++) {
+      this.counters[s] = { running: 0, completed: 0, failed: 0, restarts: 0, quickDeaths: 0, load: undefined };
+      this.spawn(s);
+    }
+    try {
+      await Promise.all(this.hosts.map((h) => h!.online));
+    } catch (e) {
+      await this.destroy();
+      throw e;
+    }
+  }
+
+  /** Submit a task. Throws synchronously (nothing sent) when its arguments cannot be carried. */
+  submit(url: string, name: string, args: unknown[], o: SubmitOptions | undefined): Promise<unknown> {
+    if (this.closing) return Promise.reject(new ClosedError(`runtime is closed: ${url}#${name} was not started`));
+    const signal = o?.signal;
+    if (signal?.aborted) return Promise.reject(cancelledError(signal));
+    const id = this.nextId++;
+    let rec!: Rec;
+    const p = new Promise<unknown>((resolve, reject) => {
+      rec = { id, url, name, slot: -1, settled: false, born: performance.now(), resolve, reject, cleanup: undefined };
+    });
+    this.transport.submit(id, url, name, args, o?.transfer); // may throw: nothing recorded yet
+    this.table.set(id, rec);
+    if (this.live++ === 0) this.refAll(true);
+    if (signal || o?.timeout !== undefined) this.watch(rec, signal, o?.timeout);
+    return p;
+  }
+
+  private watch(rec: Rec, signal: AbortSignal | undefined, ms: number | undefined): void {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => this.abort(rec, cancelledError(signal!));
+    if (ms !== undefined) {
+      timer = setTimeout(() => this.abort(rec, new TimeoutError(`task ${rec.url}#${rec.name} timed out after ${ms} ms`)), ms);
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    rec.cleanup = () => {
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+  }
+
+  /** Answer the caller with `err` now; tell the worker (if one has the task) to stop it. */
+  private abort(rec: Rec, err: Error): void {
+    if (rec.settled) return;
+    if (rec.slot < 0) {
+      this.transport.drop(rec.id);
+      this.table.delete(rec.id);
+    } else {
+      this.transport.cancel(rec.slot, rec.id, toWire(err));
+    }
+    this.finish(rec, false, err);
+  }
+
+  private finish(rec: Rec, ok: boolean, value: unknown): void {
+    rec.settled = true;
+    rec.cleanup?.();
+    if (ok) rec.resolve(value);
+    else rec.reject(value);
+    if (--this.live === 0) {
+      this.refAll(false);
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  // --- TransportSink -------------------------------------------------------------------------
+
+  assigned(slot: number, id: number): void {
+    const rec = this.table.get(id);
+    if (!rec) return;
+    rec.slot = slot;
+    this.counters[slot]!.running++;
+  }
+
+  settled(slot: number, id: number, ok: boolean, value: unknown): void {
+    const rec = this.table.get(id);
+    if (!rec || rec.slot !== slot) return;
+    this.table.delete(id);
+    const c = this.counters[slot]!;
+    c.running--;
+    c.quickDeaths = 0;
+    if (ok) c.completed++;
+    else c.failed++;
+    if (!rec.settled) this.finish(rec, ok, value);
+  }
+
+  sendFailed(id: number, err: unknown): void {
+    const rec = this.table.get(id);
+    if (!rec || rec.settled) return;
+    this.table.delete(id);
+    if (rec.slot >= 0) this.counters[rec.slot]!.running--;
+    this.finish(rec, false, err);
+  }
+
+  load(slot: number, load: WorkerLoad): void {
+    this.counters[slot]!.load = load;
+  }
+
+  tasks(slot: number, queryId: number, tasks: WorkerTask[]): void {
+    this.queries.get(queryId)?.(slot, tasks);
+  }
+
+  // --- workers -------------------------------------------------------------------------------
+
+  private spawn(slot: number): void {
+    const boot: WorkerBoot = {
+      slot,
+      transport: this.transport.kind,
+      shared: this.transport.bootData(slot),
+      maxRunning: this.opts.maxRunning,
+    };
+    const host = new WorkerHost({
+      boot,
+      resourceLimits: this.opts.resourceLimits,
+      execArgv: this.opts.execArgv,
+      onExit: (end) => this.exited(host, end),
+    });
+    this.hosts[slot] = host;
+    this.transport.attach(slot, host.worker);
+    if (this.live > 0) host.setRef(true);
+  }
+
+  private exited(host: WorkerHost, end: WorkerEnd): void {
+    if (this.hosts[end.slot] !== host) return;
+    this.hosts[end.slot] = undefined;
+    this.transport.detach(end.slot);
+    const c = this.counters[end.slot]!;
+    const why = end.error instanceof Error ? `${end.error.name}: ${end.error.message}` : `exit code ${end.exitCode}`;
+    for (const rec of [...this.table.values()]) {
+      if (rec.slot !== end.slot) continue;
+      this.table.delete(rec.id);
+      c.running--;
+      if (rec.settled) continue;
+      c.failed++;
+      const err = new WorkerExitedError(
+        `worker ${end.slot} (thread ${end.threadId}) died while running ${rec.url}#${rec.name} (${why}); it has been replaced`,
+        { cause: end.error ?? end.exitCode },
+      );
+      this.finish(rec, false, err);
+    }
+    if (end.expected || this.closing) return;
+    c.restarts++;
+    c.quickDeaths = Date.now() - host.startedAt < QUICK_DEATH_MS ? c.quickDeaths + 1 : 0;
+    if (c.quickDeaths >= MAX_QUICK_DEATHS) {
+      // A worker that dies at boot again and again would respawn forever: give up on this slot.
+      if (this.hosts.every((h) => !h)) this.failQueued(new WorkerExitedError(`every pool worker keeps dying at start (${why})`));
+      return;
+    }
+    this.spawn(end.slot);
+  }
+
+  private failQueued(err: Error): void {
+    for (const rec of [...this.table.values()]) if (rec.slot < 0) this.abort(rec, err);
+  }
+
+  private refAll(on: boolean): void {
+    for (const h of this.hosts) h?.setRef(on);
+  }
+
+  // --- observation ---------------------------------------------------------------------------
+
+  /** unsettled tasks (queued or running) */
+  get inFlight(): number {
+    return this.live;
+  }
+
+  threadId(slot: number): number {
+    return this.hosts[slot]?.worker.threadId ?? -1;
+  }
+
+  /** Live tasks across workers; a worker that does not answer within `waitMs` is 'unresponsive'. */
+  async liveTasks(waitMs = 250): Promise<LiveTask[]> {
+    const qid = this.nextQuery++;
+    const seen = new Map<number, WorkerTask>();
+    const pending = new Set<number>();
+    for (let s = 0; s < this.hosts.length; s++) if (this.hosts[s]) pending.add(s);
+    if (pending.size) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        this.queries.set(qid, (slot, ts) => {
+          for (const t of ts) seen.set(t.id, t);
+          pending.delete(slot);
+          if (pending.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        for (const s of pending) this.transport.query(s, qid);
+      });
+      this.queries.delete(qid);
+    }
+    const now = performance.now();
+    const out: LiveTask[] = [];
+    for (const rec of this.table.values()) {
+      const w = seen.get(rec.id);
+      const state: LiveTask['state'] = rec.slot < 0 ? 'queued' : w ? w.state : pending.has(rec.slot) ? 'unresponsive' : 'running';
+      const t: LiveTask = { id: rec.id, name: `${rec.url}#${rec.name}`, worker: rec.slot, state, ageMs: now - rec.born, abandoned: rec.settled };
+      if (w?.children) t.children = w.children;
+      out.push(t);
+    }
+    return out;
+  }
+
+  // --- shutdown ------------------------------------------------------------------------------
+
+  /** Stop accepting; wait up to `timeoutMs` for unsettled tasks; reject the rest; stop threads. */
+  async close(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    if (this.live > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.settleAll(`runtime closed: the task did not finish within the close timeout (${timeoutMs} ms)`);
+    await this.stopThreads();
+  }
+
+  /** Reject every unsettled task with ClosedError and stop the threads now. */
+  async destroy(): Promise<void> {
+    this.closing = true;
+    this.settleAll('runtime destroyed before the task finished');
+    await this.stopThreads();
+  }
+
+  private settleAll(why: string): void {
+    for (const rec of [...this.table.values()]) {
+      if (!rec.settled) this.abort(rec, new ClosedError(`${why}: ${rec.url}#${rec.name}`));
+    }
+  }
+
+  private async stopThreads(): Promise<void> {
+    this.transport.close();
+    await Promise.all(this.hosts.map((h) => h?.terminate()));
+    this.table.clear();
+  }
+}

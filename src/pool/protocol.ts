@@ -1,0 +1,80 @@
+/**
+ * The dispatch protocol between the main thread and each pool worker: the frames both
+ * transports carry, as small tuples (cheap to clone, cheap to encode).
+ *
+ * Runs on both sides (imported by the main-side pool and by the worker-side scheduler).
+ * Owns the frame vocabulary only; how frames travel is the transport's business
+ * (message-transport.ts / worker-message.ts). See docs/design.md "Dispatch protocol".
+ *
+ * Direction main -> worker:
+ *   SUBMIT  [1, id, url, name, args]   run export `name` of module `url` with `args`
+ *   CANCEL  [2, id, reason]            abort that task's signal (reason is a WireError)
+ *   QUERY   [3, queryId]               reply with a TASKS frame (live tasks on the worker)
+ *
+ * Direction worker -> main:
+ *   PULL    [10, n]                    "I am at a turn of my event loop: send me up to n tasks"
+ *   OK      [11, id, value]            task settled with a value
+ *   ERR     [12, id, error]            task threw / rejected (error is a WireError)
+ *   STATS   [13, WorkerLoad]           periodic load report (event-loop delay, running count)
+ *   TASKS   [14, queryId, WorkerTask[]] reply to QUERY
+ *
+ * Every message on the port is an array of frames (a batch), never a single frame: both sides
+ * collect frames for one turn of their event loop and post them together, because each post
+ * costs a wake-up of the other thread (~35 µs here) while the frames themselves are cheap.
+ */
+import type { WireError } from './wire-error.js';
+
+export const SUBMIT = 1;
+export const CANCEL = 2;
+export const QUERY = 3;
+export const PULL = 10;
+export const OK = 11;
+export const ERR = 12;
+export const STATS = 13;
+export const TASKS = 14;
+
+export type SubmitFrame = [typeof SUBMIT, number, string, string, unknown[]];
+export type CancelFrame = [typeof CANCEL, number, WireError];
+export type QueryFrame = [typeof QUERY, number];
+export type ToWorker = SubmitFrame | CancelFrame | QueryFrame;
+
+export type PullFrame = [typeof PULL, number];
+export type OkFrame = [typeof OK, number, unknown];
+export type ErrFrame = [typeof ERR, number, WireError];
+export type StatsFrame = [typeof STATS, WorkerLoad];
+export type TasksFrame = [typeof TASKS, number, WorkerTask[]];
+export type FromWorker = PullFrame | OkFrame | ErrFrame | StatsFrame | TasksFrame;
+
+/** What a worker reports about its own load, about twice a second. */
+export interface WorkerLoad {
+  /** tasks started and not yet settled on this worker */
+  running: number;
+  /** tasks received but not started yet (waiting for their module to load) */
+  starting: number;
+  /** event-loop delay since the last report, ms: p99 and max (a long synchronous slice shows here) */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
+}
+
+/** One live task as its worker sees it (rt.tasks()). */
+export interface WorkerTask {
+  id: number;
+  /** `<module url>#<export>` */
+  name: string;
+  state: 'loading' | 'running' | 'cancelling';
+  /** ms since the worker received it */
+  ageMs: number;
+  /** green threads the task spawned, when the core's introspection is available */
+  children?: unknown[];
+}
+
+/** The `workerData` every pool worker boots with. */
+export interface WorkerBoot {
+  /** pool slot index, stable across replacements of a dead worker */
+  slot: number;
+  transport: 'message' | 'shared';
+  /** transport-specific boot data (e.g. SharedArrayBuffers for the shared transport) */
+  shared?: unknown;
+  /** cap on tasks a worker keeps running at once before it stops pulling (message path) */
+  maxRunning: number;
+}

@@ -1,0 +1,246 @@
+/**
+ * Runtime: the facade users meet first. It owns the worker pool (green-thread workers), the
+ * blocking pool, and the choice of transport.
+ *
+ * Runs on the main thread only. Owns: one Pool, one lazily created BlockingPool.
+ *
+ * @example
+ * await using rt = await Runtime.start({ workers: 4 });
+ * const n = await rt.run(new URL('./tasks.js', import.meta.url), 'fib', [30], { timeout: 5000 });
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { BlockingPool, type BlockingOptions } from './blocking.js';
+import { remoteModule, type LoadOptions, type Remote } from './load.js';
+import { boundedMap, type MapOptions } from './map.js';
+import { MessageTransport } from './message-transport.js';
+import { Pool, type LiveTask, type SubmitOptions } from './pool.js';
+import { snapshotStats, type RuntimeStats } from './stats.js';
+import type { Transport, TransportSink } from './transport.js';
+
+/** Options of Runtime.start. */
+export interface RuntimeOptions {
+  /** green-thread workers (default: os.availableParallelism()) */
+  workers?: number;
+  /**
+   * 'shared' (shared-memory rings, the default when available) or 'message' (MessagePort
+   * batches). The SHOAL_TRANSPORT environment variable overrides the default.
+   */
+  transport?: 'shared' | 'message';
+  /** tasks one worker runs at once before it stops taking more (default 4096) */
+  maxRunningPerWorker?: number;
+  /** limits for each green-thread worker (an out-of-memory worker dies and is replaced) */
+  resourceLimits?: ResourceLimits;
+  /** threads of the blocking pool (default: os.availableParallelism()) */
+  blockingThreads?: number;
+}
+
+/** Options of rt.run. */
+export interface RunOptions {
+  /** cancel the task: cooperative, the worker is never killed */
+  signal?: AbortSignal;
+  /** reject with TimeoutError after this many ms and cancel the task the same way */
+  timeout?: number;
+  /** ArrayBuffers / MessagePorts to move rather than copy (message transport) */
+  transfer?: readonly TransferListItem[];
+}
+
+/** Options of rt.close. */
+export interface CloseOptions {
+  /** how long in-flight tasks may still run before they are cancelled (default 30000 ms) */
+  timeout?: number;
+}
+
+/** A module reference: a URL, a `file:` URL string, or an absolute or relative file path. */
+export type ModuleRef = URL | string;
+
+/** The worker-thread runtime. Start with `Runtime.start()`; end with `close()` or `await using`. */
+export class Runtime implements AsyncDisposable {
+  private readonly pool: Pool;
+  private readonly blockingPool: BlockingPool;
+  private closePromise: Promise<void> | undefined;
+
+  private constructor(pool: Pool, blocking: BlockingPool) {
+    this.pool = pool;
+    this.blockingPool = blocking;
+  }
+
+  /**
+   * Start the worker threads and resolve once they run.
+   *
+   * @example
+   * const rt = await Runtime.start({ workers: 2, transport: 'message' });
+   */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const workers = options.workers ?? availableParallelism();
+    positiveInt(workers, 'options.workers');
+    const maxRunning = options.maxRunningPerWorker ?? 4096;
+    positiveInt(maxRunning, 'options.maxRunningPerWorker');
+    const kind = options.transport ?? defaultTransport();
+    const make = (sink: TransportSink): Transport => {
+      if (kind === 'message') return new MessageTransport(sink);
+      // Until the shared-memory transport lands, 'shared' runs on the message path.
+      return new MessageTransport(sink);
+    };
+    const pool = new Pool({ workers, transport: make, maxRunning, resourceLimits: options.resourceLimits });
+    await pool.start();
+    return new Runtime(pool, new BlockingPool(options.blockingThreads));
+  }
+
+  /**
+   * Run export `name` of module `url` on a worker with `args`; resolves with its result.
+   * Throws synchronously (TypeError, code ERR_SHOAL_UNCLONEABLE) when an argument cannot be
+   * carried to a worker; nothing is sent then.
+   *
+   * @example
+   * const sum = await rt.run(new URL('./math.js', import.meta.url), 'add', [1, 2]);
+   */
+  run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = [], options?: RunOptions): Promise<R> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    if (options?.timeout !== undefined) nonNegative(options.timeout, 'options.timeout');
+    return this.pool.submit(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+  }
+
+  /**
+   * A typed proxy over a task module: each function export becomes an async function that runs
+   * on the pool.
+   *
+   * @example
+   * const m = rt.load<typeof import('./math.js')>(new URL('./math.js', import.meta.url));
+   * await m.add(1, 2); // 3
+   */
+  load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
+    const href = moduleURL(url);
+    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined));
+  }
+
+  /**
+   * Run a long CPU job on the blocking pool (piscina), so it does not stall green-thread workers.
+   *
+   * @example
+   * const digest = await rt.blocking(new URL('./hash.js', import.meta.url), 'sha256Many', [buf, 1e5]);
+   */
+  blocking<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = [], options?: BlockingOptions): Promise<R> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    return this.blockingPool.run(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+  }
+
+  /**
+   * Run export `name` once per input (called as `fn(input)`), keeping `concurrency` tasks active,
+   * and yield the results. Memory is bounded by the concurrency, not by the input.
+   *
+   * @example
+   * for await (const page of rt.map(urls, new URL('./crawl.js', import.meta.url), 'fetchPage', {
+   *   concurrency: 128, onProgress: (p) => console.log(p.done, '/', p.total),
+   * })) save(page);
+   */
+  map<I, R = unknown>(
+    inputs: Iterable<I> | AsyncIterable<I>,
+    url: ModuleRef,
+    name: string,
+    options?: MapOptions,
+  ): AsyncGenerator<R, void, undefined> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (inputs == null || (typeof (inputs as Iterable<I>)[Symbol.iterator] !== 'function' && typeof (inputs as AsyncIterable<I>)[Symbol.asyncIterator] !== 'function')) {
+      throw argType('inputs', 'an iterable or async iterable', inputs);
+    }
+    const href = moduleURL(url);
+    const timeout = options?.timeout;
+    return boundedMap<I, R>(inputs, (input, signal) => this.pool.submit(href, name, [input], { signal, timeout }) as Promise<R>, options);
+  }
+
+  /**
+   * A frozen snapshot of the pool: per worker running / queued / completed / failed counts,
+   * event-loop delay and ring use.
+   *
+   * @example
+   * for (const w of rt.stats().workers) console.log(w.slot, w.running, w.loopDelayMaxMs);
+   */
+  stats(): RuntimeStats {
+    return snapshotStats(this.pool, this.blockingPool.size);
+  }
+
+  /**
+   * Live tasks across all workers (queued ones too), asking each worker for its view. A worker
+   * stuck in a long synchronous slice cannot answer: its tasks are reported 'unresponsive'.
+   *
+   * @example
+   * for (const t of await rt.tasks()) if (t.ageMs > 10_000) console.warn('slow', t.name, t.worker);
+   */
+  tasks(): Promise<LiveTask[]> {
+    return this.pool.liveTasks();
+  }
+
+  /**
+   * Graceful shutdown: stop accepting tasks, let in-flight ones finish for up to `timeout` ms,
+   * cancel the rest (they reject with ClosedError), then stop the threads. Idempotent.
+   *
+   * @example
+   * await rt.close({ timeout: 5000 });
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? 30_000;
+    nonNegative(timeout, 'options.timeout');
+    this.closePromise ??= (async () => {
+      await this.pool.close(timeout);
+      await this.blockingPool.close();
+    })();
+    return this.closePromise;
+  }
+
+  /**
+   * Stop now: every unsettled task rejects with ClosedError, threads are terminated.
+   *
+   * @example
+   * await rt.destroy();
+   */
+  destroy(): Promise<void> {
+    this.closePromise ??= (async () => {
+      await this.pool.destroy();
+      await this.blockingPool.close();
+    })();
+    return this.closePromise;
+  }
+
+  /** `await using rt = await Runtime.start()` closes with the default timeout. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function defaultTransport(): 'shared' | 'message' {
+  const env = process.env.SHOAL_TRANSPORT;
+  if (env === 'message' || env === 'shared') return env;
+  return 'shared';
+}
+
+/** Normalise a module reference to the URL string the worker imports. */
+export function moduleURL(ref: ModuleRef): string {
+  if (ref instanceof URL) return ref.href;
+  if (typeof ref !== 'string' || ref === '') throw argType('url', 'a URL or a module path', ref);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^[a-z]:[\\/]/i.test(ref)) return ref;
+  if (isAbsolute(ref) || ref.startsWith('.')) return pathToFileURL(resolve(ref)).href;
+  return ref; // a bare specifier: resolved by the worker's loader
+}
+
+function argType(name: string, expected: string, got: unknown): TypeError {
+  const e = new TypeError(`${name} must be ${expected}, got ${got === null ? 'null' : typeof got}`);
+  (e as { code?: string }).code = 'ERR_INVALID_ARG_TYPE';
+  return e;
+}
+
+function positiveInt(n: unknown, name: string): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw Object.assign(new RangeError(`${name} must be a positive integer, got ${String(n)}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
+}
+
+function nonNegative(n: unknown, name: string): void {
+  if (typeof n !== 'number' || !(n >= 0) || n === Infinity) {
+    throw Object.assign(new RangeError(`${name} must be a non-negative finite number of ms, got ${String(n)}`), { code: 'ERR_OUT_OF_RANGE' });
+  }
+}

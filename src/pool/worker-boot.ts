@@ -1,0 +1,19 @@
+/**
+ * Worker-side boot: pick the worker half of the transport named in the boot data.
+ *
+ * Runs on a pool worker. Owns nothing.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { WorkerBoot } from './protocol.js';
+import { startMessageWorker } from './worker-message.js';
+
+/** Start serving tasks on this worker thread. */
+export function bootPoolWorker(port: MessagePort, boot: WorkerBoot): void {
+  switch (boot.transport) {
+    case 'message':
+      startMessageWorker(port, boot);
+      return;
+    default:
+      throw new Error(`pool worker: transport '${boot.transport}' is not available`);
+  }
+}

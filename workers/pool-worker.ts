@@ -1,0 +1,12 @@
+/**
+ * Entry point of a shoal pool worker (the file given to `new Worker`). Thin on purpose: it
+ * reads its boot data and hands the thread to the worker side of the chosen transport.
+ *
+ * Runs on a pool worker thread. Owns nothing.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { bootPoolWorker } from '../src/pool/worker-boot.js';
+import type { WorkerBoot } from '../src/pool/protocol.js';
+
+if (!parentPort) throw new Error('workers/pool-worker.js must be started as a worker thread');
+bootPoolWorker(parentPort, workerData as WorkerBoot);
