@@ -116,35 +116,6 @@ export class CodecError extends ShoalError {
   }
 }
 
-/**
- * A pool task could not start: its module failed to load (not found, or it threw while
- * evaluating) or it has no function export of that name. The message names the module and
- * export; `cause` holds the loader's own error.
- *
- * @example
- * await rt.run(url, 'nope', []).catch((e) => e.code === 'ERR_SHOAL_TASK_LOAD')
- */
-export class TaskLoadError extends ShoalError {
-  static readonly code = 'ERR_SHOAL_TASK_LOAD';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(TaskLoadError.code, message, options);
-  }
-}
-
-/**
- * Bytes given to the value codec are not a valid frame (garbage, truncated or corrupted). Decoding
- * never hangs, crashes or allocates beyond the frame's size on bad input: it throws this.
- *
- * @example
- * try { decode(bytes) } catch (e) { if (e instanceof CodecError) dropFrame() }
- */
-export class CodecError extends ShoalError {
-  static readonly code = 'ERR_SHOAL_CODEC';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(CodecError.code, message, options);
-  }
-}
-
 /** True when `e` is a cancellation (a CancelledError, or an AbortError from a platform API). */
 export function isCancellation(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError');
