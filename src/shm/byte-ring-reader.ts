@@ -143,7 +143,8 @@ export class ByteRingReader {
 
   /**
    * A zero-copy view of the current frame's payload, valid until the next `next()`, `drain()` or
-   * `release()`. It is backed by a SharedArrayBuffer: TextDecoder refuses it; decode a copy.
+   * `release()`. It is backed by a SharedArrayBuffer, which the WHATWG TextDecoder refuses (Node 20
+   * accepts it; browsers throw): decode `copy()` or go through Buffer for portable code.
    *
    * @example
    * if (r.next() >= 0) sum(r.view());

@@ -43,9 +43,10 @@
  * 6. A reader that meets a word no correct writer could have written throws RingCorruptError and
  *    reads nothing past it; no length taken from shared memory sizes an allocation.
  *
- * Zero-copy views (`reader.view()`) are Uint8Arrays over a SharedArrayBuffer: TextDecoder.decode
- * refuses them (decode a copy, or Buffer.from(view).toString()), and they are valid only until the
- * reader's next `next()`, `drain()` or `release()`.
+ * Zero-copy views (`reader.view()`) are Uint8Arrays over a SharedArrayBuffer, valid only until the
+ * reader's next `next()`, `drain()` or `release()`. The WHATWG TextDecoder refuses shared views
+ * (browsers throw; Node 20 happens to accept them): for portable code decode `reader.copy()`, or
+ * use `Buffer.from(bytes.buffer, bytes.byteOffset + off, len).toString('utf8')`, which does not copy.
  */
 import { RingCorruptError } from '../core/errors.js';
 import { checkMagic, checkPowerOfTwo, checkRegion, checkSab, badType } from './layout.js';
