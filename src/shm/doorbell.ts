@@ -221,7 +221,8 @@ export class Doorbell {
 
   /**
    * Wait without blocking the thread: spin briefly, then park with Atomics.waitAsync while a ref'd
-   * timer keeps the event loop alive (unless `ref: false`). Works on the main thread.
+   * timer keeps the event loop alive (unless `ref: false`). Works on the main thread. Misuse
+   * (a second concurrent wait, a negative timeout) throws; cancellation rejects with CancelledError.
    *
    * @example
    * const s = bell.seq();
@@ -229,8 +230,13 @@ export class Doorbell {
    */
   wait(seenSeq: number, options: DoorbellAsyncWaitOptions = {}): Promise<DoorbellWaitResult> {
     const timeoutMs = options.timeoutMs ?? Infinity;
-    throwIfCancelled(options.signal);
-    this.enter(timeoutMs);
+    this.enter(timeoutMs); // misuse throws here, at the call site
+    try {
+      throwIfCancelled(options.signal);
+    } catch (e) {
+      this.waiting = false;
+      return Promise.reject(e);
+    }
     if (this.spinFor(seenSeq)) {
       this.waiting = false;
       return Promise.resolve('rung');
