@@ -14,6 +14,7 @@ import {
   CancelledError,
   ClosedError,
   ShoalError,
+  TaskLoadError,
   TimeoutError,
   TooManyPendingError,
   WorkerExitedError,
@@ -69,6 +70,7 @@ const shoalClasses: Record<string, new (message: string) => ShoalError> = {
   [ClosedError.code]: ClosedError,
   [WorkerExitedError.code]: WorkerExitedError,
   [TooManyPendingError.code]: TooManyPendingError,
+  [TaskLoadError.code]: TaskLoadError,
 };
 
 const builtins: Record<string, ErrorConstructor> = {
