@@ -3,12 +3,12 @@
  * and parked operations.
  *
  * Runs on any thread; single-threaded data structures (the shared-memory channels of src/shm/ have
- * their own storage). Owns: the `BufferSpec` shapes that `chan()` accepts, size validation, and
- * `Ring`, a growable circular queue. `Ring` exists because `Array.prototype.shift` is O(n) once an
+ * their own storage). Owns: the `BufferSpec` shapes that `chan()` accepts, size validation,
+ * `Ring`, a growable circular queue, and `WaitQueue`, the ring of parked puts or takes. `Ring` exists because `Array.prototype.shift` is O(n) once an
  * array leaves V8's fast "left-trim" path, and a channel shifts on every take.
  */
 
-import { codeError } from './op.js';
+import { codeError, type Handler } from './op.js';
 
 /** How a full buffer treats a new value. */
 export type BufferKind = 'fixed' | 'dropping' | 'sliding';
@@ -160,5 +160,53 @@ export class Ring<T> {
     this.#items = next;
     this.#head = 0;
     this.#mask = cap * 2 - 1;
+  }
+}
+
+/**
+ * A parked put or take in a channel's wait queue (op.ts: its handler decides who commits).
+ * Internal.
+ */
+export class Parked<T> {
+  /** Counted as live in its queue (false once served or given up). */
+  q = true;
+  constructor(
+    public h: Handler,
+    readonly i: number,
+    readonly v: T | undefined,
+  ) {}
+}
+
+/**
+ * FIFO of parked entries over a Ring. An entry that gives up is uncounted at once (so `live` and
+ * the pending cap see only real waiters) and skipped or compacted away later, because removing
+ * from the middle of a ring is O(n) and cancellations are common (timeouts, lost selects).
+ * Internal.
+ */
+export class WaitQueue<T> {
+  readonly ring = new Ring<Parked<T>>(4);
+  dead = 0;
+  get live(): number {
+    return this.ring.length - this.dead;
+  }
+  /** The oldest live entry, uncounted (it is being served), or undefined. */
+  shift(): Parked<T> | undefined {
+    for (;;) {
+      const e = this.ring.shift();
+      if (e === undefined || e.q) {
+        if (e) e.q = false;
+        return e;
+      }
+      this.dead--;
+    }
+  }
+  remove(e: Parked<T>): void {
+    if (!e.q) return;
+    e.q = false;
+    // Compact when dead entries dominate, so a queue of cancelled waits cannot grow unbounded.
+    if (++this.dead > 32 && this.dead * 2 > this.ring.length) {
+      this.ring.retain((x) => x.q);
+      this.dead = 0;
+    }
   }
 }

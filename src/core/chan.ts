@@ -17,10 +17,12 @@
  *  5. A parked op that gave up (cancelled, timed out, lost a select) is never served: its queue
  *     entry is uncounted at once and skipped (and compacted away) later; its value is never
  *     delivered and it consumes nothing. At most MAX_PENDING live entries per queue.
+ *
+ * Timers are read from `globalThis` at call time so a test's fake clock can stand in for them.
  */
 import { CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
 import { onCancel, throwIfCancelled } from './context.js';
-import { Ring, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
+import { Parked, Ring, WaitQueue, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
 import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, type Handler, type NotReady } from './op.js';
 
 /** Parked puts (and, separately, takes) one channel holds before refusing with TooManyPendingError. */
@@ -60,46 +62,6 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 const Kind = { Unbounded: 0, Fixed: 1, Dropping: 2, Sliding: 3 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
 
-/** A parked put or take in a channel's queue (see op.ts: the handler decides who commits). */
-class Parked<T> {
-  /** Counted as live in its queue (false once served or given up). */
-  q = true;
-  constructor(
-    public h: Handler,
-    readonly i: number,
-    readonly v: T | undefined,
-  ) {}
-}
-
-/** FIFO of parked entries; entries that gave up are uncounted at once and compacted lazily. */
-class WaitQueue<T> {
-  readonly ring = new Ring<Parked<T>>(4);
-  dead = 0;
-  get live(): number {
-    return this.ring.length - this.dead;
-  }
-  /** The oldest live entry, uncounted (it is being served), or undefined. */
-  shift(): Parked<T> | undefined {
-    for (;;) {
-      const e = this.ring.shift();
-      if (e === undefined || e.q) {
-        if (e) e.q = false;
-        return e;
-      }
-      this.dead--;
-    }
-  }
-  remove(e: Parked<T>): void {
-    if (!e.q) return;
-    e.q = false;
-    // Compact when dead entries dominate, so a queue of cancelled waits cannot grow unbounded.
-    if (++this.dead > 32 && this.dead * 2 > this.ring.length) {
-      this.ring.retain((x) => x.q);
-      this.dead = 0;
-    }
-  }
-}
-
 /** The handler of one plain (non-select) parked put or take: it is its own queue entry. */
 class Solo<T> extends Parked<T> implements Handler {
   active = true;
@@ -128,7 +90,7 @@ class Solo<T> extends Parked<T> implements Handler {
   }
   #done(): void {
     this.off();
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) globalThis.clearTimeout(this.timer);
   }
 }
 
@@ -406,11 +368,11 @@ export class Chan<T> implements AsyncIterable<T> {
       w.off = onCancel(signal, (err: CancelledError) => {
         if (!w.claim()) return;
         q.remove(w);
-        if (w.timer !== undefined) clearTimeout(w.timer);
+        if (w.timer !== undefined) globalThis.clearTimeout(w.timer);
         reject(err);
       });
       if (timeout !== undefined) {
-        w.timer = setTimeout(() => {
+        w.timer = globalThis.setTimeout(() => {
           if (!w.claim()) return;
           q.remove(w);
           w.off();

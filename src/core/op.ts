@@ -2,8 +2,8 @@
  * The operation protocol: what `select` needs from anything it can wait on.
  *
  * Runs on any thread. Owns the `Op` base class, the `Handler` contract, the `NOT_READY` sentinel,
- * and the call-site checks every waiter applies to its options (signal, timeout). Implemented by channel ops (chan.ts: `takeOp`, `putOp`), `afterOp` and `promiseOp`
- * (select.ts), and later by the shared-memory channels (src/shm/), whose state lives in a
+ * and the call-site checks every waiter applies to its options (signal, timeout). Implemented by
+ * channel ops (chan.ts: `takeOp`, `putOp`), `afterOp` and `promiseOp` (select.ts), and later by the shared-memory channels (src/shm/), whose state lives in a
  * SharedArrayBuffer. The protocol is core.async's handler protocol (`active?` / `commit`) split so
  * that a commit may be decided either synchronously by a counterpart on this thread, or by an
  * atomic operation on shared memory after an asynchronous wake-up (a doorbell).
@@ -34,8 +34,8 @@
  *     atomic commit on shared memory (pairs with the counterpart thread's atomic), then
  *     `h.claim()` (cannot fail: nothing ran in between) and `h.commit(index, value)`.
  *  6. After a successful claim the committer calls exactly one of `h.commit(index, value)` or
- *     `h.fail(index, error)`. The handler's owner then calls `unpark()` on every *other* op it
- *     parked, synchronously, inside commit/fail.
+ *     `h.fail(index, error)`. The handler's owner then calls `unpark()` on every op it parked,
+ *     synchronously, inside commit/fail (so the winner's `unpark` must be harmless).
  *  7. `unpark()` removes every trace of the registration (queue entry, timer, listener, doorbell
  *     interest), is idempotent, and never commits. A value offered by an unparked put op is never
  *     delivered afterwards; a take op that was unparked never consumes one.
@@ -43,6 +43,18 @@
  *     counterpart can commit any of its ops afterwards — then unparks them all.
  *  9. `commit` and `fail` never run user code synchronously (they settle promises), so a
  *     counterpart may call them in the middle of its own channel operation.
+ *
+ * A shared-memory op (src/shm/) fits as follows. `try()` is the lock-free attempt on shared memory
+ * (e.g. a compareExchange on the ring's head), committing or not. `park(h, i)` publishes interest
+ * on the channel's doorbell (the waiter-count word the other side checks before notifying) and
+ * starts an `Atomics.waitAsync`; it never blocks. On each wake-up the op first re-arms its interest,
+ * then re-tries as in invariant 5 (re-arm before re-try, so a counterpart that commits between the
+ * failed attempt and the next wait still rings a bell someone listens to: no lost wake-up). It
+ * keeps re-trying until it commits or `h.active` is false. `unpark()` withdraws the interest and
+ * abandons the pending waitAsync (its later resolution finds `h.active` false and does nothing).
+ * Because a counterpart on another thread cannot call `claim()` on this thread's handler, a shared
+ * channel never hands a value from a put straight to a parked take: the value always goes through
+ * shared memory, and the parked side collects it itself after the doorbell.
  */
 
 /** Returned by `Op.try()` when the op cannot commit right now. */

@@ -5,6 +5,8 @@
  * Runs on any thread. Owns the select waiter (its shared Handler, see op.ts for the protocol) and
  * the PRNG that picks the starting op.
  *
+ * Timers are read from `globalThis` at call time so a test's fake clock can stand in for them.
+ *
  * How one select runs (the code below reads in this order):
  *  1. Check arguments at the call site (ops, options, single use); claim every op.
  *  2. Reject with CancelledError if the explicit or ambient signal is already aborted.
@@ -131,7 +133,7 @@ export function select<const A extends readonly SelectArg[], D = never>(
   }
   if (timeout !== undefined) {
     const dflt = opts!.default;
-    h.timer = setTimeout(() => {
+    h.timer = globalThis.setTimeout(() => {
       if (!h.claim()) return;
       h.cleanup();
       if (hasDefault) resolve({ index: -1, value: dflt } as R);
@@ -173,7 +175,7 @@ class SelectHandler implements Handler {
   cleanup(): void {
     for (const op of this.ops) op.unpark();
     this.off();
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) globalThis.clearTimeout(this.timer);
   }
 }
 
@@ -208,13 +210,13 @@ class AfterOp extends Op<undefined> {
     return this.ms === 0 ? undefined : NOT_READY;
   }
   park(h: Handler, index: number): void {
-    this.#timer = setTimeout(() => {
+    this.#timer = globalThis.setTimeout(() => {
       this.#timer = undefined;
       if (h.claim()) h.commit(index, undefined);
     }, this.ms);
   }
   unpark(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) globalThis.clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 }
