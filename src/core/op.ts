@@ -18,8 +18,9 @@
  *  1. An `Op` is single-use: `claimOp` marks it used the first time a waiter takes it, and throws a
  *     TypeError (ERR_INVALID_ARG_VALUE) at the call site on any second use, in the same select or
  *     another.
- *  2. `try()` is synchronous and either commits *now* and returns the committed value, or returns
- *     `NOT_READY` having changed nothing observable. The waiter calls it while its handler is
+ *  2. `try()` is synchronous and either commits *now* and returns the committed value (or throws:
+ *     the op committed with that error, e.g. a rejected promise), or returns `NOT_READY` having
+ *     changed nothing observable. The waiter calls it while its handler is
  *     still private (nobody else can claim it), so a `try` that commits needs no claim.
  *  3. The waiter calls `try()` on every op (in priority or random order) before it `park()`s any.
  *     Nothing runs in between (one synchronous section), so no op can become ready between its

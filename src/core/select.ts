@@ -101,10 +101,14 @@ export function select<const A extends readonly SelectArg[], D = never>(
   }
   // 3. try each op once
   const start = priority || n < 2 ? 0 : nextRandom() % n;
-  for (let k = 0; k < n; k++) {
-    const i = (start + k) % n;
-    const v = list[i]!.try();
-    if (v !== NOT_READY) return Promise.resolve({ index: i, value: v } as R);
+  try {
+    for (let k = 0; k < n; k++) {
+      const i = (start + k) % n;
+      const v = list[i]!.try();
+      if (v !== NOT_READY) return Promise.resolve({ index: i, value: v } as R);
+    }
+  } catch (e) {
+    return Promise.reject(e); // an op that commits with an error (a rejected promise op)
   }
   // 4. poll
   if (hasDefault && (timeout === undefined || timeout === 0)) {
@@ -221,32 +225,71 @@ class AfterOp extends Op<undefined> {
   }
 }
 
-/** Promise op: commits when the promise settles (a rejection makes select reject). */
+/**
+ * What is known about one promise used in selects: one subscription per promise, however many
+ * selects watch it. Without this, a loop like `select([c.takeOp(), stopped])` would attach one
+ * more reaction to `stopped` per iteration, each kept alive until `stopped` settles.
+ */
+interface Watch {
+  /** 0 pending, 1 fulfilled, 2 rejected */
+  state: 0 | 1 | 2;
+  value: unknown;
+  parked: Set<PromiseOp<unknown>>;
+}
+const watches = new WeakMap<object, Watch>();
+
+function watch(p: PromiseLike<unknown>): Watch {
+  let w = watches.get(p);
+  if (w === undefined) {
+    const fresh: Watch = { state: 0, value: undefined, parked: new Set() };
+    watches.set(p, fresh);
+    const settle = (state: 1 | 2, value: unknown) => {
+      fresh.state = state;
+      fresh.value = value;
+      const ops = [...fresh.parked];
+      fresh.parked.clear();
+      for (const op of ops) op.settled(fresh);
+    };
+    Promise.resolve(p).then(
+      (v) => settle(1, v),
+      (e: unknown) => settle(2, e),
+    );
+    w = fresh;
+  }
+  return w;
+}
+
+/**
+ * Promise op: commits when the promise settles; a rejection is its outcome (select rejects).
+ * Ready in `try` once a previous select saw the promise settle.
+ */
 class PromiseOp<T> extends Op<T> {
   #h: Handler | undefined;
+  #index = -1;
   constructor(readonly promise: PromiseLike<T>) {
     super();
   }
-  try(): NotReady {
-    // A promise's state cannot be read synchronously, so it is never ready on the first pass.
-    return NOT_READY;
+  try(): T | NotReady {
+    const w = watches.get(this.promise);
+    if (w === undefined || w.state === 0) return NOT_READY;
+    if (w.state === 2) throw w.value; // op.ts invariant 2: the op commits with this error
+    return w.value as T;
   }
   park(h: Handler, index: number): void {
     this.#h = h;
-    // The callbacks read this.#h, not `h`, so an unparked op keeps no handler alive.
-    Promise.resolve(this.promise).then(
-      (v) => {
-        const w = this.#h;
-        if (w !== undefined && w.claim()) w.commit(index, v);
-      },
-      (e: unknown) => {
-        const w = this.#h;
-        if (w !== undefined && w.claim()) w.fail(index, e);
-      },
-    );
+    this.#index = index;
+    watch(this.promise).parked.add(this as PromiseOp<unknown>);
   }
   unpark(): void {
     this.#h = undefined;
+    watches.get(this.promise)?.parked.delete(this as PromiseOp<unknown>);
+  }
+  /** Called by the promise's Watch once it settles. */
+  settled(w: Watch): void {
+    const h = this.#h;
+    if (h === undefined || !h.claim()) return;
+    if (w.state === 2) h.fail(this.#index, w.value);
+    else h.commit(this.#index, w.value);
   }
 }
 

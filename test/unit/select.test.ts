@@ -158,6 +158,28 @@ test('a losing promise op does nothing when its promise settles later', async ()
   assert.is(c.tryTake(), 2);
 });
 
+test('a promise seen settled by an earlier select is ready at once (a poll sees it)', async () => {
+  const c = chan<number>();
+  const p = Promise.resolve('done');
+  assert.equal(await select([p], { default: 'not yet' }), { index: -1, value: 'not yet' });
+  for (let i = 0; i < 3; i++) assert.equal(await within(select([c.takeOp(), p])), { index: 1, value: 'done' });
+  assert.equal(await select([p], { default: 'not yet' }), { index: 0, value: 'done' });
+  const boom = new Error('boom');
+  const bad = Promise.reject(boom);
+  assert.is(await rejection(select([bad, c.takeOp()])), boom);
+  assert.is(await rejection(select([bad], { default: 0 })), boom, 'a known rejection commits in the poll');
+  assert.is(c.stats().pendingTakes, 0);
+});
+
+test('select result types are the union of the op values', async () => {
+  const a = chan<number>();
+  const b = chan<string>(1);
+  a.tryPut(1);
+  const r = await select([a.takeOp(), b.putOp('s'), afterOp(10)], { priority: true });
+  const v: number | boolean | undefined = r.value; // compile-time check
+  assert.is(v, 1);
+});
+
 test('a signal cancels a parked select: CancelledError, and no op commits', async () => {
   const a = chan<number>(0);
   const b = chan<number>(0);
