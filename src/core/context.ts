@@ -8,6 +8,16 @@
  *
  * Runs on any thread. Owns the ambient-task lookup (see task.ts for who sets it).
  *
+ * Ambient cancellation is opt-in (`spawn(fn, { ambient: true })`, `setAmbient(true)` or
+ * SHOAL_AMBIENT=1), because on Node 20 AsyncLocalStorage rides on async_hooks promise hooks: once
+ * the first `run()` happens, EVERY promise of the thread pays a hook, not only the tasks'. Measured
+ * in perf/core-spawn.bench.ts (2 cores, Node 20.20): see the figures in that file's header. Code
+ * that never spawns an ambient task pays nothing: `getStore()` on a never-run storage is a field
+ * load. The explicit `signal` works everywhere regardless.
+ *
+ * The store is the Task itself (it implements TaskContext): its `signal` getter makes the task's
+ * AbortController on first use, so an ambient task that never waits never allocates one.
+ *
  * Contract used by every waiting primitive:
  *   throwIfCancelled(opts?.signal)              // at the call site, before parking
  *   const off = onCancel(opts?.signal, (err) => reject(err))   // while parked

@@ -1,0 +1,418 @@
+/**
+ * Green threads: `spawn(fn)` runs an async function as a named, cancellable, observable task.
+ *
+ * Runs on any thread (main or worker); a task lives and dies on the thread that spawned it.
+ * Owns: the Task class, the per-thread registry of live tasks (read by introspect.ts), the
+ * one-listener-per-signal links from a parent `signal` to its tasks, and the report of failed
+ * tasks nobody observed.
+ *
+ * Cost model (the goal is 1M tasks at <= 1.5x the time of 1M bare async functions, <= 1 KB each):
+ * a task is one object, two bound functions and one promise reaction on `fn`'s promise. Everything
+ * else is lazy: the AbortController (made the first time `signal` is read), the outcome promise
+ * (made the first time someone awaits / joins), the spawn stack (only when tracing), the ambient
+ * context (only with `{ ambient: true }`, see context.ts for why it is opt-in).
+ *
+ * Outcome rules (the "settle" transition, in `settle()` below):
+ *  1. fn returns v, no cancel requested            -> 'done', resolves v.
+ *  2. fn returns or throws a cancellation after cancel() / parent abort -> 'cancelled', rejects
+ *     with the task's CancelledError (cause = the reason given to cancel()).
+ *  3. fn returns normally after a cancel request    -> 'cancelled' too: a cancelled task never
+ *     reports success, so callers need not guess whether the work finished.
+ *  4. fn throws a non-cancellation error            -> 'failed' with that error, even after a cancel
+ *     (an error in a finally block must not be hidden behind CancelledError).
+ *  5. fn throws a cancellation on its own (its own signal, say) -> 'cancelled' with that error.
+ *
+ * Unobserved failures (the choice, as Node users expect it): a task's outcome promise is created
+ * only when someone observes the task (await / then / join / a scope). So a task that fails before
+ * its owner gets round to awaiting it does NOT crash the process with an early unhandled
+ * rejection (the classic `const a = f(); const b = g(); await a; await b` trap). A failed task
+ * that is never observed at all is reported as an unhandled rejection of its error when the task
+ * object is garbage-collected unobserved (the asyncio "exception was never retrieved" rule), which
+ * then follows Node's `--unhandled-rejections` mode (default: crash).
+ */
+import { onCancel, ambientSignal, runInTask, throwIfCancelled, type TaskContext } from './context.js';
+import { CancelledError, isCancellation } from './errors.js';
+import { codeError, validateOptions, validateSignal } from './op.js';
+
+/** Where a task is in its life. Only 'running' is live; the other three are final. */
+export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** What `fn` receives: the task's own signal, and the task itself. */
+export interface TaskArgs<T> {
+  /** Aborted when the task is cancelled (by `cancel()`, its parent signal or its scope). */
+  readonly signal: AbortSignal;
+  /** The task running `fn`. */
+  readonly task: Task<T>;
+}
+
+/** Options of `spawn`. */
+export interface SpawnOptions {
+  /** Shown by `tasks()` and in errors. Default `task-<id>`. */
+  name?: string;
+  /** A parent signal: when it aborts, the task is cancelled with its reason. */
+  signal?: AbortSignal;
+  /**
+   * Level-triggered cancellation: once the task is cancelled, every later shoal wait inside it
+   * (sleep, channel ops, select, timeout, join) rejects without being handed the signal.
+   * Default: on inside an ambient task, else the value given to `setAmbient()` (off at start,
+   * on with SHOAL_AMBIENT=1). Off by default because it costs every promise of the thread.
+   */
+  ambient?: boolean;
+}
+
+/** @internal What the registry, signal groups and owners need of a task, whatever its T. */
+export interface TaskNode {
+  readonly id: number;
+  readonly name: string;
+  readonly state: TaskState;
+  readonly _value: unknown;
+  _prev: TaskNode | null;
+  _next: TaskNode | null;
+  readonly _born: number;
+  readonly _trace: Error | undefined;
+  cancel(reason?: unknown): boolean;
+}
+
+/** Receives a task's settlement (a scope owns its children this way, without promises). */
+export interface TaskOwner {
+  childSettled(t: TaskNode): void;
+}
+
+/**
+ * Turn ambient (level-triggered) cancellation on or off for tasks spawned from now on without an
+ * explicit `ambient` option. Costs every promise of the thread while on (AsyncLocalStorage on
+ * Node 20); see context.ts for the measured figure.
+ *
+ * @example
+ * setAmbient(true);
+ * const t = spawn(async () => { await sleep(1000) }); // no signal threaded by hand
+ * t.cancel(); // the sleep rejects with CancelledError
+ */
+export function setAmbient(on: boolean): void {
+  if (typeof on !== 'boolean') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
+  registry.ambient = on;
+}
+
+/** Per-thread registry: a doubly linked list of live tasks, and the tracing switch. */
+export const registry: { head: TaskNode | null; tracing: boolean; ambient: boolean; count: number } = {
+  head: null,
+  tracing: process.env.SHOAL_TRACE === '1',
+  ambient: process.env.SHOAL_AMBIENT === '1',
+  count: 0,
+};
+
+let nextId = 1;
+
+interface Outcome<T> {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * A spawned green thread. Awaitable (`await task`), cancellable, inspectable.
+ *
+ * Awaiting a task (`await t`, `t.then`) from inside an ambient task passes the awaiter's
+ * cancellation on to `t` (structured: if I am cancelled, so is the work I am waiting for).
+ * `t.join()` waits without doing that: the caller's cancellation rejects the join, `t` runs on.
+ *
+ * @example
+ * const t = spawn(async ({ signal }) => fetchThing(signal), { name: 'fetch-42' });
+ * t.cancel('no longer needed');
+ * await t.join().catch((e) => e.code); // 'ERR_SHOAL_CANCELLED'
+ */
+export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNode {
+  /** Unique per thread, increasing. */
+  readonly id: number;
+  /** @internal */ _name: string | undefined;
+  /** @internal */ _state: TaskState = 'running';
+  /** @internal the value, or the error, once settled */ _value: unknown = undefined;
+  /** @internal */ _prev: TaskNode | null = null;
+  /** @internal */ _next: TaskNode | null = null;
+  /** @internal performance.now() at spawn */ _born: number;
+  /** @internal made on first read of `signal` */ _ctl: AbortController | undefined = undefined;
+  /** @internal the CancelledError once a cancel was requested */ _cancel: CancelledError | undefined = undefined;
+  /** @internal made on first observation */ _out: Outcome<T> | undefined = undefined;
+  /** @internal observed, or owned by a scope: never reported as unobserved */ _seen = false;
+  /** @internal */ _owner: TaskOwner | undefined = undefined;
+  /** @internal the parent signal it is linked to */ _parent: AbortSignal | undefined = undefined;
+  /** @internal an Error captured at spawn, only when tracing */ _trace: Error | undefined = undefined;
+
+  /** @internal use spawn() */
+  constructor(name: string | undefined) {
+    this.id = nextId++;
+    this._name = name;
+    this._born = performance.now();
+  }
+
+  /** The name given to spawn, or `task-<id>`. */
+  get name(): string {
+    return this._name ?? `task-${this.id}`;
+  }
+
+  /** 'running' until fn settles, then 'done', 'failed' or 'cancelled'. */
+  get state(): TaskState {
+    return this._state;
+  }
+
+  /** Aborted when the task is cancelled. Created on first read (most tasks never need one). */
+  get signal(): AbortSignal {
+    let c = this._ctl;
+    if (c === undefined) {
+      c = this._ctl = new AbortController();
+      if (this._cancel !== undefined) c.abort(this._cancel);
+    }
+    return c.signal;
+  }
+
+  /** The task itself (so `fn` can destructure `{ signal, task }`). */
+  get task(): Task<T> {
+    return this;
+  }
+
+  /**
+   * Ask the task to stop: aborts its signal. The task settles (rejecting with CancelledError,
+   * `cause` = reason) once `fn` settles, after its finally blocks ran. Returns false when the task
+   * had already settled or been cancelled.
+   *
+   * @example
+   * const t = spawn(({ signal }) => sleep(60_000, { signal }));
+   * t.cancel('shutdown'); // t rejects with CancelledError { cause: 'shutdown' }
+   */
+  cancel(reason?: unknown): boolean {
+    if (this._state !== 'running' || this._cancel !== undefined) return false;
+    const err = new CancelledError(`task ${this.name} cancelled`, { cause: reason });
+    this._cancel = err;
+    this._ctl?.abort(err);
+    return true;
+  }
+
+  /**
+   * Wait for the task's outcome without passing the caller's cancellation on to the task: when
+   * the caller is cancelled (explicit `signal`, or ambiently), the join rejects with
+   * CancelledError and the task keeps running.
+   *
+   * @example
+   * const bg = spawn(refreshCache);
+   * await bg.join({ signal: AbortSignal.timeout(1000) }); // gives up waiting, bg runs on
+   */
+  join(opts?: { signal?: AbortSignal }): Promise<T> {
+    validateOptions(opts);
+    const signal = validateSignal(opts?.signal);
+    this._seen = true;
+    unobserved.unregister(this);
+    const out = this.outcome();
+    if (this._state !== 'running') return out.then();
+    return new Promise<T>((resolve, reject) => {
+      throwIfCancelled(signal);
+      const off = onCancel(signal, reject);
+      out.then(
+        (v) => (off(), resolve(v)),
+        (e: unknown) => (off(), reject(e)),
+      );
+    });
+  }
+
+  /** Awaitable. From an ambient task, the awaiter's cancellation cancels this task (see class doc). */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    this._seen = true;
+    unobserved.unregister(this);
+    const out = this.outcome();
+    if (this._state === 'running') {
+      const caller = ambientSignal();
+      if (caller !== undefined && caller !== this._ctl?.signal) {
+        const off = onCancel(caller, () => this.cancel(reasonOf(caller)));
+        out.then(off, off);
+      }
+    }
+    return out.then(onfulfilled, onrejected);
+  }
+
+  /** @internal the outcome promise, made on first observation */
+  outcome(): Promise<T> {
+    const s = this._state;
+    if (s === 'running') {
+      let o = this._out;
+      if (o === undefined) {
+        let resolve!: (v: T) => void;
+        let reject!: (e: unknown) => void;
+        const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+        o = this._out = { promise, resolve, reject };
+      }
+      return o.promise;
+    }
+    return s === 'done' ? Promise.resolve(this._value as T) : Promise.reject(this._value);
+  }
+
+  /** @internal fn fulfilled */
+  ok(v: T): void {
+    if (this._cancel !== undefined) this.settle('cancelled', this._cancel);
+    else this.settle('done', v);
+  }
+
+  /** @internal fn rejected (or threw synchronously) */
+  fail(e: unknown): void {
+    if (!isCancellation(e)) this.settle('failed', e);
+    else this.settle('cancelled', this._cancel ?? e);
+  }
+
+  /** @internal the one transition out of 'running' */
+  settle(state: TaskState, value: unknown): void {
+    if (this._state !== 'running') throw new Error(`shoal: task ${this.id} settled twice (was ${this._state})`);
+    this._state = state;
+    this._value = value;
+    unlink(this);
+    if (this._parent !== undefined) unlinkSignal(this._parent, this);
+    const out = this._out;
+    if (out !== undefined) {
+      this._out = undefined;
+      if (state === 'done') out.resolve(value as T);
+      else out.reject(value);
+    }
+    if (this._owner !== undefined) this._owner.childSettled(this);
+    else if (state === 'failed' && !this._seen) unobserved.register(this, value, this);
+  }
+}
+
+/**
+ * Run `fn` as a task on this thread. `fn` starts synchronously (like calling an async function)
+ * and receives `{ signal, task }`. With an already aborted `signal`, `fn` does not run and the
+ * task is cancelled at once (as `fetch` does).
+ *
+ * @example
+ * const t = spawn(async ({ signal }) => {
+ *   try { await sleep(10_000, { signal }); return 'slept' }
+ *   finally { console.log('cleanup runs on cancel too') }
+ * }, { name: 'sleeper' });
+ * t.cancel();
+ * await t.join().catch((e) => e.code); // 'ERR_SHOAL_CANCELLED'
+ */
+export function spawn<T>(fn: (args: TaskArgs<T>) => T | PromiseLike<T>, opts?: SpawnOptions): Task<T> {
+  if (typeof fn !== 'function') {
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+  }
+  let name: string | undefined;
+  let signal: AbortSignal | undefined;
+  let ambient = registry.ambient;
+  if (opts !== undefined) {
+    validateOptions(opts);
+    name = opts.name;
+    if (name !== undefined && typeof name !== 'string') {
+      throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `name must be a string, got ${typeof name}`);
+    }
+    signal = validateSignal(opts.signal);
+    if (opts.ambient !== undefined) ambient = opts.ambient === true;
+  }
+  return start(fn, name, signal, ambient, undefined);
+}
+
+/** @internal spawn without validation; scope.ts passes itself as owner. */
+export function start<T>(
+  fn: (args: TaskArgs<T>) => T | PromiseLike<T>,
+  name: string | undefined,
+  signal: AbortSignal | undefined,
+  ambient: boolean,
+  owner: TaskOwner | undefined,
+): Task<T> {
+  const t = new Task<T>(name);
+  if (owner !== undefined) {
+    t._owner = owner;
+    t._seen = true;
+  }
+  if (registry.tracing) t._trace = new Error(`task ${t.name} spawned`);
+  link(t);
+  if (signal !== undefined) {
+    if (signal.aborted) {
+      t.cancel(reasonOf(signal));
+      t.settle('cancelled', t._cancel);
+      return t;
+    }
+    t._parent = signal;
+    linkSignal(signal, t);
+  }
+  // A child of an ambient task is ambient too, else it would see its parent's signal as its own.
+  if (!ambient && ambientSignal() !== undefined) ambient = true;
+  let r: T | PromiseLike<T>;
+  try {
+    r = ambient ? runInTask(t, () => fn(t)) : fn(t);
+  } catch (e) {
+    t.fail(e);
+    return t;
+  }
+  if (r instanceof Promise) (r as Promise<T>).then(t.ok.bind(t), t.fail.bind(t));
+  else if (isThenable(r)) Promise.resolve(r).then(t.ok.bind(t), t.fail.bind(t));
+  else t.ok(r as T);
+  return t;
+}
+
+/** The reason to pass on from an aborted parent: unwrap a CancelledError to its own cause. */
+function reasonOf(signal: AbortSignal): unknown {
+  const r: unknown = signal.reason;
+  return r instanceof CancelledError && r.cause !== undefined ? r.cause : r;
+}
+
+function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
+}
+
+// --- the live-task list (O(1) add and remove; tasks() walks it) --------------------------------
+
+function link(t: TaskNode): void {
+  const h = registry.head;
+  t._next = h;
+  if (h !== null) h._prev = t;
+  registry.head = t;
+  registry.count++;
+}
+
+function unlink(t: TaskNode): void {
+  const p = t._prev;
+  const n = t._next;
+  if (p !== null) p._next = n;
+  else registry.head = n;
+  if (n !== null) n._prev = p;
+  t._prev = t._next = null;
+  registry.count--;
+}
+
+// --- parent signals: one 'abort' listener per signal, however many tasks hang off it ----------
+// (a listener per task would cost O(n) removals and MaxListenersExceeded warnings past 10)
+
+const groups = new WeakMap<AbortSignal, { tasks: Set<TaskNode>; onAbort: () => void }>();
+
+function linkSignal(signal: AbortSignal, t: TaskNode): void {
+  let g = groups.get(signal);
+  if (g === undefined) {
+    const tasks = new Set<TaskNode>();
+    const onAbort = (): void => {
+      groups.delete(signal);
+      const reason = reasonOf(signal);
+      for (const c of tasks) c.cancel(reason);
+    };
+    g = { tasks, onAbort };
+    groups.set(signal, g);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  g.tasks.add(t);
+}
+
+function unlinkSignal(signal: AbortSignal, t: TaskNode): void {
+  const g = groups.get(signal);
+  if (g === undefined) return;
+  g.tasks.delete(t);
+  if (g.tasks.size === 0) {
+    groups.delete(signal);
+    signal.removeEventListener('abort', g.onAbort);
+  }
+}
+
+// --- failed tasks nobody ever observed ---------------------------------------------------------
+
+const unobserved = new FinalizationRegistry<unknown>((err) => {
+  // Re-raise as an unhandled rejection so Node's --unhandled-rejections mode decides (default:
+  // crash), exactly as it would for a bare promise nobody handled.
+  void Promise.reject(err);
+});
