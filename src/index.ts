@@ -15,3 +15,22 @@ export { chan, Chan, MAX_PENDING, type ChanStats, type PutOptions, type TakeOpti
 export { fixed, dropping, sliding, type BufferSpec, type BufferKind } from './core/buffers.js';
 export { Op, NOT_READY, type Handler, type NotReady } from './core/op.js';
 export { select, afterOp, promiseOp, type Selected, type SelectOptions, type SelectArg, type OpValue } from './core/select.js';
+// green threads, timers and promises
+export { spawn, setAmbient, type Task, type TaskArgs, type TaskState, type SpawnOptions } from './core/task.js';
+export { scope, openScope, type Scope, type ScopeOptions, type ScopeSpawnOptions } from './core/scope.js';
+export { sleep, yieldNow, type WaitOptions } from './core/sleep.js';
+export { after, every, type TimerHandle, type TimerOptions, type Tick } from './core/timers.js';
+export { deferred, type Deferred } from './core/deferred.js';
+export { timeout, type TimeoutOptions } from './core/timeout.js';
+export {
+  tasks,
+  taskCount,
+  setTracing,
+  isTracing,
+  loopDelay,
+  watchSlowSlices,
+  type TaskInfo,
+  type LoopDelayStats,
+  type SlowSlice,
+  type SlowSliceWatcher,
+} from './core/introspect.js';
