@@ -71,6 +71,7 @@ export class MessageTransport implements Transport {
   }
 
   drop(id: number): void {
+    // the queue is ours: the task never left main, so removing it is enough
     this.dropped.add(id);
     this.transfers.delete(id);
   }

@@ -115,8 +115,13 @@ export class Pool implements TransportSink {
     const p = new Promise<unknown>((resolve, reject) => {
       rec = { id, url, name, slot: -1, settled: false, born: performance.now(), resolve, reject, cleanup: undefined };
     });
-    this.transport.submit(id, url, name, args, o?.transfer); // may throw: nothing recorded yet
-    this.table.set(id, rec);
+    this.table.set(id, rec); // before the transport, which may report the task assigned at once
+    try {
+      this.transport.submit(id, url, name, args, o?.transfer);
+    } catch (e) {
+      this.table.delete(id); // refused at the call site: nothing was sent
+      throw e;
+    }
     if (this.live++ === 0) this.refAll(true);
     if (signal || o?.timeout !== undefined) this.watch(rec, signal, o?.timeout);
     return p;
@@ -139,7 +144,7 @@ export class Pool implements TransportSink {
   private abort(rec: Rec, err: Error): void {
     if (rec.settled) return;
     if (rec.slot < 0) {
-      this.transport.drop(rec.id);
+      this.transport.drop(rec.id, toWire(err));
       this.table.delete(rec.id);
     } else {
       this.transport.cancel(rec.slot, rec.id, toWire(err));
@@ -171,7 +176,9 @@ export class Pool implements TransportSink {
 
   settled(slot: number, id: number, ok: boolean, value: unknown): void {
     const rec = this.table.get(id);
-    if (!rec || rec.slot !== slot) return;
+    if (!rec) return;
+    if (rec.slot < 0) this.assigned(slot, id); // a task that finished before its claim was reported
+    if (rec.slot !== slot) return;
     this.table.delete(id);
     const c = this.counters[slot]!;
     c.running--;
@@ -191,6 +198,10 @@ export class Pool implements TransportSink {
 
   load(slot: number, load: WorkerLoad): void {
     this.counters[slot]!.load = load;
+  }
+
+  active(): boolean {
+    return this.table.size > 0;
   }
 
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void {

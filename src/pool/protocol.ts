@@ -10,6 +10,7 @@
  *   SUBMIT  [1, id, url, name, args]   run export `name` of module `url` with `args`
  *   CANCEL  [2, id, reason]            abort that task's signal (reason is a WireError)
  *   QUERY   [3, queryId]               reply with a TASKS frame (live tasks on the worker)
+ *   DEFINE  [4, fnId, url, name]       (shared transport) task frames name `url#name` by fnId
  *
  * Direction worker -> main:
  *   PULL    [10, n]                    "I am at a turn of my event loop: send me up to n tasks"
@@ -27,6 +28,7 @@ import type { WireError } from './wire-error.js';
 export const SUBMIT = 1;
 export const CANCEL = 2;
 export const QUERY = 3;
+export const DEFINE = 4;
 export const PULL = 10;
 export const OK = 11;
 export const ERR = 12;
@@ -36,7 +38,8 @@ export const TASKS = 14;
 export type SubmitFrame = [typeof SUBMIT, number, string, string, unknown[]];
 export type CancelFrame = [typeof CANCEL, number, WireError];
 export type QueryFrame = [typeof QUERY, number];
-export type ToWorker = SubmitFrame | CancelFrame | QueryFrame;
+export type DefineFrame = [typeof DEFINE, number, string, string];
+export type ToWorker = SubmitFrame | CancelFrame | QueryFrame | DefineFrame;
 
 export type PullFrame = [typeof PULL, number];
 export type OkFrame = [typeof OK, number, unknown];

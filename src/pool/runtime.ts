@@ -16,6 +16,7 @@ import { BlockingPool, type BlockingOptions } from './blocking.js';
 import { remoteModule, type LoadOptions, type Remote } from './load.js';
 import { boundedMap, type MapOptions } from './map.js';
 import { MessageTransport } from './message-transport.js';
+import { SharedTransport } from './shared-transport.js';
 import { Pool, type LiveTask, type SubmitOptions } from './pool.js';
 import { snapshotStats, type RuntimeStats } from './stats.js';
 import type { Transport, TransportSink } from './transport.js';
@@ -81,8 +82,7 @@ export class Runtime implements AsyncDisposable {
     const kind = options.transport ?? defaultTransport();
     const make = (sink: TransportSink): Transport => {
       if (kind === 'message') return new MessageTransport(sink);
-      // Until the shared-memory transport lands, 'shared' runs on the message path.
-      return new MessageTransport(sink);
+      return new SharedTransport(sink);
     };
     const pool = new Pool({ workers, transport: make, maxRunning, resourceLimits: options.resourceLimits });
     await pool.start();

@@ -21,6 +21,8 @@ export interface TransportSink {
   sendFailed(id: number, err: unknown): void;
   /** The worker in `slot` reported its load. */
   load(slot: number, load: WorkerLoad): void;
+  /** True while any task is unsettled or still running on a worker (results are still expected). */
+  active(): boolean;
   /** The worker in `slot` answered query `queryId`. */
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void;
 }
@@ -39,8 +41,12 @@ export interface Transport {
    * arguments cannot be carried (call-site refusal).
    */
   submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void;
-  /** Forget a task that no worker has claimed yet (it was cancelled while queued). */
-  drop(id: number): void;
+  /**
+   * Forget a task the pool has not seen claimed (it was cancelled while queued). A transport that
+   * cannot take it back (the shared queue) makes sure it never starts, or, if a worker claimed it
+   * a moment ago, that its signal aborts with `reason`.
+   */
+  drop(id: number, reason: WireError): void;
   /** Ask the worker in `slot` to abort task `id`'s signal. */
   cancel(slot: number, id: number, reason: WireError): void;
   /** Ask the worker in `slot` for its live tasks (answered through TransportSink.tasks). */

@@ -6,12 +6,16 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { WorkerBoot } from './protocol.js';
 import { startMessageWorker } from './worker-message.js';
+import { startSharedWorker } from './worker-shared.js';
 
 /** Start serving tasks on this worker thread. */
 export function bootPoolWorker(port: MessagePort, boot: WorkerBoot): void {
   switch (boot.transport) {
     case 'message':
       startMessageWorker(port, boot);
+      return;
+    case 'shared':
+      startSharedWorker(port, boot);
       return;
     default:
       throw new Error(`pool worker: transport '${boot.transport}' is not available`);

@@ -19,7 +19,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { CANCEL, ERR, OK, PULL, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker, type WorkerBoot } from './protocol.js';
 import { TaskRunner, type Outbox } from './worker-side.js';
-import type { WireError } from './wire-error.js';
+import { toWire, type WireError } from './wire-error.js';
 
 const BATCH_BUDGET_MS = 2;
 const MAX_PULL = 1024;
@@ -44,7 +44,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
     if (out.length === 0) return;
     const batch = out;
     out = [];
-    port.postMessage(batch);
+    postBatch(port, batch);
   };
   const schedule = (): void => {
     if (flushScheduled) return;
@@ -105,4 +105,26 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
   stats.unref();
 
   schedule(); // the first pull
+}
+
+/**
+ * Post a batch; when one frame cannot be cloned (a task returned a function...), resend frame by
+ * frame and turn each refused result into an ERR frame, so one bad result fails only its task.
+ */
+export function postBatch(port: MessagePort, batch: FromWorker[]): void {
+  try {
+    port.postMessage(batch);
+  } catch {
+    for (const f of batch) {
+      try {
+        port.postMessage([f]);
+      } catch (e) {
+        if (f[0] === OK) {
+          const why = new TypeError(`the task's result cannot be sent back to the main thread: ${(e as Error).message}`);
+          (why as { code?: string }).code = 'ERR_SHOAL_UNCLONEABLE';
+          port.postMessage([[ERR, f[1], toWire(why)]]);
+        }
+      }
+    }
+  }
 }

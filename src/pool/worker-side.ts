@@ -79,6 +79,16 @@ export class TaskRunner {
     return this.live.size - this.starting;
   }
 
+  /** tasks started or loading, not yet settled */
+  get liveCount(): number {
+    return this.live.size;
+  }
+
+  /** True while task `id` has not settled (it is loading or running asynchronously). */
+  isLive(id: number): boolean {
+    return this.live.has(id);
+  }
+
   /** Start a task. Never throws: every failure is reported through the outbox. */
   submit(id: number, url: string, name: string, args: unknown[]): void {
     const ns = this.modules.get(url);

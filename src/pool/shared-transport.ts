@@ -1,0 +1,388 @@
+/**
+ * Main-thread half of the shared-memory transport (the default): tasks go into one multi-consumer
+ * slot queue that idle workers claim from; results come back through one SPSC byte ring per
+ * worker; doorbells wake whoever is parked. Layout and frames: shared-layout.ts.
+ *
+ * Runs on the main thread only (it never calls Atomics.wait: it polls with setImmediate while
+ * results are expected soon, then parks with waitAsync). Owns: the producer side of the task
+ * queue, an overflow FIFO for when it is full, the reader of every results ring, the fnId table,
+ * and each worker's control-message batch.
+ *
+ * The pump (main's loop, one setImmediate or bell wake-up per turn):
+ *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
+ *   2. move overflowed tasks into the queue while it has room (else set WANT_SPACE: a worker's
+ *      release rings main's bell);
+ *   3. ring the bells of idle workers for what was queued (a syscall only for parked ones);
+ *   4. while results are expected: poll again next turn if anything happened in the last
+ *      POLL_MS, otherwise park on main's bell (waitAsync, unref'd: the pool refs the workers while
+ *      tasks are in flight). A submission while parked rings main's own bell to resume polling.
+ */
+import type { TransferListItem, Worker } from 'node:worker_threads';
+import { createByteRing } from '../shm/byte-ring.js';
+import { ByteRingReader } from '../shm/byte-ring-reader.js';
+import { createDoorbell, Doorbell } from '../shm/doorbell.js';
+import { createSlotQueue, SlotQueue } from '../shm/slot-queue.js';
+import { FrameReader, FrameWriter } from '../shm/codec.js';
+import { CANCEL, DEFINE, ERR, OK, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker } from './protocol.js';
+import {
+  CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, RESULT_RING_BYTES, T_TASK, TASK_SLOT_BYTES, TASK_SLOTS, type SharedBoot,
+} from './shared-layout.js';
+import type { Transport, TransportSink } from './transport.js';
+import { fromWire, type WireError } from './wire-error.js';
+
+/** How long main keeps polling with setImmediate after the last sign of activity, ms. */
+const POLL_MS = 0.5;
+
+interface Lane {
+  worker: Worker;
+  boot: SharedBoot;
+  bell: Doorbell;
+  reader: ByteRingReader;
+  claims: Int32Array;
+  out: ToWorker[];
+  transfer: TransferListItem[];
+}
+
+const enum Pump {
+  Idle,
+  Polling,
+  Parked,
+}
+
+/** The shared-memory transport. */
+export class SharedTransport implements Transport {
+  readonly kind = 'shared' as const;
+  private readonly sink: TransportSink;
+  private readonly q: SlotQueue;
+  private readonly qDesc;
+  private readonly mainBell: Doorbell;
+  private readonly mainBellDesc;
+  private readonly lanes: Array<Lane | undefined> = [];
+  private readonly booting = new Map<number, SharedBoot>();
+  private readonly fnIds = new Map<string, number>();
+  private readonly defs: Array<[number, string, string]> = [];
+  private readonly fw = new FrameWriter();
+  private readonly fr = new FrameReader();
+  private readonly side: unknown[] = [];
+  private overflow: Array<[number, Uint8Array]> = [];
+  private overflowHead = 0;
+  private readonly overflowDropped = new Set<number>();
+  private toRing = 0;
+  private ringScheduled = false;
+  private controlScheduled = false;
+  private pump = Pump.Idle;
+  private lastActivity = 0;
+  private rr = 0;
+  private closed = false;
+
+  constructor(sink: TransportSink) {
+    this.sink = sink;
+    this.qDesc = createSlotQueue(TASK_SLOTS, TASK_SLOT_BYTES);
+    this.q = new SlotQueue(this.qDesc);
+    this.mainBellDesc = createDoorbell();
+    this.mainBell = new Doorbell(this.mainBellDesc, { spinIterations: 200 });
+  }
+
+  bootData(slot: number): unknown {
+    const boot: SharedBoot = {
+      tasks: this.qDesc,
+      results: createByteRing(RESULT_RING_BYTES),
+      bell: createDoorbell(),
+      mainBell: this.mainBellDesc,
+      claims: new SharedArrayBuffer(4 * (1 + CLAIM_LOG_SIZE)),
+      defs: this.defs.slice(),
+    };
+    this.booting.set(slot, boot);
+    return boot;
+  }
+
+  attach(slot: number, worker: Worker): void {
+    const boot = this.booting.get(slot)!;
+    this.booting.delete(slot);
+    const bell = new Doorbell(boot.bell);
+    const lane: Lane = {
+      worker,
+      boot,
+      bell,
+      reader: new ByteRingReader(boot.results, { onWriterWaiting: () => bell.ring() }),
+      claims: new Int32Array(boot.claims),
+      out: [],
+      transfer: [],
+    };
+    this.lanes[slot] = lane;
+    worker.on('message', (batch: FromWorker[]) => {
+      if (this.lanes[slot] !== lane) return;
+      this.control(slot, batch);
+    });
+  }
+
+  detach(slot: number): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    // The thread is gone: read what it published, then learn from its claim log which tasks it
+    // had taken without telling us yet, so the pool rejects them too.
+    this.drain(slot, lane);
+    const n = Atomics.load(lane.claims, 0); // pairs with: worker-shared.ts claimed (Atomics.store COUNT)
+    for (let i = 0; i < n && i < CLAIM_LOG_SIZE; i++) this.sink.assigned(slot, lane.claims[1 + i]!);
+    this.lanes[slot] = undefined;
+  }
+
+  submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
+    const fnId = this.fnId(url, name);
+    const side = this.side;
+    side.length = 0;
+    const fw = this.fw.reset().u32(id).u32(fnId).value(args, { name: 'args', side }); // refusal throws here
+    if (side.length > 0 || (transfer && transfer.length > 0) || fw.size > this.q.slotBytes) {
+      side.length = 0;
+      this.direct(id, url, name, args, transfer);
+    } else if (this.overflow.length > this.overflowHead || !this.put(fw)) {
+      this.overflow.push([id, fw.bytes().slice()]);
+    }
+    this.toRing++;
+    if (!this.ringScheduled) {
+      this.ringScheduled = true;
+      queueMicrotask(() => this.ringWorkers());
+    }
+    this.kick();
+  }
+
+  drop(id: number, reason: WireError): void {
+    if (this.overflow.length > this.overflowHead) this.overflowDropped.add(id);
+    // It may sit in the queue (a worker will skip it) or have just been claimed (abort it there).
+    for (let s = 0; s < this.lanes.length; s++) if (this.lanes[s]) this.cancel(s, id, reason);
+  }
+
+  cancel(slot: number, id: number, reason: WireError): void {
+    this.send(slot, [CANCEL, id, reason]);
+  }
+
+  query(slot: number, queryId: number): void {
+    this.send(slot, [QUERY, queryId]);
+  }
+
+  queued(): number {
+    return this.q.size() + this.overflow.length - this.overflowHead;
+  }
+
+  ringUse(slot: number): number {
+    const lane = this.lanes[slot];
+    return lane ? lane.reader.unreadBytes() / RESULT_RING_BYTES : 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.overflow = [];
+    this.overflowHead = 0;
+    if (this.pump === Pump.Parked) this.mainBell.ring();
+  }
+
+  // --- submission -------------------------------------------------------------------------------
+
+  private put(fw: FrameWriter): boolean {
+    const off = this.q.reserve();
+    if (off < 0) return false;
+    this.q.commit(fw.writeTo(this.q.bytes, off, off + this.q.slotBytes), T_TASK);
+    return true;
+  }
+
+  /** Too big for a slot, or carrying shared objects: hand it to one worker over its port. */
+  private direct(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
+    let slot = -1;
+    for (let i = 0; i < this.lanes.length; i++) {
+      const s = (this.rr + i) % this.lanes.length;
+      const lane = this.lanes[s];
+      if (!lane) continue;
+      if (slot < 0) slot = s;
+      if (lane.bell.state() !== 'running') {
+        slot = s; // prefer an idle worker
+        break;
+      }
+    }
+    if (slot < 0) throw new Error('pool: no worker is running to take the task');
+    this.rr = slot + 1;
+    this.sink.assigned(slot, id);
+    const lane = this.lanes[slot]!;
+    if (transfer) for (const x of transfer) lane.transfer.push(x);
+    this.send(slot, [SUBMIT, id, url, name, args]);
+  }
+
+  private fnId(url: string, name: string): number {
+    const key = `${url}#${name}`;
+    let id = this.fnIds.get(key);
+    if (id !== undefined) return id;
+    id = this.defs.length + 1;
+    this.fnIds.set(key, id);
+    this.defs.push([id, url, name]);
+    // Posted now, before any task naming it is queued, so a worker meets DEFINE on its port first.
+    for (const lane of this.lanes) lane?.worker.postMessage([[DEFINE, id, url, name]]);
+    return id;
+  }
+
+  private refill(): number {
+    let n = 0;
+    while (this.overflowHead < this.overflow.length) {
+      const [id, bytes] = this.overflow[this.overflowHead]!;
+      if (this.overflowDropped.size > 0 && this.overflowDropped.delete(id)) {
+        this.overflowHead++;
+        continue;
+      }
+      if (!this.q.tryPut(bytes, T_TASK)) {
+        this.q.hasSpace(); // sets WANT_SPACE: the next release rings main's bell
+        break;
+      }
+      this.overflowHead++;
+      n++;
+    }
+    if (this.overflowHead === this.overflow.length) {
+      this.overflow = [];
+      this.overflowHead = 0;
+      this.overflowDropped.clear();
+    } else if (this.overflowHead > 4096) {
+      this.overflow = this.overflow.slice(this.overflowHead);
+      this.overflowHead = 0;
+    }
+    this.toRing += n;
+    return n;
+  }
+
+  /** Wake workers for queued tasks: every non-parked bell (cheap), parked ones up to the count. */
+  private ringWorkers(): void {
+    this.ringScheduled = false;
+    let parked = this.toRing;
+    this.toRing = 0;
+    for (const lane of this.lanes) {
+      if (!lane) continue;
+      if (lane.bell.state() !== 'parked') lane.bell.ring();
+      else if (parked-- > 0) lane.bell.ring();
+    }
+  }
+
+  // --- control plane ---------------------------------------------------------------------------
+
+  private send(slot: number, f: ToWorker): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    lane.out.push(f);
+    if (this.controlScheduled) return;
+    this.controlScheduled = true;
+    queueMicrotask(() => this.flushControl());
+  }
+
+  private flushControl(): void {
+    this.controlScheduled = false;
+    for (let s = 0; s < this.lanes.length; s++) {
+      const lane = this.lanes[s];
+      if (!lane || lane.out.length === 0) continue;
+      const batch = lane.out;
+      const transfer = lane.transfer;
+      lane.out = [];
+      lane.transfer = [];
+      try {
+        lane.worker.postMessage(batch, transfer);
+      } catch {
+        for (const f of batch) {
+          try {
+            lane.worker.postMessage([f]);
+          } catch (e) {
+            if (f[0] === SUBMIT) this.sink.sendFailed(f[1], e);
+          }
+        }
+      }
+      lane.bell.ring(); // a parked worker reads its port when it wakes
+    }
+  }
+
+  private control(slot: number, batch: FromWorker[]): void {
+    for (const f of batch) {
+      switch (f[0]) {
+        case OK:
+          this.sink.settled(slot, f[1], true, f[2]);
+          break;
+        case ERR:
+          this.sink.settled(slot, f[1], false, fromWire(f[2]));
+          break;
+        case STATS:
+          this.sink.load(slot, f[1]);
+          break;
+        case TASKS:
+          this.sink.tasks(slot, f[1], f[2]);
+          break;
+        default:
+          break; // PULL is a message-transport frame; a shared worker never sends it
+      }
+    }
+  }
+
+  // --- the pump --------------------------------------------------------------------------------
+
+  private kick(): void {
+    this.lastActivity = performance.now();
+    if (this.pump === Pump.Idle) {
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+    } else if (this.pump === Pump.Parked) {
+      this.mainBell.ring(); // wake our own waitAsync: results are expected soon again
+    }
+  }
+
+  private readonly turn = (): void => {
+    if (this.closed) {
+      this.pump = Pump.Idle;
+      return;
+    }
+    let n = 0;
+    for (let s = 0; s < this.lanes.length; s++) {
+      const lane = this.lanes[s];
+      if (lane) n += this.drain(s, lane);
+    }
+    if (this.overflow.length > this.overflowHead && this.refill() > 0) {
+      n++;
+      this.ringWorkers();
+    }
+    const now = performance.now();
+    if (n > 0) this.lastActivity = now;
+    if (!this.sink.active() && this.overflow.length === this.overflowHead) {
+      this.pump = Pump.Idle;
+      return;
+    }
+    if (now - this.lastActivity < POLL_MS) {
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+      return;
+    }
+    const seen = this.mainBell.seq();
+    for (const lane of this.lanes) {
+      if (lane?.reader.available()) {
+        setImmediate(this.turn);
+        return;
+      }
+    }
+    this.pump = Pump.Parked;
+    this.mainBell.wait(seen, { ref: false, timeoutMs: 1000 }).then(this.wake, this.wake);
+  };
+
+  private readonly wake = (): void => {
+    this.pump = Pump.Polling;
+    this.lastActivity = performance.now();
+    this.turn();
+  };
+
+  private drain(slot: number, lane: Lane): number {
+    const fr = this.fr;
+    const sink = this.sink;
+    return lane.reader.drain((bytes, off, len, tag) => {
+      const r = fr.reset(bytes, off, len);
+      if (tag === R_CLAIM) {
+        const count = r.u32();
+        for (let i = 0; i < count; i++) sink.assigned(slot, r.u32());
+        r.finish();
+        return;
+      }
+      const id = r.u32();
+      const v = r.value();
+      r.finish();
+      if (tag === R_OK) sink.settled(slot, id, true, v);
+      else if (tag === R_ERR) sink.settled(slot, id, false, fromWire(v as WireError));
+    });
+  }
+}
