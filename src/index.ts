@@ -34,3 +34,21 @@ export {
   type SlowSlice,
   type SlowSliceWatcher,
 } from './core/introspect.js';
+// the runtime (main thread) and the task-side helper
+export {
+  Runtime,
+  type RuntimeOptions,
+  type RunOptions,
+  type CloseOptions,
+  type ModuleRef,
+  type Remote,
+  type LoadOptions,
+  type MapOptions,
+  type MapProgress,
+  type RuntimeStats,
+  type WorkerStats,
+  type LiveTask,
+  type BlockingOptions,
+} from './runtime.js';
+export { taskSignal } from './pool/task-context.js';
+export { TaskLoadError } from './core/errors.js';
