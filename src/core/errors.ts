@@ -116,6 +116,38 @@ export class CodecError extends ShoalError {
   }
 }
 
+/**
+ * The peer reset a TCP connection (or it failed under the handler): the next read, write or wait
+ * on the Conn rejects with this, and `conn.signal` aborts with it. `errno` is the socket's code
+ * when known ('ECONNRESET', 'EPIPE', ...).
+ *
+ * @example
+ * try { await conn.write(buf) } catch (e) { if (e.code === 'ERR_SHOAL_CONN_RESET') return }
+ */
+export class ConnectionResetError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_CONN_RESET';
+  readonly errno: string;
+  constructor(message: string, errno = 'ECONNRESET') {
+    super(ConnectionResetError.code, message);
+    this.errno = errno;
+  }
+}
+
+/**
+ * An outbound `connect()` failed (refused, unreachable, bad host). `errno` is the socket's code.
+ *
+ * @example
+ * await connect({ port: 1 }).catch((e) => e.errno) // 'ECONNREFUSED'
+ */
+export class ConnectError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_CONNECT';
+  readonly errno: string;
+  constructor(message: string, errno: string) {
+    super(ConnectError.code, message);
+    this.errno = errno;
+  }
+}
+
 /** True when `e` is a cancellation (a CancelledError, or an AbortError from a platform API). */
 export function isCancellation(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError');
