@@ -30,11 +30,12 @@
  * | 0x0A | ARRAY        | vu length, items until length is reached  | Array; an item is a value or    |
  * |      |              |                                           | HOLES                           |
  * | 0x0B | HOLES        | vu k (>= 1)   (inside ARRAY only)         | k missing elements              |
- * | 0x0C | OBJECT       | vu n, n × (str key, value)                | plain object                    |
- * | 0x0D | BYTES        | vu n, n bytes                             | Uint8Array (own ArrayBuffer)    |
- * | 0x0E | BUFFER       | vu n, n bytes                             | Buffer (own ArrayBuffer)        |
- * | 0x0F | ARRAY_BUFFER | vu n, n bytes                             | ArrayBuffer                     |
- * | 0x10 | TYPED        | u8 kind, vu byteLength, bytes             | typed array / DataView (KIND_*) |
+ * | 0x0C | OBJECT       | vu n, n × str key, n × value              | plain object (keys first: the   |
+ * |      |              |                                           | reader finds its shape by them) |
+ * | 0x0D | BYTES        | payload                                   | Uint8Array (own ArrayBuffer)    |
+ * | 0x0E | BUFFER       | payload                                   | Buffer (own ArrayBuffer)        |
+ * | 0x0F | ARRAY_BUFFER | payload                                   | ArrayBuffer                     |
+ * | 0x10 | TYPED        | u8 kind, payload                          | typed array / DataView (KIND_*) |
  * | 0x11 | DATE         | f64 LE time value                         | Date                            |
  * | 0x12 | REGEXP       | str source, str flags                     | RegExp (lastIndex 0)            |
  * | 0x13 | BIGINT       | u8 sign (0 or 1), str hex digits          | bigint                          |
@@ -48,6 +49,10 @@
  * | 0x18 | REF          | vu id                                     | the id-th object of this value  |
  * | 0x19 | SIDE         | vu index                                  | side[index] (by reference)      |
  * | 0x1A | SIDE_VIEW    | u8 kind, vu index, vu byteOffset, vu len  | view over side[index]           |
+ *
+ * `payload` = vu n, u8 pad (0..7), pad zero bytes, n bytes. Writers pad large payloads so their
+ * bytes start 8-aligned in memory: copies into and out of a SharedArrayBuffer are byte-by-byte
+ * when source and destination alignments differ (measured: 25 µs instead of 4 µs for 64 KiB).
  *
  * Object ids (for REF) count every object-valued tag (ARRAY, OBJECT, BYTES, BUFFER, ARRAY_BUFFER,
  * TYPED, DATE, REGEXP, MAP, SET, BOXED, ERROR, SIDE, SIDE_VIEW) in the order their tag is met, an

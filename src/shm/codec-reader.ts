@@ -60,6 +60,7 @@ import {
   corrupt,
 } from './codec-format.js';
 import { registeredErrorClass } from './codec-classify.js';
+import { MAX_KEY_LEN, MAX_SHAPE_KEYS, type Shape, factoryOf, findShape, rememberShape } from './codec-shapes.js';
 
 /** Options for reading value items. */
 export interface ReadOptions {
@@ -77,6 +78,10 @@ const F64_BYTES = new Uint8Array(F64.buffer);
 const EMPTY = new Uint8Array(0);
 const fromCharCode = String.fromCharCode;
 const HEX = /^[0-9a-f]+$/;
+const KEY_CACHE_SIZE = 1024;
+const KEY_CACHE_MAX_LEN = 32;
+/** Recently decoded object keys, by a hash of their bytes (see FrameReader.key). Per thread. */
+const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
 /**
  * Reads a frame item by item, in the order it was written.
@@ -94,6 +99,9 @@ export class FrameReader {
   private side: readonly unknown[] | null = null;
   private refs: unknown[] | null = null;
   private depth = 0;
+  /** Values of objects being built by a shape factory (see object()); sp is the next free slot. */
+  private readonly stack: unknown[] = [];
+  private sp = 0;
 
   constructor(bytes?: Uint8Array, offset?: number, length?: number) {
     if (bytes !== undefined) this.reset(bytes, offset, length);
@@ -167,9 +175,11 @@ export class FrameReader {
     this.refs = h & FLAG_REFS ? [] : null;
     this.side = options?.side ?? null;
     this.depth = 0;
+    this.sp = 0;
     try {
       return this.val();
     } catch (e) {
+      this.stack.fill(undefined); // drop what a failed object build left behind
       if (e instanceof CodecError) throw e;
       throw new CodecError(`corrupt codec frame: ${(e as Error)?.message}`, { cause: e });
     } finally {
@@ -297,6 +307,36 @@ export class FrameReader {
     return this.strBody(t);
   }
 
+  /**
+   * An object key. Short latin1 keys go through a small cache keyed by their bytes: the same
+   * keys recur message after message, and handing V8 the same (already internalized) string
+   * makes `o[k] = v` skip a string-table lookup; it also saves the string's allocation.
+   */
+  private key(): string {
+    const b = this.bytes;
+    const p = this.pos;
+    if (this.end - p < 2) return this.str();
+    const n = b[p + 1]!;
+    if (b[p] !== T_LATIN1 || n === 0 || n > KEY_CACHE_MAX_LEN || n > this.end - p - 2) {
+      return this.str();
+    }
+    let h = n;
+    for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + b[p + 2 + i]!) | 0;
+    const slot = (h ^ (h >>> 13)) & (KEY_CACHE_SIZE - 1);
+    const cached = keyCache[slot];
+    if (cached !== undefined && cached.length === n) {
+      let i = 0;
+      while (i < n && cached.charCodeAt(i) === b[p + 2 + i]) i++;
+      if (i === n) {
+        this.pos = p + 2 + n;
+        return cached;
+      }
+    }
+    const k = this.str();
+    keyCache[slot] = k;
+    return k;
+  }
+
   private strBody(t: number): string {
     const n = this.vu();
     this.need(n);
@@ -335,9 +375,13 @@ export class FrameReader {
     return ucs2Slice.call(b, p, p + n);
   }
 
+  /** Read a payload's header (vu n, u8 pad, pad bytes); the n bytes follow at this.pos. */
   private payloadLength(): number {
     const n = this.vu();
-    this.need(n);
+    const pad = this.u8();
+    if (pad > 7) throw corrupt(`bad payload padding ${pad}`, this.pos - 1);
+    this.need(pad + n);
+    this.pos += pad;
     return n;
   }
 
@@ -384,19 +428,65 @@ export class FrameReader {
     return a;
   }
 
+  /** OBJECT: vu n, n keys, n values. Built by a shape's factory when it can be (codec-shapes.ts). */
   private object(): Record<string, unknown> {
     const n = this.count(3);
-    const o: Record<string, unknown> = this.keep({});
     this.enter();
-    for (let i = 0; i < n; i++) {
-      const k = this.str();
-      const v = this.val();
-      // `o.__proto__ = v` would set the prototype; the sender had an own property.
-      if (k === '__proto__') define(o, k, v, true);
-      else o[k] = v;
+    const shape = this.keyList(n);
+    let o: Record<string, unknown>;
+    const make = factoryOf(shape);
+    // With REFs in the frame the object must exist before its values (they may point back at
+    // it), so the factory, which needs the values first, is for REF-free frames only.
+    if (make !== null && this.refs === null) {
+      const base = this.sp;
+      const stack = this.stack;
+      this.sp = base + n;
+      for (let i = 0; i < n; i++) stack[base + i] = this.val();
+      o = make(stack, base);
+      for (let i = 0; i < n; i++) stack[base + i] = undefined;
+      this.sp = base;
+    } else {
+      o = this.keep({});
+      const ks = shape.keys;
+      for (let i = 0; i < n; i++) {
+        const k = ks[i]!;
+        const v = this.val();
+        // `o.__proto__ = v` would set the prototype; the sender had an own property.
+        if (k === '__proto__') define(o, k, v, true);
+        else o[k] = v;
+      }
     }
     this.depth--;
     return o;
+  }
+
+  /** Read n keys: from the shape cache when their bytes match a known shape. */
+  private keyList(n: number): Shape {
+    if (n === 0 || n > MAX_SHAPE_KEYS) return this.keysSlow(n);
+    // Find the end of the key list without decoding it (short latin1 keys only).
+    const b = this.bytes;
+    const start = this.pos;
+    let p = start;
+    for (let i = 0; i < n; i++) {
+      if (this.end - p < 2 || b[p] !== T_LATIN1 || b[p + 1]! > MAX_KEY_LEN) {
+        return this.keysSlow(n);
+      }
+      p += 2 + b[p + 1]!;
+    }
+    if (p > this.end) return this.keysSlow(n);
+    const found = findShape(b, start, p);
+    if (found !== undefined) {
+      this.pos = p;
+      return found;
+    }
+    return rememberShape(b, start, p, this.keysSlow(n).keys as string[]);
+  }
+
+  /** Decode n keys one by one, as an uncached shape. */
+  private keysSlow(n: number): Shape {
+    const keys: string[] = [];
+    for (let i = 0; i < n; i++) keys.push(this.key());
+    return { keys, bytes: EMPTY, make: null, hits: 0, eligible: false };
   }
 
   private bigint(): bigint {

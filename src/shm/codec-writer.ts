@@ -127,24 +127,42 @@ export class FrameWriter {
   private readonly defAt: number[] = [];
   private readonly defSrc: Uint8Array[] = [];
   private deferred = 0;
-  private readonly seen: object[] = [];
+  /** Objects met in the current value, by id; entries past nSeen are stale (null). */
+  private readonly seen: (object | null)[] = [];
+  private nSeen = 0;
   private seenMap: Map<object, number> | null = null;
+  /** Large payloads go into the scratch buffer too (the frame will be read with bytes()). */
+  private direct = false;
+  /** writeTo's alignment padding per staged payload. */
+  private readonly pads: number[] = [];
   private usedRefs = false;
   private side: unknown[] | null = null;
   private depth = 0;
   private busy = false;
 
-  /** Exact byte size of the frame built so far. */
+  /**
+   * Bytes the frame built so far needs: exact, except that each large staged payload counts the
+   * 7 bytes of alignment padding it may need (writeTo aligns it to 8 in the destination, so that
+   * the copy, and the reader's copy out of shared memory, run at memcpy speed).
+   */
   get size(): number {
     return this.pos + this.deferred;
   }
 
-  /** Start a new frame. Drops what was staged (and the scratch buffer if a frame made it huge). */
-  reset(): this {
+  /**
+   * Start a new frame; drops what was staged (and the scratch buffer if a frame made it huge).
+   * `direct`: the frame will be read with `bytes()`, so copy large payloads into the scratch
+   * buffer as they come instead of staging them for `writeTo()`.
+   */
+  reset(direct = false): this {
     if (this.busy) throw new Error('FrameWriter.reset() called while it encodes (re-entrant use)');
     this.pos = 0;
-    this.defAt.length = 0;
-    this.defSrc.length = 0;
+    this.direct = direct;
+    // Setting an array's length is a runtime call: skip it in the common case (nothing staged).
+    if (this.defAt.length !== 0) {
+      this.defAt.length = 0;
+      this.defSrc.length = 0;
+    }
     this.deferred = 0;
     if (this.buf.length > SHRINK_ABOVE) this.setBuf(new Uint8Array(INITIAL_BYTES));
     return this;
@@ -194,15 +212,19 @@ export class FrameWriter {
       if (this.usedRefs) this.buf[start] |= FLAG_REFS;
     } catch (e) {
       this.pos = start;
-      this.defAt.length = defCount;
-      this.defSrc.length = defCount;
+      if (this.defAt.length !== defCount) {
+        this.defAt.length = defCount;
+        this.defSrc.length = defCount;
+      }
       this.deferred = deferred;
       if (side !== null) side.length = sideLength;
       if (e instanceof Refusal) throw refusalError(e, options?.name ?? 'value');
       throw e;
     } finally {
       this.busy = false;
-      this.seen.length = 0;
+      // Drop references to the caller's objects (a loop: cheaper than seen.length = 0).
+      for (let i = 0; i < this.nSeen; i++) this.seen[i] = null;
+      this.nSeen = 0;
       this.seenMap = null;
       this.usedRefs = false;
       this.depth = 0;
@@ -217,15 +239,28 @@ export class FrameWriter {
    * now, so the caller must not change them between `value()` and `writeTo()`.
    */
   writeTo(dest: Uint8Array, offset: number, end: number = dest.length): number {
-    const total = this.pos + this.deferred;
+    const nDef = this.defAt.length;
+    let total = this.pos;
+    if (nDef !== 0) {
+      // Pass 1: the exact size, now that the destination's alignment is known.
+      const base = dest.byteOffset + offset;
+      for (let i = 0; i < nDef; i++) {
+        const pad = -(base + total - this.pos + this.defAt[i]! + 1) & 7;
+        this.pads[i] = pad;
+        total += 1 + pad + this.defSrc[i]!.length;
+      }
+    }
     if (end - offset < total) return -1;
     const buf = this.buf;
     let from = 0;
     let d = offset;
-    for (let i = 0; i < this.defAt.length; i++) {
+    for (let i = 0; i < nDef; i++) {
       const at = this.defAt[i]!;
       d = copyBytes(buf, from, at, dest, d);
       from = at;
+      const pad = this.pads[i]!;
+      dest[d++] = pad;
+      for (let j = 0; j < pad; j++) dest[d++] = 0;
       const src = this.defSrc[i]!;
       dest.set(src, d);
       d += src.length;
@@ -239,10 +274,10 @@ export class FrameWriter {
    * array when byte payloads were staged by reference (they are copied once, into it).
    */
   bytes(): Uint8Array {
-    if (this.defAt.length === 0) return this.buf.subarray(0, this.pos);
+    // A plain constructor call: cheaper than subarray(), which looks up a species constructor.
+    if (this.defAt.length === 0) return new Uint8Array(this.buf.buffer, 0, this.pos);
     const out = new Uint8Array(this.size);
-    this.writeTo(out, 0);
-    return out;
+    return out.subarray(0, this.writeTo(out, 0));
   }
 
   // ---- internals ---------------------------------------------------------------------------
@@ -380,17 +415,24 @@ export class FrameWriter {
 
   /** Returns the id of `o` if it was seen in this value, else records it and returns -1. */
   private ref(o: object): number {
+    // A linear scan beats a Map for the few objects of a typical message.
     const seen = this.seen;
+    const n = this.nSeen;
     if (this.seenMap === null) {
-      for (let i = 0; i < seen.length; i++) if (seen[i] === o) return i;
-      seen.push(o);
-      if (seen.length > SMALL_REFS) this.seenMap = new Map(seen.map((x, i) => [x, i]));
+      for (let i = 0; i < n; i++) if (seen[i] === o) return i;
+      seen[n] = o;
+      this.nSeen = n + 1;
+      if (n + 1 > SMALL_REFS) {
+        this.seenMap = new Map();
+        for (let i = 0; i <= n; i++) this.seenMap.set(seen[i]!, i);
+      }
       return -1;
     }
     const id = this.seenMap.get(o);
     if (id !== undefined) return id;
-    this.seenMap.set(o, seen.length);
-    seen.push(o);
+    this.seenMap.set(o, n);
+    seen[n] = o;
+    this.nSeen = n + 1;
     return -1;
   }
 
@@ -460,13 +502,10 @@ export class FrameWriter {
     const n = keys.length;
     this.tag(T_OBJECT);
     this.vu(n);
+    for (let i = 0; i < n; i++) this.str(keys[i]!);
     let i = 0;
     try {
-      for (; i < n; i++) {
-        const k = keys[i]!;
-        this.str(k);
-        this.val((o as Record<string, unknown>)[k]);
-      }
+      for (; i < n; i++) this.val((o as Record<string, unknown>)[keys[i]!]);
     } catch (e) {
       throw addSegment(e, keySegment(keys[i]!));
     }
@@ -525,18 +564,25 @@ export class FrameWriter {
     );
   }
 
+  /** vu n, u8 pad, pad zero bytes, n bytes (see codec-format.ts). */
   private payload(src: Uint8Array): void {
     const n = src.length;
     this.vu(n);
-    if (n >= DEFER_MIN) {
+    if (n >= DEFER_MIN && !this.direct) {
       this.defAt.push(this.pos);
       this.defSrc.push(src);
-      this.deferred += n;
-    } else {
-      this.ensure(n);
-      this.buf.set(src, this.pos);
-      this.pos += n;
+      this.deferred += 8 + n;
+      return;
     }
+    // Inline: align to 8 within the frame (only large payloads; a small one is not worth it).
+    const pad = n >= DEFER_MIN ? -(this.pos + 1) & 7 : 0;
+    this.ensure(1 + pad + n);
+    const b = this.buf;
+    b[this.pos++] = pad;
+    for (let j = 0; j < pad; j++) b[this.pos++] = 0;
+    if (n <= 64) for (let j = 0; j < n; j++) b[this.pos + j] = src[j]!;
+    else b.set(src, this.pos);
+    this.pos += n;
   }
 
   private sideIndex(o: object, what: string): number {

@@ -50,7 +50,7 @@ function withWriter<T>(fn: (w: FrameWriter) => T): T {
   if (writerBusy) return fn(new FrameWriter());
   writerBusy = true;
   try {
-    return fn(writer.reset());
+    return fn(writer);
   } finally {
     writerBusy = false;
   }
@@ -65,7 +65,14 @@ function withWriter<T>(fn: (w: FrameWriter) => T): T {
  * port.postMessage(bytes.slice());
  */
 export function encode(value: unknown, options?: ValueOptions): Uint8Array {
-  return withWriter((w) => w.value(value, options).bytes());
+  // Not through withWriter: this is the hot path, and a closure per call shows in profiles.
+  if (writerBusy) return new FrameWriter().reset(true).value(value, options).bytes();
+  writerBusy = true;
+  try {
+    return writer.reset(true).value(value, options).bytes();
+  } finally {
+    writerBusy = false;
+  }
 }
 
 /**
@@ -87,7 +94,7 @@ export function encodeInto(
 ): number {
   checkRange(dest, offset, end);
   return withWriter((w) => {
-    const n = w.value(value, options).writeTo(dest, offset, end);
+    const n = w.reset().value(value, options).writeTo(dest, offset, end);
     w.reset(); // let go of the caller's payloads now rather than at the next call
     return n;
   });
@@ -102,7 +109,7 @@ export function encodeInto(
  */
 export function measure(value: unknown, options?: ValueOptions): number {
   return withWriter((w) => {
-    const n = w.value(value, options).size;
+    const n = w.reset().value(value, options).size;
     w.reset();
     return n;
   });
