@@ -52,3 +52,5 @@ export {
 } from './runtime.js';
 export { taskSignal } from './pool/task-context.js';
 export { TaskLoadError } from './core/errors.js';
+// shared-memory substrate: the error a corrupt ring or queue reports
+export { RingCorruptError } from './core/errors.js';

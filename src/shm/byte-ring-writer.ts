@@ -143,16 +143,40 @@ export class ByteRingWriter {
    * if (!w.tryWrite(bytes, 1)) await w.writable(bytes.length, myBell);
    */
   tryWrite(src: Uint8Array, tag = 0, more = false): boolean {
+    // reserve() + commit() inlined: this is the hot path for small messages
     const n = src.length;
-    const off = this.reserve(n);
-    if (off < 0) return false;
+    if (n > this.maxFrameLength) checkInt('frame length', n, 0, this.maxFrameLength);
+    if (this.reservedMax >= 0) throw invalidState('ByteRingWriter.tryWrite: a reserve() is not committed');
+    const size = FRAME_HEADER_BYTES + ((n + 7) & ~7);
+    const cap = this.capacity;
+    let tail = this.tail;
+    let idx = tail & this.mask;
+    const toEnd = cap - idx;
+    const need = size > toEnd ? toEnd + size : size;
+    if (cap - ((tail - this.headCache) | 0) < need) {
+      this.headCache = Atomics.load(this.ctl, HEAD); // pairs with: byte-ring-reader.ts release (Atomics.store HEAD)
+      if (cap - ((tail - this.headCache) | 0) < need) {
+        this.flush();
+        return false;
+      }
+    }
+    const words = this.words;
+    if (size > toEnd) {
+      words[idx >> 2] = FRAME_PAD; // invariant 4
+      tail = (tail + toEnd) | 0;
+      idx = 0;
+    }
+    words[idx >> 2] = more ? n | FRAME_MORE : n;
+    words[(idx >> 2) + 1] = tag | 0;
+    const off = idx + FRAME_HEADER_BYTES;
     if (n <= 32) {
       const b = this.bytes; // small frames: a loop beats set()'s call overhead
       for (let i = 0; i < n; i++) b[off + i] = src[i]!;
     } else {
       this.bytes.set(src, off);
     }
-    this.commit(n, tag, more);
+    this.tail = (tail + size) | 0;
+    if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
     return true;
   }
 
