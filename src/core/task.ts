@@ -110,6 +110,25 @@ interface Outcome<T> {
 }
 
 /**
+ * The fields most tasks never need, in one object made on first need, so that a plain task stays
+ * at 9 fields (without pointer compression, as Node ships, every field is 8 bytes).
+ */
+interface Extra<T> {
+  /** made on first read of `signal` */
+  ctl: AbortController | undefined;
+  /** the CancelledError, once a cancel was requested */
+  cancel: CancelledError | undefined;
+  /** the outcome promise, made on first observation */
+  out: Outcome<T> | undefined;
+  /** observed: never reported as an unobserved failure */
+  seen: boolean;
+  /** the parent signal it is linked to */
+  parent: AbortSignal | undefined;
+  /** an Error captured at spawn, only when tracing */
+  trace: Error | undefined;
+}
+
+/**
  * A spawned green thread. Awaitable (`await task`), cancellable, inspectable.
  *
  * Awaiting a task (`await t`, `t.then`) from inside an ambient task passes the awaiter's
@@ -129,20 +148,25 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
   /** @internal the value, or the error, once settled */ _value: unknown = undefined;
   /** @internal */ _prev: TaskNode | null = null;
   /** @internal */ _next: TaskNode | null = null;
-  /** @internal performance.now() at spawn */ _born: number;
-  /** @internal made on first read of `signal` */ _ctl: AbortController | undefined = undefined;
-  /** @internal the CancelledError once a cancel was requested */ _cancel: CancelledError | undefined = undefined;
-  /** @internal made on first observation */ _out: Outcome<T> | undefined = undefined;
-  /** @internal observed, or owned by a scope: never reported as unobserved */ _seen = false;
-  /** @internal */ _owner: TaskOwner | undefined = undefined;
-  /** @internal the parent signal it is linked to */ _parent: AbortSignal | undefined = undefined;
-  /** @internal an Error captured at spawn, only when tracing */ _trace: Error | undefined = undefined;
+  /** @internal whole ms of performance.now() at spawn (a small integer: no boxed double) */ _born: number;
+  /** @internal the scope that owns it (its failures are reported there) */ _owner: TaskOwner | undefined = undefined;
+  /** @internal the rarely needed fields */ _x: Extra<T> | undefined = undefined;
 
   /** @internal use spawn() */
   constructor(name: string | undefined) {
     this.id = nextId++;
     this._name = name;
-    this._born = performance.now();
+    this._born = Math.floor(globalThis.performance.now());
+  }
+
+  /** @internal */
+  x(): Extra<T> {
+    return (this._x ??= { ctl: undefined, cancel: undefined, out: undefined, seen: false, parent: undefined, trace: undefined });
+  }
+
+  /** @internal */
+  get _trace(): Error | undefined {
+    return this._x?.trace;
   }
 
   /** The name given to spawn, or `task-<id>`. */
@@ -157,10 +181,11 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
 
   /** Aborted when the task is cancelled. Created on first read (most tasks never need one). */
   get signal(): AbortSignal {
-    let c = this._ctl;
+    const x = this.x();
+    let c = x.ctl;
     if (c === undefined) {
-      c = this._ctl = new AbortController();
-      if (this._cancel !== undefined) c.abort(this._cancel);
+      c = x.ctl = new AbortController();
+      if (x.cancel !== undefined) c.abort(x.cancel);
     }
     return c.signal;
   }
@@ -180,10 +205,11 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
    * t.cancel('shutdown'); // t rejects with CancelledError { cause: 'shutdown' }
    */
   cancel(reason?: unknown): boolean {
-    if (this._state !== 'running' || this._cancel !== undefined) return false;
+    if (this._state !== 'running' || this._x?.cancel !== undefined) return false;
     const err = new CancelledError(`task ${this.name} cancelled`, { cause: reason });
-    this._cancel = err;
-    this._ctl?.abort(err);
+    const x = this.x();
+    x.cancel = err;
+    x.ctl?.abort(err);
     return true;
   }
 
@@ -199,7 +225,7 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
   join(opts?: { signal?: AbortSignal }): Promise<T> {
     validateOptions(opts);
     const signal = validateSignal(opts?.signal);
-    this._seen = true;
+    this.x().seen = true;
     unobserved.unregister(this);
     const out = this.outcome();
     if (this._state !== 'running') return out.then();
@@ -218,12 +244,12 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    this._seen = true;
+    this.x().seen = true;
     unobserved.unregister(this);
     const out = this.outcome();
     if (this._state === 'running') {
       const caller = ambientSignal();
-      if (caller !== undefined && caller !== this._ctl?.signal) {
+      if (caller !== undefined && caller !== this._x?.ctl?.signal) {
         const off = onCancel(caller, () => this.cancel(reasonOf(caller)));
         out.then(off, off);
       }
@@ -235,12 +261,13 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
   outcome(): Promise<T> {
     const s = this._state;
     if (s === 'running') {
-      let o = this._out;
+      const x = this.x();
+      let o = x.out;
       if (o === undefined) {
         let resolve!: (v: T) => void;
         let reject!: (e: unknown) => void;
         const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-        o = this._out = { promise, resolve, reject };
+        o = x.out = { promise, resolve, reject };
       }
       return o.promise;
     }
@@ -249,14 +276,15 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
 
   /** @internal fn fulfilled */
   ok(v: T): void {
-    if (this._cancel !== undefined) this.settle('cancelled', this._cancel);
+    const c = this._x?.cancel;
+    if (c !== undefined) this.settle('cancelled', c);
     else this.settle('done', v);
   }
 
   /** @internal fn rejected (or threw synchronously) */
   fail(e: unknown): void {
     if (!isCancellation(e)) this.settle('failed', e);
-    else this.settle('cancelled', this._cancel ?? e);
+    else this.settle('cancelled', this._x?.cancel ?? e);
   }
 
   /** @internal the one transition out of 'running' */
@@ -265,15 +293,21 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
     this._state = state;
     this._value = value;
     unlink(this);
-    if (this._parent !== undefined) unlinkSignal(this._parent, this);
-    const out = this._out;
+    const x = this._x;
+    if (x === undefined) {
+      if (state === 'failed' && this._owner === undefined) unobserved.register(this, value, this);
+      else this._owner?.childSettled(this);
+      return;
+    }
+    if (x.parent !== undefined) unlinkSignal(x.parent, this);
+    const out = x.out;
     if (out !== undefined) {
-      this._out = undefined;
+      x.out = undefined;
       if (state === 'done') out.resolve(value as T);
       else out.reject(value);
     }
     if (this._owner !== undefined) this._owner.childSettled(this);
-    else if (state === 'failed' && !this._seen) unobserved.register(this, value, this);
+    else if (state === 'failed' && !x.seen) unobserved.register(this, value, this);
   }
 }
 
@@ -318,19 +352,16 @@ export function start<T>(
   owner: TaskOwner | undefined,
 ): Task<T> {
   const t = new Task<T>(name);
-  if (owner !== undefined) {
-    t._owner = owner;
-    t._seen = true;
-  }
-  if (registry.tracing) t._trace = new Error(`task ${t.name} spawned`);
+  if (owner !== undefined) t._owner = owner;
+  if (registry.tracing) t.x().trace = new Error(`task ${t.name} spawned`);
   link(t);
   if (signal !== undefined) {
     if (signal.aborted) {
       t.cancel(reasonOf(signal));
-      t.settle('cancelled', t._cancel);
+      t.settle('cancelled', t._x!.cancel);
       return t;
     }
-    t._parent = signal;
+    t.x().parent = signal;
     linkSignal(signal, t);
   }
   // A child of an ambient task is ambient too, else it would see its parent's signal as its own.
