@@ -14,6 +14,7 @@
  * | bell[w]       | Doorbell             | main rings          | worker w parks          | "tasks or control messages for you" |
  * | mainBell      | Doorbell             | workers ring        | main waits (waitAsync)  | "results published" / "queue space" |
  * | claims[w]     | Int32Array           | worker w            | main, after w died only | ids claimed since w's last publish  |
+ * | spinners      | Int32Array(1)        | workers (CAS 0->1, store 0) | —               | 1 while one idle worker spins       |
  *
  * TASK slot payload:  u32 id, u32 fnId, value(args)          (slot tag T_TASK, or T_VOID = skip)
  * result frames:      tag R_OK:    u32 id, value(result)
@@ -25,6 +26,11 @@
  * after publishing its results ring (by then every claimed task is visible to main as a result or
  * a CLAIM frame). Main reads claims[w] only after w's thread has exited, to learn which tasks
  * died with it that it had not heard of yet.
+ *
+ * spinners: an idle worker spins on its bell (cheap wake-up, no syscall) only if it wins
+ * compareExchange(spinners, 0, 1); the others park at once. On a machine with as many cores as
+ * workers, every spinning worker steals a core from the main thread or a busy sibling, so one
+ * spinner is enough to catch the next task quickly and more only slow everyone down.
  *
  * Anything that does not fit a slot or a ring frame (large values, SharedArrayBuffers, ports:
  * whatever the codec would need a side table for) goes on the worker's MessagePort instead, as the
@@ -57,6 +63,8 @@ export interface SharedBoot {
   bell: DoorbellDescriptor;
   mainBell: DoorbellDescriptor;
   claims: SharedArrayBuffer;
+  /** Int32Array(1) over it: the spinner token (see "spinners") */
+  spinners: SharedArrayBuffer;
   /** fnId -> [url, name] known when the worker started (later ones arrive as DEFINE frames) */
   defs: Array<[number, string, string]>;
 }

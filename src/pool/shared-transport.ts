@@ -31,7 +31,7 @@ import type { Transport, TransportSink } from './transport.js';
 import { fromWire, type WireError } from './wire-error.js';
 
 /** How long main keeps polling with setImmediate after the last sign of activity, ms. */
-const POLL_MS = 0.5;
+const POLL_MS = 0.1;
 
 interface Lane {
   worker: Worker;
@@ -57,6 +57,7 @@ export class SharedTransport implements Transport {
   private readonly qDesc;
   private readonly mainBell: Doorbell;
   private readonly mainBellDesc;
+  private readonly spinners = new SharedArrayBuffer(4);
   private readonly lanes: Array<Lane | undefined> = [];
   private readonly booting = new Map<number, SharedBoot>();
   private readonly fnIds = new Map<string, number>();
@@ -90,6 +91,7 @@ export class SharedTransport implements Transport {
       bell: createDoorbell(),
       mainBell: this.mainBellDesc,
       claims: new SharedArrayBuffer(4 * (1 + CLAIM_LOG_SIZE)),
+      spinners: this.spinners,
       defs: this.defs.slice(),
     };
     this.booting.set(slot, boot);
@@ -245,15 +247,30 @@ export class SharedTransport implements Transport {
     return n;
   }
 
-  /** Wake workers for queued tasks: every non-parked bell (cheap), parked ones up to the count. */
+  /**
+   * Wake workers for queued tasks. Ringing a bell whose owner is not parked costs no syscall, so
+   * every such bell is rung (a spinning worker sees it within nanoseconds, a running one at its
+   * next turn). Parked workers are woken only for tasks beyond what the spinning ones can take:
+   * a futex wake costs both threads tens of µs, and a woken worker that finds nothing left only
+   * competes for a core.
+   */
   private ringWorkers(): void {
     this.ringScheduled = false;
-    let parked = this.toRing;
+    let wake = this.toRing;
     this.toRing = 0;
     for (const lane of this.lanes) {
       if (!lane) continue;
-      if (lane.bell.state() !== 'parked') lane.bell.ring();
-      else if (parked-- > 0) lane.bell.ring();
+      const st = lane.bell.state();
+      if (st === 'parked') continue;
+      if (st === 'spinning') wake--;
+      lane.bell.ring();
+    }
+    for (const lane of this.lanes) {
+      if (wake <= 0) break;
+      if (lane && lane.bell.state() === 'parked') {
+        lane.bell.ring();
+        wake--;
+      }
     }
   }
 

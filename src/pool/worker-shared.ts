@@ -47,7 +47,10 @@ class SharedWorker implements Outbox {
   private readonly port: MessagePort;
   private readonly q: SlotQueue;
   private readonly out: ByteRingWriter;
+  /** two handles on this worker's bell: one that spins before parking, one that parks at once */
   private readonly bell: Doorbell;
+  private readonly bellNoSpin: Doorbell;
+  private readonly spinners: Int32Array;
   private readonly mainBell: Doorbell;
   private readonly log: Int32Array;
   private readonly runner: TaskRunner;
@@ -73,7 +76,9 @@ class SharedWorker implements Outbox {
     this.port = port;
     this.maxRunning = maxRunning;
     this.mainBell = new Doorbell(s.mainBell);
-    this.bell = new Doorbell(s.bell, { spinIterations: 20_000 });
+    this.bell = new Doorbell(s.bell, { spinIterations: 50_000 });
+    this.bellNoSpin = new Doorbell(s.bell, { spinIterations: 0 });
+    this.spinners = new Int32Array(s.spinners);
     this.q = new SlotQueue(s.tasks, { onProducerWaiting: () => this.mainBell.ring() });
     this.out = new ByteRingWriter(s.results, { onPublish: () => this.mainBell.ring() });
     this.log = new Int32Array(s.claims);
@@ -156,6 +161,18 @@ class SharedWorker implements Outbox {
 
   private turn(): void {
     this.turnScheduled = false;
+    for (;;) {
+      const n = this.claimSome();
+      this.flush();
+      if (this.full) return;
+      if (n > 0) return this.scheduleTurn(); // let timers, I/O and port messages in between turns
+      if (!this.idle()) return;
+      // woken by a ring with tasks already queued: claim them now rather than a loop turn later
+    }
+  }
+
+  /** Step 1 of the loop: claim and start tasks within the turn budget. Returns how many. */
+  private claimSome(): number {
     const q = this.q;
     const t0 = performance.now();
     let n = 0;
@@ -187,10 +204,7 @@ class SharedWorker implements Outbox {
       else this.awaitDefine(fnId, id, args);
       if ((n & 31) === 0 && performance.now() - t0 > TURN_BUDGET_MS) break;
     }
-    this.flush();
-    if (this.full) return;
-    if (n > 0) this.scheduleTurn();
-    else this.idle();
+    return n;
   }
 
   /** True when `id` was cancelled before we claimed it. Queue ids rise, so older entries go. */
@@ -250,26 +264,33 @@ class SharedWorker implements Outbox {
     if (this.backlog.length > 0 || !this.out.tryWrite(bytes, R_CLAIM)) this.backlog.push([R_CLAIM, bytes]);
   }
 
-  private idle(): void {
-    if (this.waiting) return;
+  /**
+   * Step 3 of the loop: wait for the bell. Returns true when the caller should claim again at
+   * once (woken with tasks queued), false when a turn or a wake-up has been scheduled instead.
+   */
+  private idle(): boolean {
+    if (this.waiting) return false;
     const seen = this.bell.seq();
-    if (this.q.size() > 0) return this.scheduleTurn();
+    if (this.q.size() > 0) return true;
     if (this.runner.liveCount === 0 && this.backlog.length === 0 && this.portOut.length === 0) {
-      this.bell.waitSync(seen, IDLE_PARK_MS);
+      // Nothing live needs the event loop: block. Only the holder of the spinner token spins.
+      const spin = Atomics.compareExchange(this.spinners, 0, 0, 1) === 0; // pairs with: the store below, on other workers
+      try {
+        (spin ? this.bell : this.bellNoSpin).waitSync(seen, IDLE_PARK_MS);
+      } finally {
+        if (spin) Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
+      }
+      if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
       this.scheduleTurn(); // via setImmediate: port messages get their turn first
-      return;
+      return false;
     }
     this.waiting = true;
-    this.bell.wait(seen, { ref: false }).then(
-      () => {
-        this.waiting = false;
-        this.scheduleTurn();
-      },
-      () => {
-        this.waiting = false;
-        this.scheduleTurn();
-      },
-    );
+    const resume = (): void => {
+      this.waiting = false;
+      this.scheduleTurn();
+    };
+    this.bellNoSpin.wait(seen, { ref: false }).then(resume, resume);
+    return false;
   }
 
   // --- control plane (port) -----------------------------------------------------------------

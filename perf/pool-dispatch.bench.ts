@@ -1,0 +1,146 @@
+/**
+ * Benchmark: task dispatch through shoal's pool vs piscina, tinypool and workerpool, side by
+ * side in one process, same task module, same thread count.
+ *
+ * Runs on the main thread (each pool starts its own workers). Every contender is started once
+ * and warmed up; then each round runs every contender back to back (the order rotates per round)
+ * and the table reports medians over the rounds. Cases (the issue's goals, against piscina):
+ *  - no-op throughput: 100k tasks, submitted in batches of 10k awaited together (>= 20x);
+ *  - sequential round trip: `await run()` of a no-op, one at a time (<= 1/5, i.e. ratio >= 5x);
+ *  - 50 µs CPU task throughput: 20k tasks in batches of 2k (>= 1.5x).
+ *
+ * usage: node dist/perf/pool-dispatch.bench.js [--quick]   (SHOAL_TRANSPORT=message to compare paths)
+ */
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { Tinypool } from 'tinypool';
+import workerpool from 'workerpool';
+import { Runtime } from '../src/runtime.js';
+import { median, printTable, result, type BenchResult } from './bench-types.js';
+
+const TASKS = new URL('./pool-tasks.js', import.meta.url);
+const WP_WORKER = new URL('./pool-workerpool-worker.js', import.meta.url);
+
+interface Contender {
+  name: string;
+  noop(): Promise<unknown>;
+  cpu(us: number): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function contenders(threads: number): Promise<Contender[]> {
+  const rt = await Runtime.start({ workers: threads });
+  const pis = new Piscina({ filename: TASKS.href, minThreads: threads, maxThreads: threads });
+  const tiny = new Tinypool({ filename: TASKS.href, minThreads: threads, maxThreads: threads });
+  const wp = workerpool.pool(WP_WORKER.pathname, { minWorkers: threads, maxWorkers: threads, workerType: 'thread' });
+  const noopTask = { fn: 'noop' as const };
+  return [
+    { name: 'shoal', noop: () => rt.run(TASKS, 'noop'), cpu: (us) => rt.run(TASKS, 'cpu', [us]), close: () => rt.close() },
+    { name: 'piscina', noop: () => pis.run(noopTask), cpu: (us) => pis.run({ fn: 'cpu', us }), close: () => pis.destroy() },
+    { name: 'tinypool', noop: () => tiny.run(noopTask), cpu: (us) => tiny.run({ fn: 'cpu', us }), close: () => tiny.destroy() },
+    {
+      name: 'workerpool',
+      noop: () => wp.exec('noop', []) as unknown as Promise<unknown>,
+      cpu: (us) => wp.exec('cpu', [us]) as unknown as Promise<unknown>,
+      close: async () => {
+        await wp.terminate();
+      },
+    },
+  ];
+}
+
+/** Tasks per second for `n` tasks submitted in batches of `batch` (each batch awaited). */
+async function throughput(submit: () => Promise<unknown>, n: number, batch: number): Promise<number> {
+  const t0 = performance.now();
+  for (let done = 0; done < n; done += batch) {
+    const ps: Promise<unknown>[] = new Array(Math.min(batch, n - done));
+    for (let i = 0; i < ps.length; i++) ps[i] = submit();
+    await Promise.all(ps);
+  }
+  return (n / (performance.now() - t0)) * 1000;
+}
+
+/** Mean µs per sequential `await submit()`. */
+async function roundTrip(submit: () => Promise<unknown>, n: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) await submit();
+  return ((performance.now() - t0) * 1000) / n;
+}
+
+interface Case {
+  name: string;
+  unit: string;
+  higherIsBetter: boolean;
+  goal: string;
+  measure(c: Contender): Promise<number>;
+}
+
+/** Run the pool dispatch suite; one row per case and anchor. */
+export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
+  const quick = opts.quick ?? false;
+  const rounds = 5;
+  const threads = availableParallelism();
+  const s = quick ? 0.2 : 1;
+  const cases: Case[] = [
+    {
+      name: `no-op throughput, ${threads} threads`,
+      unit: 'tasks/s',
+      higherIsBetter: true,
+      goal: '>= 20x',
+      measure: (c) => throughput(c.noop, Math.round(100_000 * s), 10_000),
+    },
+    {
+      name: 'sequential round trip',
+      unit: 'µs',
+      higherIsBetter: false,
+      goal: '>= 5x (<= 1/5)',
+      measure: (c) => roundTrip(c.noop, Math.round(5_000 * s)),
+    },
+    {
+      name: `50 µs CPU task throughput, ${threads} threads`,
+      unit: 'tasks/s',
+      higherIsBetter: true,
+      goal: '>= 1.5x',
+      measure: (c) => throughput(() => c.cpu(50), Math.round(20_000 * s), 2_000),
+    },
+  ];
+  const cs = await contenders(threads);
+  const out: BenchResult[] = [];
+  try {
+    for (const k of cases) {
+      const samples = new Map<string, number[]>(cs.map((c) => [c.name, []]));
+      for (const c of cs) await k.measure(c); // warm-up: module loads, JIT, thread start
+      for (let r = 0; r < rounds; r++) {
+        for (let i = 0; i < cs.length; i++) {
+          const c = cs[(i + r) % cs.length]!;
+          samples.get(c.name)!.push(await k.measure(c));
+        }
+      }
+      const mine = median(samples.get('shoal')!);
+      for (const c of cs) {
+        if (c.name === 'shoal') continue;
+        out.push(
+          result({
+            suite: 'pool-dispatch',
+            case: k.name,
+            unit: k.unit,
+            shoal: mine,
+            anchor: c.name,
+            anchorValue: median(samples.get(c.name)!),
+            higherIsBetter: k.higherIsBetter,
+            ...(c.name === 'piscina' ? { goal: k.goal } : {}),
+          }),
+        );
+      }
+    }
+  } finally {
+    for (const c of cs) await c.close();
+  }
+  return out;
+}
+
+if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  const quick = process.argv.includes('--quick');
+  console.log(`pool-dispatch: ${availableParallelism()} cores, Node ${process.version}, transport ${process.env.SHOAL_TRANSPORT ?? 'shared'}${quick ? ' (quick)' : ''}`);
+  printTable(await run({ quick }));
+}
