@@ -1,0 +1,224 @@
+/**
+ * The net host: a worker's end of the reactor. It receives the worker's link (doorbell, dirty
+ * sets, control port) from the reactor, opens a Conn for every OPEN, runs the handler module's
+ * default export in a green thread per accepted connection, answers connect() calls, and wakes
+ * Conns whose slots the reactor marked.
+ *
+ * Runs on a worker thread (pool worker or any worker whose entry calls `installNetHost`). Owns:
+ * the worker's doorbell (it is the only one that waits on it), the table of open Conns, the
+ * handler-module cache and the pending connect() calls.
+ *
+ * The host's loop (one per worker):
+ * 1. take SEQ of the worker's bell; take TOWARD_WORKER; poke each marked Conn (its waiters re-check);
+ * 2. if anything was marked, yield one turn (setImmediate) so the woken handlers run and their
+ *    writes are batched, then take again;
+ * 3. else park on the bell (spin briefly, then waitAsync, unref'd: the control port keeps the
+ *    worker alive).
+ * Marks toward main are batched per microtask checkpoint: many handlers writing in one turn cost
+ * the reactor one ring.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { onCancel, throwIfCancelled } from '../core/context.js';
+import { ConnectError, ConnectionResetError, ClosedError, isCancellation, TimeoutError } from '../core/errors.js';
+import { spawn } from '../core/task.js';
+import { Doorbell } from '../shm/doorbell.js';
+import { towardMain, towardWorker, type DirtySet } from '../shm/conn-slot.js';
+import { isAttachMessage, type AttachMessage, type OpenMessage, type ToMain, type ToWorker } from '../reactor/protocol.js';
+import { Conn, type ConnHost } from './conn.js';
+
+/** A TCP handler module's default export. */
+export type ConnHandler = (conn: Conn) => unknown;
+
+interface PendingConnect {
+  resolve(c: Conn): void;
+  reject(e: Error): void;
+}
+
+const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+let current: NetHost | undefined;
+
+/**
+ * Listen on the worker's parentPort for the reactor's ATTACH message (other messages are left to
+ * the port's other listeners). Call once from a worker entry file.
+ *
+ * @example
+ * // workers/my-worker.ts
+ * import { parentPort } from 'node:worker_threads';
+ * installNetHost(parentPort!);
+ */
+export function installNetHost(parentPort: Pick<MessagePort, 'on'>): void {
+  parentPort.on('message', (m: unknown) => {
+    if (!isAttachMessage(m)) return;
+    current?.detach();
+    current = new NetHost(m);
+  });
+}
+
+/** This worker's net host, once the reactor attached it. */
+export function netHost(): NetHost | undefined {
+  return current;
+}
+
+/** A worker's end of the reactor. One per worker thread. */
+export class NetHost implements ConnHost {
+  private readonly port: MessagePort;
+  private readonly bell: Doorbell;
+  private readonly reactorBell: Doorbell;
+  private readonly toWorker: DirtySet;
+  private readonly toMain: DirtySet;
+  private readonly conns: Array<Conn | undefined> = [];
+  private readonly handlers = new Map<string, Promise<ConnHandler>>();
+  private readonly connects = new Map<number, PendingConnect>();
+  private nextReq = 1;
+  private outbox: ToMain[] = [];
+  private ringQueued = false;
+  private readonly stop = new AbortController();
+
+  constructor(m: AttachMessage) {
+    this.port = m.port as MessagePort;
+    this.bell = new Doorbell(m.link.workerBell);
+    this.reactorBell = new Doorbell(m.link.reactorBell);
+    this.toWorker = towardWorker(m.link);
+    this.toMain = towardMain(m.link);
+    this.port.on('message', (batch: ToWorker[]) => this.control(batch));
+    void this.loop();
+  }
+
+  markMain(i: number): void {
+    this.toMain.mark(i);
+    this.queueRing();
+  }
+
+  dropped(i: number): void {
+    this.conns[i] = undefined;
+  }
+
+  /** Open an outbound connection through the reactor (see connect.ts). */
+  connect(host: string, port: number, timeout: number, ringBytes: number, signal: AbortSignal | undefined): Promise<Conn> {
+    return new Promise<Conn>((resolve, reject) => {
+      throwIfCancelled(signal);
+      const req = this.nextReq++;
+      const off = onCancel(signal, (e) => {
+        this.connects.delete(req); // a late OPEN for it is closed at once
+        reject(e);
+      });
+      this.connects.set(req, {
+        resolve: (c) => {
+          off();
+          resolve(c);
+        },
+        reject: (e) => {
+          off();
+          reject(e);
+        },
+      });
+      this.post({ t: 'connect', req, host, port, timeout, ringBytes });
+    });
+  }
+
+  /** A newer ATTACH replaced this one (not expected in a live worker): fail what is open. */
+  detach(): void {
+    this.stop.abort();
+    this.port.close();
+    for (const p of this.connects.values()) p.reject(new ClosedError('the reactor detached this worker'));
+    this.connects.clear();
+  }
+
+  private post(m: ToMain): void {
+    this.outbox.push(m);
+    this.queueRing();
+  }
+
+  private queueRing(): void {
+    if (this.ringQueued) return;
+    this.ringQueued = true;
+    queueMicrotask(this.ringMain);
+  }
+
+  private readonly ringMain = (): void => {
+    this.ringQueued = false;
+    if (this.outbox.length > 0) {
+      const batch = this.outbox;
+      this.outbox = [];
+      this.port.postMessage(batch);
+    }
+    this.reactorBell.ring();
+  };
+
+  private control(batch: ToWorker[]): void {
+    if (!Array.isArray(batch)) return;
+    for (const m of batch) {
+      if (m.t === 'open') this.open(m);
+      else if (m.t === 'refused') {
+        const p = this.connects.get(m.req);
+        this.connects.delete(m.req);
+        p?.reject(m.errno === 'ETIMEDOUT' ? new TimeoutError(m.message) : new ConnectError(m.message, m.errno));
+      }
+    }
+  }
+
+  private open(m: OpenMessage): void {
+    const conn = new Conn(this, m);
+    this.conns[m.i] = conn;
+    if (m.req !== undefined) {
+      const p = this.connects.get(m.req);
+      this.connects.delete(m.req);
+      if (p) p.resolve(conn);
+      else conn.close(); // its connect() was cancelled meanwhile
+      return;
+    }
+    this.serve(conn, m.handler!, m.server!);
+  }
+
+  /** One green thread per accepted connection; it always ends by closing the Conn. */
+  private serve(conn: Conn, url: string, server: number): void {
+    const name = `tcp ${conn.remoteAddress}:${conn.remotePort}`;
+    spawn(
+      async () => {
+        try {
+          const fn = await this.handler(url);
+          await fn(conn);
+        } catch (e) {
+          // A reset or a forced close is the peer's or the server's doing, not a handler bug.
+          if (!(e instanceof ConnectionResetError) && !(e instanceof ClosedError) && !isCancellation(e)) {
+            this.post({ t: 'failed', server, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+          }
+        } finally {
+          conn.close();
+        }
+      },
+      { name, signal: conn.signal },
+    );
+  }
+
+  private handler(url: string): Promise<ConnHandler> {
+    let p = this.handlers.get(url);
+    if (!p) {
+      p = (import(url) as Promise<{ default?: unknown }>).then((m) => {
+        if (typeof m.default !== 'function') throw new TypeError(`TCP handler module ${url} has no default export function`);
+        return m.default as ConnHandler;
+      });
+      p.catch(() => this.handlers.delete(url)); // a module fixed on disk loads on the next connection
+      this.handlers.set(url, p);
+    }
+    return p;
+  }
+
+  private async loop(): Promise<void> {
+    const signal = this.stop.signal;
+    const poke = (i: number): void => this.conns[i]?.poke();
+    while (!signal.aborted) {
+      const s = this.bell.seq();
+      if (this.toWorker.take(poke) > 0) {
+        await immediate();
+        continue;
+      }
+      try {
+        await this.bell.wait(s, { ref: false, signal });
+      } catch {
+        return;
+      }
+    }
+  }
+}

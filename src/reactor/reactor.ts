@@ -1,0 +1,356 @@
+/**
+ * The reactor: the main thread's side of every TCP connection. On Node 20 a socket cannot move to
+ * a worker thread, so the main thread keeps them all and the workers reach them through
+ * connection slots in shared memory (src/shm/conn-slot.ts).
+ *
+ * Runs on the main thread only. Owns: its doorbell (every worker rings it), one WorkerLink per
+ * pool worker (link buffer, control port, slot table, free slots), the accepted and connected
+ * sockets (through MainConn), and the per-turn batch of control messages and bells.
+ *
+ * The loop, in the order the code runs (docs/design.md "Reactor" has the same list):
+ * 1. Poll (libuv): socket 'data' copies bytes into the slot's INBOUND ring (or pauses the socket
+ *    when it is full); 'end' sets RD_CLOSED after the last byte; 'error' / 'close' set ERROR and
+ *    free the slot; a server's 'connection' picks the least-loaded worker, takes a slot and queues
+ *    an OPEN for that worker. Each publish marks the slot TOWARD_WORKER.
+ * 2. Check (one setImmediate per turn): each worker marked this turn gets its queued control
+ *    messages in one postMessage and one ring of its doorbell: one wake-up per worker per turn,
+ *    however many connections and chunks.
+ * 3. Wake (the reactor bell's waitAsync settles): take every worker's TOWARD_MAIN set; for each
+ *    slot: push paused inbound bytes (resume the socket once in), drain OUTBOUND into one
+ *    socket.write() (stop at `false` until 'drain'), end the socket after W_END, let go after
+ *    W_CLOSE, recycle the slot once the socket is closed too.
+ * 4. If step 3 did anything, yield one turn (setImmediate) so sockets get polled, then take again;
+ *    otherwise re-arm the wait (spin briefly, then park with waitAsync, unref'd: the sockets and
+ *    servers are what keep the process alive).
+ */
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { createDoorbell, Doorbell } from '../shm/doorbell.js';
+import {
+  createConnSlot, createNetLink, resetConnSlot, towardMain, towardWorker, MAX_SLOTS_PER_WORKER,
+  type ConnSlotDescriptor, type DirtySet, type NetLinkDescriptor,
+} from '../shm/conn-slot.js';
+import { MainConn, type ConnServer, type SlotOwner } from './connection.js';
+import type { AttachMessage, ConnectMessage, Endpoints, ToMain, ToWorker } from './protocol.js';
+
+/** A server the reactor accepts for (implemented by TcpServer in listen.ts). */
+export interface AcceptingServer extends ConnServer {
+  readonly id: number;
+  readonly handler: string;
+  readonly ringBytes: number;
+  conns: Set<MainConn>;
+  handlerFailed(message: string): void;
+  refuse(socket: Socket): void;
+}
+
+/** Reactor counters (`rt.stats().net`). */
+export interface ReactorStats {
+  /** connections open now, per worker slot */
+  readonly connections: readonly number[];
+  readonly accepted: number;
+  readonly connected: number;
+  readonly handlerErrors: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+}
+
+const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
+class WorkerLink implements SlotOwner {
+  readonly slot: number;
+  readonly desc: NetLinkDescriptor;
+  readonly toWorker: DirtySet;
+  readonly toMain: DirtySet;
+  readonly bell: Doorbell;
+  readonly port: MessagePort;
+  readonly conns: Array<MainConn | undefined> = [];
+  readonly connecting = new Set<Socket>();
+  private readonly freeIdx: number[] = [];
+  private readonly freeSlots = new Map<number, ConnSlotDescriptor[]>();
+  private readonly reactor: Reactor;
+  active = 0;
+  alive = true;
+  outbox: ToWorker[] = [];
+  queued = false;
+  /** bound once: the visitor of TOWARD_MAIN */
+  readonly visit: (i: number) => void;
+
+  constructor(reactor: Reactor, slot: number, desc: NetLinkDescriptor, port: MessagePort) {
+    this.reactor = reactor;
+    this.slot = slot;
+    this.desc = desc;
+    this.toWorker = towardWorker(desc);
+    this.toMain = towardMain(desc);
+    this.bell = new Doorbell(desc.workerBell);
+    this.port = port;
+    this.visit = (i) => {
+      const c = this.conns[i];
+      if (c === undefined) return; // a stale mark of a recycled slot
+      try {
+        c.service();
+      } catch (e) {
+        process.emitWarning(`shoal reactor: connection ${this.slot}/${i} failed: ${(e as Error)?.stack ?? e}`);
+        c.forceClose();
+      }
+    };
+  }
+
+  markWorker(i: number): void {
+    this.toWorker.mark(i);
+    this.reactor.schedule(this);
+  }
+
+  post(m: ToWorker): void {
+    this.outbox.push(m);
+    this.reactor.schedule(this);
+  }
+
+  /** Take a free slot index and a slot of `ringBytes` (recycled when one is free). */
+  take(ringBytes: number): { i: number; slot: ConnSlotDescriptor } | undefined {
+    let i = this.freeIdx.pop();
+    if (i === undefined) {
+      if (this.conns.length >= MAX_SLOTS_PER_WORKER) return undefined;
+      i = this.conns.length;
+      this.conns.push(undefined);
+    }
+    const slot = this.freeSlots.get(ringBytes)?.pop() ?? createConnSlot(ringBytes);
+    return { i, slot };
+  }
+
+  release(c: MainConn): void {
+    if (this.conns[c.index] !== c) return;
+    this.conns[c.index] = undefined;
+    this.active--;
+    this.reactor.gone(c);
+    if (!this.alive) return;
+    resetConnSlot(c.slot); // conn-slot.ts invariant 4: socket closed and W_CLOSE seen
+    let list = this.freeSlots.get(c.slot.ringBytes);
+    if (!list) this.freeSlots.set(c.slot.ringBytes, (list = []));
+    if (list.length < 64) list.push(c.slot);
+    this.freeIdx.push(c.index);
+  }
+}
+
+/**
+ * The reactor. One per Runtime; workers are attached as the pool starts (and replaces) them.
+ *
+ * @example
+ * const reactor = new Reactor();
+ * reactor.attach(0, worker);          // the worker runs installNetHost(parentPort)
+ * const srv = await listen(reactor, { port: 0, handler: new URL('./echo.js', import.meta.url) });
+ */
+export class Reactor {
+  private readonly bell = new Doorbell(createDoorbell());
+  private readonly links: Array<WorkerLink | undefined> = [];
+  private readonly toFlush: WorkerLink[] = [];
+  private flushQueued = false;
+  private readonly stop = new AbortController();
+  private nextServer = 1;
+  readonly servers = new Map<number, AcceptingServer>();
+  private rr = 0;
+  private accepted = 0;
+  private connected = 0;
+  private handlerErrors = 0;
+  private bytesIn = 0;
+  private bytesOut = 0;
+
+  constructor() {
+    void this.loop();
+  }
+
+  /**
+   * A worker started in pool slot `slot` (or replaced a dead one): give it a link. Its net host
+   * (src/net/host.ts, installed by the worker's entry file) answers on the port we send.
+   */
+  attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
+    if (this.links[slot]?.alive) this.detach(slot);
+    const { port1, port2 } = new MessageChannel();
+    const link = new WorkerLink(this, slot, createNetLink(this.bell.descriptor), port1);
+    port1.on('message', (batch: ToMain[]) => this.control(link, batch));
+    port1.unref(); // sockets and servers keep the process alive, not the link
+    this.links[slot] = link;
+    const msg: AttachMessage = { kind: 'shoal:net-attach', link: link.desc, port: port2 };
+    worker.postMessage(msg, [port2]);
+  }
+
+  /** The worker in `slot` is gone: close its connections; new ones go to the other workers. */
+  detach(slot: number): void {
+    const link = this.links[slot];
+    if (!link) return;
+    this.links[slot] = undefined;
+    link.alive = false;
+    link.port.close();
+    for (const s of link.connecting) s.destroy();
+    for (const c of link.conns) c?.workerGone();
+    link.conns.length = 0;
+    link.active = 0;
+  }
+
+  /** @internal a new server id (listen.ts) */
+  newServerId(): number {
+    return this.nextServer++;
+  }
+
+  /** Accept `socket` for `server`: pick the least-loaded worker and open a slot on it. */
+  accept(server: AcceptingServer, socket: Socket): void {
+    const link = this.pick();
+    const got = link?.take(server.ringBytes);
+    if (!link || !got) {
+      server.refuse(socket);
+      return;
+    }
+    this.accepted++;
+    socket.setNoDelay(true);
+    const c = new MainConn(link, got.i, got.slot, socket, server);
+    link.conns[got.i] = c;
+    link.active++;
+    server.conns.add(c);
+    link.post({ t: 'open', i: got.i, slot: got.slot, handler: server.handler, server: server.id, ...endpoints(socket) });
+  }
+
+  /** Reactor-wide counters. */
+  stats(): ReactorStats {
+    let bytesIn = this.bytesIn;
+    let bytesOut = this.bytesOut;
+    for (const l of this.links) for (const c of l?.conns ?? []) if (c) { bytesIn += c.bytesIn; bytesOut += c.bytesOut; }
+    return Object.freeze({
+      connections: Object.freeze(this.links.map((l) => l?.active ?? 0)),
+      accepted: this.accepted,
+      connected: this.connected,
+      handlerErrors: this.handlerErrors,
+      bytesIn,
+      bytesOut,
+    });
+  }
+
+  /** True once `close()` ran. */
+  get closed(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  /** Stop the loop and drop every connection (servers are closed by their owners first). */
+  close(): void {
+    for (let s = 0; s < this.links.length; s++) this.detach(s);
+    this.stop.abort();
+  }
+
+  /** @internal a connection's slot was recycled or dropped */
+  gone(c: MainConn): void {
+    this.bytesIn += c.bytesIn;
+    this.bytesOut += c.bytesOut;
+  }
+
+  /** @internal ring `link` (and post its control batch) at the end of this turn */
+  schedule(link: WorkerLink): void {
+    if (link.queued) return;
+    link.queued = true;
+    this.toFlush.push(link);
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    setImmediate(this.flush);
+  }
+
+  /** Phase 2: one postMessage and one ring per worker marked this turn. */
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const links = this.toFlush.splice(0);
+    for (const l of links) {
+      l.queued = false;
+      if (!l.alive) continue;
+      if (l.outbox.length > 0) {
+        const batch = l.outbox;
+        l.outbox = [];
+        l.port.postMessage(batch);
+      }
+      l.bell.ring();
+    }
+  };
+
+  /** Phases 3 and 4. */
+  private async loop(): Promise<void> {
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      const s = this.bell.seq();
+      let n = 0;
+      for (const l of this.links) if (l?.alive) n += l.toMain.take(l.visit);
+      if (n > 0) {
+        await immediate();
+        continue;
+      }
+      try {
+        await this.bell.wait(s, { ref: false, signal });
+      } catch {
+        return; // stopped
+      }
+    }
+  }
+
+  /** Least-loaded live worker; ties go round-robin so equal workers share new connections. */
+  private pick(): WorkerLink | undefined {
+    let best: WorkerLink | undefined;
+    const n = this.links.length;
+    for (let k = 0; k < n; k++) {
+      const l = this.links[(this.rr + k) % n];
+      if (l?.alive && (best === undefined || l.active < best.active)) best = l;
+    }
+    this.rr = (this.rr + 1) % Math.max(1, n);
+    return best;
+  }
+
+  private control(link: WorkerLink, batch: ToMain[]): void {
+    if (!link.alive || !Array.isArray(batch)) return;
+    for (const m of batch) {
+      if (m.t === 'connect') this.connectFor(link, m);
+      else if (m.t === 'failed') {
+        this.handlerErrors++;
+        this.servers.get(m.server)?.handlerFailed(m.message);
+      }
+    }
+  }
+
+  /** CONNECT from a worker: dial, then OPEN a slot on that same worker (or REFUSE). */
+  private connectFor(link: WorkerLink, m: ConnectMessage): void {
+    const socket = netConnect({ host: m.host, port: m.port, allowHalfOpen: true, noDelay: true });
+    link.connecting.add(socket);
+    let timer: NodeJS.Timeout | undefined;
+    const refuse = (errno: string, message: string): void => {
+      if (!link.connecting.delete(socket)) return;
+      if (timer) clearTimeout(timer);
+      socket.destroy();
+      link.post({ t: 'refused', req: m.req, errno, message });
+    };
+    const onError = (e: NodeJS.ErrnoException): void => refuse(e.code ?? 'ERR_SOCKET', e.message);
+    socket.once('error', onError);
+    if (m.timeout > 0) {
+      timer = setTimeout(() => refuse('ETIMEDOUT', `connect to ${m.host}:${m.port} timed out after ${m.timeout} ms`), m.timeout);
+    }
+    socket.once('connect', () => {
+      if (!link.connecting.delete(socket)) return;
+      if (timer) clearTimeout(timer);
+      socket.off('error', onError);
+      const got = link.take(m.ringBytes);
+      if (!got) {
+        socket.destroy();
+        link.post({ t: 'refused', req: m.req, errno: 'EMFILE', message: 'too many connections on this worker' });
+        return;
+      }
+      this.connected++;
+      const c = new MainConn(link, got.i, got.slot, socket, undefined);
+      link.conns[got.i] = c;
+      link.active++;
+      link.post({ t: 'open', i: got.i, slot: got.slot, req: m.req, ...endpoints(socket) });
+    });
+  }
+}
+
+function endpoints(s: Socket): Endpoints {
+  return {
+    remoteAddress: s.remoteAddress ?? '',
+    remotePort: s.remotePort ?? 0,
+    remoteFamily: s.remoteFamily ?? '',
+    localAddress: s.localAddress ?? '',
+    localPort: s.localPort ?? 0,
+  };
+}
