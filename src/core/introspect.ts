@@ -12,7 +12,8 @@
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { codeError, validateOptions } from './op.js';
-import { registry, type TaskState } from './task.js';
+import type { TaskState } from './task.js';
+import { registry } from './task-registry.js';
 
 /** One live task in a `tasks()` snapshot (frozen). */
 export interface TaskInfo {

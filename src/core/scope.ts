@@ -18,7 +18,8 @@
  */
 import { CancelledError, ClosedError } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
-import { registry, start, type Task, type TaskArgs, type TaskNode, type TaskOwner } from './task.js';
+import { start, type Task, type TaskArgs, type TaskNode, type TaskOwner } from './task.js';
+import { registry } from './task-registry.js';
 
 /** Options of `scope` / `openScope`. */
 export interface ScopeOptions {

@@ -2,9 +2,8 @@
  * Green threads: `spawn(fn)` runs an async function as a named, cancellable, observable task.
  *
  * Runs on any thread (main or worker); a task lives and dies on the thread that spawned it.
- * Owns: the Task class, the per-thread registry of live tasks (read by introspect.ts), the
- * one-listener-per-signal links from a parent `signal` to its tasks, and the report of failed
- * tasks nobody observed.
+ * Owns: the Task class, its settle transition, and the report of failed tasks nobody observed.
+ * The live-task list and the parent-signal links are in task-registry.ts.
  *
  * Cost model (the goal is 1M tasks at <= 1.5x the time of 1M bare async functions, <= 1 KB each):
  * a task is one object, two bound functions and one promise reaction on `fn`'s promise. Everything
@@ -33,6 +32,7 @@
 import { onCancel, ambientSignal, runInTask, throwIfCancelled, type TaskContext } from './context.js';
 import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
+import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
 
 /** Where a task is in its life. Only 'running' is live; the other three are final. */
 export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
@@ -92,15 +92,6 @@ export function setAmbient(on: boolean): void {
   if (typeof on !== 'boolean') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
   registry.ambient = on;
 }
-
-/** Per-thread registry: a doubly linked list of live tasks, and the tracing switch. */
-export const registry: { head: TaskNode | null; tracing: boolean; ambient: boolean; count: number } = {
-  head: null,
-  tracing: process.env.SHOAL_TRACE === '1',
-  ambient: process.env.SHOAL_AMBIENT === '1',
-  count: 0,
-};
-
 let nextId = 1;
 
 interface Outcome<T> {
@@ -378,68 +369,9 @@ export function start<T>(
   else t.ok(r as T);
   return t;
 }
-
-/** The reason to pass on from an aborted parent: unwrap a CancelledError to its own cause. */
-function reasonOf(signal: AbortSignal): unknown {
-  const r: unknown = signal.reason;
-  return r instanceof CancelledError && r.cause !== undefined ? r.cause : r;
-}
-
 function isThenable(x: unknown): x is PromiseLike<unknown> {
   return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
 }
-
-// --- the live-task list (O(1) add and remove; tasks() walks it) --------------------------------
-
-function link(t: TaskNode): void {
-  const h = registry.head;
-  t._next = h;
-  if (h !== null) h._prev = t;
-  registry.head = t;
-  registry.count++;
-}
-
-function unlink(t: TaskNode): void {
-  const p = t._prev;
-  const n = t._next;
-  if (p !== null) p._next = n;
-  else registry.head = n;
-  if (n !== null) n._prev = p;
-  t._prev = t._next = null;
-  registry.count--;
-}
-
-// --- parent signals: one 'abort' listener per signal, however many tasks hang off it ----------
-// (a listener per task would cost O(n) removals and MaxListenersExceeded warnings past 10)
-
-const groups = new WeakMap<AbortSignal, { tasks: Set<TaskNode>; onAbort: () => void }>();
-
-function linkSignal(signal: AbortSignal, t: TaskNode): void {
-  let g = groups.get(signal);
-  if (g === undefined) {
-    const tasks = new Set<TaskNode>();
-    const onAbort = (): void => {
-      groups.delete(signal);
-      const reason = reasonOf(signal);
-      for (const c of tasks) c.cancel(reason);
-    };
-    g = { tasks, onAbort };
-    groups.set(signal, g);
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
-  g.tasks.add(t);
-}
-
-function unlinkSignal(signal: AbortSignal, t: TaskNode): void {
-  const g = groups.get(signal);
-  if (g === undefined) return;
-  g.tasks.delete(t);
-  if (g.tasks.size === 0) {
-    groups.delete(signal);
-    signal.removeEventListener('abort', g.onAbort);
-  }
-}
-
 // --- failed tasks nobody ever observed ---------------------------------------------------------
 
 const unobserved = new FinalizationRegistry<unknown>((err) => {

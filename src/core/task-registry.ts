@@ -1,0 +1,81 @@
+/**
+ * The per-thread bookkeeping behind spawn: the list of live tasks (walked by `tasks()`) and the
+ * links from parent signals to the tasks hanging off them.
+ *
+ * Runs on any thread; each thread has its own (module state is per thread). Owns the registry.
+ * Only task.ts mutates it; introspect.ts reads it.
+ *
+ * Invariants:
+ *  1. A task is in the live list exactly while its state is 'running' (linked at spawn, unlinked
+ *     in its one settle transition), so `count` is the number of running tasks.
+ *  2. A signal has at most one 'abort' listener from here, however many tasks hang off it; it is
+ *     removed when its last task settles. (A listener per task would make removals O(n) and trip
+ *     MaxListenersExceededWarning past 10 tasks per signal.)
+ */
+import { CancelledError } from './errors.js';
+import type { TaskNode } from './task.js';
+
+/** Per-thread registry: a doubly linked list of live tasks, and the tracing switch. */
+export const registry: { head: TaskNode | null; tracing: boolean; ambient: boolean; count: number } = {
+  head: null,
+  tracing: process.env.SHOAL_TRACE === '1',
+  ambient: process.env.SHOAL_AMBIENT === '1',
+  count: 0,
+};
+
+/** The reason to pass on from an aborted parent: unwrap a CancelledError to its own cause. */
+export function reasonOf(signal: AbortSignal): unknown {
+  const r: unknown = signal.reason;
+  return r instanceof CancelledError && r.cause !== undefined ? r.cause : r;
+}
+
+// --- the live-task list (O(1) add and remove; tasks() walks it) --------------------------------
+
+export function link(t: TaskNode): void {
+  const h = registry.head;
+  t._next = h;
+  if (h !== null) h._prev = t;
+  registry.head = t;
+  registry.count++;
+}
+
+export function unlink(t: TaskNode): void {
+  const p = t._prev;
+  const n = t._next;
+  if (p !== null) p._next = n;
+  else registry.head = n;
+  if (n !== null) n._prev = p;
+  t._prev = t._next = null;
+  registry.count--;
+}
+
+// --- parent signals: one 'abort' listener per signal, however many tasks hang off it ----------
+// (a listener per task would cost O(n) removals and MaxListenersExceeded warnings past 10)
+
+const groups = new WeakMap<AbortSignal, { tasks: Set<TaskNode>; onAbort: () => void }>();
+
+export function linkSignal(signal: AbortSignal, t: TaskNode): void {
+  let g = groups.get(signal);
+  if (g === undefined) {
+    const tasks = new Set<TaskNode>();
+    const onAbort = (): void => {
+      groups.delete(signal);
+      const reason = reasonOf(signal);
+      for (const c of tasks) c.cancel(reason);
+    };
+    g = { tasks, onAbort };
+    groups.set(signal, g);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  g.tasks.add(t);
+}
+
+export function unlinkSignal(signal: AbortSignal, t: TaskNode): void {
+  const g = groups.get(signal);
+  if (g === undefined) return;
+  g.tasks.delete(t);
+  if (g.tasks.size === 0) {
+    groups.delete(signal);
+    signal.removeEventListener('abort', g.onAbort);
+  }
+}
