@@ -186,6 +186,47 @@ export function errorBase(e: Error): { base: number; registeredName?: string } {
   return { base: 0 };
 }
 
+const KNOWN_ERROR_PROPS: readonly string[] = ['message', 'stack', 'cause', 'errors', 'name'];
+
+/** What the writer sends for an Error: its base, and its properties as [key, enumerable, value]. */
+export interface ErrorDescription {
+  base: number;
+  registeredName?: string;
+  props: [string, boolean, unknown][];
+}
+
+/**
+ * The own properties an Error is sent with: message, stack, cause, errors and name when own
+ * (whatever their enumerability), `name` when a subclass changed it without owning it, then
+ * every other own enumerable property (code, status...). Getters are called, once.
+ */
+export function describeError(e: Error): ErrorDescription {
+  const { base, registeredName } = errorBase(e);
+  const props: [string, boolean, unknown][] = [];
+  for (const k of KNOWN_ERROR_PROPS) {
+    const d = Object.getOwnPropertyDescriptor(e, k);
+    if (d !== undefined) props.push([k, d.enumerable === true, d.get ? d.get.call(e) : d.value]);
+  }
+  if (!Object.hasOwn(e, 'name')) {
+    // A subclass (class HttpError extends Error) keeps its name, though not its prototype.
+    const name = (e as { name?: unknown }).name;
+    const baseName = registeredName ?? ERROR_BASES[base]!.prototype.name;
+    if (typeof name === 'string' && name !== baseName) props.push(['name', false, name]);
+  }
+  for (const k of Object.keys(e)) {
+    if (!KNOWN_ERROR_PROPS.includes(k)) props.push([k, true, (e as unknown as Record<string, unknown>)[k]]);
+  }
+  return registeredName === undefined ? { base, props } : { base, registeredName, props };
+}
+
+/** The primitive inside a boxed Number, String, Boolean or BigInt (by brand, not valueOf). */
+export function unbox(o: object): number | string | boolean | bigint {
+  if (types.isNumberObject(o)) return Number.prototype.valueOf.call(o);
+  if (types.isStringObject(o)) return String.prototype.valueOf.call(o);
+  if (types.isBooleanObject(o)) return Boolean.prototype.valueOf.call(o);
+  return BigInt.prototype.valueOf.call(o);
+}
+
 /** The class a decoded error gets: a shoal class by name, or undefined when unknown. */
 export function registeredErrorClass(name: string): ErrorCtor | undefined {
   return registered.get(name);

@@ -1,20 +1,18 @@
 /**
- * FrameReader — the decoding half of the value codec (wire format: codec-format.ts).
+ * FrameReader — the decoding half of the value codec (wire format: codec-format.ts): rebuilds
+ * values, objects with the shape cache's factories (codec-shapes.ts), errors with their class,
+ * and the side table's shared objects. The cursor, strings and payloads are FrameSource's
+ * (codec-source.ts).
  *
- * Runs on any thread. Owns nothing but its cursor: it reads the bytes it is handed (a plain
- * Uint8Array or a view of a ring's SharedArrayBuffer) and copies every payload out, so the
- * caller may reuse the region as soon as a read returns.
- *
- * Why no TextDecoder: it refuses views of a SharedArrayBuffer. Strings are read with
- * String.fromCharCode for up to 8 chars and Buffer's latin1/utf8/ucs2 slicers beyond (native,
- * and they accept any Uint8Array, shared or not).
+ * Runs on any thread. Owns, during one `value()` call, the table of objects built so far (when
+ * the frame uses REFs) and a stack of values for objects under construction.
  *
  * Invariants (garbage in, CodecError out):
- * 1. Every read is preceded by a bounds check against the end of the frame.
- * 2. A count of elements is checked against the bytes left before the container is filled, so
- *    garbage cannot make the reader loop or allocate beyond the frame's size.
- * 3. Nesting is capped at MAX_DEPTH; REF and SIDE indices are checked against what exists.
- * 4. No user code runs while decoding (objects are built with literals, defineProperty and
+ * 1. A count of elements is checked against the bytes left before the container is filled
+ *    (each element takes at least one byte), so garbage cannot make the reader loop or
+ *    allocate beyond the frame's size.
+ * 2. Nesting is capped at MAX_DEPTH; REF and SIDE indices are checked against what exists.
+ * 3. No user code runs while decoding (objects are built with literals, defineProperty and
  *    built-in constructors), so any other exception can only come from garbage: it is wrapped
  *    in a CodecError too.
  */
@@ -28,7 +26,6 @@ import {
   HEADER_MASK,
   KIND_DATAVIEW,
   MAX_DEPTH,
-  MAX_VARINT,
   T_ARRAY,
   T_ARRAY_BUFFER,
   T_BIGINT,
@@ -60,6 +57,7 @@ import {
   corrupt,
 } from './codec-format.js';
 import { registeredErrorClass } from './codec-classify.js';
+import { EMPTY, FrameSource } from './codec-source.js';
 import { MAX_KEY_LEN, MAX_SHAPE_KEYS, type Shape, factoryOf, findShape, rememberShape } from './codec-shapes.js';
 
 /** Options for reading value items. */
@@ -68,20 +66,7 @@ export interface ReadOptions {
   side?: readonly unknown[];
 }
 
-const { latin1Slice, utf8Slice, ucs2Slice } = Buffer.prototype as unknown as {
-  latin1Slice(this: Uint8Array, start: number, end: number): string;
-  utf8Slice(this: Uint8Array, start: number, end: number): string;
-  ucs2Slice(this: Uint8Array, start: number, end: number): string;
-};
-const F64 = new Float64Array(1);
-const F64_BYTES = new Uint8Array(F64.buffer);
-const EMPTY = new Uint8Array(0);
-const fromCharCode = String.fromCharCode;
 const HEX = /^[0-9a-f]+$/;
-const KEY_CACHE_SIZE = 1024;
-const KEY_CACHE_MAX_LEN = 32;
-/** Recently decoded object keys, by a hash of their bytes (see FrameReader.key). Per thread. */
-const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
 
 /**
  * Reads a frame item by item, in the order it was written.
@@ -92,10 +77,7 @@ const keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE
  * const args = r.value({ side }) as unknown[];
  * r.finish(); // CodecError if bytes are left over
  */
-export class FrameReader {
-  private bytes: Uint8Array = EMPTY;
-  private pos = 0;
-  private end = 0;
+export class FrameReader extends FrameSource {
   private side: readonly unknown[] | null = null;
   private refs: unknown[] | null = null;
   private depth = 0;
@@ -104,66 +86,8 @@ export class FrameReader {
   private sp = 0;
 
   constructor(bytes?: Uint8Array, offset?: number, length?: number) {
+    super();
     if (bytes !== undefined) this.reset(bytes, offset, length);
-  }
-
-  /** Read `bytes[offset, offset + length)` from the start. */
-  reset(bytes: Uint8Array, offset = 0, length = bytes.length - offset): this {
-    if (!(bytes instanceof Uint8Array)) {
-      const e = new TypeError('bytes must be a Uint8Array') as TypeError & { code: string };
-      e.code = 'ERR_INVALID_ARG_TYPE';
-      throw e;
-    }
-    if (
-      !Number.isInteger(offset) ||
-      !Number.isInteger(length) ||
-      offset < 0 ||
-      length < 0 ||
-      offset + length > bytes.length
-    ) {
-      const e = new RangeError(
-        `offset ${offset} and length ${length} do not fit in ${bytes.length} bytes`,
-      ) as RangeError & { code: string };
-      e.code = 'ERR_OUT_OF_RANGE';
-      throw e;
-    }
-    this.bytes = bytes;
-    this.pos = offset;
-    this.end = offset + length;
-    return this;
-  }
-
-  /** Bytes not read yet. */
-  get remaining(): number {
-    return this.end - this.pos;
-  }
-
-  /** Throw a CodecError unless every byte was read; then let go of the bytes. */
-  finish(): void {
-    if (this.pos !== this.end) throw corrupt(`${this.end - this.pos} trailing bytes`, this.pos);
-    this.bytes = EMPTY;
-  }
-
-  u8(): number {
-    this.need(1);
-    return this.bytes[this.pos++]!;
-  }
-
-  u32(): number {
-    this.need(4);
-    const b = this.bytes;
-    const p = this.pos;
-    this.pos = p + 4;
-    return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
-  }
-
-  f64(): number {
-    this.need(8);
-    const b = this.bytes;
-    const p = this.pos;
-    for (let i = 0; i < 8; i++) F64_BYTES[i] = b[p + i]!;
-    this.pos = p + 8;
-    return F64[0]!;
   }
 
   /** Read one value item. Throws CodecError on anything but a valid item. */
@@ -189,35 +113,6 @@ export class FrameReader {
   }
 
   // ---- internals ---------------------------------------------------------------------------
-
-  private need(n: number): void {
-    if (n > this.end - this.pos) throw corrupt(`truncated (needs ${n} more bytes)`, this.pos);
-  }
-
-  private vu(): number {
-    this.need(1);
-    let b = this.bytes[this.pos++]!;
-    if (b < 0x80) return b;
-    let n = b & 0x7f;
-    let mul = 128;
-    for (let i = 1; ; i++) {
-      if (i === 8) throw corrupt('varint longer than 8 bytes', this.pos);
-      this.need(1);
-      b = this.bytes[this.pos++]!;
-      n += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-    }
-    if (n > MAX_VARINT) throw corrupt('varint too large', this.pos);
-    return n;
-  }
-
-  /** A count of items each taking at least `min` bytes must fit in what is left. */
-  private count(min: number): number {
-    const n = this.vu();
-    if (n * min > this.end - this.pos) throw corrupt(`count ${n} exceeds the frame`, this.pos);
-    return n;
-  }
 
   private keep<T>(o: T): T {
     if (this.refs !== null) this.refs.push(o);
@@ -296,104 +191,6 @@ export class FrameReader {
       default:
         throw corrupt(`unknown tag 0x${t.toString(16)}`, this.pos - 1);
     }
-  }
-
-  private str(): string {
-    this.need(1);
-    const t = this.bytes[this.pos++]!;
-    if (t !== T_LATIN1 && t !== T_UTF8 && t !== T_UTF16) {
-      throw corrupt(`expected a string, got tag 0x${t.toString(16)}`, this.pos - 1);
-    }
-    return this.strBody(t);
-  }
-
-  /**
-   * An object key. Short latin1 keys go through a small cache keyed by their bytes: the same
-   * keys recur message after message, and handing V8 the same (already internalized) string
-   * makes `o[k] = v` skip a string-table lookup; it also saves the string's allocation.
-   */
-  private key(): string {
-    const b = this.bytes;
-    const p = this.pos;
-    if (this.end - p < 2) return this.str();
-    const n = b[p + 1]!;
-    if (b[p] !== T_LATIN1 || n === 0 || n > KEY_CACHE_MAX_LEN || n > this.end - p - 2) {
-      return this.str();
-    }
-    let h = n;
-    for (let i = 0; i < n; i++) h = (Math.imul(h, 31) + b[p + 2 + i]!) | 0;
-    const slot = (h ^ (h >>> 13)) & (KEY_CACHE_SIZE - 1);
-    const cached = keyCache[slot];
-    if (cached !== undefined && cached.length === n) {
-      let i = 0;
-      while (i < n && cached.charCodeAt(i) === b[p + 2 + i]) i++;
-      if (i === n) {
-        this.pos = p + 2 + n;
-        return cached;
-      }
-    }
-    const k = this.str();
-    keyCache[slot] = k;
-    return k;
-  }
-
-  private strBody(t: number): string {
-    const n = this.vu();
-    this.need(n);
-    const b = this.bytes;
-    const p = this.pos;
-    this.pos = p + n;
-    if (t === T_LATIN1) {
-      // Short strings (most keys) are cheaper built in JS than through a native call.
-      switch (n) {
-        case 0:
-          return '';
-        case 1:
-          return fromCharCode(b[p]!);
-        case 2:
-          return fromCharCode(b[p]!, b[p + 1]!);
-        case 3:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
-        case 4:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
-        case 5:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
-        case 6:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
-        case 7:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
-        case 8:
-          return fromCharCode(
-            b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!,
-          );
-        default:
-          return latin1Slice.call(b, p, p + n);
-      }
-    }
-    if (t === T_UTF8) return utf8Slice.call(b, p, p + n);
-    if (n & 1) throw corrupt('odd UTF-16 byte length', p);
-    return ucs2Slice.call(b, p, p + n);
-  }
-
-  /** Read a payload's header (vu n, u8 pad, pad bytes); the n bytes follow at this.pos. */
-  private payloadLength(): number {
-    const n = this.vu();
-    const pad = this.u8();
-    if (pad > 7) throw corrupt(`bad payload padding ${pad}`, this.pos - 1);
-    this.need(pad + n);
-    this.pos += pad;
-    return n;
-  }
-
-  /** Fill `out` with the next out.length bytes (the length was checked by payloadLength). */
-  private copy<T extends Uint8Array>(out: T): T {
-    const n = out.length;
-    const p = this.pos;
-    const b = this.bytes;
-    if (n <= 64) for (let i = 0; i < n; i++) out[i] = b[p + i]!;
-    else out.set(b.subarray(p, p + n));
-    this.pos = p + n;
-    return out;
   }
 
   private typed(): ArrayBufferView {

@@ -1,26 +1,22 @@
 /**
- * FrameWriter — the encoding half of the value codec (wire format: codec-format.ts).
+ * FrameWriter — the encoding half of the value codec (wire format: codec-format.ts): walks a
+ * value, applies the structured-clone rules (codec-classify.ts), tracks shared references and
+ * cycles, and refuses what postMessage would refuse, naming the path. The bytes themselves, and
+ * the staging that keeps a destination untouched until a frame is complete, are FrameSink's
+ * (codec-sink.ts).
  *
- * Runs on any thread; one writer belongs to one thread and is not re-entrant. Owns a growable
- * scratch buffer (4 KiB to start, dropped back after a frame over 1 MiB) and, until the next
- * `reset()`, references to the byte payloads of the values it staged.
- *
- * Why staging: a frame is built in the scratch buffer first and copied into its destination only
- * once it is complete, so a refused value (a function deep inside the arguments) or a frame that
- * does not fit leaves the destination untouched. Byte payloads of 256 B or more (Uint8Array,
- * Buffer, ArrayBuffer, typed arrays) are not staged: the writer notes where they go and
- * `writeTo()` copies them straight from the caller's object into the destination, once.
+ * Runs on any thread; one writer belongs to one thread and is not re-entrant. Owns, during one
+ * `value()` call only, the table of objects met so far and the caller's side table.
  *
  * Invariants:
  * 1. After `value()` throws, the writer is exactly as it was before the call (same size, same
  *    staged payloads) and the caller's side table has its old length.
- * 2. `writeTo()` writes only inside [offset, end) of its destination, and nothing at all when it
- *    returns -1.
+ * 2. Object ids are given in the order objects are met, an object before its children, exactly
+ *    as the reader will number them (codec-format.ts).
  * 3. Every value item starts with a HEADER byte, so items can be read back one by one.
  */
 import { types } from 'node:util';
 import {
-  ERROR_BASES,
   FLAG_REFS,
   HEADER,
   KIND_DATAVIEW,
@@ -34,11 +30,7 @@ import {
   T_DATE,
   T_ERROR,
   T_FALSE,
-  T_FLOAT64,
   T_HOLES,
-  T_INT32,
-  T_INT8,
-  T_LATIN1,
   T_MAP,
   T_NULL,
   T_OBJECT,
@@ -50,13 +42,12 @@ import {
   T_TRUE,
   T_TYPED,
   T_UNDEFINED,
-  T_UTF16,
-  T_UTF8,
   keySegment,
   shortPath,
   uncloneable,
 } from './codec-format.js';
 import * as K from './codec-classify.js';
+import { FrameSink } from './codec-sink.js';
 
 /** Options for one value item. */
 export interface ValueOptions {
@@ -72,21 +63,12 @@ export interface ValueOptions {
   name?: string;
 }
 
-const DEFER_MIN = 256;
-const INITIAL_BYTES = 4096;
-const SHRINK_ABOVE = 1 << 20;
 const SMALL_REFS = 32;
 
-const { latin1Write, utf8Write, ucs2Write } = Buffer.prototype as unknown as {
-  latin1Write(this: Uint8Array, s: string, offset: number, length: number): number;
-  utf8Write(this: Uint8Array, s: string, offset: number, length: number): number;
-  ucs2Write(this: Uint8Array, s: string, offset: number, length: number): number;
-};
 const ObjectPrototype = Object.prototype;
 const getTime = Date.prototype.getTime;
 const regexpSource = Object.getOwnPropertyDescriptor(RegExp.prototype, 'source')!.get!;
 const regexpFlags = Object.getOwnPropertyDescriptor(RegExp.prototype, 'flags')!.get!;
-const KNOWN_ERROR_PROPS = ['message', 'stack', 'cause', 'errors', 'name'] as const;
 
 /** Internal signal for a refused value; containers add their path segment as it unwinds. */
 class Refusal {
@@ -102,15 +84,6 @@ function addSegment(e: unknown, seg: string): unknown {
   return e;
 }
 
-function varintSize(n: number): number {
-  let s = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    s++;
-  }
-  return s;
-}
-
 /**
  * Builds one frame: raw numbers and value items, staged until `writeTo()` or `bytes()`.
  *
@@ -119,76 +92,19 @@ function varintSize(n: number): number {
  * w.reset().u32(taskId).value(args, { name: 'args' });
  * const n = w.writeTo(ring.bytes, at, at + room); // -1: did not fit, nothing written
  */
-export class FrameWriter {
-  private buf: Uint8Array = new Uint8Array(INITIAL_BYTES);
-  private dv: DataView = new DataView(this.buf.buffer);
-  private pos = 0;
-  /** Staged payloads: defSrc[i] goes where scratch offset defAt[i] is, in order. */
-  private readonly defAt: number[] = [];
-  private readonly defSrc: Uint8Array[] = [];
-  private deferred = 0;
+export class FrameWriter extends FrameSink {
   /** Objects met in the current value, by id; entries past nSeen are stale (null). */
   private readonly seen: (object | null)[] = [];
   private nSeen = 0;
   private seenMap: Map<object, number> | null = null;
-  /** Large payloads go into the scratch buffer too (the frame will be read with bytes()). */
-  private direct = false;
-  /** writeTo's alignment padding per staged payload. */
-  private readonly pads: number[] = [];
   private usedRefs = false;
   private side: unknown[] | null = null;
   private depth = 0;
   private busy = false;
 
-  /**
-   * Bytes the frame built so far needs: exact, except that each large staged payload counts the
-   * 7 bytes of alignment padding it may need (writeTo aligns it to 8 in the destination, so that
-   * the copy, and the reader's copy out of shared memory, run at memcpy speed).
-   */
-  get size(): number {
-    return this.pos + this.deferred;
-  }
-
-  /**
-   * Start a new frame; drops what was staged (and the scratch buffer if a frame made it huge).
-   * `direct`: the frame will be read with `bytes()`, so copy large payloads into the scratch
-   * buffer as they come instead of staging them for `writeTo()`.
-   */
-  reset(direct = false): this {
+  override reset(direct = false): this {
     if (this.busy) throw new Error('FrameWriter.reset() called while it encodes (re-entrant use)');
-    this.pos = 0;
-    this.direct = direct;
-    // Setting an array's length is a runtime call: skip it in the common case (nothing staged).
-    if (this.defAt.length !== 0) {
-      this.defAt.length = 0;
-      this.defSrc.length = 0;
-    }
-    this.deferred = 0;
-    if (this.buf.length > SHRINK_ABOVE) this.setBuf(new Uint8Array(INITIAL_BYTES));
-    return this;
-  }
-
-  /** Append an unsigned byte (0..255). */
-  u8(n: number): this {
-    this.ensure(1);
-    this.buf[this.pos++] = checkUint(n, 0xff, 'u8');
-    return this;
-  }
-
-  /** Append an unsigned 32-bit integer, little-endian. */
-  u32(n: number): this {
-    this.ensure(4);
-    this.dv.setUint32(this.pos, checkUint(n, 0xffffffff, 'u32'), true);
-    this.pos += 4;
-    return this;
-  }
-
-  /** Append a float64, little-endian. */
-  f64(n: number): this {
-    this.ensure(8);
-    this.dv.setFloat64(this.pos, n, true);
-    this.pos += 8;
-    return this;
+    return super.reset(direct);
   }
 
   /**
@@ -233,87 +149,6 @@ export class FrameWriter {
     return this;
   }
 
-  /**
-   * Copy the frame into `dest[offset, end)`. Returns the bytes written, or -1 (writing nothing)
-   * when the frame needs more than `end - offset` bytes. Payloads staged by reference are read
-   * now, so the caller must not change them between `value()` and `writeTo()`.
-   */
-  writeTo(dest: Uint8Array, offset: number, end: number = dest.length): number {
-    const nDef = this.defAt.length;
-    let total = this.pos;
-    if (nDef !== 0) {
-      // Pass 1: the exact size, now that the destination's alignment is known.
-      const base = dest.byteOffset + offset;
-      for (let i = 0; i < nDef; i++) {
-        const pad = -(base + total - this.pos + this.defAt[i]! + 1) & 7;
-        this.pads[i] = pad;
-        total += 1 + pad + this.defSrc[i]!.length;
-      }
-    }
-    if (end - offset < total) return -1;
-    const buf = this.buf;
-    let from = 0;
-    let d = offset;
-    for (let i = 0; i < nDef; i++) {
-      const at = this.defAt[i]!;
-      d = copyBytes(buf, from, at, dest, d);
-      from = at;
-      const pad = this.pads[i]!;
-      dest[d++] = pad;
-      for (let j = 0; j < pad; j++) dest[d++] = 0;
-      const src = this.defSrc[i]!;
-      dest.set(src, d);
-      d += src.length;
-    }
-    copyBytes(buf, from, this.pos, dest, d);
-    return total;
-  }
-
-  /**
-   * The frame as bytes. A view of the scratch buffer (valid until the next `reset()`), or a fresh
-   * array when byte payloads were staged by reference (they are copied once, into it).
-   */
-  bytes(): Uint8Array {
-    // A plain constructor call: cheaper than subarray(), which looks up a species constructor.
-    if (this.defAt.length === 0) return new Uint8Array(this.buf.buffer, 0, this.pos);
-    const out = new Uint8Array(this.size);
-    return out.subarray(0, this.writeTo(out, 0));
-  }
-
-  // ---- internals ---------------------------------------------------------------------------
-
-  private setBuf(b: Uint8Array): void {
-    this.buf = b;
-    this.dv = new DataView(b.buffer);
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n > this.buf.length) this.grow(n);
-  }
-
-  private grow(n: number): void {
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const b = new Uint8Array(cap);
-    b.set(this.buf.subarray(0, this.pos));
-    this.setBuf(b);
-  }
-
-  private vu(n: number): void {
-    this.ensure(8);
-    const b = this.buf;
-    while (n >= 0x80) {
-      b[this.pos++] = (n % 128) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    b[this.pos++] = n;
-  }
-
-  private tag(t: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = t;
-  }
-
   private val(v: unknown): void {
     switch (typeof v) {
       case 'number':
@@ -332,78 +167,6 @@ export class FrameWriter {
       default:
         throw new Refusal(K.refusePrimitive(typeof v));
     }
-  }
-
-  private num(v: number): void {
-    this.ensure(9);
-    const b = this.buf;
-    // -0 passes `(v | 0) === v`; it must take the float path to keep its sign.
-    if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-      if (v >= -128 && v < 128) {
-        b[this.pos] = T_INT8;
-        b[this.pos + 1] = v;
-        this.pos += 2;
-      } else {
-        b[this.pos] = T_INT32;
-        this.dv.setInt32(this.pos + 1, v, true);
-        this.pos += 5;
-      }
-    } else {
-      b[this.pos] = T_FLOAT64;
-      this.dv.setFloat64(this.pos + 1, v, true);
-      this.pos += 9;
-    }
-  }
-
-  private str(s: string): void {
-    const n = s.length;
-    if (n < 64) {
-      // Short strings: one pass of charCodeAt, bailing out at the first char over 0xFF.
-      this.ensure(2 + n);
-      const b = this.buf;
-      const p = this.pos + 2;
-      let i = 0;
-      for (; i < n; i++) {
-        const c = s.charCodeAt(i);
-        if (c > 0xff) break;
-        b[p + i] = c;
-      }
-      if (i === n) {
-        b[this.pos] = T_LATIN1;
-        b[this.pos + 1] = n;
-        this.pos = p + n;
-        return;
-      }
-    }
-    this.strLong(s, n);
-  }
-
-  private strLong(s: string, n: number): void {
-    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) {
-      // UTF-8 cannot carry a lone surrogate; structured clone keeps it, so we do too.
-      this.tag(T_UTF16);
-      this.vu(2 * n);
-      this.ensure(2 * n);
-      this.pos += ucs2Write.call(this.buf, s, this.pos, 2 * n);
-      return;
-    }
-    // Write UTF-8 after a length slot wide enough for the worst case (3 bytes per char), then
-    // fill the slot as a padded varint: one pass over the string, no byteLength pre-scan. Pure
-    // ASCII came out byte-for-byte latin1 and is tagged so (it decodes faster).
-    const max = 3 * n;
-    const w = varintSize(max);
-    this.ensure(1 + w + max);
-    const at = this.pos;
-    const written = utf8Write.call(this.buf, s, at + 1 + w, max);
-    const b = this.buf;
-    b[at] = written === n ? T_LATIN1 : T_UTF8;
-    let len = written;
-    for (let i = 1; i < w; i++) {
-      b[at + i] = (len % 128) | 0x80;
-      len = Math.floor(len / 128);
-    }
-    b[at + w] = len;
-    this.pos = at + 1 + w + written;
   }
 
   private bigint(v: bigint): void {
@@ -538,7 +301,7 @@ export class FrameWriter {
         return this.error(o as Error);
       case K.K_BOXED:
         this.tag(T_BOXED);
-        return this.val(unbox(o));
+        return this.val(K.unbox(o));
       case K.K_SIDE:
         this.tag(T_SIDE);
         return this.vu(this.sideIndex(o, 'a SharedArrayBuffer or Node host object'));
@@ -562,27 +325,6 @@ export class FrameWriter {
         ? (v as Uint8Array)
         : new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
     );
-  }
-
-  /** vu n, u8 pad, pad zero bytes, n bytes (see codec-format.ts). */
-  private payload(src: Uint8Array): void {
-    const n = src.length;
-    this.vu(n);
-    if (n >= DEFER_MIN && !this.direct) {
-      this.defAt.push(this.pos);
-      this.defSrc.push(src);
-      this.deferred += 8 + n;
-      return;
-    }
-    // Inline: align to 8 within the frame (only large payloads; a small one is not worth it).
-    const pad = n >= DEFER_MIN ? -(this.pos + 1) & 7 : 0;
-    this.ensure(1 + pad + n);
-    const b = this.buf;
-    b[this.pos++] = pad;
-    for (let j = 0; j < pad; j++) b[this.pos++] = 0;
-    if (n <= 64) for (let j = 0; j < n; j++) b[this.pos + j] = src[j]!;
-    else b.set(src, this.pos);
-    this.pos += n;
   }
 
   private sideIndex(o: object, what: string): number {
@@ -646,23 +388,7 @@ export class FrameWriter {
   }
 
   private error(e: Error): void {
-    const { base, registeredName } = K.errorBase(e);
-    const props: [string, boolean, unknown][] = [];
-    for (const k of KNOWN_ERROR_PROPS) {
-      const d = Object.getOwnPropertyDescriptor(e, k);
-      if (d !== undefined) props.push([k, d.enumerable === true, d.get ? d.get.call(e) : d.value]);
-    }
-    if (!Object.hasOwn(e, 'name')) {
-      // A subclass (class HttpError extends Error) keeps its name, though not its prototype.
-      const name = (e as { name?: unknown }).name;
-      const baseName = registeredName ?? ERROR_BASES[base]!.prototype.name;
-      if (typeof name === 'string' && name !== baseName) props.push(['name', false, name]);
-    }
-    for (const k of Object.keys(e)) {
-      if (!(KNOWN_ERROR_PROPS as readonly string[]).includes(k)) {
-        props.push([k, true, (e as unknown as Record<string, unknown>)[k]]);
-      }
-    }
+    const { base, registeredName, props } = K.describeError(e);
     this.tag(T_ERROR);
     this.tag(base);
     if (registeredName !== undefined) this.str(registeredName);
@@ -679,37 +405,9 @@ export class FrameWriter {
   }
 }
 
-function unbox(o: object): number | string | boolean | bigint {
-  if (types.isNumberObject(o)) return Number.prototype.valueOf.call(o);
-  if (types.isStringObject(o)) return String.prototype.valueOf.call(o);
-  if (types.isBooleanObject(o)) return Boolean.prototype.valueOf.call(o);
-  return BigInt.prototype.valueOf.call(o);
-}
 
 function elementCount(v: ArrayBufferView): number {
   return (v as Uint8Array).length;
-}
-
-/** Copy buf[from, to) to dest at d; returns the new d. A loop beats set+subarray for a few bytes. */
-function copyBytes(buf: Uint8Array, from: number, to: number, dest: Uint8Array, d: number): number {
-  const n = to - from;
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) dest[d + i] = buf[from + i]!;
-  } else {
-    dest.set(buf.subarray(from, to), d);
-  }
-  return d + n;
-}
-
-function checkUint(n: number, max: number, what: string): number {
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    const e = new RangeError(`${what} must be an integer in [0, ${max}], got ${n}`) as RangeError & {
-      code: string;
-    };
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
-  }
-  return n;
 }
 
 function refusalError(r: Refusal, name: string): Error {
