@@ -250,7 +250,8 @@ export class FrameSink {
     // Write UTF-8 after a length slot wide enough for the worst case (3 bytes per char), then
     // fill the slot as a padded varint: one pass over the string, no byteLength pre-scan. Pure
     // ASCII came out byte-for-byte latin1 and is tagged so (it decodes faster).
-    const max = 3 * n;
+    // Past 1 MiB the exact count is worth a pre-scan: 3n bytes of scratch would be a lot.
+    const max = n > 1 << 20 ? Buffer.byteLength(s, 'utf8') : 3 * n;
     const w = varintSize(max);
     this.ensure(1 + w + max);
     const at = this.pos;

@@ -139,7 +139,8 @@ export class FrameWriter extends FrameSink {
     } finally {
       this.busy = false;
       // Drop references to the caller's objects (a loop: cheaper than seen.length = 0).
-      for (let i = 0; i < this.nSeen; i++) this.seen[i] = null;
+      if (this.nSeen > 4096) this.seen.length = 0;
+      else for (let i = 0; i < this.nSeen; i++) this.seen[i] = null;
       this.nSeen = 0;
       this.seenMap = null;
       this.usedRefs = false;
