@@ -54,3 +54,5 @@ export { taskSignal } from './pool/task-context.js';
 export { TaskLoadError } from './core/errors.js';
 // shared-memory substrate: the error a corrupt ring or queue reports
 export { RingCorruptError } from './core/errors.js';
+// the value codec is internal; this is the error a corrupt frame reports, should one surface
+export { CodecError } from './core/errors.js';
