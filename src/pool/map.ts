@@ -12,6 +12,7 @@
  *      task still active; the generator then throws that failure (or CancelledError).
  *   3. ordered: results come in input order; unordered: in completion order.
  */
+import { setMaxListeners } from 'node:events';
 import { cancelledError } from '../core/context.js';
 
 /** Progress of a map run, reported after every completion. */
@@ -56,6 +57,8 @@ export async function* boundedMap<I, R>(
       : (inputs as Iterable<I>)[Symbol.iterator]();
 
   const ac = new AbortController();
+  // every active task listens on this one signal: up to `concurrency` listeners is by design
+  setMaxListeners(Infinity, ac.signal);
   const ready = new Map<number, Settled<R>>();
   let started = 0;
   let yielded = 0;
