@@ -1,0 +1,21 @@
+/**
+ * The transport switch: `SHOAL_TRANSPORT=message` replaces every shared-memory path with
+ * MessagePort (so both paths stay tested and benchmarked); anything else, or nothing, means the
+ * shared-memory default. Read at the moment something is created (a channel, a runtime), so a
+ * test may flip it between creations.
+ *
+ * Runs on any thread (workers inherit the parent's environment). Owns nothing.
+ */
+
+/** Which path carries values between threads. */
+export type TransportMode = 'shared' | 'message';
+
+/**
+ * The transport selected by SHOAL_TRANSPORT now: 'message' or the default 'shared'.
+ *
+ * @example
+ * if (transportMode() === 'message') console.log('running on the MessagePort fallback');
+ */
+export function transportMode(): TransportMode {
+  return process.env.SHOAL_TRANSPORT === 'message' ? 'message' : 'shared';
+}
