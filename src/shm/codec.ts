@@ -58,7 +58,7 @@ function withWriter<T>(fn: (w: FrameWriter) => T): T {
 
 /**
  * Encode one value into this thread's scratch buffer. The returned view is valid until the next
- * `encode`/`encodeInto` on this thread: copy it, or use it at once.
+ * `encode`/`encodeInto`/`measure` on this thread: copy it, or use it at once.
  *
  * @example
  * const bytes = encode({ id: 1, tags: ['a'] });
