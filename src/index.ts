@@ -56,3 +56,6 @@ export { TaskLoadError } from './core/errors.js';
 export { RingCorruptError } from './core/errors.js';
 // the value codec is internal; this is the error a corrupt frame reports, should one surface
 export { CodecError } from './core/errors.js';
+// channels across threads (shared memory, or MessagePort under SHOAL_TRANSPORT=message)
+export { sharedChan, fromDescriptor, isChannelDescriptor, type SharedChanOptions, type ChannelDescriptor } from './shm/shared-chan-factory.js';
+export { SharedChan, type SharedChannel } from './shm/shared-chan.js';

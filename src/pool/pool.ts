@@ -19,6 +19,7 @@ import { ClosedError, TimeoutError, WorkerExitedError } from '../core/errors.js'
 import type { WorkerBoot, WorkerLoad, WorkerTask } from './protocol.js';
 import type { Transport, TransportSink } from './transport.js';
 import { toWire } from './wire-error.js';
+import { crossArgs } from '../shm/shared-chan-factory.js';
 import { WorkerHost, type WorkerEnd } from './worker-host.js';
 
 export interface PoolOptions {
@@ -117,7 +118,9 @@ export class Pool implements TransportSink {
     });
     this.table.set(id, rec); // before the transport, which may report the task assigned at once
     try {
-      this.transport.submit(id, url, name, args, o?.transfer);
+      // channels cross as descriptors (src/shm/shared-chan-factory.ts crossArgs; revived in worker-side.ts)
+      const x = crossArgs(args, o?.transfer);
+      this.transport.submit(id, url, name, x.args, x.transfer);
     } catch (e) {
       this.table.delete(id); // refused at the call site: nothing was sent
       throw e;

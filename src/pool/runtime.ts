@@ -20,6 +20,9 @@ import { SharedTransport } from './shared-transport.js';
 import { Pool, type LiveTask, type SubmitOptions } from './pool.js';
 import { snapshotStats, type RuntimeStats } from './stats.js';
 import type { Transport, TransportSink } from './transport.js';
+import type { BufferSpec } from '../core/buffers.js';
+import { sharedChan, type SharedChanOptions } from '../shm/shared-chan-factory.js';
+import type { SharedChannel } from '../shm/shared-chan.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -151,6 +154,21 @@ export class Runtime implements AsyncDisposable {
     const href = moduleURL(url);
     const timeout = options?.timeout;
     return boundedMap<I, R>(inputs, (input, signal) => this.pool.submit(href, name, [input], { signal, timeout }) as Promise<R>, options);
+  }
+
+  /**
+   * A channel the workers can use: pass it to a task as an argument and the task sees a channel
+   * on the same buffer. `rt.channel(n)` (fixed), `rt.channel(dropping(n))`, `rt.channel(sliding(n))`;
+   * shared memory, or MessagePort when this runtime runs the message transport. See `sharedChan`.
+   *
+   * @example
+   * const jobs = rt.channel<Job>(1024);
+   * const done = rt.run(new URL('./consume.js', import.meta.url), 'consume', [jobs]);
+   * for (const j of todo) await jobs.put(j);
+   * jobs.close(); await done;
+   */
+  channel<T>(buffer: number | BufferSpec, options?: Omit<SharedChanOptions, 'transport'>): SharedChannel<T> {
+    return sharedChan<T>(buffer, { ...options, transport: this.pool.transport.kind });
   }
 
   /**

@@ -21,6 +21,7 @@ import { runInTask, type TaskContext } from '../core/context.js';
 import { TaskLoadError } from '../core/errors.js';
 import type { WorkerTask } from './protocol.js';
 import { fromWire, toWire, type WireError } from './wire-error.js';
+import { reviveArgs } from '../shm/shared-chan-factory.js';
 
 /** Where the runner reports outcomes (the worker side of a transport). */
 export interface Outbox {
@@ -91,6 +92,12 @@ export class TaskRunner {
 
   /** Start a task. Never throws: every failure is reported through the outbox. */
   submit(id: number, url: string, name: string, args: unknown[]): void {
+    try {
+      args = reviveArgs(args); // channel descriptors become channels (pool.ts submit, crossArgs)
+    } catch (e) {
+      this.out.err(id, toWire(e));
+      return;
+    }
     const ns = this.modules.get(url);
     if (ns !== undefined && !(ns instanceof Promise)) {
       this.call(id, url, name, ns, args, undefined);
