@@ -29,7 +29,7 @@
  * object is garbage-collected unobserved (the asyncio "exception was never retrieved" rule), which
  * then follows Node's `--unhandled-rejections` mode (default: crash).
  */
-import { onCancel, ambientSignal, runInTask, throwIfCancelled, type TaskContext } from './context.js';
+import { onCancel, ambientSignal, ambientTask, runInTask, throwIfCancelled, type TaskContext } from './context.js';
 import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
@@ -356,7 +356,7 @@ export function start<T>(
     linkSignal(signal, t);
   }
   // A child of an ambient task is ambient too, else it would see its parent's signal as its own.
-  if (!ambient && ambientSignal() !== undefined) ambient = true;
+  if (!ambient && ambientTask() !== undefined) ambient = true;
   let r: T | PromiseLike<T>;
   try {
     r = ambient ? runInTask(t, () => fn(t)) : fn(t);
