@@ -227,7 +227,8 @@ export class MainConn {
     // A close without 'end' and without 'error' (we destroyed it, or the peer vanished mid-way)
     // must still end the handler's reads and writes.
     if (!this.peerEnded && (Atomics.load(this.words, READY) & ERROR) === 0 && !this.workerLetGo) this.fail(ERRNO_RESET);
-    else this.setReady(RD_CLOSED | WR_CLOSED);
+    // invariant 1: with bytes still pending, RD_CLOSED waits for pushPending to move them in
+    else this.setReady(this.pending.length > 0 ? WR_CLOSED : RD_CLOSED | WR_CLOSED);
     this.maybeRelease();
   }
 
