@@ -8,7 +8,13 @@
  * and never raises an unhandled rejection by itself; each awaiter still gets the error.
  */
 
-/** A promise and the two functions that settle it. */
+/**
+ * A promise and the two functions that settle it.
+ *
+ * @example
+ * const d: Deferred<number> = deferred();
+ * d.resolve(1); d.settled; // true
+ */
 export interface Deferred<T> {
   /** Settles with the first delivery. Awaitable by any number of waiters. */
   readonly promise: Promise<T>;

@@ -15,7 +15,12 @@ import { codeError, validateOptions } from './op.js';
 import type { TaskState } from './task.js';
 import { registry } from './task-registry.js';
 
-/** One live task in a `tasks()` snapshot (frozen). */
+/**
+ * One live task in a `tasks()` snapshot (frozen).
+ *
+ * @example
+ * for (const t of tasks()) if (t.ageMs > 60_000) console.warn(`${t.name} running for a minute`, t.stack ?? '');
+ */
 export interface TaskInfo {
   readonly id: number;
   readonly name: string;
@@ -51,7 +56,12 @@ export function tasks(opts?: { limit?: number }): readonly TaskInfo[] {
   return Object.freeze(out);
 }
 
-/** Number of live tasks on this thread (cheap: no snapshot). */
+/**
+ * Number of live tasks on this thread (cheap: no snapshot).
+ *
+ * @example
+ * if (taskCount() > 10_000) shedLoad();
+ */
 export function taskCount(): number {
   return registry.count;
 }
@@ -68,7 +78,12 @@ export function setTracing(on: boolean): void {
   registry.tracing = on;
 }
 
-/** True when spawn records stacks. */
+/**
+ * True when spawn records stacks.
+ *
+ * @example
+ * if (!isTracing()) setTracing(true);
+ */
 export function isTracing(): boolean {
   return registry.tracing;
 }
@@ -83,7 +98,12 @@ function stackOf(e: Error): string {
     .join('\n');
 }
 
-/** Event-loop delay statistics, in milliseconds. */
+/**
+ * Event-loop delay statistics, in milliseconds.
+ *
+ * @example
+ * const { p99 }: LoopDelayStats = loopDelay();
+ */
 export interface LoopDelayStats {
   readonly min: number;
   readonly max: number;
@@ -122,7 +142,12 @@ export function loopDelay(opts?: { reset?: boolean }): LoopDelayStats {
   return Object.freeze(stats);
 }
 
-/** What a slow-slice watcher reports. */
+/**
+ * What a slow-slice watcher reports.
+ *
+ * @example
+ * watchSlowSlices({ thresholdMs: 100, onSlow: ({ blockedMs, liveTasks }) => log(blockedMs, liveTasks) });
+ */
 export interface SlowSlice {
   /** How much later than expected the loop came round: the length of the slice, roughly. */
   readonly blockedMs: number;
@@ -132,7 +157,12 @@ export interface SlowSlice {
   readonly liveTasks: number;
 }
 
-/** A running slow-slice watcher. */
+/**
+ * A running slow-slice watcher.
+ *
+ * @example
+ * const w = watchSlowSlices({ thresholdMs: 100, onSlow }); w.stop();
+ */
 export interface SlowSliceWatcher extends Disposable {
   stop(): void;
 }

@@ -21,13 +21,23 @@ import { codeError, validateOptions, validateSignal } from './op.js';
 import { start, type Task, type TaskArgs, type TaskNode, type TaskOwner } from './task.js';
 import { registry } from './task-registry.js';
 
-/** Options of `scope` / `openScope`. */
+/**
+ * Options of `scope` / `openScope`.
+ *
+ * @example
+ * await scope((s) => s.spawn(work), { signal: AbortSignal.timeout(5000) });
+ */
 export interface ScopeOptions {
   /** A parent signal: aborting it cancels the scope and so every child. */
   signal?: AbortSignal;
 }
 
-/** Options of `Scope.spawn`. */
+/**
+ * Options of `Scope.spawn`.
+ *
+ * @example
+ * s.spawn(work, { name: 'child-1', ambient: true });
+ */
 export interface ScopeSpawnOptions {
   name?: string;
   /** See SpawnOptions.ambient. */

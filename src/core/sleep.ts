@@ -11,7 +11,12 @@
 import { onCancel, throwIfCancelled } from './context.js';
 import { validateOptions, validateSignal, validateTimeout } from './op.js';
 
-/** Options of the waits in this file. */
+/**
+ * Options of `sleep` and `yieldNow`.
+ *
+ * @example
+ * await sleep(100, { signal: controller.signal });
+ */
 export interface WaitOptions {
   /** Cancels the wait: it rejects with CancelledError (cause = the signal's reason). */
   signal?: AbortSignal;

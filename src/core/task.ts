@@ -34,10 +34,20 @@ import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
 
-/** Where a task is in its life. Only 'running' is live; the other three are final. */
+/**
+ * Where a task is in its life. Only 'running' is live; the other three are final.
+ *
+ * @example
+ * if (t.state === 'failed') console.error(await t.join().catch((e) => e));
+ */
 export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
 
-/** What `fn` receives: the task's own signal, and the task itself. */
+/**
+ * What `fn` receives: the task's own signal, and the task itself.
+ *
+ * @example
+ * spawn(async ({ signal, task }) => fetch(`/item/${task.id}`, { signal }));
+ */
 export interface TaskArgs<T> {
   /** Aborted when the task is cancelled (by `cancel()`, its parent signal or its scope). */
   readonly signal: AbortSignal;
@@ -45,7 +55,12 @@ export interface TaskArgs<T> {
   readonly task: Task<T>;
 }
 
-/** Options of `spawn`. */
+/**
+ * Options of `spawn`.
+ *
+ * @example
+ * spawn(work, { name: 'indexer', signal: shutdown.signal, ambient: true });
+ */
 export interface SpawnOptions {
   /** Shown by `tasks()` and in errors. Default `task-<id>`. */
   name?: string;

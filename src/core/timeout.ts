@@ -12,7 +12,12 @@ import { onCancel, throwIfCancelled } from './context.js';
 import { TimeoutError } from './errors.js';
 import { codeError, validateOptions, validateSignal, validateTimeout } from './op.js';
 
-/** Options of `timeout`. */
+/**
+ * Options of `timeout`.
+ *
+ * @example
+ * await timeout(p, 100, { signal, message: 'upstream too slow' });
+ */
 export interface TimeoutOptions {
   /** Cancels the wait: it rejects with CancelledError. */
   signal?: AbortSignal;

@@ -18,7 +18,13 @@
  */
 import { codeError, validateOptions, validateSignal, validateTimeout } from './op.js';
 
-/** A running timer. Disposable: `using t = every(...)` cancels it at the end of the block. */
+/**
+ * A running timer. Disposable: `using t = every(...)` cancels it at the end of the block.
+ *
+ * @example
+ * const beat = every(1000, ping).unref(); // does not keep the thread alive
+ * beat.cancel();
+ */
 export interface TimerHandle extends Disposable {
   /** Stop the timer. A run already in progress finishes. Returns false if it had already stopped. */
   cancel(): boolean;
@@ -32,7 +38,12 @@ export interface TimerHandle extends Disposable {
   readonly active: boolean;
 }
 
-/** What `every` passes to each run. */
+/**
+ * What `every` passes to each run.
+ *
+ * @example
+ * every(100, ({ n, missed }) => { if (missed) console.warn(`tick ${n}: ${missed} skipped`) });
+ */
 export interface Tick {
   /** 1 for the first run, then the index of the due time this run serves. */
   readonly n: number;
@@ -40,7 +51,12 @@ export interface Tick {
   readonly missed: number;
 }
 
-/** Options of `after` and `every`. */
+/**
+ * Options of `after` and `every`.
+ *
+ * @example
+ * after(5000, warnSlow, { signal: request.signal }); // gone when the request ends
+ */
 export interface TimerOptions {
   /** Cancels the timer when aborted. */
   signal?: AbortSignal;
