@@ -28,6 +28,7 @@ export interface PoolOptions {
   maxRunning: number;
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
+  tracing?: boolean;
 }
 
 export interface SubmitOptions {
@@ -60,8 +61,11 @@ interface SlotCounters {
 
 /** One live task as rt.tasks() reports it. */
 export interface LiveTask {
+  /** 'task': a pool task (rt.run & co); 'green': a green thread a task spawned on its worker */
+  kind: 'task' | 'green';
+  /** pool task id (kind 'task') or the worker-local green thread id (kind 'green') */
   id: number;
-  /** `<module url>#<export>` */
+  /** `<module url>#<export>`, or the green thread's name */
   name: string;
   /** pool slot of the worker running it, or -1 while queued */
   worker: number;
@@ -69,7 +73,8 @@ export interface LiveTask {
   ageMs: number;
   /** true once its caller was answered (cancelled or timed out) while the worker still runs it */
   abandoned: boolean;
-  children?: unknown[];
+  /** where a green thread was spawned, when the runtime runs with `tracing: true` */
+  stack?: string;
 }
 
 const QUICK_DEATH_MS = 1000;
@@ -219,6 +224,7 @@ export class Pool implements TransportSink {
       transport: this.transport.kind,
       shared: this.transport.bootData(slot),
       maxRunning: this.opts.maxRunning,
+      tracing: this.opts.tracing ?? false,
     };
     const host = new WorkerHost({
       boot,
@@ -283,13 +289,17 @@ export class Pool implements TransportSink {
   async liveTasks(waitMs = 250): Promise<LiveTask[]> {
     const qid = this.nextQuery++;
     const seen = new Map<number, WorkerTask>();
+    const green: LiveTask[] = [];
     const pending = new Set<number>();
     for (let s = 0; s < this.hosts.length; s++) if (this.hosts[s]) pending.add(s);
     if (pending.size) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, waitMs);
         this.queries.set(qid, (slot, ts) => {
-          for (const t of ts) seen.set(t.id, t);
+          for (const t of ts) {
+            if (!t.green) seen.set(t.id, t);
+            else green.push({ kind: 'green', id: t.id, name: t.name, worker: slot, state: t.state, ageMs: t.ageMs, abandoned: false, ...(t.stack ? { stack: t.stack } : {}) });
+          }
           pending.delete(slot);
           if (pending.size === 0) {
             clearTimeout(timer);
@@ -305,11 +315,9 @@ export class Pool implements TransportSink {
     for (const rec of this.table.values()) {
       const w = seen.get(rec.id);
       const state: LiveTask['state'] = rec.slot < 0 ? 'queued' : w ? w.state : pending.has(rec.slot) ? 'unresponsive' : 'running';
-      const t: LiveTask = { id: rec.id, name: `${rec.url}#${rec.name}`, worker: rec.slot, state, ageMs: now - rec.born, abandoned: rec.settled };
-      if (w?.children) t.children = w.children;
-      out.push(t);
+      out.push({ kind: 'task', id: rec.id, name: `${rec.url}#${rec.name}`, worker: rec.slot, state, ageMs: now - rec.born, abandoned: rec.settled });
     }
-    return out;
+    return out.concat(green);
   }
 
   // --- shutdown ------------------------------------------------------------------------------

@@ -61,14 +61,17 @@ export interface WorkerLoad {
 
 /** One live task as its worker sees it (rt.tasks()). */
 export interface WorkerTask {
+  /** pool task id, or the core task id when `green` */
   id: number;
-  /** `<module url>#<export>` */
+  /** `<module url>#<export>`, or the green thread's name */
   name: string;
   state: 'loading' | 'running' | 'cancelling';
-  /** ms since the worker received it */
+  /** ms since the worker received it (or since the green thread was spawned) */
   ageMs: number;
-  /** green threads the task spawned, when the core's introspection is available */
-  children?: unknown[];
+  /** true for a green thread spawned inside a task (core `spawn`/`scope`), not a pool task */
+  green?: boolean;
+  /** where the green thread was spawned, when the runtime was started with `tracing: true` */
+  stack?: string;
 }
 
 /** The `workerData` every pool worker boots with. */
@@ -78,6 +81,8 @@ export interface WorkerBoot {
   transport: 'message' | 'shared';
   /** transport-specific boot data (e.g. SharedArrayBuffers for the shared transport) */
   shared?: unknown;
-  /** cap on tasks a worker keeps running at once before it stops pulling (message path) */
+  /** cap on tasks a worker keeps running at once before it stops taking more */
   maxRunning: number;
+  /** record spawn stacks of green threads (core setTracing) */
+  tracing: boolean;
 }

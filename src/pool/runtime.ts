@@ -39,6 +39,8 @@ export interface RuntimeOptions {
   resourceLimits?: ResourceLimits;
   /** threads of the blocking pool (default: os.availableParallelism()) */
   blockingThreads?: number;
+  /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
+  tracing?: boolean;
 }
 
 /** Options of rt.run. */
@@ -87,7 +89,7 @@ export class Runtime implements AsyncDisposable {
       if (kind === 'message') return new MessageTransport(sink);
       return new SharedTransport(sink);
     };
-    const pool = new Pool({ workers, transport: make, maxRunning, resourceLimits: options.resourceLimits });
+    const pool = new Pool({ workers, transport: make, maxRunning, resourceLimits: options.resourceLimits, tracing: options.tracing === true });
     await pool.start();
     return new Runtime(pool, new BlockingPool(options.blockingThreads));
   }
@@ -183,8 +185,10 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
-   * Live tasks across all workers (queued ones too), asking each worker for its view. A worker
-   * stuck in a long synchronous slice cannot answer: its tasks are reported 'unresponsive'.
+   * Live tasks across all workers (queued ones too), asking each worker for its view, followed by
+   * the green threads those tasks spawned (`kind: 'green'`, with spawn stacks when the runtime
+   * was started with `tracing: true`). A worker stuck in a long synchronous slice cannot answer:
+   * its tasks are reported 'unresponsive'.
    *
    * @example
    * for (const t of await rt.tasks()) if (t.ageMs > 10_000) console.warn('slow', t.name, t.worker);

@@ -4,12 +4,14 @@
  * Runs on a pool worker. Owns nothing.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { setTracing } from '../core/introspect.js';
 import type { WorkerBoot } from './protocol.js';
 import { startMessageWorker } from './worker-message.js';
 import { startSharedWorker } from './worker-shared.js';
 
 /** Start serving tasks on this worker thread. */
 export function bootPoolWorker(port: MessagePort, boot: WorkerBoot): void {
+  if (boot.tracing) setTracing(true);
   switch (boot.transport) {
     case 'message':
       startMessageWorker(port, boot);

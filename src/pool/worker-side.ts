@@ -19,6 +19,7 @@
  */
 import { runInTask, type TaskContext } from '../core/context.js';
 import { TaskLoadError } from '../core/errors.js';
+import { tasks as greenThreads } from '../core/introspect.js';
 import type { WorkerTask } from './protocol.js';
 import { fromWire, toWire, type WireError } from './wire-error.js';
 import { reviveArgs } from '../shm/shared-chan-factory.js';
@@ -130,10 +131,16 @@ export class TaskRunner {
     this.live.get(id)?.abort(fromWire(reason));
   }
 
-  /** Live tasks on this worker, for rt.tasks(). */
+  /** Live tasks on this worker, then the green threads they spawned, for rt.tasks(). */
   snapshot(): WorkerTask[] {
     const now = performance.now();
-    return [...this.live.values()].map((c) => ({ id: c.id, name: c.name, state: c.state, ageMs: now - c.born }));
+    const out: WorkerTask[] = [...this.live.values()].map((c) => ({ id: c.id, name: c.name, state: c.state, ageMs: now - c.born }));
+    for (const g of greenThreads({ limit: 10_000 })) {
+      const t: WorkerTask = { id: g.id, name: g.name, state: 'running', ageMs: g.ageMs, green: true };
+      if (g.stack !== undefined) t.stack = g.stack;
+      out.push(t);
+    }
+    return out;
   }
 
   private load(url: string): Promise<Namespace> {

@@ -1,0 +1,91 @@
+/**
+ * Green threads inside pool tasks: every core primitive works in a task, many tasks share a
+ * worker, the task's cancellation reaches shoal's waits inside it, and rt.tasks() shows the green
+ * threads a task spawned (with spawn stacks when tracing). Both transports.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Runtime } from '../../src/runtime.js';
+import { CancelledError } from '../../src/core/errors.js';
+
+const url = new URL('../fixtures/tasks-green.js', import.meta.url);
+type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+async function flagged(flag: Int32Array, i: number, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (Atomics.load(flag, i) === 0) {
+    if (Date.now() > deadline) throw new Error(`flag[${i}] not set within ${ms} ms`);
+    const keep = setTimeout(() => {}, 100);
+    const w = waitAsync(flag, i, 0, 100);
+    if (w.async) await w.value;
+    clearTimeout(keep);
+  }
+}
+
+for (const transport of ['message', 'shared'] as const) {
+  const t = suite(`green threads in tasks [${transport}]`);
+
+  t('spawn, scope, chan and sleep work inside a task', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    try {
+      assert.is(await rt.run(url, 'pipeline', [100]), 5050);
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t('select inside a task picks the first ready event', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    try {
+      assert.is(await rt.run(url, 'race', [1, 10_000]), 'channel');
+      assert.is(await rt.run(url, 'race', [10_000, 1]), 'timeout');
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t('one worker runs many waiting tasks at once', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    try {
+      const flags = Array.from({ length: 50 }, () => new Int32Array(new SharedArrayBuffer(8)));
+      const ps = flags.map((f) => {
+        const ac = new AbortController();
+        const p = rt.run(url, 'sleepyParent', [f], { signal: ac.signal });
+        return { ac, p };
+      });
+      for (const f of flags) await flagged(f, 0); // all 50 started while none finished
+      for (const { ac } of ps) ac.abort();
+      for (const { p } of ps) assert.instance(await p.catch((e: unknown) => e), CancelledError);
+      for (const f of flags) await flagged(f, 1); // each one's sleep saw the cancellation
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t('rt.tasks() lists a task\'s green threads with spawn stacks when tracing', async () => {
+    const rt = await Runtime.start({ workers: 1, transport, tracing: true });
+    try {
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const ac = new AbortController();
+      const p = rt.run(url, 'sleepyParent', [flag], { signal: ac.signal });
+      await flagged(flag, 0);
+      const live = await rt.tasks();
+      const task = live.find((x) => x.kind === 'task');
+      const child = live.find((x) => x.kind === 'green' && x.name === 'child-sleeper');
+      assert.ok(task, 'the pool task is listed');
+      assert.match(task!.name, /tasks-green\.js#sleepyParent/);
+      assert.is(task!.state, 'running');
+      assert.ok(child, 'its green thread is listed');
+      assert.is(child!.worker, 0);
+      assert.match(child!.stack ?? '', /tasks-green\.js/);
+      ac.abort();
+      await p.catch(() => {});
+      await flagged(flag, 1);
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t.run();
+}
