@@ -177,17 +177,25 @@ export class MainConn {
     if (this.socketClosed || this.endedSocket) return false;
     const r = this.outR;
     if (!r.available()) return false;
-    const parts: Buffer[] = [];
+    // One allocation, one copy: what is published now (headers included) bounds the payload;
+    // a frame past a wrap-around padding can exceed it, hence the grow path.
+    let out = Buffer.allocUnsafe(r.unreadBytes());
     let total = 0;
     const cap = this.slot.ringBytes;
-    while (total < cap && r.next() >= 0) {
-      parts.push(Buffer.from(r.bytes.subarray(r.frameOffset, r.frameOffset + r.frameLength)));
-      total += r.frameLength;
+    while (total < cap && r.unreadBytes() > 0 && r.next() >= 0) {
+      const len = r.frameLength;
+      if (total + len > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, total + len));
+        bigger.set(out.subarray(0, total));
+        out = bigger;
+      }
+      out.set(r.bytes.subarray(r.frameOffset, r.frameOffset + len), total);
+      total += len;
     }
     r.release(); // may ring the worker (it waited for room)
     if (total === 0) return false;
     this.bytesOut += total;
-    const ok = this.socket.write(parts.length === 1 ? parts[0]! : Buffer.concat(parts, total));
+    const ok = this.socket.write(total === out.length ? out : out.subarray(0, total));
     if (!ok) {
       this.writeBlocked = true;
       this.socket.once('drain', () => {
