@@ -11,15 +11,17 @@
  *     all have settled, that first error is rethrown as is. Further failures are attached to it as
  *     a non-enumerable `suppressed` array (when it is an extensible object).
  *  3. A child that ends cancelled is not a failure.
- *  4. Cancelling the scope (`cancel()`, or its `signal` option aborting) cancels every child;
- *     the scope then rejects with CancelledError (cause = the reason) once they have settled.
+ *  4. Cancelling the scope (`cancel()`, its `signal` option aborting, or - when it was opened
+ *     inside an ambient task - that task being cancelled) cancels every child; the scope then
+ *     rejects with CancelledError (cause = the reason) once they have settled.
  *  5. Children may be spawned until the scope has ended; after, `spawn` throws ClosedError.
  *     A child spawned into a cancelled scope starts cancelled (its fn does not run).
  */
 import { CancelledError, ClosedError } from './errors.js';
+import { ambientSignal, ambientTask } from './context.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { start, type Task, type TaskArgs, type TaskNode, type TaskOwner } from './task.js';
-import { registry } from './task-registry.js';
+import { reasonOf, registry } from './task-registry.js';
 
 /**
  * Options of `scope` / `openScope`.
@@ -60,15 +62,20 @@ export class Scope implements TaskOwner, AsyncDisposable {
   #closing: Promise<void> | undefined = undefined;
   #idle: (() => void) | undefined = undefined;
   readonly #errors: unknown[] = [];
-  #parent: AbortSignal | undefined;
-  readonly #onParentAbort = (): void => void this.cancel(this.#parent?.reason);
+  /** The explicit signal option, and the ambient task's signal when opened inside one. */
+  readonly #parents: AbortSignal[] = [];
+  readonly #onParentAbort = (e: Event): void => void this.cancel(reasonOf(e.target as AbortSignal));
 
   /** @internal use scope() or openScope() */
-  constructor(parent: AbortSignal | undefined) {
-    if (parent !== undefined) {
-      this.#parent = parent;
-      if (parent.aborted) this.cancel(parent.reason);
-      else parent.addEventListener('abort', this.#onParentAbort, { once: true });
+  constructor(parents: readonly (AbortSignal | undefined)[]) {
+    for (const p of parents) {
+      if (p === undefined || this.#parents.includes(p)) continue;
+      if (p.aborted) {
+        this.cancel(reasonOf(p));
+        continue;
+      }
+      this.#parents.push(p);
+      p.addEventListener('abort', this.#onParentAbort, { once: true });
     }
   }
 
@@ -127,9 +134,10 @@ export class Scope implements TaskOwner, AsyncDisposable {
   }
 
   async #close(): Promise<void> {
-    if (this.#live > 0) await new Promise<void>((r) => (this.#idle = r));
+    // A loop, not an if: a child may spawn a sibling between the last settle and this resuming.
+    while (this.#live > 0) await new Promise<void>((r) => (this.#idle = r));
     this.#ended = true;
-    if (this.#parent !== undefined) this.#parent.removeEventListener('abort', this.#onParentAbort);
+    for (const p of this.#parents) p.removeEventListener('abort', this.#onParentAbort);
     const errs = this.#errors;
     if (errs.length > 0) {
       const first = errs[0];
@@ -172,7 +180,8 @@ export class Scope implements TaskOwner, AsyncDisposable {
  */
 export function openScope(opts?: ScopeOptions): Scope {
   validateOptions(opts);
-  return new Scope(validateSignal(opts?.signal));
+  // Structured: a scope opened inside an ambient task is cancelled with that task.
+  return new Scope([validateSignal(opts?.signal), ambientTask() !== undefined ? ambientSignal() : undefined]);
 }
 
 /**

@@ -2,7 +2,7 @@
 // is rethrown after their cleanup, cancellation flows down, no spawning into an ended scope.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { scope, openScope, sleep, yieldNow, deferred, CancelledError, ClosedError, taskCount } from '../../src/index.js';
+import { spawn, scope, openScope, sleep, yieldNow, deferred, CancelledError, ClosedError, taskCount } from '../../src/index.js';
 import { bounded, flush } from '../fixtures/fake-clock.js';
 
 test('a scope waits for every child and resolves with the body’s value', async () => {
@@ -225,6 +225,32 @@ test('bad inputs throw at the call site', () => {
   const s = openScope();
   assert.throws(() => s.spawn('x' as never), (e: unknown) => e instanceof TypeError);
   void s.close();
+});
+
+test('a scope opened inside an ambient task is cancelled with that task', async () => {
+  let childErr: unknown;
+  const started = deferred<void>();
+  const outer = spawn(
+    () =>
+      scope((s) => {
+        s.spawn(async ({ signal }) => {
+          started.resolve();
+          try {
+            await sleep(60_000, { signal });
+          } catch (e) {
+            childErr = e;
+            throw e;
+          }
+        });
+      }),
+    { ambient: true },
+  );
+  await started.promise;
+  outer.cancel('outer gone');
+  const e = (await bounded(outer.join().catch((x: unknown) => x))) as CancelledError;
+  assert.instance(e, CancelledError);
+  assert.instance(childErr, CancelledError);
+  assert.is((childErr as CancelledError).cause, 'outer gone');
 });
 
 test.run();
