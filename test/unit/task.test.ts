@@ -4,7 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { spawn, sleep, yieldNow, deferred, CancelledError, taskCount, after, every, timeout } from '../../src/index.js';
+import { spawn, sleep, yieldNow, deferred, CancelledError, taskCount, after, every, timeout, chan, select } from '../../src/index.js';
 import { bounded, flush, installFakeClock } from '../fixtures/fake-clock.js';
 
 const codeOf = (f: () => unknown): string | undefined => {
@@ -303,6 +303,19 @@ test('bad inputs throw at the call site with Node-style codes', () => {
   assert.is(codeOf(() => after(1, 'fn' as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
   assert.is(codeOf(() => every(1, null as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
   assert.is(codeOf(() => timeout(42 as never, 1)), 'TypeError:ERR_INVALID_ARG_TYPE');
+});
+
+test('ambient: a task parked on a channel take or a select wakes with CancelledError', async () => {
+  const c = chan<number>();
+  const t = spawn(() => c.take(), { ambient: true });
+  const u = spawn(() => select([c.takeOp()]), { ambient: true });
+  await flush();
+  t.cancel('stop');
+  u.cancel('stop');
+  assert.instance(await bounded(t.join().catch((x: unknown) => x)), CancelledError);
+  assert.instance(await bounded(u.join().catch((x: unknown) => x)), CancelledError);
+  assert.ok(c.tryPut(1), 'no stale taker was left parked on the channel');
+  assert.is(c.tryTake(), 1, 'the value was not consumed by a cancelled taker');
 });
 
 test.run();
