@@ -128,8 +128,8 @@ interface Extra<T> {
   out: Outcome<T> | undefined;
   /** observed: never reported as an unobserved failure */
   seen: boolean;
-  /** the parent signal it is linked to */
-  parent: AbortSignal | undefined;
+  /** the signals it is linked to (its parent; ambient tasks awaiting it), to unlink at settle */
+  parents: AbortSignal[] | undefined;
   /** an Error captured at spawn, only when tracing */
   trace: Error | undefined;
 }
@@ -167,7 +167,7 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
 
   /** @internal */
   x(): Extra<T> {
-    return (this._x ??= { ctl: undefined, cancel: undefined, out: undefined, seen: false, parent: undefined, trace: undefined });
+    return (this._x ??= { ctl: undefined, cancel: undefined, out: undefined, seen: false, parents: undefined, trace: undefined });
   }
 
   /** @internal */
@@ -254,13 +254,24 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
     unobserved.unregister(this);
     const out = this.outcome();
     if (this._state === 'running') {
-      const caller = ambientSignal();
+      const caller = ambientTask() !== undefined ? ambientSignal() : undefined;
       if (caller !== undefined && caller !== this._x?.ctl?.signal) {
-        const off = onCancel(caller, () => this.cancel(reasonOf(caller)));
-        out.then(off, off);
+        // Through the signal's group (one listener per signal), not a listener per awaited task:
+        // an ambient `await Promise.all(manyTasks)` must not pile up listeners on one signal.
+        if (caller.aborted) this.cancel(reasonOf(caller));
+        else this.linkTo(caller);
       }
     }
     return out.then(onfulfilled, onrejected);
+  }
+
+  /** @internal cancel this task when `signal` aborts, until it settles */
+  linkTo(signal: AbortSignal): void {
+    const x = this.x();
+    if (x.parents === undefined) x.parents = [signal];
+    else if (x.parents.includes(signal)) return;
+    else x.parents.push(signal);
+    linkSignal(signal, this);
   }
 
   /** @internal the outcome promise, made on first observation */
@@ -305,7 +316,7 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
       else this._owner?.childSettled(this);
       return;
     }
-    if (x.parent !== undefined) unlinkSignal(x.parent, this);
+    if (x.parents !== undefined) for (const p of x.parents) unlinkSignal(p, this);
     const out = x.out;
     if (out !== undefined) {
       x.out = undefined;
@@ -367,8 +378,7 @@ export function start<T>(
       t.settle('cancelled', t._x!.cancel);
       return t;
     }
-    t.x().parent = signal;
-    linkSignal(signal, t);
+    t.linkTo(signal);
   }
   // A child of an ambient task is ambient too, else it would see its parent's signal as its own.
   if (!ambient && ambientTask() !== undefined) ambient = true;

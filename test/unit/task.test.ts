@@ -318,4 +318,23 @@ test('ambient: a task parked on a channel take or a select wakes with CancelledE
   assert.is(c.tryTake(), 1, 'the value was not consumed by a cancelled taker');
 });
 
+test('an ambient task awaiting many tasks cancels them all, with one listener (no leak warning)', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error): void => void warnings.push(w);
+  process.on('warning', onWarning);
+  try {
+    const kids = Array.from({ length: 50 }, () => spawn(({ signal }) => sleep(60_000, { signal })));
+    const outer = spawn(() => Promise.all(kids), { ambient: true });
+    await flush();
+    outer.cancel('enough');
+    await bounded(outer.join().catch(() => {}));
+    const outcomes = await bounded(Promise.all(kids.map((k) => k.join().catch((e: unknown) => e))));
+    assert.ok(outcomes.every((e) => e instanceof CancelledError && e.cause === 'enough'));
+    await flush();
+    assert.equal(warnings.map((w) => w.name), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
+
 test.run();
