@@ -29,6 +29,10 @@ export interface PoolOptions {
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
   tracing?: boolean;
+  /** A worker started in `slot` (first start or replacement): the reactor attaches its net link. */
+  onWorkerStart?(slot: number, worker: import('node:worker_threads').Worker): void;
+  /** The worker in `slot` exited: the reactor closes its connections. */
+  onWorkerExit?(slot: number): void;
 }
 
 export interface SubmitOptions {
@@ -234,6 +238,7 @@ export class Pool implements TransportSink {
     });
     this.hosts[slot] = host;
     this.transport.attach(slot, host.worker);
+    this.opts.onWorkerStart?.(slot, host.worker);
     if (this.live > 0) host.setRef(true);
   }
 
@@ -241,6 +246,7 @@ export class Pool implements TransportSink {
     if (this.hosts[end.slot] !== host) return;
     this.hosts[end.slot] = undefined;
     this.transport.detach(end.slot);
+    this.opts.onWorkerExit?.(end.slot);
     const c = this.counters[end.slot]!;
     const why = end.error instanceof Error ? `${end.error.name}: ${end.error.message}` : `exit code ${end.exitCode}`;
     for (const rec of [...this.table.values()]) {

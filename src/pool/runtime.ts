@@ -23,6 +23,8 @@ import type { Transport, TransportSink } from './transport.js';
 import type { BufferSpec } from '../core/buffers.js';
 import { sharedChan, type SharedChanOptions } from '../shm/shared-chan-factory.js';
 import type { SharedChannel } from '../shm/shared-chan.js';
+import { Reactor } from '../reactor/reactor.js';
+import { listen as reactorListen, type ListenOptions, type TcpServer } from '../reactor/listen.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -67,10 +69,13 @@ export class Runtime implements AsyncDisposable {
   private readonly pool: Pool;
   private readonly blockingPool: BlockingPool;
   private closePromise: Promise<void> | undefined;
+  /** owns every socket; see src/reactor/reactor.ts */
+  private readonly reactor: Reactor;
 
-  private constructor(pool: Pool, blocking: BlockingPool) {
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
     this.pool = pool;
     this.blockingPool = blocking;
+    this.reactor = reactor;
   }
 
   /**
@@ -89,9 +94,19 @@ export class Runtime implements AsyncDisposable {
       if (kind === 'message') return new MessageTransport(sink);
       return new SharedTransport(sink);
     };
-    const pool = new Pool({ workers, transport: make, maxRunning, resourceLimits: options.resourceLimits, tracing: options.tracing === true });
-    await pool.start();
-    return new Runtime(pool, new BlockingPool(options.blockingThreads));
+    const reactor = new Reactor();
+    const pool = new Pool({
+      workers, transport: make, maxRunning, resourceLimits: options.resourceLimits, tracing: options.tracing === true,
+      onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
+      onWorkerExit: (slot) => reactor.detach(slot),
+    });
+    try {
+      await pool.start();
+    } catch (e) {
+      reactor.close();
+      throw e;
+    }
+    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor);
   }
 
   /**
@@ -181,7 +196,20 @@ export class Runtime implements AsyncDisposable {
    * for (const w of rt.stats().workers) console.log(w.slot, w.running, w.loopDelayMaxMs);
    */
   stats(): RuntimeStats {
-    return snapshotStats(this.pool, this.blockingPool.size);
+    return Object.freeze({ ...snapshotStats(this.pool, this.blockingPool.size), net: this.reactor.stats() });
+  }
+
+  /**
+   * Serve TCP: the reactor (main thread) accepts and owns the sockets; each connection runs the
+   * handler module's default export `(conn: Conn) => Promise<void>` in a green thread on the
+   * least-loaded worker. See src/reactor/listen.ts for the options.
+   *
+   * @example
+   * const srv = await rt.listen({ port: 0, handler: new URL('./echo.js', import.meta.url) });
+   * console.log(srv.port); await srv.close({ timeout: 1000 });
+   */
+  listen(options: ListenOptions): Promise<TcpServer> {
+    return reactorListen(this.reactor, options);
   }
 
   /**
@@ -208,7 +236,12 @@ export class Runtime implements AsyncDisposable {
     const timeout = options.timeout ?? 30_000;
     nonNegative(timeout, 'options.timeout');
     this.closePromise ??= (async () => {
+      if (this.reactor.servers.size > 0) {
+        this.pool.closing = true; // refuse new tasks now; TCP handlers still run
+        await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
+      }
       await this.pool.close(timeout);
+      this.reactor.close();
       await this.blockingPool.close();
     })();
     return this.closePromise;
@@ -222,7 +255,10 @@ export class Runtime implements AsyncDisposable {
    */
   destroy(): Promise<void> {
     this.closePromise ??= (async () => {
+      const servers = this.reactor.closeServers(0);
       await this.pool.destroy();
+      await servers;
+      this.reactor.close();
       await this.blockingPool.close();
     })();
     return this.closePromise;

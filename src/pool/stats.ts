@@ -36,6 +36,8 @@ export interface RuntimeStats {
   workers: readonly WorkerStats[];
   /** threads alive in the blocking pool */
   blockingThreads: number;
+  /** the reactor's counters (TCP connections, handler errors, bytes); set by rt.stats() */
+  net?: import('../reactor/reactor.js').ReactorStats;
 }
 
 /** Build the snapshot. */

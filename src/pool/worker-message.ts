@@ -65,6 +65,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
   const runner = new TaskRunner(outbox);
 
   port.on('message', (batch: ToWorker[]) => {
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       switch (f[0]) {

@@ -42,6 +42,7 @@ export interface AcceptingServer extends ConnServer {
   conns: Set<MainConn>;
   handlerFailed(message: string): void;
   refuse(socket: Socket): void;
+  close(options?: { timeout?: number }): Promise<void>;
 }
 
 /** Reactor counters (`rt.stats().net`). */
@@ -223,6 +224,11 @@ export class Reactor {
       bytesIn,
       bytesOut,
     });
+  }
+
+  /** Close every server: stop accepting, give handlers `timeoutMs`, then close their connections. */
+  async closeServers(timeoutMs: number): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => s.close({ timeout: timeoutMs })));
   }
 
   /** True once `close()` ran. */
