@@ -59,3 +59,10 @@ export { CodecError } from './core/errors.js';
 // channels across threads (shared memory, or MessagePort under SHOAL_TRANSPORT=message)
 export { sharedChan, fromDescriptor, isChannelDescriptor, type SharedChanOptions, type ChannelDescriptor } from './shm/shared-chan-factory.js';
 export { SharedChan, type SharedChannel } from './shm/shared-chan.js';
+// TCP: the reactor serves sockets on the main thread; handlers and connect() run on workers
+export { Conn, type ConnWaitOptions, type Readiness } from './net/conn.js';
+export { connect, type ConnectOptions } from './net/connect.js';
+export { type ConnHandler } from './net/host.js';
+export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './reactor/listen.js';
+export { type ReactorStats } from './reactor/reactor.js';
+export { ConnectionResetError, ConnectError } from './core/errors.js';
