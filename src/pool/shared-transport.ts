@@ -60,11 +60,18 @@ export class SharedTransport implements Transport {
   private readonly spinners = new SharedArrayBuffer(4);
   private readonly lanes: Array<Lane | undefined> = [];
   private readonly booting = new Map<number, SharedBoot>();
-  private readonly fnIds = new Map<string, number>();
+  /** url -> name -> fnId, plus the last pair looked up (a loop of rt.run hits it every time) */
+  private readonly fnIds = new Map<string, Map<string, number>>();
+  private lastUrl = '';
+  private lastName = '';
+  private lastFn = 0;
   private readonly defs: Array<[number, string, string]> = [];
   private readonly fw = new FrameWriter();
   private readonly fr = new FrameReader();
   private readonly side: unknown[] = [];
+  private readonly encodeOpts = { name: 'args', side: this.side };
+  private submitted = false;
+  private lastDepth = 0;
   private overflow: Array<[number, Uint8Array]> = [];
   private overflowHead = 0;
   private readonly overflowDropped = new Set<number>();
@@ -130,10 +137,9 @@ export class SharedTransport implements Transport {
   }
 
   submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
-    const fnId = this.fnId(url, name);
+    const fnId = url === this.lastUrl && name === this.lastName ? this.lastFn : this.fnId(url, name);
     const side = this.side;
-    side.length = 0;
-    const fw = this.fw.reset().u32(id).u32(fnId).value(args, { name: 'args', side }); // refusal throws here
+    const fw = this.fw.reset().u32(id).u32(fnId).value(args, this.encodeOpts); // refusal throws here
     if (side.length > 0 || (transfer && transfer.length > 0) || fw.size > this.q.slotBytes) {
       side.length = 0;
       this.direct(id, url, name, args, transfer);
@@ -209,14 +215,19 @@ export class SharedTransport implements Transport {
   }
 
   private fnId(url: string, name: string): number {
-    const key = `${url}#${name}`;
-    let id = this.fnIds.get(key);
-    if (id !== undefined) return id;
-    id = this.defs.length + 1;
-    this.fnIds.set(key, id);
-    this.defs.push([id, url, name]);
-    // Posted now, before any task naming it is queued, so a worker meets DEFINE on its port first.
-    for (const lane of this.lanes) lane?.worker.postMessage([[DEFINE, id, url, name]]);
+    let names = this.fnIds.get(url);
+    if (!names) this.fnIds.set(url, (names = new Map()));
+    let id = names.get(name);
+    if (id === undefined) {
+      id = this.defs.length + 1;
+      names.set(name, id);
+      this.defs.push([id, url, name]);
+      // Posted now, before any task naming it is queued, so a worker meets DEFINE on its port first.
+      for (const lane of this.lanes) lane?.worker.postMessage([[DEFINE, id, url, name]]);
+    }
+    this.lastUrl = url;
+    this.lastName = name;
+    this.lastFn = id;
     return id;
   }
 
@@ -249,27 +260,41 @@ export class SharedTransport implements Transport {
 
   /**
    * Wake workers for queued tasks. Ringing a bell whose owner is not parked costs no syscall, so
-   * every such bell is rung (a spinning worker sees it within nanoseconds, a running one at its
-   * next turn). Parked workers are woken only for tasks beyond what the spinning ones can take:
-   * a futex wake costs both threads tens of µs, and a woken worker that finds nothing left only
-   * competes for a core.
+   * every such bell is rung (a spinning worker sees it within nanoseconds, a running one claims at
+   * its next turn). Parked workers cost a futex wake (tens of µs on both threads), so they are
+   * woken here only when no worker is awake; `wakeIfStuck` wakes them when the queue stops
+   * draining (e.g. the awake worker is stuck in a long synchronous slice).
    */
   private ringWorkers(): void {
     this.ringScheduled = false;
     let wake = this.toRing;
     this.toRing = 0;
+    let awake = 0;
     for (const lane of this.lanes) {
-      if (!lane) continue;
-      const st = lane.bell.state();
-      if (st === 'parked') continue;
-      if (st === 'spinning') wake--;
+      if (!lane || lane.bell.state() === 'parked') continue;
+      awake++;
       lane.bell.ring();
     }
+    if (awake > 0) return;
     for (const lane of this.lanes) {
       if (wake <= 0) break;
-      if (lane && lane.bell.state() === 'parked') {
+      if (lane) {
         lane.bell.ring();
         wake--;
+      }
+    }
+  }
+
+  /** Once per pump turn: if the queue did not shrink since the last turn, wake one parked worker. */
+  private wakeIfStuck(): void {
+    const depth = this.q.size();
+    const stuck = depth > 0 && depth >= this.lastDepth;
+    this.lastDepth = depth;
+    if (!stuck) return;
+    for (const lane of this.lanes) {
+      if (lane && lane.bell.state() === 'parked') {
+        lane.bell.ring();
+        return;
       }
     }
   }
@@ -333,11 +358,12 @@ export class SharedTransport implements Transport {
   // --- the pump --------------------------------------------------------------------------------
 
   private kick(): void {
-    this.lastActivity = performance.now();
+    this.submitted = true; // the next turn counts as activity: keep polling
     if (this.pump === Pump.Idle) {
       this.pump = Pump.Polling;
       setImmediate(this.turn);
     } else if (this.pump === Pump.Parked) {
+      this.pump = Pump.Polling; // once: the wait below resolves and resumes the turns
       this.mainBell.ring(); // wake our own waitAsync: results are expected soon again
     }
   }
@@ -356,8 +382,10 @@ export class SharedTransport implements Transport {
       n++;
       this.ringWorkers();
     }
+    this.wakeIfStuck();
     const now = performance.now();
-    if (n > 0) this.lastActivity = now;
+    if (n > 0 || this.submitted) this.lastActivity = now;
+    this.submitted = false;
     if (!this.sink.active() && this.overflow.length === this.overflowHead) {
       this.pump = Pump.Idle;
       return;

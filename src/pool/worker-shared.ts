@@ -76,7 +76,7 @@ class SharedWorker implements Outbox {
     this.port = port;
     this.maxRunning = maxRunning;
     this.mainBell = new Doorbell(s.mainBell);
-    this.bell = new Doorbell(s.bell, { spinIterations: 50_000 });
+    this.bell = new Doorbell(s.bell, { spinIterations: 10_000 });
     this.bellNoSpin = new Doorbell(s.bell, { spinIterations: 0 });
     this.spinners = new Int32Array(s.spinners);
     this.q = new SlotQueue(s.tasks, { onProducerWaiting: () => this.mainBell.ring() });
@@ -296,6 +296,7 @@ class SharedWorker implements Outbox {
   // --- control plane (port) -----------------------------------------------------------------
 
   private control(batch: ToWorker[]): void {
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
     for (const f of batch) {
       switch (f[0]) {
         case SUBMIT:
