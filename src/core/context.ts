@@ -67,27 +67,49 @@ export function throwIfCancelled(signal?: AbortSignal): void {
 /**
  * Call `fn` once, with a CancelledError, when the explicit or ambient signal aborts.
  * Returns the unsubscribe function; call it once the wait settles.
+ *
+ * Each signal gets ONE 'abort' listener from here, kept for the signal's life, fanning out to a
+ * Set of parked waits: adding and removing a wait is a Set operation (cheaper than an EventTarget
+ * listener), and a task with many parked waits (`Promise.all` of 50 takes) trips no
+ * MaxListenersExceededWarning.
  */
 export function onCancel(signal: AbortSignal | undefined, fn: (err: CancelledError) => void): () => void {
   const a = ambientSignal();
-  const sigs = a && a !== signal ? (signal ? [signal, a] : [a]) : signal ? [signal] : [];
-  if (sigs.length === 0) return noop;
+  const other = a !== undefined && a !== signal ? a : undefined;
+  if (signal === undefined && other === undefined) return noop;
   let done = false;
-  const handlers = sigs.map((s) => {
-    const h = () => {
-      if (done) return;
-      done = true;
-      off();
-      fn(cancelledError(s));
-    };
-    s.addEventListener('abort', h, { once: true });
-    return h;
-  });
-  const off = () => {
-    done = true;
-    for (let i = 0; i < sigs.length; i++) sigs[i]!.removeEventListener('abort', handlers[i]!);
+  const fire = (s: AbortSignal): void => {
+    if (done) return;
+    off();
+    fn(cancelledError(s));
   };
+  const h1 = signal !== undefined ? () => fire(signal) : undefined;
+  const h2 = other !== undefined ? () => fire(other) : undefined;
+  const off = (): void => {
+    done = true;
+    if (h1 !== undefined) waitersOf(signal!).delete(h1);
+    if (h2 !== undefined) waitersOf(other!).delete(h2);
+  };
+  if (h1 !== undefined) waitersOf(signal!).add(h1);
+  if (h2 !== undefined) waitersOf(other!).add(h2);
   return off;
+}
+
+const waiters = new WeakMap<AbortSignal, Set<() => void>>();
+
+/** The parked waits of `s`, installing its one 'abort' listener on first use. */
+function waitersOf(s: AbortSignal): Set<() => void> {
+  let set = waiters.get(s);
+  if (set === undefined) {
+    const ws = (set = new Set());
+    waiters.set(s, ws);
+    // Each handler removes itself (deleting during Set iteration is safe in JS).
+    const onAbort = (): void => {
+      for (const h of ws) h();
+    };
+    s.addEventListener('abort', onAbort, { once: true });
+  }
+  return set;
 }
 
 function noop(): void {}
