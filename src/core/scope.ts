@@ -54,6 +54,11 @@ export interface ScopeSpawnOptions {
  * s.spawn(() => serveClients());
  * s.spawn(() => heartbeat());
  * // leaving the block waits for both; the first failure cancels the other and is rethrown
+ *
+ * Two limits of the `await using` form, which `scope(fn)` does not have: an exception thrown by
+ * the block itself does not cancel the children (a disposer cannot see it), and a scope that is
+ * never closed never reports its children's failures. Prefer `scope(fn)` unless the block shape
+ * matters.
  */
 export class Scope implements TaskOwner, AsyncDisposable {
   readonly #ctl = new AbortController();
