@@ -6,7 +6,7 @@
  *
  * Frames are read in place: `next()` steps to the next frame and exposes where it lies in
  * `bytes`; space goes back to the writer with one store of HEAD per batch (`release()`, done by
- * `drain()` and, past a quarter of the ring, by `next()` itself).
+ * `drain()` and, past min(capacity / 4, 16 KiB) read, by `next()` itself).
  */
 import { RingCorruptError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/context.js';
@@ -73,7 +73,7 @@ export class ByteRingReader {
     this.capacity = r.capacity;
     this.mask = r.capacity - 1;
     this.maxFrameLength = maxFrameLength(r.capacity);
-    this.autoRelease = r.capacity / 4;
+    this.autoRelease = Math.min(r.capacity / 4, 16384); // as the writer's autoPublishBytes
     this.onWriterWaiting = options.onWriterWaiting;
     this.head = Atomics.load(r.ctl, HEAD);
     this.released = this.head;

@@ -21,7 +21,7 @@ import { TimeoutError } from '../core/errors.js';
 export interface ByteRingWriterOptions {
   /** Called after every publish (explicit or automatic): ring the reader's doorbell here. */
   readonly onPublish?: () => void;
-  /** Publish without waiting for flush() once this many bytes are pending. Default capacity / 4. */
+  /** Publish without waiting for flush() once this many bytes are pending. Default min(capacity / 4, 16 KiB). */
   readonly autoPublishBytes?: number;
 }
 
@@ -73,7 +73,9 @@ export class ByteRingWriter {
     this.mask = r.capacity - 1;
     this.maxFrameLength = maxFrameLength(r.capacity);
     this.onPublish = options.onPublish;
-    this.autoPublish = checkInt('autoPublishBytes', options.autoPublishBytes ?? r.capacity / 4, 8, r.capacity);
+    // 16 KiB: hundreds of small frames per store, yet a large frame is visible while the next is
+    // being copied, so the reader works in parallel instead of after a quarter of the ring
+    this.autoPublish = checkInt('autoPublishBytes', options.autoPublishBytes ?? Math.min(r.capacity / 4, 16384), 8, r.capacity);
     this.tail = Atomics.load(r.ctl, TAIL);
     this.published = this.tail;
     this.headCache = Atomics.load(r.ctl, HEAD);

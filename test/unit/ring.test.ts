@@ -181,7 +181,7 @@ test('a writer that asked for space is told once by the next release', () => {
   assert.is(w.hasSpace(24), true);
 });
 
-test('next() hands back space on its own past a quarter of the ring', () => {
+test('next() hands back space on its own past a quarter of a small ring', () => {
   const d = createByteRing(256);
   const w = new ByteRingWriter(d);
   const r = new ByteRingReader(d);
