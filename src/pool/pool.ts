@@ -216,6 +216,10 @@ export class Pool implements TransportSink {
     return this.table.size > 0;
   }
 
+  pending(): number {
+    return this.live;
+  }
+
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void {
     this.queries.get(queryId)?.(slot, tasks);
   }

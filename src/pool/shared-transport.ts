@@ -32,6 +32,19 @@ import { fromWire, type WireError } from './wire-error.js';
 
 /** How long main keeps polling with setImmediate after the last sign of activity, ms. */
 const POLL_MS = 0.1;
+/**
+ * How long main may spin synchronously for the result of a lone task (`await rt.run()` in a
+ * loop), ms. A hit saves a trip through the event loop; after a miss, main does not spin again
+ * for SPIN_BACKOFF lone tasks, so a slow task (or a busy machine) costs at most this once.
+ */
+const SPIN_MS = 0.03;
+const SPIN_BACKOFF = 64;
+/**
+ * A hit settles the caller inside the current microtask checkpoint, so a loop of `await rt.run()`
+ * could run on microtasks alone and starve timers and I/O. Main spins only if its pump had an
+ * event-loop turn within this many ms.
+ */
+const MAX_MICROTASK_CHAIN_MS = 1;
 
 interface Lane {
   worker: Worker;
@@ -72,6 +85,8 @@ export class SharedTransport implements Transport {
   private readonly encodeOpts = { name: 'args', side: this.side };
   private submitted = false;
   private lastDepth = 0;
+  private spinSkip = 0;
+  private lastTurnAt = 0;
   private overflow: Array<[number, Uint8Array]> = [];
   private overflowHead = 0;
   private readonly overflowDropped = new Set<number>();
@@ -275,14 +290,38 @@ export class SharedTransport implements Transport {
       awake++;
       lane.bell.ring();
     }
-    if (awake > 0) return;
-    for (const lane of this.lanes) {
-      if (wake <= 0) break;
-      if (lane) {
-        lane.bell.ring();
-        wake--;
+    if (awake === 0) {
+      for (const lane of this.lanes) {
+        if (wake <= 0) break;
+        if (lane) {
+          lane.bell.ring();
+          wake--;
+        }
       }
     }
+    if (this.sink.pending() === 1) this.spinForLone();
+  }
+
+  /**
+   * One task in flight: spin briefly for its result and settle it from here (no event-loop
+   * trip). Bounded by SPIN_MS and backed off after a miss. // main thread only, never blocks long
+   */
+  private spinForLone(): void {
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      return;
+    }
+    const now = performance.now();
+    if (now - this.lastTurnAt > MAX_MICROTASK_CHAIN_MS) return; // let the event loop turn first
+    const end = now + SPIN_MS;
+    for (let i = 1; ; i++) {
+      for (let s = 0; s < this.lanes.length; s++) {
+        const lane = this.lanes[s];
+        if (lane?.reader.available() && this.drain(s, lane) > 0 && this.sink.pending() === 0) return;
+      }
+      if ((i & 63) === 0 && performance.now() > end) break;
+    }
+    this.spinSkip = SPIN_BACKOFF;
   }
 
   /** Once per pump turn: if the queue did not shrink since the last turn, wake one parked worker. */
@@ -384,6 +423,7 @@ export class SharedTransport implements Transport {
     }
     this.wakeIfStuck();
     const now = performance.now();
+    this.lastTurnAt = now;
     if (n > 0 || this.submitted) this.lastActivity = now;
     this.submitted = false;
     if (!this.sink.active() && this.overflow.length === this.overflowHead) {

@@ -32,6 +32,7 @@ import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from '.
 import { TaskRunner, type Outbox } from './worker-side.js';
 import { toWire, type WireError } from './wire-error.js';
 import { postBatch } from './worker-message.js';
+import { netBusy } from '../net/host.js';
 
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
@@ -272,7 +273,8 @@ class SharedWorker implements Outbox {
     if (this.waiting) return false;
     const seen = this.bell.seq();
     if (this.q.size() > 0) return true;
-    if (this.runner.liveCount === 0 && this.backlog.length === 0 && this.portOut.length === 0) {
+    // netBusy(): open TCP connections are green threads too; their wake-ups need the event loop
+    if (this.runner.liveCount === 0 && this.backlog.length === 0 && this.portOut.length === 0 && !netBusy()) {
       // Nothing live needs the event loop: block. Only the holder of the spinner token spins.
       const spin = Atomics.compareExchange(this.spinners, 0, 0, 1) === 0; // pairs with: the store below, on other workers
       try {
