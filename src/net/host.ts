@@ -55,6 +55,14 @@ export function installNetHost(parentPort: Pick<MessagePort, 'on'>): void {
   });
 }
 
+/**
+ * True while this worker has open connections or pending connects: a pool worker must then not
+ * block its event loop in Atomics.wait when it has no tasks (src/pool/worker-shared.ts idle()).
+ */
+export function netBusy(): boolean {
+  return current !== undefined && current.busy;
+}
+
 /** This worker's net host, once the reactor attached it. */
 export function netHost(): NetHost | undefined {
   return current;
@@ -71,6 +79,7 @@ export class NetHost implements ConnHost {
   private readonly handlers = new Map<string, Promise<ConnHandler>>();
   private readonly connects = new Map<number, PendingConnect>();
   private nextReq = 1;
+  private openCount = 0;
   private outbox: ToMain[] = [];
   private ringQueued = false;
   private readonly stop = new AbortController();
@@ -85,12 +94,18 @@ export class NetHost implements ConnHost {
     void this.loop();
   }
 
+  /** Open Conns or pending connects: this worker's event loop must keep turning. */
+  get busy(): boolean {
+    return this.openCount > 0 || this.connects.size > 0;
+  }
+
   markMain(i: number): void {
     this.toMain.mark(i);
     this.queueRing();
   }
 
   dropped(i: number): void {
+    if (this.conns[i] !== undefined) this.openCount--;
     this.conns[i] = undefined;
   }
 
@@ -161,6 +176,7 @@ export class NetHost implements ConnHost {
   private open(m: OpenMessage): void {
     const conn = new Conn(this, m);
     this.conns[m.i] = conn;
+    this.openCount++;
     if (m.req !== undefined) {
       const p = this.connects.get(m.req);
       this.connects.delete(m.req);

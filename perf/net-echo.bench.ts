@@ -1,0 +1,222 @@
+/**
+ * TCP echo through the reactor, against a plain single-thread node:net echo and a 2-process
+ * node:cluster echo, side by side in one run. The load comes from a separate process (this file,
+ * forked with --load) on 127.0.0.1: closed-loop clients, each with one 64-byte message in flight.
+ *
+ * Cases: I/O only with 1, 100 and 1,000 connections; and ~200 µs of CPU (sha256 rounds) per
+ * message with 100 connections. Median of 5 rounds (3 with --quick), servers alternating within
+ * each round. Bounded: each measurement lasts ROUND_MS after a warm-up, every wait has a limit.
+ *
+ * One file, four roles: the bench (main thread of the primary), the load generator (--load),
+ * a node:cluster echo worker (cluster.isWorker), and the shoal TCP handler (its default export,
+ * imported by pool workers; `?cpu=K` in the module URL sets the CPU rounds).
+ */
+import cluster from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
+import { median, printTable, result, type BenchResult } from './bench-types.js';
+import type { Conn } from '../src/net/conn.js';
+
+const MSG = 64;
+const SELF = fileURLToPath(import.meta.url);
+const BLOCK = Buffer.alloc(4096, 7);
+
+/** `rounds` sha256 passes over 4 KiB: the CPU a "CPU-heavy" message costs. */
+function burn(rounds: number): void {
+  for (let i = 0; i < rounds; i++) createHash('sha256').update(BLOCK).digest();
+}
+
+/** Rounds of burn() that take about `us` microseconds here. */
+function calibrate(us: number): number {
+  burn(200);
+  const t0 = performance.now();
+  burn(2000);
+  const per = ((performance.now() - t0) * 1000) / 2000;
+  return Math.max(1, Math.round(us / per));
+}
+
+/** Echo with `cpu` burn rounds per whole message received (node:net server side). */
+function echoSocket(s: Socket, cpu: number): void {
+  s.setNoDelay(true);
+  let carry = 0;
+  s.on('data', (b: Buffer) => {
+    if (cpu > 0) {
+      carry += b.length;
+      for (; carry >= MSG; carry -= MSG) burn(cpu);
+    }
+    s.write(b);
+  });
+  s.on('error', () => s.destroy());
+  s.on('end', () => s.end());
+}
+
+/** The shoal handler: the same echo, on a worker's green thread. */
+export default async function shoalEcho(conn: Conn): Promise<void> {
+  const cpu = Number(new URL(import.meta.url).searchParams.get('cpu') ?? 0);
+  let carry = 0;
+  for await (const b of conn) {
+    if (cpu > 0) {
+      carry += b.length;
+      for (; carry >= MSG; carry -= MSG) burn(cpu);
+    }
+    await conn.write(b);
+  }
+  await conn.end();
+}
+
+// --- load generator (child process) -------------------------------------------------------------
+
+interface LoadJob {
+  port: number;
+  conns: number;
+  warmMs: number;
+  ms: number;
+}
+
+async function loadRound(job: LoadJob): Promise<number> {
+  const socks: Socket[] = [];
+  let measuring = false;
+  let count = 0;
+  const msg = Buffer.alloc(MSG, 1);
+  await Promise.all(
+    Array.from({ length: job.conns }, () =>
+      new Promise<void>((res, rej) => {
+        const s = connect({ port: job.port, host: '127.0.0.1', noDelay: true });
+        socks.push(s);
+        let pending = 0;
+        s.once('connect', () => {
+          res();
+          pending = MSG;
+          s.write(msg);
+        });
+        s.once('error', rej);
+        s.on('data', (b: Buffer) => {
+          pending -= b.length;
+          if (pending > 0) return;
+          if (measuring) count++;
+          pending = MSG;
+          s.write(msg);
+        });
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, job.warmMs));
+  measuring = true;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, job.ms));
+  measuring = false;
+  const secs = (performance.now() - t0) / 1000;
+  for (const s of socks) s.destroy();
+  return count / secs;
+}
+
+// --- servers ------------------------------------------------------------------------------------
+
+interface Target {
+  name: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+async function plainServer(cpu: number): Promise<Target> {
+  const srv: Server = createServer((s) => echoSocket(s, cpu));
+  await new Promise<void>((r) => srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, r));
+  return { name: 'node:net', port: (srv.address() as { port: number }).port, close: () => new Promise((r) => srv.close(() => r())) };
+}
+
+async function clusterServer(cpu: number): Promise<Target> {
+  cluster.setupPrimary({ exec: SELF, args: ['--cluster-worker'], silent: false });
+  const workers = [cluster.fork({ SHOAL_BENCH_CPU: String(cpu) }), cluster.fork({ SHOAL_BENCH_CPU: String(cpu) })];
+  const ports = await Promise.all(workers.map((w) => new Promise<number>((r) => w.once('message', (m: { port: number }) => r(m.port)))));
+  return {
+    name: 'node:cluster x2',
+    port: ports[0]!,
+    close: async () => {
+      await Promise.all(workers.map((w) => new Promise((r) => { w.once('exit', r); w.kill(); })));
+    },
+  };
+}
+
+async function shoalServer(cpu: number): Promise<Target> {
+  const { Runtime } = await import('../src/pool/runtime.js');
+  const rt = await Runtime.start({ workers: 2 });
+  const url = new URL(import.meta.url);
+  url.searchParams.set('cpu', String(cpu));
+  const srv = await rt.listen({ port: 0, host: '127.0.0.1', handler: url, backlog: 2048 });
+  return { name: 'shoal', port: srv.port, close: () => rt.close({ timeout: 1000 }) };
+}
+
+// --- the bench ----------------------------------------------------------------------------------
+
+function loader(): { round(job: LoadJob): Promise<number>; close(): void } {
+  const child: ChildProcess = fork(SELF, ['--load']);
+  let next = 1;
+  const waiting = new Map<number, (v: number) => void>();
+  child.on('message', (m: { id: number; rate: number }) => waiting.get(m.id)?.(m.rate));
+  return {
+    round(job) {
+      const id = next++;
+      return new Promise((res, rej) => {
+        const t = setTimeout(() => rej(new Error('load round timed out')), job.warmMs + job.ms + 30_000);
+        waiting.set(id, (v) => {
+          clearTimeout(t);
+          waiting.delete(id);
+          res(v);
+        });
+        child.send({ id, job });
+      });
+    },
+    close: () => child.kill(),
+  };
+}
+
+async function measure(label: string, cpu: number, conns: number, rounds: number, ms: number, goal: string, anchorName: string): Promise<BenchResult[]> {
+  const targets = [await shoalServer(cpu), await plainServer(cpu), await clusterServer(cpu)];
+  const load = loader();
+  const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? targets : [...targets].reverse();
+      for (const t of order) rates.get(t.name)!.push(await load.round({ port: t.port, conns, warmMs: Math.min(300, ms / 2), ms }));
+    }
+  } finally {
+    load.close();
+    for (const t of targets) await t.close();
+  }
+  const med = (n: string): number => median(rates.get(n)!);
+  const shoal = med('shoal');
+  const out: BenchResult[] = [];
+  for (const anchor of ['node:net', 'node:cluster x2']) {
+    out.push(result({ suite: 'net-echo', case: `${label}, ${conns} conn`, unit: 'msg/s', shoal, anchor, anchorValue: med(anchor), higherIsBetter: true, goal: anchor === anchorName ? goal : undefined }));
+  }
+  return out;
+}
+
+/** The harness entry. */
+export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
+  const rounds = opts.quick ? 3 : 5;
+  const ms = opts.quick ? 500 : 1000;
+  const out: BenchResult[] = [];
+  for (const conns of [1, 100, 1000]) out.push(...(await measure('echo I/O only', 0, conns, rounds, ms, '>= 0.7x', 'node:net')));
+  const cpu = calibrate(200);
+  out.push(...(await measure(`echo + ~200 µs CPU (${cpu} sha256 rounds)`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net')));
+  return out;
+}
+
+if (cluster.isWorker) {
+  const cpu = Number(process.env.SHOAL_BENCH_CPU ?? 0);
+  const srv = createServer((s) => echoSocket(s, cpu));
+  srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => process.send!({ port: (srv.address() as { port: number }).port }));
+} else if (isMainThread && process.argv.includes('--load')) {
+  process.on('message', (m: { id: number; job: LoadJob }) => {
+    void loadRound(m.job).then((rate) => process.send!({ id: m.id, rate }));
+  });
+} else if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+  const quick = process.argv.includes('--quick');
+  console.log(`net-echo: ${availableParallelism()} cores, Node ${process.version}, load from a separate process${quick ? ' (quick)' : ''}`);
+  printTable(await run({ quick }));
+}
