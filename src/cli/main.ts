@@ -22,6 +22,11 @@ commands:
       --timeout MS         per-task timeout
       --workers N          pool workers
       --quiet              no progress line
+  serve <handler.js>       serve a TCP handler module (default export: async (conn) => ...) on the pool
+      --port N             port to listen on (0: any free port)
+      --host H             address (default 127.0.0.1)
+      --workers N          pool workers
+      --max-connections N  refuse connections beyond N
   bench                    the perf suites side by side with piscina, tinypool, workerpool...
       --quick              fewer iterations
       --only NAME          only suites whose file name contains NAME (repeatable)
@@ -81,6 +86,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(`\nwrote ${json}\n      ${svg}`);
       return rec.failures.length ? 1 : 0;
     }
+    case 'serve':
+      return (await import('./serve.js')).serveMain(rest);
     case undefined:
     case 'help':
     case '--help':
