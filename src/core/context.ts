@@ -11,9 +11,10 @@
  * Ambient cancellation is opt-in (`spawn(fn, { ambient: true })`, `setAmbient(true)` or
  * SHOAL_AMBIENT=1), because on Node 20 AsyncLocalStorage rides on async_hooks promise hooks: once
  * the first `run()` happens, EVERY promise of the thread pays a hook, not only the tasks'. Measured
- * in perf/core-spawn.bench.ts (2 cores, Node 20.20, 1M tasks): ambient tasks take 2.4x the time of
- * bare async functions (plain tasks 1.8x) and 944 B each instead of 680 B (the hook stores the
- * context on every promise), and all other promise code of the thread slows down too. Code
+ * in perf/core-spawn.bench.ts (2 cores, Node 20.20, 1M tasks): ambient tasks take 2.4x-8x the
+ * time of bare async functions (plain tasks 1.8x-2.9x) and 944 B each instead of 680 B (the hook
+ * stores the context on every promise), and other promise code of the thread can slow down too
+ * (1.0x-2.8x in the same runs). Code
  * that never spawns an ambient task pays nothing: `getStore()` on a never-run storage is a field
  * load. The explicit `signal` works everywhere regardless.
  *
