@@ -29,6 +29,7 @@ export interface PoolOptions {
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
   tracing?: boolean;
+  ambient?: boolean;
   /** A worker started in `slot` (first start or replacement): the reactor attaches its net link. */
   onWorkerStart?(slot: number, worker: import('node:worker_threads').Worker): void;
   /** The worker in `slot` exited: the reactor closes its connections. */
@@ -233,6 +234,7 @@ export class Pool implements TransportSink {
       shared: this.transport.bootData(slot),
       maxRunning: this.opts.maxRunning,
       tracing: this.opts.tracing ?? false,
+      ambient: this.opts.ambient ?? true,
     };
     const host = new WorkerHost({
       boot,

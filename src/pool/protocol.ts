@@ -85,4 +85,6 @@ export interface WorkerBoot {
   maxRunning: number;
   /** record spawn stacks of green threads (core setTracing) */
   tracing: boolean;
+  /** run each task inside runInTask so shoal's waits see its signal without being passed it */
+  ambient: boolean;
 }

@@ -41,6 +41,13 @@ export interface RuntimeOptions {
   resourceLimits?: ResourceLimits;
   /** threads of the blocking pool (default: os.availableParallelism()) */
   blockingThreads?: number;
+  /**
+   * Run tasks inside the ambient task context (default true): shoal's waits inside a task and
+   * `taskSignal()` see its cancellation without being passed the signal. The price, on Node 20,
+   * is AsyncLocalStorage's promise hook on every promise of the worker thread (perf/core-spawn);
+   * with `false`, tasks read `this.signal` and pass it on explicitly.
+   */
+  ambient?: boolean;
   /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
   tracing?: boolean;
 }
@@ -97,6 +104,7 @@ export class Runtime implements AsyncDisposable {
     const reactor = new Reactor();
     const pool = new Pool({
       workers, transport: make, maxRunning, resourceLimits: options.resourceLimits, tracing: options.tracing === true,
+      ambient: options.ambient !== false,
       onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
       onWorkerExit: (slot) => reactor.detach(slot),
     });

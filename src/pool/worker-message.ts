@@ -62,7 +62,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
       schedule();
     },
   };
-  const runner = new TaskRunner(outbox);
+  const runner = new TaskRunner(outbox, boot.ambient);
 
   port.on('message', (batch: ToWorker[]) => {
     if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)

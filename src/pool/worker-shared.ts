@@ -41,7 +41,7 @@ const STATS_EVERY_MS = 500;
 
 /** Boot the shared-memory loop on this worker. */
 export function startSharedWorker(port: MessagePort, boot: WorkerBoot): void {
-  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning).start();
+  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient).start();
 }
 
 class SharedWorker implements Outbox {
@@ -73,7 +73,7 @@ class SharedWorker implements Outbox {
   /** the last turn stopped claiming because maxRunning tasks were live */
   private full = false;
 
-  constructor(port: MessagePort, s: SharedBoot, maxRunning: number) {
+  constructor(port: MessagePort, s: SharedBoot, maxRunning: number, ambient: boolean) {
     this.port = port;
     this.maxRunning = maxRunning;
     this.mainBell = new Doorbell(s.mainBell);
@@ -84,7 +84,7 @@ class SharedWorker implements Outbox {
     this.out = new ByteRingWriter(s.results, { onPublish: () => this.mainBell.ring() });
     this.log = new Int32Array(s.claims);
     for (const [id, url, name] of s.defs) this.defs.set(id, [url, name]);
-    this.runner = new TaskRunner(this);
+    this.runner = new TaskRunner(this, ambient);
   }
 
   start(): void {

@@ -72,8 +72,12 @@ export class TaskRunner {
   /** exponentially weighted mean of the synchronous slice a task start takes, ms */
   sliceMs = 0.001;
 
-  constructor(out: Outbox) {
+  /** false: tasks run without the ambient context (no AsyncLocalStorage tax on the thread) */
+  private readonly ambient: boolean;
+
+  constructor(out: Outbox, ambient = true) {
     this.out = out;
+    this.ambient = ambient;
   }
 
   /** tasks started and not yet settled */
@@ -178,7 +182,7 @@ export class TaskRunner {
     const t0 = performance.now();
     let r: unknown;
     try {
-      r = runInTask(ctx, () => (fn as Fn).apply(ctx, args));
+      r = this.ambient ? runInTask(ctx, () => (fn as Fn).apply(ctx, args)) : (fn as Fn).apply(ctx, args);
     } catch (e) {
       this.after(t0);
       if (made) this.live.delete(id);
