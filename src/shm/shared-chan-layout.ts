@@ -13,15 +13,15 @@
  * | idx | name     | written by                                                        | waited on by        | meaning                                           |
  * |-----|----------|-------------------------------------------------------------------|---------------------|---------------------------------------------------|
  * | 0   | STATE    | putters (compareExchange +1), takers (Atomics.sub 1), close (or)  | —                   | bits 0..29 COUNT: values held; bit 30 CLOSED       |
- * | 16  | TAKERS   | thread handles with parked takes (add 1 on first, sub 1 on last)  | —                   | handles that want a PUT_SEQ bump                   |
- * | 17  | PUTTERS  | thread handles with parked puts (add / sub)                       | —                   | handles that want a TAKE_SEQ bump                  |
- * | 18  | PUT_SEQ  | putters (add, when TAKERS > 0), close, the take that drains a closed channel | takers (waitAsync) | "a value arrived, or the channel closed" |
- * | 19  | TAKE_SEQ | takers (add, when PUTTERS > 0), close                             | putters (waitAsync) | "room appeared, or the channel closed"             |
+ * | 16  | TAKERS   | handles with parked takes (store 1), putters (exchange 0)         | —                   | 1: someone may sleep on PUT_SEQ: bump it           |
+ * | 17  | PUTTERS  | handles with parked puts (store 1), takers (exchange 0)           | —                   | 1: someone may sleep on TAKE_SEQ: bump it          |
+ * | 18  | PUT_SEQ  | putters (add, after winning TAKERS 1 -> 0), close, the take that drains a closed channel | takers (waitAsync) | "a value arrived, or closed" |
+ * | 19  | TAKE_SEQ | takers (add, after winning PUTTERS 1 -> 0), close                 | putters (waitAsync) | "room appeared, or the channel closed"             |
  * | 32  | MAGIC    | initSharedChan, once                                              | —                   | 0x5348_4348 ('SHCH')                               |
  * | 33  | CAPACITY | initSharedChan, once                                              | —                   | buffer size n (1 .. MAX_SHARED_CAPACITY)           |
  * | 34  | KIND     | initSharedChan, once                                              | —                   | FIXED=1 DROPPING=2 SLIDING=3                       |
  *
- * Values: a slot queue at `byteOffset + CONTROL_BYTES` with `slots = nextPow2(capacity + 1)` slots
+ * Values: a slot queue at `byteOffset + CONTROL_BYTES` with `slots = nextPow2(2 * capacity)` slots
  * of `valueBytes` payload bytes; each slot holds one value encoded by the codec (codec.ts).
  *
  * Invariants:
@@ -31,15 +31,22 @@
  *    CAPACITY values: a producer cannot run more than the buffer ahead of its consumers.
  * 2. COUNT exceeds CAPACITY (by exactly 1) only while a sliding put evicts the oldest value: it
  *    takes token CAPACITY + 1 with compareExchange (so one slider at a time), claims and releases
- *    the oldest slot, then gives one token back. Hence `slots >= capacity + 1` and a token holder's
- *    `reserve()` always finds a free slot.
+ *    the oldest slot, then gives one token back. So at most CAPACITY + 1 values are held.
+ * 2a. Consumers release slots out of order: one stalled between `claim()` and `release()` keeps
+ *    its slot while others take and return tokens, so producers can lap the queue onto it. Then a
+ *    token holder's `reserve()` finds that slot busy and spins until the claimer (inside its
+ *    synchronous claim -> decode -> release section) releases it. `slots = nextPow2(2 * capacity)`
+ *    makes that need a stall of a whole buffer's worth of other takes.
  * 3. The put's compareExchange on STATE is its commit point and is refused once CLOSED is set: no
  *    value enters after close. CLOSED is never cleared. A take that finds the queue empty reports
  *    "closed and drained" only when it reads CLOSED with COUNT == 0 (no value held or in flight).
- * 4. Parking is Dekker's pattern, as in doorbell.ts: a handle adds 1 to TAKERS, then loads
- *    PUT_SEQ, then re-tries, then waits on that PUT_SEQ value; a putter publishes its slot, then
- *    loads TAKERS and bumps PUT_SEQ and notifies when it is non-zero. Either the re-try sees the
- *    value or the putter sees the waiter. The same holds for PUTTERS / TAKE_SEQ / space.
+ * 4. Parking is Dekker's pattern, as in doorbell.ts: before every wait a handle stores TAKERS = 1,
+ *    then loads PUT_SEQ, then re-tries, then waits on that PUT_SEQ value; a putter publishes its
+ *    slot, then loads TAKERS and, when it wins exchange(TAKERS, 0) == 1, bumps PUT_SEQ and
+ *    notifies every waiter. Either the re-try sees the value or the putter sees the flag. The
+ *    exchange makes one notify per sleep, not one per put while the sleeper is still waking (a
+ *    notify costs microseconds; the wake-up 30-70 µs). Every woken handle that still waits stores
+ *    the flag again before its next wait. The same holds for PUTTERS / TAKE_SEQ / space.
  * 5. A wake-up only says "look again": the woken thread commits by its own atomic take or put
  *    (op.ts, invariant 5). No thread ever hands a value to another thread's handler.
  * 6. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
@@ -97,10 +104,10 @@ export interface SharedChanDescriptor {
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 
-/** Slots of the value queue for a channel of `capacity` (invariant 2: at least capacity + 1). */
+/** Slots of the value queue for a channel of `capacity` (invariants 2 and 2a). */
 export function slotsFor(capacity: number): number {
   let n = 2;
-  while (n < capacity + 1) n *= 2;
+  while (n < 2 * capacity) n *= 2;
   return n;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Shared channel — how one thread parks its waiting puts or takes on a shared channel: a local
- * FIFO of parked ops per direction, one published "I wait" per handle (not per op), and at most
- * one `Atomics.waitAsync` outstanding per direction. The words are in shared-chan-layout.ts
+ * FIFO of parked ops per direction, one "I may sleep" flag per direction raised by any handle
+ * before it waits, and at most one `Atomics.waitAsync` outstanding per handle and direction. The words are in shared-chan-layout.ts
  * (TAKERS / PUT_SEQ for takes, PUTTERS / TAKE_SEQ for puts).
  *
  * Runs on any thread, including the main thread: it never calls Atomics.wait, only waitAsync,
@@ -9,17 +9,20 @@
  * thread's event loop alive). Owns the parked entries of one handle and one direction.
  *
  * One cycle (the code below reads in this order):
- *  1. `add()` queues an entry; the first live entry publishes interest (WAITING += 1) and refs the
- *     keep-alive timer; a cycle is scheduled (a microtask), never run inside `park` (op.ts inv. 4).
- *  2. A cycle loads SEQ (after WAITING was published: layout invariant 4), then serves entries
- *     oldest first: an entry whose handler is no longer active is dropped; otherwise `attempt`
- *     commits on shared memory or says NOT_READY, and the first NOT_READY ends the pass.
+ *  1. `add()` queues an entry; the first live entry refs the keep-alive timer; a cycle is
+ *     scheduled (a microtask), never run inside `park` (op.ts invariant 4).
+ *  2. A cycle stores the sleep flag (TAKERS or PUTTERS = 1), then loads SEQ (layout invariant 4),
+ *     then serves entries oldest first: an entry whose handler is no longer active is dropped;
+ *     otherwise `attempt` commits on shared memory or says NOT_READY; the first NOT_READY ends it.
+ *     (A plain put or take spins on its attempt before it parks at all: shared-chan.ts.)
  *  3. Entries left: spin briefly on SEQ, then `waitAsync(SEQ, seen)` (unless one is pending); its
- *     resolution runs the next cycle. No entries left: withdraw interest and unref.
+ *     resolution runs the next cycle. No entries left: unref (a flag left at 1 costs some
+ *     counterpart one spurious bump, nothing more).
  *
  * Why not doorbell.ts: a doorbell has one owner and one waiter (its STATE word says whether *the*
- * owner sleeps). A channel has parked ops on any number of threads, so it publishes a count of
- * waiting handles instead, and a putter that sees a non-zero count bumps SEQ and wakes them all.
+ * owner sleeps). A channel has parked ops on any number of threads, so the flag only says "some
+ * handle may sleep"; the counterpart that clears it wakes every sleeper, and each one that still
+ * waits raises the flag again.
  */
 import { Ring } from '../core/buffers.js';
 import { NOT_READY, type Handler, type NotReady } from '../core/op.js';
@@ -45,32 +48,44 @@ const SPIN = 400;
  * behind by withdrawn interest (all its ops cancelled) keeps its handle reachable.
  */
 const WAIT_SLICE_MS = 5_000;
-const KEEP_ALIVE_MS = 2 ** 30;
+
+/**
+ * One timer per thread keeps the event loop alive while any list on this thread has a live parked
+ * op: ref() and unref() are flag flips, where a timer per park would cost a microsecond each.
+ */
+let keepAlive: ReturnType<typeof setInterval> | undefined;
+let parkedLists = 0;
+
+function holdLoop(): void {
+  if (parkedLists++ === 0) (keepAlive ??= setInterval(noop, 2 ** 30)).ref();
+}
+
+function releaseLoop(): void {
+  if (--parkedLists === 0) keepAlive!.unref();
+}
 
 function noop(): void {}
 
 /** The parked ops of one handle in one direction (takes, or puts). */
 export class WaitList {
   readonly #w: Int32Array;
-  readonly #waiting: number;
+  readonly #flag: number;
   readonly #seq: number;
   readonly #attempt: (e: WaitEntry) => unknown;
   readonly #q = new Ring<WaitEntry>(4);
   #live = 0;
   #dead = 0;
-  #published = false;
   #pending = false;
   #scheduled = false;
-  #keepAlive: ReturnType<typeof setTimeout> | undefined;
   readonly #cycle = (): void => this.#run();
 
   /**
    * `attempt(e)` commits e's op on shared memory and returns its value, or returns NOT_READY
    * having changed nothing. It runs only while e's handler is active.
    */
-  constructor(words: Int32Array, waitingIndex: number, seqIndex: number, attempt: (e: WaitEntry) => unknown | NotReady) {
+  constructor(words: Int32Array, flagIndex: number, seqIndex: number, attempt: (e: WaitEntry) => unknown | NotReady) {
     this.#w = words;
-    this.#waiting = waitingIndex;
+    this.#flag = flagIndex;
     this.#seq = seqIndex;
     this.#attempt = attempt;
   }
@@ -83,11 +98,7 @@ export class WaitList {
   /** Step 1: park `e`. The caller has checked its pending cap and made a failed try. */
   add(e: WaitEntry): void {
     this.#q.push(e);
-    if (this.#live++ === 0 && !this.#published) {
-      this.#published = true;
-      Atomics.add(this.#w, this.#waiting, 1); // pairs with: shared-chan.ts wake (Atomics.load TAKERS / PUTTERS)
-      this.#keepAlive = setTimeout(noop, KEEP_ALIVE_MS);
-    }
+    if (this.#live++ === 0) holdLoop();
     this.kick();
   }
 
@@ -95,13 +106,12 @@ export class WaitList {
   remove(e: WaitEntry): void {
     if (!e.live) return;
     e.live = false;
-    this.#live--;
+    if (--this.#live === 0) releaseLoop();
     // Compact when dead entries dominate, so a stream of cancelled waits cannot grow the ring.
     if (++this.#dead > 32 && this.#dead * 2 > this.#q.length) {
       this.#q.retain((x) => x.live);
       this.#dead = 0;
     }
-    if (this.#live === 0) this.#withdraw();
   }
 
   /** Schedule a cycle (after park, or when this thread itself made the counterpart ready). */
@@ -116,6 +126,7 @@ export class WaitList {
     this.#scheduled = false;
     if (this.#live === 0) return;
     const w = this.#w;
+    Atomics.store(w, this.#flag, 1); // pairs with: shared-chan.ts wakeIf (Atomics.load / exchange flag)
     const seen = Atomics.load(w, this.#seq); // pairs with: shared-chan.ts wake (Atomics.add SEQ)
     this.#serve();
     if (this.#live === 0 || this.#pending) return;
@@ -144,26 +155,17 @@ export class WaitList {
         // Its waiter gave up or another op of its select won: it unparks itself; drop it now.
         q.shift();
         e.live = false;
-        this.#live--;
+        if (--this.#live === 0) releaseLoop();
         continue;
       }
       const v = this.#attempt(e);
       if (v === NOT_READY) break;
       q.shift();
       e.live = false;
-      this.#live--;
+      if (--this.#live === 0) releaseLoop();
       // op.ts invariant 5: active was true and nothing ran since, so the claim cannot fail.
       if (!e.h.claim()) throw new Error('shared channel: a handler went inactive during a synchronous commit');
       e.h.commit(e.i, v);
     }
-    if (this.#live === 0) this.#withdraw();
-  }
-
-  #withdraw(): void {
-    if (!this.#published) return;
-    this.#published = false;
-    Atomics.sub(this.#w, this.#waiting, 1); // pairs with: shared-chan.ts wake (Atomics.load TAKERS / PUTTERS)
-    clearTimeout(this.#keepAlive);
-    this.#keepAlive = undefined;
   }
 }

@@ -38,13 +38,20 @@ import {
   type SharedChanDescriptor,
 } from './shared-chan-layout.js';
 import { SlotQueue } from './slot-queue.js';
+import type { PortChanDescriptor } from './port-chan.js';
 import { WaitEntry, WaitList } from './shared-chan-waiters.js';
 
 /** Parked puts (and, separately, takes) one handle holds before refusing with TooManyPendingError. */
 export const MAX_SHARED_PENDING = 1024;
 
-/** A sliding put that finds only in-flight values to evict spins this long before it reports a dead peer. */
-const SLIDE_SPIN_LIMIT = 50_000_000;
+/**
+ * Spins of a put waiting out another thread's synchronous section (a taker between claim and
+ * release, layout invariant 2a; a value in flight for a sliding eviction) before it reports a
+ * thread that died inside one. Seconds, far beyond any preemption.
+ */
+const SPIN_LIMIT = 200_000_000;
+/** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
+const PARK_SPIN = 200;
 
 const TRUE_P = Promise.resolve(true);
 const FALSE_P = Promise.resolve(false);
@@ -67,7 +74,7 @@ export interface SharedChannel<T> extends AsyncIterable<T> {
   putOp(v: T): Op<boolean>;
   stats(): ChanStats;
   /** What to send to another thread (with `transfer`, for postMessage's transfer list). */
-  descriptor(): { descriptor: unknown; transfer: TransferListItem[] };
+  descriptor(): { descriptor: SharedChanDescriptor | PortChanDescriptor; transfer: TransferListItem[] };
 }
 
 /** The handler of one plain (non-select) parked put or take. */
@@ -168,7 +175,10 @@ export class SharedChan<T> implements SharedChannel<T> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const r = this.#offer(bytes);
+    let r = this.#offer(bytes);
+    // Spin before parking: a counterpart running on another core frees room within a few µs,
+    // while parking costs a promise, a wake-up and a notify on the other side.
+    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(bytes);
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     return this.#park(true, bytes.slice(), signal, undefined, false, undefined) as Promise<boolean>;
   }
@@ -198,9 +208,11 @@ export class SharedChan<T> implements SharedChannel<T> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const r = this.#poll();
+    let r = this.#poll();
+    const poll = timeout === 0 || (hasDefault && timeout === undefined);
+    for (let k = poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll(); // as in put
     if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
-    if (timeout === 0 || (hasDefault && timeout === undefined)) {
+    if (poll) {
       return hasDefault ? Promise.resolve(opts!.default as D) : Promise.reject(new TimeoutError('take timed out'));
     }
     return this.#park(false, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
@@ -347,12 +359,15 @@ export class SharedChan<T> implements SharedChannel<T> {
       // another sliding put is evicting (COUNT = cap + 1): it finishes within its synchronous section
     }
     const q = this.#q;
-    const off = q.reserve();
-    // layout invariant 2: a token holder always finds a slot; anything else is memory corruption
-    if (off < 0) throw new Error('shared channel: no free slot for a token holder (corrupt STATE or slot queue)');
+    let off = q.reserve();
+    // layout invariant 2a: the slot is still claimed by a taker finishing its synchronous section
+    for (let k = 0; off < 0; k++) {
+      if (k === SPIN_LIMIT) throw new Error('shared channel: a slot stayed claimed for too long (a thread died inside a take?)');
+      off = q.reserve();
+    }
     q.bytes.set(bytes, off);
     q.commit(bytes.length);
-    if (Atomics.load(w, TAKERS) !== 0) wake(w, PUT_SEQ); // pairs with: shared-chan-waiters.ts add (Atomics.add TAKERS)
+    wakeIf(w, TAKERS, PUT_SEQ);
     this.#takers.kick();
     return true;
   }
@@ -361,7 +376,7 @@ export class SharedChan<T> implements SharedChannel<T> {
   #evictOldest(): void {
     const w = this.#w;
     const q = this.#q;
-    for (let k = 0; k < SLIDE_SPIN_LIMIT; k++) {
+    for (let k = 0; k < SPIN_LIMIT; k++) {
       if (q.claim() >= 0) {
         q.release();
         Atomics.sub(w, STATE, 1); // pairs with: shared-chan.ts #offer (compareExchange STATE)
@@ -388,9 +403,9 @@ export class SharedChan<T> implements SharedChannel<T> {
     } finally {
       q.release();
       const prev = Atomics.sub(w, STATE, 1); // pairs with: shared-chan.ts #offer (load / compareExchange STATE)
-      if (this.#kind === FIXED && Atomics.load(w, PUTTERS) !== 0) wake(w, TAKE_SEQ); // pairs with: shared-chan-waiters.ts add
+      if (this.#kind === FIXED) wakeIf(w, PUTTERS, TAKE_SEQ);
       // the last value of a closed channel: parked takers must learn it is drained
-      if (prev === (CLOSED | 1) && Atomics.load(w, TAKERS) !== 0) wake(w, PUT_SEQ);
+      if (prev === (CLOSED | 1)) wakeIf(w, TAKERS, PUT_SEQ);
       this.#putters.kick();
     }
     return v;
@@ -426,6 +441,16 @@ export class SharedChan<T> implements SharedChannel<T> {
         }, timeout);
       }
     });
+  }
+}
+
+/** Layout invariant 4: when a handle flagged that it may sleep on `seq`, wake it (once per flag). */
+function wakeIf(w: Int32Array, flag: number, seq: number): void {
+  if (
+    Atomics.load(w, flag) !== 0 && // pairs with: shared-chan-waiters.ts #run (Atomics.store flag 1)
+    Atomics.exchange(w, flag, 0) !== 0
+  ) {
+    wake(w, seq);
   }
 }
 
