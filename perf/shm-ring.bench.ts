@@ -197,6 +197,11 @@ async function rtPort(worker: Worker, n: number): Promise<number> {
   return (ms * 1000) / n;
 }
 
+/** An idle gap between measured rounds (idle-time GC, other processes' bursts). */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /** Run every case; `quick` shrinks the message counts (still 5 rounds). */
 export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
   const q = opts.quick ? 0.1 : 1;
@@ -217,7 +222,9 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       const s: number[] = [];
       const a: number[] = [];
       for (let r = 0; r < rounds; r++) {
+        await pause(); // let the garbage of the previous round (MessagePort clones) be collected first
         s.push(await onewayRing(worker, c.size, nr));
+        await pause();
         a.push(await onewayPort(worker, c.size, nm));
       }
       const label = c.size >= 1024 ? `${c.size / 1024} KiB` : `${c.size} B`;
@@ -239,7 +246,9 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       const s: number[] = [];
       const a: number[] = [];
       for (let r = 0; r < rounds; r++) {
+        await pause();
         s.push(await rtRing(worker, c.mode, n));
+        await pause();
         a.push(await rtPort(worker, nmp));
       }
       out.push(result({
