@@ -26,7 +26,7 @@ import { decode, encode } from './codec.js';
 import { PortClient } from './shared-chan-port-client.js';
 import { PortOwner, PortWaiter } from './shared-chan-port-owner.js';
 import type { SharedKind } from './shared-chan-layout.js';
-import type { SharedChannel } from './shared-chan.js';
+import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from './shared-chan.js';
 
 /** What a port channel is, as it travels to another thread (the port goes in the transfer list). */
 export interface PortChanDescriptor {
@@ -183,6 +183,34 @@ export class PortChan<T> implements SharedChannel<T> {
   tryTake(): T | undefined {
     const r = this.#poll();
     return r === NOT_READY ? undefined : (r as T | undefined);
+  }
+
+  /**
+   * Put `values` in order; see `SharedChan.putMany`.
+   *
+   * @example
+   * const n = await ch.putMany([1, 2, 3]);
+   */
+  async putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
+    const vals = toArray(values);
+    let i = 0;
+    for (; i < vals.length; i++) if (!(await this.put(vals[i]!, opts))) break;
+    return i;
+  }
+
+  /**
+   * Take up to `max` values at once; see `SharedChan.takeMany`.
+   *
+   * @example
+   * const batch = await ch.takeMany(64);
+   */
+  async takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
+    checkMax(max);
+    const first = await this.take(opts ?? {});
+    if (first === undefined) return [];
+    const out: T[] = [first as T];
+    for (let v = out.length < max ? this.tryTake() : undefined; v !== undefined; v = out.length < max ? this.tryTake() : undefined) out.push(v);
+    return out;
   }
 
   /**

@@ -1,83 +1,112 @@
 /**
- * Shared channel — layout of a channel that lives in a SharedArrayBuffer: its control words, the
- * MPMC slot queue that holds its values, the descriptor that carries it to another thread, and
- * the region's constructors. The channel logic is in shared-chan.ts; the per-thread parking in
+ * Shared channel — layout of a channel that lives in a SharedArrayBuffer: its control words, its
+ * ring of value slots, the descriptor that carries it to another thread, and the region's
+ * constructors. The lock-free transitions are in shared-chan-core.ts, how a value sits in a slot
+ * in shared-chan-value.ts, the API in shared-chan.ts, the per-thread parking in
  * shared-chan-waiters.ts.
  *
  * Runs on any thread (every thread that holds the channel attaches to the same words). Owns
- * `sharedChanBytes(...)` bytes of a SAB: the control block, then a slot queue (slot-queue.ts).
+ * `sharedChanBytes(...)` bytes of a SAB: the control block, then the slots.
  *
- * Control block (Int32 words at `byteOffset`; the hot STATE word has its own cache line, the
- * parking words share one that is only written when somebody parks):
+ * Control block (Int32 words at `byteOffset`; ENQ and DEQ each on their own 128-byte pair of
+ * cache lines, the parking words on one that is only written when somebody parks):
  *
- * | idx | name     | written by                                                        | waited on by        | meaning                                           |
- * |-----|----------|-------------------------------------------------------------------|---------------------|---------------------------------------------------|
- * | 0   | STATE    | putters (compareExchange +1), takers (Atomics.sub 1), close (or)  | —                   | bits 0..29 COUNT: values held; bit 30 CLOSED       |
- * | 16  | TAKERS   | handles with parked takes (store 1), putters (exchange 0)         | —                   | 1: someone may sleep on PUT_SEQ: bump it           |
- * | 17  | PUTTERS  | handles with parked puts (store 1), takers (exchange 0)           | —                   | 1: someone may sleep on TAKE_SEQ: bump it          |
- * | 18  | PUT_SEQ  | putters (add, after winning TAKERS 1 -> 0), close, the take that drains a closed channel | takers (waitAsync) | "a value arrived, or closed" |
- * | 19  | TAKE_SEQ | takers (add, after winning PUTTERS 1 -> 0), close                 | putters (waitAsync) | "room appeared, or the channel closed"             |
- * | 32  | MAGIC    | initSharedChan, once                                              | —                   | 0x5348_4348 ('SHCH')                               |
- * | 33  | CAPACITY | initSharedChan, once                                              | —                   | buffer size n (1 .. MAX_SHARED_CAPACITY)           |
- * | 34  | KIND     | initSharedChan, once                                              | —                   | FIXED=1 DROPPING=2 SLIDING=3                       |
+ * | idx | name     | written by                                                   | waited on by        | meaning                                         |
+ * |-----|----------|--------------------------------------------------------------|---------------------|-------------------------------------------------|
+ * | 0   | ENQ      | putters (compareExchange), close (Atomics.or)                | —                   | bits 0..29 next position to fill; bit 30 CLOSED |
+ * | 32  | DEQ      | takers and sliding evictions (compareExchange)               | —                   | bits 0..29 next position to claim               |
+ * | 64  | TAKERS   | handles with parked takes (store 1), putters (exchange 0)    | —                   | 1: someone may sleep on PUT_SEQ: bump it        |
+ * | 65  | PUTTERS  | handles with parked puts (store 1), takers (exchange 0)      | —                   | 1: someone may sleep on TAKE_SEQ: bump it       |
+ * | 66  | PUT_SEQ  | putters (add, after winning TAKERS 1 -> 0), close            | takers (waitAsync)  | "a value arrived, or closed"                    |
+ * | 67  | TAKE_SEQ | takers (add, after winning PUTTERS 1 -> 0), close            | putters (waitAsync) | "room appeared, or the channel closed"          |
+ * | 96  | MAGIC    | initSharedChan, once                                         | —                   | 0x5348_4332 ('SHC2')                            |
+ * | 97  | CAPACITY | initSharedChan, once                                         | —                   | buffer size n (1 .. MAX_SHARED_CAPACITY)        |
+ * | 98  | KIND     | initSharedChan, once                                         | —                   | FIXED=1 DROPPING=2 SLIDING=3                    |
  *
- * Values: a slot queue at `byteOffset + CONTROL_BYTES` with `slots = nextPow2(2 * capacity)` slots
- * of `valueBytes` payload bytes; each slot holds one value encoded by the codec (codec.ts).
+ * Slots: `slots = nextPow2(2 * capacity)` of them at `byteOffset + CONTROL_BYTES`, slot i at
+ * `i * (16 + slotBytes)` (slotBytes = valueBytes rounded up to 8), each four Int32 words then
+ * the payload:
+ *
+ * | word | name   | written by                                     | meaning                                                |
+ * |------|--------|------------------------------------------------|--------------------------------------------------------|
+ * | 0    | SEQ    | the putter of pos (store), its taker (store)   | pos: free for pos; pos+1: holds pos; pos+slots: released |
+ * | 1    | LEN    | the putter (plain)                             | payload bytes (codec frame) or chars (latin1 string)   |
+ * | 2    | TAG    | the putter (plain)                             | how the value is stored (shared-chan-value.ts)         |
+ * | 3    | INLINE | the putter (plain)                             | the value of a TAG_INT slot                            |
+ *
+ * Positions count puts (ENQ) and takes (DEQ) modulo 2^30 and are compared as 30-bit signed
+ * differences (`dist`); a position `p` lives in slot `p & (slots - 1)`.
  *
  * Invariants:
- * 1. COUNT counts tokens: a putter takes one (compareExchange COUNT -> COUNT + 1, only while
- *    CLOSED is clear) before it reserves a slot, and a taker gives one back (Atomics.sub) after it
- *    released its slot. So COUNT >= values in the queue, and a fixed channel never holds more than
- *    CAPACITY values: a producer cannot run more than the buffer ahead of its consumers.
- * 2. COUNT exceeds CAPACITY (by exactly 1) only while a sliding put evicts the oldest value: it
- *    takes token CAPACITY + 1 with compareExchange (so one slider at a time), claims and releases
- *    the oldest slot, then gives one token back. So at most CAPACITY + 1 values are held.
- * 2a. Consumers release slots out of order: one stalled between `claim()` and `release()` keeps
- *    its slot while others take and return tokens, so producers can lap the queue onto it. Then a
- *    token holder's `reserve()` finds that slot busy and spins until the claimer (inside its
- *    synchronous claim -> decode -> release section) releases it. `slots = nextPow2(2 * capacity)`
- *    makes that need a stall of a whole buffer's worth of other takes.
- * 3. The put's compareExchange on STATE is its commit point and is refused once CLOSED is set: no
- *    value enters after close. CLOSED is never cleared. A take that finds the queue empty reports
- *    "closed and drained" only when it reads CLOSED with COUNT == 0 (no value held or in flight).
- * 4. Parking is Dekker's pattern, as in doorbell.ts: before every wait a handle stores TAKERS = 1,
+ * 1. Vyukov's bounded MPMC queue: a putter owns position p once its compareExchange moved ENQ
+ *    from p to p+1, fills the slot with plain stores, then publishes with Atomics.store(SEQ,
+ *    p+1); a taker owns p once its compareExchange moved DEQ from p to p+1 (only after it loaded
+ *    SEQ == p+1, which orders the plain stores before its reads), reads, then hands the slot back
+ *    with Atomics.store(SEQ, p + slots). Every value is taken at most once; positions are FIFO.
+ * 2. Capacity (fixed, dropping): a put to position p commits only when position p - CAPACITY
+ *    has been released (its SEQ reads p - CAPACITY + slots). So the values put and not yet
+ *    released, claimed ones included, never exceed CAPACITY: a producer cannot run more than the
+ *    buffer ahead. The check reads a slot, not a cached copy of DEQ: a cached position can lag by
+ *    2^30 puts (minutes at full speed) and would then wrap; a slot within one lap cannot.
+ * 3. Sliding: a put commits when ENQ - DEQ <= CAPACITY (read ENQ, then DEQ), so at most
+ *    CAPACITY + 1 positions are between DEQ and ENQ; after its commit it evicts while
+ *    ENQ - DEQ > CAPACITY. An eviction of position d is a compareExchange of DEQ from d to d+1
+ *    made only after reading ENQ - d > CAPACITY: when it succeeds the channel held more than
+ *    CAPACITY values at that instant, so a race with a taker never drops a value that did not
+ *    have to go (the taker's compareExchange moves DEQ first, and the eviction fails and looks
+ *    again).
+ * 4. A taker (or a putter) can find its slot still held by a counterpart inside its synchronous
+ *    section: a putter between its compareExchange and its SEQ store (the taker answers "empty
+ *    for now", and the putter's wake follows), or a taker between claim and release one lap
+ *    behind (the putter spins; `slots = nextPow2(2 * capacity)` makes that need a stall of a
+ *    whole buffer's worth of other takes). Both sections are a few hundred instructions.
+ * 5. Close is Atomics.or(ENQ, CLOSED): a putter's compareExchange expects ENQ without the bit, so
+ *    no value enters after close; CLOSED is never cleared and ENQ's position is frozen from then
+ *    on. A take that finds its slot empty reports "closed and drained" only when it then reads
+ *    CLOSED and ENQ's position equal to DEQ: every value put has been claimed by some taker.
+ * 6. Parking is Dekker's pattern, as in doorbell.ts: before every wait a handle stores TAKERS = 1,
  *    then loads PUT_SEQ, then re-tries, then waits on that PUT_SEQ value; a putter publishes its
- *    slot, then loads TAKERS and, when it wins exchange(TAKERS, 0) == 1, bumps PUT_SEQ and
- *    notifies every waiter. Either the re-try sees the value or the putter sees the flag. The
- *    exchange makes one notify per sleep, not one per put while the sleeper is still waking (a
- *    notify costs microseconds; the wake-up 30-70 µs). Every woken handle that still waits stores
- *    the flag again before its next wait. The same holds for PUTTERS / TAKE_SEQ / space.
- * 5. A wake-up only says "look again": the woken thread commits by its own atomic take or put
+ *    SEQ, then loads TAKERS and, when it wins exchange(TAKERS, 0) == 1, bumps PUT_SEQ and
+ *    notifies. Either the re-try sees the value or the putter sees the flag. The same holds for
+ *    PUTTERS / TAKE_SEQ / the taker's release store. One notify per sleep, not one per put.
+ * 7. A wake-up only says "look again": the woken thread commits by its own compareExchange
  *    (op.ts, invariant 5). No thread ever hands a value to another thread's handler.
- * 6. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
+ * 8. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
  */
 import { RingCorruptError } from '../core/errors.js';
 import { alignUp, badType, checkInt, checkMagic, checkRegion, checkSab, outOfRange } from './layout.js';
-import { initSlotQueue, slotQueueBytes, type SlotQueueDescriptor } from './slot-queue.js';
 
-export const STATE = 0;
-export const TAKERS = 16;
-export const PUTTERS = 17;
-export const PUT_SEQ = 18;
-export const TAKE_SEQ = 19;
-const MAGIC = 32;
-const CAPACITY = 33;
-const KIND = 34;
-const CHAN_MAGIC = 0x53484348;
+export const ENQ = 0;
+export const DEQ = 32;
+export const TAKERS = 64;
+export const PUTTERS = 65;
+export const PUT_SEQ = 66;
+export const TAKE_SEQ = 67;
+const MAGIC = 96;
+const CAPACITY = 97;
+const KIND = 98;
+const CHAN_MAGIC = 0x53484332;
 
-/** Bytes of the control block in front of the slot queue. */
-export const CONTROL_BYTES = 192;
-/** STATE bit 30. */
+/** Bytes of the control block in front of the slots. */
+export const CONTROL_BYTES = 512;
+/** Bytes of a slot's header (SEQ, LEN, TAG, INLINE). */
+export const SLOT_HEADER_BYTES = 16;
+/** ENQ bit 30. */
 export const CLOSED = 1 << 30;
-/** STATE bits 0..29. */
-export const COUNT_MASK = CLOSED - 1;
+/** Positions: bits 0..29 of ENQ and DEQ, and of every SEQ. */
+export const POS_MASK = CLOSED - 1;
+
+/** `a - b` for positions modulo 2^30, as a signed 30-bit number. */
+export function dist(a: number, b: number): number {
+  return ((a - b) << 2) >> 2;
+}
 
 /** KIND values (numbers: compared on every put). */
 export const FIXED = 1;
 export const DROPPING = 2;
 export const SLIDING = 3;
 
-/** Largest buffer of a shared channel (the slot queue's limit is 2^24 slots). */
+/** Largest buffer of a shared channel (2 * capacity slots, at most 2^24). */
 export const MAX_SHARED_CAPACITY = 2 ** 23;
 /** Default payload bytes per value: an encoded value larger than this is refused at the put. */
 export const DEFAULT_VALUE_BYTES = 248;
@@ -104,7 +133,7 @@ export interface SharedChanDescriptor {
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 
-/** Slots of the value queue for a channel of `capacity` (invariants 2 and 2a). */
+/** Slots of the ring for a channel of `capacity` (invariants 3 and 4). */
 export function slotsFor(capacity: number): number {
   let n = 2;
   while (n < 2 * capacity) n *= 2;
@@ -115,12 +144,12 @@ export function slotsFor(capacity: number): number {
  * Bytes a channel of `capacity` values of at most `valueBytes` encoded bytes occupies.
  *
  * @example
- * sharedChanBytes(1024, 248) // 192 + slot queue of 2048 slots
+ * sharedChanBytes(1024, 248) // 512 + 2048 slots of 264 bytes
  */
 export function sharedChanBytes(capacity: number, valueBytes: number): number {
   checkInt('capacity', capacity, 1, MAX_SHARED_CAPACITY);
   checkInt('valueBytes', valueBytes, 8, MAX_VALUE_BYTES);
-  const n = CONTROL_BYTES + slotQueueBytes(slotsFor(capacity), alignUp(valueBytes, 8));
+  const n = CONTROL_BYTES + slotsFor(capacity) * (SLOT_HEADER_BYTES + alignUp(valueBytes, 8));
   if (n > MAX_SHARED_CHAN_BYTES) {
     outOfRange(`a shared channel of ${capacity} values of ${valueBytes} bytes needs ${n} bytes, more than ${MAX_SHARED_CHAN_BYTES}`);
   }
@@ -146,9 +175,13 @@ export function initSharedChan(
   if (!(buffer in KINDS)) badType(`buffer must be 'fixed', 'dropping' or 'sliding', got ${String(buffer)}`);
   const size = sharedChanBytes(capacity, valueBytes);
   checkRegion(sab, byteOffset, size);
+  if (byteOffset % 8 !== 0) outOfRange(`byteOffset must be a multiple of 8, got ${byteOffset}`);
+  new Uint8Array(sab, byteOffset, size).fill(0);
   const w = new Int32Array(sab, byteOffset, CONTROL_BYTES / 4);
-  w.fill(0);
-  initSlotQueue(sab, byteOffset + CONTROL_BYTES, slotsFor(capacity), alignUp(valueBytes, 8));
+  const slots = slotsFor(capacity);
+  const stride = (SLOT_HEADER_BYTES + alignUp(valueBytes, 8)) / 4;
+  const all = new Int32Array(sab, byteOffset + CONTROL_BYTES, (size - CONTROL_BYTES) / 4);
+  for (let i = 0; i < slots; i++) all[i * stride] = i; // invariant 1: slot i is free for position i
   Atomics.store(w, CAPACITY, capacity);
   Atomics.store(w, KIND, KINDS[buffer]);
   Atomics.store(w, MAGIC, CHAN_MAGIC); // pairs with: layout.ts checkMagic (in attachSharedChan)
@@ -162,9 +195,18 @@ export function isSharedChanDescriptor(x: unknown): x is SharedChanDescriptor {
 
 /** The views one thread needs on a channel region. */
 export interface AttachedChan {
+  /** the control block */
+  readonly ctl: Int32Array;
+  /** the slots, as words, bytes and float64s (all from the first slot) */
   readonly words: Int32Array;
-  readonly queue: SlotQueueDescriptor;
+  readonly bytes: Uint8Array;
+  readonly f64: Float64Array;
+  readonly slots: number;
+  /** words per slot */
+  readonly stride: number;
   readonly kind: number;
+  readonly capacity: number;
+  readonly valueBytes: number;
 }
 
 /**
@@ -173,7 +215,7 @@ export interface AttachedChan {
  * the memory is not a channel of that shape.
  *
  * @example
- * const { words, queue } = attachSharedChan(d);
+ * const { ctl, words } = attachSharedChan(d);
  */
 export function attachSharedChan(d: SharedChanDescriptor): AttachedChan {
   if (!isSharedChanDescriptor(d)) badType('descriptor must be a SharedChanDescriptor (from sharedChan(...).descriptor())');
@@ -181,14 +223,24 @@ export function attachSharedChan(d: SharedChanDescriptor): AttachedChan {
   if (!(d.buffer in KINDS)) badType(`descriptor.buffer must be 'fixed', 'dropping' or 'sliding', got ${String(d.buffer)}`);
   const size = sharedChanBytes(d.capacity, d.valueBytes);
   checkRegion(d.sab, d.byteOffset, size);
-  const words = new Int32Array(d.sab, d.byteOffset, CONTROL_BYTES / 4);
-  checkMagic(words, MAGIC, CHAN_MAGIC, 'shared channel');
-  const kind = Atomics.load(words, KIND);
-  if (Atomics.load(words, CAPACITY) !== d.capacity || kind !== KINDS[d.buffer]) {
+  if (d.byteOffset % 8 !== 0) outOfRange(`descriptor.byteOffset must be a multiple of 8, got ${d.byteOffset}`);
+  const ctl = new Int32Array(d.sab, d.byteOffset, CONTROL_BYTES / 4);
+  checkMagic(ctl, MAGIC, CHAN_MAGIC, 'shared channel');
+  const kind = Atomics.load(ctl, KIND);
+  if (Atomics.load(ctl, CAPACITY) !== d.capacity || kind !== KINDS[d.buffer]) {
     throw new RingCorruptError('descriptor', 'shared channel: memory and descriptor disagree on capacity / buffer kind');
   }
-  const slots = slotsFor(d.capacity);
-  const slotBytes = alignUp(d.valueBytes, 8);
-  const queue: SlotQueueDescriptor = { kind: 'shoal:slot-queue', sab: d.sab, byteOffset: d.byteOffset + CONTROL_BYTES, slots, slotBytes };
-  return { words, queue, kind };
+  const base = d.byteOffset + CONTROL_BYTES;
+  const len = size - CONTROL_BYTES;
+  return {
+    ctl,
+    words: new Int32Array(d.sab, base, len / 4),
+    bytes: new Uint8Array(d.sab, base, len),
+    f64: new Float64Array(d.sab, base, len / 8),
+    slots: slotsFor(d.capacity),
+    stride: (SLOT_HEADER_BYTES + alignUp(d.valueBytes, 8)) / 4,
+    kind,
+    capacity: d.capacity,
+    valueBytes: d.valueBytes,
+  };
 }

@@ -1,9 +1,10 @@
 /**
  * Shared channel — a channel whose buffer lives in a SharedArrayBuffer, usable from every thread
  * that holds it, with the core channel's API (`put`/`take`/`tryPut`/`tryTake`/`close`/`takeOp`/
- * `putOp`/`for await`) and fixed, dropping and sliding buffers. Values cross through the value
- * codec (codec.ts). Layout, words and invariants: shared-chan-layout.ts; parking:
- * shared-chan-waiters.ts; creation, revival and the SHOAL_TRANSPORT switch: shared-chan-factory.ts.
+ * `putOp`/`for await`) plus batches (`putMany`/`takeMany`), and fixed, dropping and sliding
+ * buffers. Layout, words and invariants: shared-chan-layout.ts; the lock-free transitions:
+ * shared-chan-core.ts; values in slots: shared-chan-value.ts; parking: shared-chan-waiters.ts;
+ * select ops: shared-chan-ops.ts; creation and the SHOAL_TRANSPORT switch: shared-chan-factory.ts.
  *
  * Runs on any thread; one `SharedChan` object is one thread's handle (build another on another
  * thread from `descriptor()`). Owns that handle's parked puts and takes; the channel state itself
@@ -11,56 +12,52 @@
  *
  * Guarantees (beyond the layout's invariants):
  *  1. Every value put is taken at most once, by exactly one taker on one thread; values from one
- *     producer reach any one consumer in the order they were put (slot queue FIFO positions).
+ *     producer reach any one consumer in the order they were put (slot positions are FIFO).
  *  2. A parked op commits only through its own thread's atomic attempt after a wake-up (op.ts,
  *     invariant 5), so select over shared and local ops commits exactly one, and a cancelled or
  *     timed-out wait consumed nothing and delivers nothing.
- *  3. Encoding happens at the call site: a value the codec refuses, or one larger than
- *     `valueBytes` encoded, throws there with nothing sent.
+ *  3. Staging happens at the call site: a value the codec refuses, or one larger than
+ *     `valueBytes` encoded, throws there with nothing sent (shared-chan-value.ts invariant 1).
+ *  4. A put or take that can commit at once returns an already-settled promise (no parking, no
+ *     extra microtask); one that cannot spins briefly on shared memory before it parks.
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
-import { TimeoutError, TooManyPendingError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, type Handler, type NotReady } from '../core/op.js';
+import { TimeoutError } from '../core/errors.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout } from '../core/op.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
-import { decode, encode } from './codec.js';
-import {
-  CLOSED,
-  COUNT_MASK,
-  DROPPING,
-  FIXED,
-  PUTTERS,
-  PUT_SEQ,
-  STATE,
-  TAKERS,
-  TAKE_SEQ,
-  attachSharedChan,
-  type SharedChanDescriptor,
-} from './shared-chan-layout.js';
-import { SlotQueue } from './slot-queue.js';
+import { encode } from './codec.js';
+import { ChanCore, MANY_CLOSED } from './shared-chan-core.js';
+import { PUTTERS, PUT_SEQ, TAKERS, TAKE_SEQ, attachSharedChan, type SharedChanDescriptor } from './shared-chan-layout.js';
+import { SharedPutOp, SharedTakeOp, Solo, checkPending } from './shared-chan-ops.js';
+import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import type { PortChanDescriptor } from './port-chan.js';
 import { WaitEntry, WaitList } from './shared-chan-waiters.js';
 
-/** Parked puts (and, separately, takes) one handle holds before refusing with TooManyPendingError. */
-export const MAX_SHARED_PENDING = 1024;
+export { MAX_SHARED_PENDING } from './shared-chan-ops.js';
 
-/**
- * Spins of a put waiting out another thread's synchronous section (a taker between claim and
- * release, layout invariant 2a; a value in flight for a sliding eviction) before it reports a
- * thread that died inside one. Seconds, far beyond any preemption.
- */
-const SPIN_LIMIT = 200_000_000;
 /** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
 const PARK_SPIN = 200;
+/** Largest `max` of takeMany. */
+export const MAX_TAKE_MANY = 1 << 16;
 
 const TRUE_P = Promise.resolve(true);
 const FALSE_P = Promise.resolve(false);
 const UNDEFINED_P = Promise.resolve(undefined);
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/** Options of `takeMany`. */
+export interface TakeManyOptions {
+  /** Abort the wait; takeMany rejects with CancelledError and consumes nothing. */
+  signal?: AbortSignal;
+  /** Give up after this many ms (an integer) with TimeoutError, consuming nothing. */
+  timeout?: number;
+}
+
 /**
  * What every cross-thread channel offers, whichever transport carries it (shared memory, or
- * MessagePort under SHOAL_TRANSPORT=message). Same meaning as the core `Chan` methods.
+ * MessagePort under SHOAL_TRANSPORT=message). Same meaning as the core `Chan` methods, plus
+ * batches.
  */
 export interface SharedChannel<T> extends AsyncIterable<T> {
   readonly closed: boolean;
@@ -69,6 +66,10 @@ export interface SharedChannel<T> extends AsyncIterable<T> {
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   tryPut(v: T): boolean;
   tryTake(): T | undefined;
+  /** Put `values` in order, waiting for room as put does: resolves with how many went in. */
+  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number>;
+  /** Take 1..max values at once, waiting for the first as take does; [] once closed and drained. */
+  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]>;
   close(): void;
   takeOp(): Op<T | undefined>;
   putOp(v: T): Op<boolean>;
@@ -76,39 +77,6 @@ export interface SharedChannel<T> extends AsyncIterable<T> {
   /** What to send to another thread (with `transfer`, for postMessage's transfer list). */
   descriptor(): { descriptor: SharedChanDescriptor | PortChanDescriptor; transfer: TransferListItem[] };
 }
-
-/** The handler of one plain (non-select) parked put or take. */
-class Solo implements Handler {
-  active = true;
-  off: () => void = noop;
-  timer: ReturnType<typeof setTimeout> | undefined;
-  constructor(
-    readonly resolve: (v: unknown) => void,
-    readonly reject: (e: unknown) => void,
-  ) {}
-  claim(): boolean {
-    if (!this.active) return false;
-    this.active = false;
-    return true;
-  }
-  commit(_i: number, value: unknown): void {
-    this.done();
-    this.resolve(value);
-  }
-  fail(_i: number, error: unknown): void {
-    this.done();
-    this.reject(error);
-  }
-  done(): void {
-    this.off();
-    if (this.timer !== undefined) clearTimeout(this.timer);
-  }
-}
-
-// Let the op classes reach SharedChan's private state without making it public API.
-let offerOf: (c: SharedChan<unknown>, bytes: Uint8Array) => boolean | NotReady;
-let pollOf: (c: SharedChan<unknown>) => unknown;
-let listOf: (c: SharedChan<unknown>, puts: boolean) => WaitList;
 
 /**
  * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
@@ -123,34 +91,26 @@ let listOf: (c: SharedChan<unknown>, puts: boolean) => WaitList;
  */
 export class SharedChan<T> implements SharedChannel<T> {
   readonly #d: SharedChanDescriptor;
-  readonly #w: Int32Array;
-  readonly #q: SlotQueue;
-  readonly #kind: number;
-  readonly #cap: number;
+  readonly #core: ChanCore;
   readonly #takers: WaitList;
   readonly #putters: WaitList;
-
-  static {
-    offerOf = (c, b) => c.#offer(b);
-    pollOf = (c) => c.#poll();
-    listOf = (c, puts) => (puts ? c.#putters : c.#takers);
-  }
+  /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
+  #frame: Uint8Array | undefined;
+  readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
+  readonly #pollFn = (): unknown => this.#poll();
 
   /** Attach to the channel `d` describes (validated against the memory). Use `fromDescriptor`. */
   constructor(d: SharedChanDescriptor) {
     const a = attachSharedChan(d);
     this.#d = d;
-    this.#w = a.words;
-    this.#q = new SlotQueue(a.queue);
-    this.#kind = a.kind;
-    this.#cap = d.capacity;
-    this.#takers = new WaitList(a.words, TAKERS, PUT_SEQ, () => this.#poll());
-    this.#putters = new WaitList(a.words, PUTTERS, TAKE_SEQ, (e) => this.#offer(e.bytes!));
+    this.#core = new ChanCore(a);
+    this.#takers = new WaitList(a.ctl, TAKERS, PUT_SEQ, this.#pollFn);
+    this.#putters = new WaitList(a.ctl, PUTTERS, TAKE_SEQ, (e) => this.#offer(e.tag, e.v, e.frame));
   }
 
   /** True once any thread closed the channel (buffered values may still be taken). */
   get closed(): boolean {
-    return (Atomics.load(this.#w, STATE) & CLOSED) !== 0; // pairs with: shared-chan.ts close (Atomics.or)
+    return this.#core.closed;
   }
 
   /**
@@ -169,18 +129,13 @@ export class SharedChan<T> implements SharedChannel<T> {
       validateOptions(opts);
       signal = validateSignal(opts.signal);
     }
-    const bytes = this.#encode(v);
+    const tag = this.#stage(v);
     try {
       throwIfCancelled(signal);
     } catch (e) {
       return Promise.reject(e);
     }
-    let r = this.#offer(bytes);
-    // Spin before parking: a counterpart running on another core frees room within a few µs,
-    // while parking costs a promise, a wake-up and a notify on the other side.
-    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(bytes);
-    if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
-    return this.#park(true, bytes.slice(), signal, undefined, false, undefined) as Promise<boolean>;
+    return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
   }
 
   /**
@@ -210,12 +165,84 @@ export class SharedChan<T> implements SharedChannel<T> {
     }
     let r = this.#poll();
     const poll = timeout === 0 || (hasDefault && timeout === undefined);
-    for (let k = poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll(); // as in put
+    // Spin before parking: a counterpart running on another core brings a value within a few µs,
+    // while parking costs a promise, a wake-up and a notify on the other side.
+    for (let k = poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
     if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
     if (poll) {
       return hasDefault ? Promise.resolve(opts!.default as D) : Promise.reject(new TimeoutError('take timed out'));
     }
-    return this.#park(false, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+  }
+
+  /**
+   * Put `values` in order (staged first: a refused value throws here and nothing is put),
+   * committing as many at once as there is room for and waiting for room like `put`. Resolves
+   * with how many went in (dropped ones count, as put resolves true for them): all of them, or
+   * fewer once the channel closed, the rest never delivered. Cancellation rejects with
+   * CancelledError; the values committed before it stay in the channel.
+   *
+   * @example
+   * const n = await ch.putMany(lines); // n < lines.length: closed meanwhile
+   */
+  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      validateOptions(opts);
+      signal = validateSignal(opts.signal);
+    }
+    const vals = toArray(values);
+    const n = vals.length;
+    const tags = new Array<number>(n);
+    const frames = new Array<Uint8Array | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const tag = (tags[i] = this.#stage(vals[i]!));
+      frames[i] = tag === TAG_CODEC ? this.#frame!.slice() : undefined;
+    }
+    try {
+      throwIfCancelled(signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const i = this.#offerRun(tags, vals, frames, 0);
+    if (i < 0 || i === n) return Promise.resolve(i < 0 ? ~i : n);
+    return this.#putManyRest(tags, vals, frames, i, signal);
+  }
+
+  /**
+   * Take up to `max` values at once: resolves as soon as at least one is there (waiting like
+   * `take`), with every value there is up to `max`; `[]` once closed and drained. `timeout`
+   * rejects with TimeoutError, `signal` with CancelledError, consuming nothing either way.
+   *
+   * @example
+   * for (let b = await ch.takeMany(256); b.length; b = await ch.takeMany(256)) handle(b);
+   */
+  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
+    checkMax(max);
+    let signal: AbortSignal | undefined;
+    let timeout: number | undefined;
+    if (opts !== undefined) {
+      validateOptions(opts);
+      signal = validateSignal(opts.signal);
+      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
+    }
+    try {
+      throwIfCancelled(signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const out: T[] = [];
+    let r = this.#pollMany(max, out);
+    for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+    if (r !== 0) return Promise.resolve(out);
+    if (timeout === 0) return Promise.reject(new TimeoutError('takeMany timed out'));
+    const first = this.#park(false, 0, undefined, undefined, signal, timeout, false, undefined);
+    return first.then((v) => {
+      if (v === undefined) return out;
+      out.push(v as T);
+      if (max > 1) this.#pollMany(max - 1, out);
+      return out;
+    });
   }
 
   /**
@@ -226,7 +253,8 @@ export class SharedChan<T> implements SharedChannel<T> {
    * if (!ch.tryPut(sample)) dropped++;
    */
   tryPut(v: T): boolean {
-    return this.#offer(this.#encode(v)) === true;
+    const tag = this.#stage(v);
+    return this.#offer(tag, v, tag === TAG_CODEC ? this.#frame : undefined) === true;
   }
 
   /**
@@ -248,11 +276,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * await Promise.all(producers); ch.close();
    */
   close(): void {
-    const w = this.#w;
-    if ((Atomics.or(w, STATE, CLOSED) & CLOSED) !== 0) return; // pairs with: shared-chan.ts #offer (compareExchange STATE)
-    // layout invariant 6: everyone parked looks again
-    wake(w, PUT_SEQ);
-    wake(w, TAKE_SEQ);
+    if (!this.#core.close()) return;
     this.#takers.kick();
     this.#putters.kick();
   }
@@ -264,18 +288,19 @@ export class SharedChan<T> implements SharedChannel<T> {
    * const r = await select([shared.takeOp(), local.takeOp(), afterOp(50)]);
    */
   takeOp(): Op<T | undefined> {
-    return new SharedTakeOp<T>(this as SharedChan<unknown>);
+    return new SharedTakeOp<T>(this.#takers, this.#pollFn);
   }
 
   /**
-   * An op for `select` that puts `v` (commits `true`, or `false` when closed). Encodes `v` now,
+   * An op for `select` that puts `v` (commits `true`, or `false` when closed). Stages `v` now,
    * so a refused value throws here. Single-use.
    *
    * @example
    * const r = await select([out.putOp(result), afterOp(100)]);
    */
   putOp(v: T): Op<boolean> {
-    return new SharedPutOp(this as SharedChan<unknown>, this.#encode(v).slice());
+    const tag = this.#stage(v);
+    return new SharedPutOp(this.#putters, this.#offerFn, tag, v, tag === TAG_CODEC ? this.#frame!.slice() : undefined);
   }
 
   /**
@@ -286,13 +311,12 @@ export class SharedChan<T> implements SharedChannel<T> {
    * const { buffered, capacity } = ch.stats();
    */
   stats(): ChanStats {
-    const s = Atomics.load(this.#w, STATE);
     return Object.freeze({
-      buffered: Math.min(s & COUNT_MASK, this.#cap),
-      capacity: this.#cap,
+      buffered: this.#core.size,
+      capacity: this.#core.cap,
       pendingPuts: this.#putters.live,
       pendingTakes: this.#takers.live,
-      closed: (s & CLOSED) !== 0,
+      closed: this.#core.closed,
     });
   }
 
@@ -308,112 +332,107 @@ export class SharedChan<T> implements SharedChannel<T> {
   }
 
   /**
-   * Iterate values until the channel is closed and drained. Breaking out does not close it.
+   * Iterate values until the channel is closed and drained. Breaking out does not close it, and
+   * takes nothing beyond the values it yielded.
    *
    * @example
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const next = (v: T | undefined): IteratorResult<T, undefined> => (v === undefined ? DONE : { done: false, value: v });
+    const wrap = (v: T | undefined): IteratorResult<T, undefined> => (v === undefined ? DONE : { done: false, value: v });
     return {
-      next: () => this.take().then(next),
+      next: () => {
+        try {
+          throwIfCancelled(undefined);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        const r = this.#poll(); // the common case: a value is there, no extra promise hop
+        return r !== NOT_READY ? Promise.resolve(wrap(r as T | undefined)) : this.take().then(wrap);
+      },
       return: () => Promise.resolve(DONE),
     };
   }
 
-  /** Encode at the call site; the view is this thread's scratch (copy it before parking). */
-  #encode(v: T): Uint8Array {
+  /** Classify (and for TAG_CODEC encode into this thread's scratch) at the call site. */
+  #stage(v: unknown): number {
     if (v === undefined) {
       throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', 'cannot put undefined on a channel: undefined means "closed"');
     }
+    const limit = this.#core.valueBytes;
+    const tag = tagOf(v, limit);
+    if (tag !== TAG_CODEC) return tag;
     const bytes = encode(v);
-    if (bytes.length > this.#q.slotBytes) {
+    if (bytes.length > limit) {
       throw codeError(
         RangeError,
         'ERR_OUT_OF_RANGE',
-        `value encodes to ${bytes.length} bytes, more than this channel's valueBytes (${this.#q.slotBytes}); create it with a larger valueBytes`,
+        `value encodes to ${bytes.length} bytes, more than this channel's valueBytes (${limit}); create it with a larger valueBytes`,
       );
     }
-    return bytes;
+    this.#frame = bytes;
+    return tag;
   }
 
-  /** Commit a put now: true (in the channel, or dropped), false (closed), or NOT_READY (full). */
-  #offer(bytes: Uint8Array): boolean | NotReady {
-    const w = this.#w;
-    const cap = this.#cap;
-    for (;;) {
-      const s = Atomics.load(w, STATE); // pairs with: shared-chan.ts #poll (Atomics.sub) / close (Atomics.or)
-      if ((s & CLOSED) !== 0) return false;
-      const n = s & COUNT_MASK;
-      if (n < cap) {
-        // layout invariant 1: take a token; this compareExchange is the put's commit point
-        if (Atomics.compareExchange(w, STATE, s, s + 1) === s) break;
-        continue;
-      }
-      if (this.#kind === FIXED) return NOT_READY;
-      if (this.#kind === DROPPING) return true;
-      if (n === cap && Atomics.compareExchange(w, STATE, s, s + 1) === s) {
-        this.#evictOldest();
-        break;
-      }
-      // another sliding put is evicting (COUNT = cap + 1): it finishes within its synchronous section
-    }
-    const q = this.#q;
-    let off = q.reserve();
-    // layout invariant 2a: the slot is still claimed by a taker finishing its synchronous section
-    for (let k = 0; off < 0; k++) {
-      if (k === SPIN_LIMIT) throw new Error('shared channel: a slot stayed claimed for too long (a thread died inside a take?)');
-      off = q.reserve();
-    }
-    q.bytes.set(bytes, off);
-    q.commit(bytes.length);
-    wakeIf(w, TAKERS, PUT_SEQ);
-    this.#takers.kick();
-    return true;
+  /** Offer, spin, then park a staged value; `owned`: the frame is already a private copy. */
+  #putStaged(tag: number, v: unknown, frame: Uint8Array | undefined, signal: AbortSignal | undefined, owned: boolean): Promise<boolean> {
+    let r = this.#offer(tag, v, frame);
+    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(tag, v, frame); // as in take
+    if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
+    const mine = frame !== undefined && !owned ? frame.slice() : frame;
+    return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
   }
 
-  /** Sliding, holding token cap + 1: drop the oldest value (or wait out a taker that takes one). */
-  #evictOldest(): void {
-    const w = this.#w;
-    const q = this.#q;
-    for (let k = 0; k < SPIN_LIMIT; k++) {
-      if (q.claim() >= 0) {
-        q.release();
-        Atomics.sub(w, STATE, 1); // pairs with: shared-chan.ts #offer (compareExchange STATE)
-        return;
-      }
-      // The queue looks empty: the values counted are in flight on other threads. If a taker
-      // finished meanwhile, COUNT dropped to cap and our token needs no eviction.
-      if ((Atomics.load(w, STATE) & COUNT_MASK) <= this.#cap) return;
+  /** Commit staged values from `i` on while they fit: the next index, or ~index once closed. */
+  #offerRun(tags: number[], vals: unknown[], frames: (Uint8Array | undefined)[], i: number): number {
+    const n = vals.length;
+    const from = i;
+    while (i < n) {
+      const k = this.#core.offerMany(tags, vals, frames, i, n);
+      if (k === MANY_CLOSED) return ~i;
+      if (k === 0) break;
+      i += k;
     }
-    throw new Error('shared channel: a sliding put found no value to evict for too long (a thread died inside a put or take?)');
+    if (i > from) this.#takers.kick();
+    return i;
+  }
+
+  async #putManyRest(tags: number[], vals: unknown[], frames: (Uint8Array | undefined)[], i: number, signal: AbortSignal | undefined): Promise<number> {
+    const n = vals.length;
+    while (i < n) {
+      if (!(await this.#putStaged(tags[i]!, vals[i], frames[i], signal, true))) return i;
+      i = this.#offerRun(tags, vals, frames, i + 1);
+      if (i < 0) return ~i;
+    }
+    return n;
+  }
+
+  /** Commit a put now; wake this handle's own parked takes too (they may be served at once). */
+  #offer(tag: number, v: unknown, frame: Uint8Array | undefined): boolean | typeof NOT_READY {
+    const r = this.#core.offer(tag, v, frame);
+    if (r === true) this.#takers.kick();
+    return r;
   }
 
   /** Commit a take now: the value, undefined (closed and drained), or NOT_READY. */
   #poll(): unknown {
-    const q = this.#q;
-    const w = this.#w;
-    if (q.claim() < 0) {
-      const s = Atomics.load(w, STATE); // pairs with: shared-chan.ts close (Atomics.or) / #offer
-      return (s & CLOSED) !== 0 && (s & COUNT_MASK) === 0 ? undefined : NOT_READY;
-    }
-    let v: unknown;
-    try {
-      v = decode(q.bytes, q.claimOffset, q.claimLength);
-    } finally {
-      q.release();
-      const prev = Atomics.sub(w, STATE, 1); // pairs with: shared-chan.ts #offer (load / compareExchange STATE)
-      if (this.#kind === FIXED) wakeIf(w, PUTTERS, TAKE_SEQ);
-      // the last value of a closed channel: parked takers must learn it is drained
-      if (prev === (CLOSED | 1)) wakeIf(w, TAKERS, PUT_SEQ);
-      this.#putters.kick();
-    }
-    return v;
+    const r = this.#core.poll();
+    if (r !== NOT_READY) this.#putters.kick();
+    return r;
+  }
+
+  /** pollMany with this handle's kick: the count, 0, or -1 (closed and drained). */
+  #pollMany(max: number, out: unknown[]): number {
+    const r = this.#core.pollMany(max, out);
+    if (r > 0) this.#putters.kick();
+    return r;
   }
 
   #park(
     puts: boolean,
-    bytes: Uint8Array | undefined,
+    tag: number,
+    v: unknown,
+    frame: Uint8Array | undefined,
     signal: AbortSignal | undefined,
     timeout: number | undefined,
     hasDefault: boolean,
@@ -423,7 +442,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     checkPending(list, puts);
     return new Promise((resolve, reject) => {
       const h = new Solo(resolve, reject);
-      const e = new WaitEntry(h, 0, bytes);
+      const e = new WaitEntry(h, 0, tag, v, frame);
       list.add(e);
       h.off = onCancel(signal, (err) => {
         if (!h.claim()) return;
@@ -444,71 +463,20 @@ export class SharedChan<T> implements SharedChannel<T> {
   }
 }
 
-/** Layout invariant 4: when a handle flagged that it may sleep on `seq`, wake it (once per flag). */
-function wakeIf(w: Int32Array, flag: number, seq: number): void {
-  if (
-    Atomics.load(w, flag) !== 0 && // pairs with: shared-chan-waiters.ts #run (Atomics.store flag 1)
-    Atomics.exchange(w, flag, 0) !== 0
-  ) {
-    wake(w, seq);
+/** Check takeMany's `max` at the call site. */
+export function checkMax(max: unknown): number {
+  if (typeof max !== 'number') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `max must be a number, got ${typeof max}`);
+  if (!Number.isInteger(max) || max < 1 || max > MAX_TAKE_MANY) {
+    throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `max must be an integer in [1, ${MAX_TAKE_MANY}], got ${String(max)}`);
   }
+  return max;
 }
 
-/** Bump `seq` and wake every thread parked on it. */
-function wake(w: Int32Array, seq: number): void {
-  Atomics.add(w, seq, 1); // pairs with: shared-chan-waiters.ts #run (Atomics.load SEQ before waitAsync)
-  Atomics.notify(w, seq); // pairs with: shared-chan-waiters.ts #run (waitAsync SEQ)
-}
-
-function checkPending(list: WaitList, puts: boolean): void {
-  if (list.live >= MAX_SHARED_PENDING) {
-    throw new TooManyPendingError(
-      `a shared channel handle has ${MAX_SHARED_PENDING} pending ${puts ? 'puts' : 'takes'} already; use a bigger buffer or fewer concurrent waiters`,
-    );
+/** putMany's values as an array (TypeError at the call site for a non-iterable). */
+export function toArray<T>(values: Iterable<T>): T[] {
+  if (Array.isArray(values)) return values as T[];
+  if (values === null || typeof (values as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'values must be an iterable (an array, a Set, a generator...)');
   }
-}
-
-function noop(): void {}
-
-/** select's take on a shared channel. */
-class SharedTakeOp<T> extends Op<T | undefined> {
-  #entry: WaitEntry | undefined;
-  constructor(readonly chan: SharedChan<unknown>) {
-    super();
-  }
-  try(): T | undefined | NotReady {
-    return pollOf(this.chan) as T | undefined | NotReady;
-  }
-  park(h: Handler, index: number): void {
-    const list = listOf(this.chan, false);
-    checkPending(list, false);
-    this.#entry = new WaitEntry(h, index, undefined);
-    list.add(this.#entry);
-  }
-  unpark(): void {
-    if (this.#entry !== undefined) listOf(this.chan, false).remove(this.#entry);
-  }
-}
-
-/** select's put on a shared channel (the value is encoded when the op is made). */
-class SharedPutOp extends Op<boolean> {
-  #entry: WaitEntry | undefined;
-  constructor(
-    readonly chan: SharedChan<unknown>,
-    readonly bytes: Uint8Array,
-  ) {
-    super();
-  }
-  try(): boolean | NotReady {
-    return offerOf(this.chan, this.bytes);
-  }
-  park(h: Handler, index: number): void {
-    const list = listOf(this.chan, true);
-    checkPending(list, true);
-    this.#entry = new WaitEntry(h, index, this.bytes);
-    list.add(this.#entry);
-  }
-  unpark(): void {
-    if (this.#entry !== undefined) listOf(this.chan, true).remove(this.#entry);
-  }
+  return Array.from(values);
 }
