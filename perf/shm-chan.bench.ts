@@ -6,9 +6,13 @@
  *
  * Runs on the main thread; the same file is the consumer worker's entry (it checks workerData).
  * Each round runs every case back to back; the table reports medians over the rounds. Cases:
- *  - await put / await take: the plain API on both sides, `sharedChan(1024)`;
- *  - try first: `tryPut`/`tryTake` and `await` only when they fail (what a batch loop would do);
- *  - port channel: the plain API under the message transport;
+ *  - await put / await take: the plain API on both sides, `sharedChan(1024)`, small integers;
+ *  - the same with 8-char strings;
+ *  - for await (worker) over await put (main);
+ *  - try first: `tryPut`/`tryTake` and `await` only when they fail;
+ *  - putMany / takeMany in batches of 256;
+ *  - port channel: the plain API under the message transport (await put / await take), and
+ *    takeMany(256) on the worker;
  *  - anchor: `port.postMessage(i)` per value, the worker counting 'message' events.
  *
  * usage: node dist/perf/shm-chan.bench.js [--quick]
@@ -19,14 +23,21 @@ import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shm/s
 import type { SharedChannel } from '../src/shm/shared-chan.js';
 import { median, printTable, result, type BenchResult } from './bench-types.js';
 
+type Take = 'await' | 'try' | 'iter' | 'many';
+type Put = 'await' | 'try' | 'many';
+
 interface ConsumerJob {
   benchRole: 'chan' | 'raw';
   ch?: ChannelDescriptor;
   n: number;
-  tryFirst: boolean;
+  take: Take;
+  strings: boolean;
 }
 
-/** Worker side: take `n` values, then report how many (and their sum, so nothing is skipped). */
+const BATCH = 256;
+const STRS = Array.from({ length: 1024 }, (_, i) => `v${String(i).padStart(7, '0')}`);
+
+/** Worker side: take `n` values, then report how many (and a checksum, so nothing is skipped). */
 async function consume(job: ConsumerJob): Promise<void> {
   const port = parentPort!;
   if (job.benchRole === 'raw') {
@@ -42,22 +53,37 @@ async function consume(job: ConsumerJob): Promise<void> {
     port.postMessage('ready');
     return;
   }
-  const ch = fromDescriptor<number>(job.ch!);
+  const ch = fromDescriptor<number | string>(job.ch!);
+  const add = (v: number | string): number => (typeof v === 'number' ? v : Number(v.slice(1)));
   port.postMessage('ready');
   let got = 0;
   let sum = 0;
-  while (got < job.n) {
-    let v = job.tryFirst ? ch.tryTake() : undefined;
-    if (v === undefined) v = await ch.take();
-    if (v === undefined) break;
-    sum += v;
-    got++;
+  if (job.take === 'iter') {
+    for await (const v of ch) {
+      sum += add(v);
+      if (++got === job.n) break;
+    }
+  } else if (job.take === 'many') {
+    while (got < job.n) {
+      const b = await ch.takeMany(BATCH);
+      if (b.length === 0) break;
+      for (const v of b) sum += add(v);
+      got += b.length;
+    }
+  } else {
+    while (got < job.n) {
+      let v = job.take === 'try' ? ch.tryTake() : undefined;
+      if (v === undefined) v = await ch.take();
+      if (v === undefined) break;
+      sum += add(v);
+      got++;
+    }
   }
   port.postMessage({ got, sum });
 }
 
 /** Start the consumer, wait for it to be ready, run `produce`, return values/s. */
-async function timed(job: ConsumerJob, transfer: readonly TransferListItem[], produce: (w: Worker) => Promise<void>): Promise<number> {
+async function timed(job: ConsumerJob, want: number, transfer: readonly TransferListItem[], produce: (w: Worker) => Promise<void>): Promise<number> {
   const w = new Worker(new URL(import.meta.url), { workerData: job, transferList: [...transfer] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -72,7 +98,6 @@ async function timed(job: ConsumerJob, transfer: readonly TransferListItem[], pr
     await produce(w);
     const r = await done;
     const ms = performance.now() - t0;
-    const want = (job.n * (job.n - 1)) / 2;
     if (r.got !== job.n || r.sum !== want) throw new Error(`consumer got ${r.got}/${job.n} values (sum ${r.sum}, want ${want})`);
     return (job.n / ms) * 1000;
   } finally {
@@ -80,14 +105,27 @@ async function timed(job: ConsumerJob, transfer: readonly TransferListItem[], pr
   }
 }
 
-function chanCase(transport: 'shared' | 'message', n: number, tryFirst: boolean): () => Promise<number> {
+function chanCase(transport: 'shared' | 'message', n: number, put: Put, take: Take, strings = false): () => Promise<number> {
   return () => {
-    const ch: SharedChannel<number> = sharedChan<number>(1024, { transport });
+    const ch: SharedChannel<number | string> = sharedChan<number | string>(1024, { transport });
     const { descriptor, transfer } = ch.descriptor();
-    return timed({ benchRole: 'chan', ch: descriptor, n, tryFirst }, transfer, async () => {
+    const val = (i: number): number | string => (strings ? STRS[i & 1023]! : i);
+    const want = strings ? Array.from({ length: n }, (_, i) => i & 1023).reduce((a, b) => a + b, 0) : (n * (n - 1)) / 2;
+    return timed({ benchRole: 'chan', ch: descriptor, n, take, strings }, want, transfer, async () => {
+      if (put === 'many') {
+        const batch = new Array<number | string>(BATCH);
+        for (let i = 0; i < n; i += BATCH) {
+          const k = Math.min(BATCH, n - i);
+          batch.length = k;
+          for (let j = 0; j < k; j++) batch[j] = val(i + j);
+          await ch.putMany(batch);
+        }
+        return;
+      }
       for (let i = 0; i < n; i++) {
-        if (tryFirst && ch.tryPut(i)) continue;
-        await ch.put(i);
+        const v = val(i);
+        if (put === 'try' && ch.tryPut(v)) continue;
+        await ch.put(v);
       }
     });
   };
@@ -95,7 +133,7 @@ function chanCase(transport: 'shared' | 'message', n: number, tryFirst: boolean)
 
 function rawCase(n: number): () => Promise<number> {
   return () =>
-    timed({ benchRole: 'raw', n, tryFirst: false }, [], async (w) => {
+    timed({ benchRole: 'raw', n, take: 'await', strings: false }, (n * (n - 1)) / 2, [], async (w) => {
       for (let i = 0; i < n; i++) w.postMessage(i);
     });
 }
@@ -104,27 +142,38 @@ function rawCase(n: number): () => Promise<number> {
 export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
   const quick = opts.quick === true;
   const rounds = quick ? 5 : 7;
-  const nShared = quick ? 200_000 : 2_000_000;
-  const nPort = quick ? 20_000 : 100_000;
-  const nRaw = quick ? 50_000 : 300_000;
+  const nShared = quick ? 500_000 : 2_000_000;
+  const nPort = quick ? 50_000 : 200_000;
+  const nRaw = quick ? 100_000 : 300_000;
   const cases = {
-    sharedAwait: chanCase('shared', nShared, false),
-    sharedTry: chanCase('shared', nShared, true),
-    port: chanCase('message', nPort, false),
+    sharedAwait: chanCase('shared', nShared, 'await', 'await'),
+    sharedStr: chanCase('shared', nShared, 'await', 'await', true),
+    sharedIter: chanCase('shared', nShared, 'await', 'iter'),
+    sharedTry: chanCase('shared', nShared, 'try', 'try'),
+    sharedMany: chanCase('shared', nShared, 'many', 'many'),
+    port: chanCase('message', nPort, 'await', 'await'),
+    portMany: chanCase('message', nPort, 'await', 'many'),
     raw: rawCase(nRaw),
   };
-  const samples: Record<keyof typeof cases, number[]> = { sharedAwait: [], sharedTry: [], port: [], raw: [] };
+  type K = keyof typeof cases;
+  const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < rounds; r++) {
-    for (const k of Object.keys(cases) as (keyof typeof cases)[]) samples[k].push(await cases[k]());
+    for (const k of Object.keys(cases) as K[]) samples[k].push(await cases[k]());
   }
-  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<keyof typeof cases, number>;
+  const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<K, number>;
   const suite = 'shm-chan';
   const goal = '>= 5M/s, >= 5x';
+  const unit = 'values/s';
+  const raw = { anchor: 'raw postMessage', anchorValue: m.raw, higherIsBetter: true, unit, suite };
   return [
-    result({ suite, case: 'put/take across 2 threads, await both sides', unit: 'values/s', shoal: m.sharedAwait, anchor: 'raw postMessage', anchorValue: m.raw, higherIsBetter: true, goal }),
-    result({ suite, case: 'put/take across 2 threads, try first', unit: 'values/s', shoal: m.sharedTry, anchor: 'raw postMessage', anchorValue: m.raw, higherIsBetter: true, goal }),
-    result({ suite, case: 'put/take across 2 threads, await both sides', unit: 'values/s', shoal: m.sharedAwait, anchor: 'port channel (message transport)', anchorValue: m.port, higherIsBetter: true, goal }),
-    result({ suite, case: 'port channel vs raw postMessage (fallback cost)', unit: 'values/s', shoal: m.port, anchor: 'raw postMessage', anchorValue: m.raw, higherIsBetter: true }),
+    result({ ...raw, case: 'await put / await take, ints', shoal: m.sharedAwait, goal }),
+    result({ ...raw, case: 'await put / await take, 8-char strings', shoal: m.sharedStr }),
+    result({ ...raw, case: 'await put / for await', shoal: m.sharedIter }),
+    result({ ...raw, case: 'tryPut / tryTake first, await on failure', shoal: m.sharedTry }),
+    result({ ...raw, case: `putMany / takeMany, batches of ${BATCH}`, shoal: m.sharedMany }),
+    result({ ...raw, case: 'await put / await take, ints', shoal: m.sharedAwait, anchor: 'port channel (message transport)', anchorValue: m.port }),
+    result({ ...raw, case: 'port channel: await put / await take (fallback cost)', shoal: m.port }),
+    result({ ...raw, case: `port channel: await put / takeMany(${BATCH})`, shoal: m.portMany }),
   ];
 }
 

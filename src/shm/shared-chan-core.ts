@@ -10,9 +10,10 @@
  * every method either commits and returns the outcome, or returns NOT_READY having changed
  * nothing (op.ts invariant 2).
  *
- * The cost of one value, as designed: a put is a load of ENQ, a load of one old slot's SEQ
- * (the capacity check, layout 2), a load of its own slot's SEQ, a compareExchange of ENQ, plain
- * stores and one SEQ store, then a load of TAKERS; a take is the mirror image on DEQ. No word is
+ * The cost of one value, as designed: a put is a load of ENQ, a load of its slot's SEQ (also
+ * the capacity check when slots == capacity; else one more load, layout 2), a compareExchange
+ * of ENQ, plain stores and one SEQ store, then a load of TAKERS; a take is the mirror image on
+ * DEQ. No word is
  * written by both sides per value except the slot's SEQ (once each way): the previous design's
  * shared COUNT word, compareExchanged by putters and decremented by takers on every value, made
  * its cache line bounce between the cores twice per value.
@@ -57,6 +58,8 @@ export class ChanCore implements SlotViews {
   readonly #slots: number;
   readonly #mask: number;
   readonly #stride: number;
+  /** slots == capacity: the slot of p is the slot of p - capacity (layout 2 with one load). */
+  readonly #tight: boolean;
 
   constructor(a: AttachedChan) {
     this.ctl = a.ctl;
@@ -69,6 +72,7 @@ export class ChanCore implements SlotViews {
     this.#slots = a.slots;
     this.#mask = a.slots - 1;
     this.#stride = a.stride;
+    this.#tight = a.slots === a.capacity;
   }
 
   /** True once any thread closed the channel. */
@@ -95,23 +99,32 @@ export class ChanCore implements SlotViews {
     for (let k = 0; ; k++) {
       const e = Atomics.load(ctl, ENQ); // pairs with: shared-chan-core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
-      if (!this.#roomAt(e)) {
+      const at = (e & mask) * stride;
+      let full = !this.#tight && !this.#roomAt(e);
+      if (!full) {
+        const dif = dist(Atomics.load(words, at), e); // pairs with: shared-chan-core.ts #release (Atomics.store SEQ)
+        if (dif === 0) {
+          // layout 1 and 5: this compareExchange is the put's commit point, refused once CLOSED is set
+          if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
+          writeValue(this, at, tag, v, frame);
+          Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: shared-chan-core.ts poll (Atomics.load SEQ)
+          wakeIf(ctl, TAKERS, PUT_SEQ);
+          return true;
+        }
+        if (dif > 0) {
+          this.#checkMoved(ENQ, e, 'ENQ');
+          continue;
+        }
+        // layout 2 and 4: with slots == capacity this slot is position e - capacity's: full;
+        // otherwise a taker one lap behind is finishing its section
+        full = this.#tight;
+        if (!full && k > SPIN_LIMIT) throw stuck('a slot stayed claimed for too long (a thread died inside a take?)');
+      }
+      if (full) {
         if (this.kind === FIXED) return NOT_READY;
         if (this.kind === DROPPING) return true;
         return this.#offerSliding(tag, v, frame);
       }
-      const at = (e & mask) * stride;
-      const dif = dist(Atomics.load(words, at), e); // pairs with: shared-chan-core.ts #release (Atomics.store SEQ)
-      if (dif === 0) {
-        // layout 1 and 5: this compareExchange is the put's commit point, refused once CLOSED is set
-        if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
-        writeValue(this, at, tag, v, frame);
-        Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: shared-chan-core.ts poll (Atomics.load SEQ)
-        wakeIf(ctl, TAKERS, PUT_SEQ);
-        return true;
-      }
-      if (dif > 0) this.#checkMoved(ENQ, e, 'ENQ');
-      else if (k > SPIN_LIMIT) throw stuck('a slot stayed claimed for too long (a thread died inside a take?)');
     }
   }
 
@@ -135,7 +148,7 @@ export class ChanCore implements SlotViews {
       let k = 0;
       while (from + k < to) {
         const p = (e + k) & POS_MASK;
-        if (!this.#roomAt(p)) break;
+        if (!this.#tight && !this.#roomAt(p)) break;
         if (Atomics.load(words, (p & mask) * stride) !== p) break; // pairs with: shared-chan-core.ts #release
         k++;
       }

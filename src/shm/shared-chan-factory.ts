@@ -91,7 +91,7 @@ export function sharedChan<T>(buffer: number | BufferSpec, options: SharedChanOp
     throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', `options.transport must be 'shared' or 'message', got ${String(mode)}`);
   }
   if (mode === 'message') return PortChan.create<T>(kind, size, valueBytes);
-  const sab = new SharedArrayBuffer(sharedChanBytes(size, valueBytes));
+  const sab = new SharedArrayBuffer(sharedChanBytes(size, valueBytes, kind));
   return new SharedChan<T>(initSharedChan(sab, 0, kind, size, valueBytes));
 }
 

@@ -23,7 +23,8 @@
  * | 97  | CAPACITY | initSharedChan, once                                         | —                   | buffer size n (1 .. MAX_SHARED_CAPACITY)        |
  * | 98  | KIND     | initSharedChan, once                                         | —                   | FIXED=1 DROPPING=2 SLIDING=3                    |
  *
- * Slots: `slots = nextPow2(2 * capacity)` of them at `byteOffset + CONTROL_BYTES`, slot i at
+ * Slots: `slots` of them (`slotsFor`: the capacity itself for a fixed or dropping buffer of a
+ * power-of-two capacity, else nextPow2(2 * capacity)) at `byteOffset + CONTROL_BYTES`, slot i at
  * `i * (16 + slotBytes)` (slotBytes = valueBytes rounded up to 8), each four Int32 words then
  * the payload:
  *
@@ -58,8 +59,10 @@
  * 4. A taker (or a putter) can find its slot still held by a counterpart inside its synchronous
  *    section: a putter between its compareExchange and its SEQ store (the taker answers "empty
  *    for now", and the putter's wake follows), or a taker between claim and release one lap
- *    behind (the putter spins; `slots = nextPow2(2 * capacity)` makes that need a stall of a
- *    whole buffer's worth of other takes). Both sections are a few hundred instructions.
+ *    behind (the putter spins; with `slots = nextPow2(2 * capacity)` that needs a stall of a
+ *    whole buffer's worth of other takes, and with `slots = capacity` it cannot happen: the slot
+ *    of p is the slot of p - capacity, so a slot not yet released means "full" by invariant 2).
+ *    Both sections are a few hundred instructions.
  * 5. Close is Atomics.or(ENQ, CLOSED): a putter's compareExchange expects ENQ without the bit, so
  *    no value enters after close; CLOSED is never cleared and ENQ's position is frozen from then
  *    on. A take that finds its slot empty reports "closed and drained" only when it then reads
@@ -133,8 +136,14 @@ export interface SharedChanDescriptor {
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 
-/** Slots of the ring for a channel of `capacity` (invariants 3 and 4). */
-export function slotsFor(capacity: number): number {
+/**
+ * Slots of the ring for a channel of `capacity` (invariants 2, 3 and 4): exactly `capacity` for a
+ * fixed or dropping buffer whose capacity is a power of two (then the slot of position p is the
+ * slot of p - capacity, and one SEQ load answers both "is there room" and "is my slot free"),
+ * else `nextPow2(2 * capacity)`.
+ */
+export function slotsFor(capacity: number, buffer: SharedKind): number {
+  if (buffer !== 'sliding' && capacity >= 2 && (capacity & (capacity - 1)) === 0) return capacity;
   let n = 2;
   while (n < 2 * capacity) n *= 2;
   return n;
@@ -144,12 +153,12 @@ export function slotsFor(capacity: number): number {
  * Bytes a channel of `capacity` values of at most `valueBytes` encoded bytes occupies.
  *
  * @example
- * sharedChanBytes(1024, 248) // 512 + 2048 slots of 264 bytes
+ * sharedChanBytes(1000, 248, 'fixed') // 512 + 2048 slots of 264 bytes (1024: 1024 slots)
  */
-export function sharedChanBytes(capacity: number, valueBytes: number): number {
+export function sharedChanBytes(capacity: number, valueBytes: number, buffer: SharedKind = 'sliding'): number {
   checkInt('capacity', capacity, 1, MAX_SHARED_CAPACITY);
   checkInt('valueBytes', valueBytes, 8, MAX_VALUE_BYTES);
-  const n = CONTROL_BYTES + slotsFor(capacity) * (SLOT_HEADER_BYTES + alignUp(valueBytes, 8));
+  const n = CONTROL_BYTES + slotsFor(capacity, buffer) * (SLOT_HEADER_BYTES + alignUp(valueBytes, 8));
   if (n > MAX_SHARED_CHAN_BYTES) {
     outOfRange(`a shared channel of ${capacity} values of ${valueBytes} bytes needs ${n} bytes, more than ${MAX_SHARED_CHAN_BYTES}`);
   }
@@ -173,12 +182,12 @@ export function initSharedChan(
 ): SharedChanDescriptor {
   checkSab('sab', sab);
   if (!(buffer in KINDS)) badType(`buffer must be 'fixed', 'dropping' or 'sliding', got ${String(buffer)}`);
-  const size = sharedChanBytes(capacity, valueBytes);
+  const size = sharedChanBytes(capacity, valueBytes, buffer);
   checkRegion(sab, byteOffset, size);
   if (byteOffset % 8 !== 0) outOfRange(`byteOffset must be a multiple of 8, got ${byteOffset}`);
   new Uint8Array(sab, byteOffset, size).fill(0);
   const w = new Int32Array(sab, byteOffset, CONTROL_BYTES / 4);
-  const slots = slotsFor(capacity);
+  const slots = slotsFor(capacity, buffer);
   const stride = (SLOT_HEADER_BYTES + alignUp(valueBytes, 8)) / 4;
   const all = new Int32Array(sab, byteOffset + CONTROL_BYTES, (size - CONTROL_BYTES) / 4);
   for (let i = 0; i < slots; i++) all[i * stride] = i; // invariant 1: slot i is free for position i
@@ -221,7 +230,7 @@ export function attachSharedChan(d: SharedChanDescriptor): AttachedChan {
   if (!isSharedChanDescriptor(d)) badType('descriptor must be a SharedChanDescriptor (from sharedChan(...).descriptor())');
   checkSab('descriptor.sab', d.sab);
   if (!(d.buffer in KINDS)) badType(`descriptor.buffer must be 'fixed', 'dropping' or 'sliding', got ${String(d.buffer)}`);
-  const size = sharedChanBytes(d.capacity, d.valueBytes);
+  const size = sharedChanBytes(d.capacity, d.valueBytes, d.buffer);
   checkRegion(d.sab, d.byteOffset, size);
   if (d.byteOffset % 8 !== 0) outOfRange(`descriptor.byteOffset must be a multiple of 8, got ${d.byteOffset}`);
   const ctl = new Int32Array(d.sab, d.byteOffset, CONTROL_BYTES / 4);
@@ -237,7 +246,7 @@ export function attachSharedChan(d: SharedChanDescriptor): AttachedChan {
     words: new Int32Array(d.sab, base, len / 4),
     bytes: new Uint8Array(d.sab, base, len),
     f64: new Float64Array(d.sab, base, len / 8),
-    slots: slotsFor(d.capacity),
+    slots: slotsFor(d.capacity, d.buffer),
     stride: (SLOT_HEADER_BYTES + alignUp(d.valueBytes, 8)) / 4,
     kind,
     capacity: d.capacity,

@@ -144,6 +144,14 @@ export function readValue(s: SlotViews, at: number): unknown {
           return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
         case 4:
           return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
+        case 5:
+          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
+        case 6:
+          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
+        case 7:
+          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
+        case 8:
+          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
         default:
           return latin1Slice.call(b, p, p + n);
       }
