@@ -9,9 +9,12 @@
  * and synchronous) or a client's (operations are requests). Owns that handle.
  *
  * Differences from the shared path, all documented on the public API:
- *  1. A client's `tryPut`, `tryTake`, `closed`, `stats()` and a select's first try are
- *     synchronous round trips to the owner (tens of µs); the owner must keep its event loop
- *     turning.
+ *  1. A client's `tryPut`, `stats()`, and `tryTake` / a select take's first try when nothing is
+ *     lent to it, are synchronous round trips to the owner (tens of µs); the owner must keep its
+ *     event loop turning. `closed` is local (the owner pushes CLOSED to every client).
+ *  1a. A client that takes gets up to 64 values lent ahead (prefetch, shared-chan-port-owner.ts):
+ *     its next takes are answered locally. Lent values count as buffered; another thread's
+ *     take recalls them first (a round trip), so values leave in put order.
  *  2. While the owner waits for a client's answer to an OFFER (a remote select op, one round
  *     trip), nothing commits: `tryPut` / `tryTake` on the owner answer "would wait".
  *  3. A cancelled client wait settles when the owner confirms; if the op committed first, the
@@ -101,9 +104,12 @@ export class PortChan<T> implements SharedChannel<T> {
     return new PortChan<T>(d.id, d.buffer, d.capacity, d.valueBytes, undefined, new PortClient(d.port));
   }
 
-  /** True once any thread closed the channel (on a client: a synchronous round trip). */
+  /**
+   * True once any thread closed the channel. On a client it is answered locally: at once after
+   * this thread's own close, one message later after another thread's.
+   */
   get closed(): boolean {
-    return this.#owner !== undefined ? this.#owner.closed : this.#client!.stat()[1];
+    return this.#owner !== undefined ? this.#owner.closed : this.#client!.closed;
   }
 
   /**
@@ -186,31 +192,84 @@ export class PortChan<T> implements SharedChannel<T> {
   }
 
   /**
-   * Put `values` in order; see `SharedChan.putMany`.
+   * Put `values` in order; see `SharedChan.putMany`. On a client the puts go out at once, one
+   * request each, and the owner commits them in order.
    *
    * @example
    * const n = await ch.putMany([1, 2, 3]);
    */
-  async putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
-    const vals = toArray(values);
-    let i = 0;
-    for (; i < vals.length; i++) if (!(await this.put(vals[i]!, opts))) break;
-    return i;
+  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
+    let signal: AbortSignal | undefined;
+    if (opts !== undefined) {
+      validateOptions(opts);
+      signal = validateSignal(opts.signal);
+    }
+    const frames = toArray(values).map((v) => this.#encode(v));
+    try {
+      throwIfCancelled(signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const client = this.#client;
+    if (client !== undefined) {
+      const all = frames.map((b) => client.request(false, b, signal, undefined, false, undefined) as Promise<boolean>);
+      return Promise.all(all).then((oks) => {
+        const i = oks.indexOf(false);
+        return i < 0 ? oks.length : i;
+      });
+    }
+    return (async () => {
+      let i = 0;
+      for (; i < frames.length; i++) {
+        const r = this.#owner!.offer(frames[i]!);
+        const ok = r !== NOT_READY ? r : ((await this.#park(true, frames[i], signal, undefined, false, undefined)) as boolean);
+        if (!ok) break;
+      }
+      return i;
+    })();
   }
 
   /**
-   * Take up to `max` values at once; see `SharedChan.takeMany`.
+   * Take up to `max` values at once; see `SharedChan.takeMany`. On a client, one request brings
+   * up to `max` values.
    *
    * @example
    * const batch = await ch.takeMany(64);
    */
-  async takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
+  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
     checkMax(max);
-    const first = await this.take(opts ?? {});
-    if (first === undefined) return [];
-    const out: T[] = [first as T];
-    for (let v = out.length < max ? this.tryTake() : undefined; v !== undefined; v = out.length < max ? this.tryTake() : undefined) out.push(v);
-    return out;
+    let signal: AbortSignal | undefined;
+    let timeout: number | undefined;
+    if (opts !== undefined) {
+      validateOptions(opts);
+      signal = validateSignal(opts.signal);
+      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
+    }
+    try {
+      throwIfCancelled(signal);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.#client !== undefined && timeout !== 0) {
+      return this.#client.request(true, undefined, signal, timeout, false, undefined, max) as Promise<T[]>;
+    }
+    const out: T[] = [];
+    const more = (): T[] => {
+      for (let r = this.#poll(); r !== NOT_READY && r !== undefined; r = out.length < max ? this.#poll() : NOT_READY) out.push(r as T);
+      return out;
+    };
+    const r = this.#poll();
+    if (r === undefined) return Promise.resolve(out);
+    if (r !== NOT_READY) {
+      out.push(r as T);
+      return Promise.resolve(max > 1 ? more() : out);
+    }
+    if (timeout === 0) return Promise.reject(new TimeoutError('takeMany timed out'));
+    return (this.#park(false, undefined, signal, timeout, false, undefined) as Promise<T | undefined>).then((v) => {
+      if (v === undefined) return out;
+      out.push(v);
+      return max > 1 ? more() : out;
+    });
   }
 
   /**

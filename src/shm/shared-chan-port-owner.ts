@@ -1,7 +1,8 @@
 /**
  * Port channel, owner side — the state of a channel under SHOAL_TRANSPORT=message: the buffer of
- * encoded values, the parked puts and takes of this thread and of remote threads, and the ports
- * the remote threads talk through. The client side and the wire vocabulary are in port-chan.ts.
+ * encoded values, the parked puts and takes of this thread and of remote threads, the values lent
+ * to remote threads, and the ports those threads talk through. The client side is in
+ * shared-chan-port-client.ts, the wire vocabulary in shared-chan-port-wire.ts.
  *
  * Runs on the thread that created the channel (its owner), from its event loop. Owns everything
  * above; remote threads hold only a MessagePort to it.
@@ -14,29 +15,49 @@
  *    and holds the channel LOCKED until ACCEPT or DECLINE comes back (one round trip), so the
  *    offered value stays at the head and nothing else moves meanwhile.
  *
+ * Lending (prefetch): a remote take costs a round trip, so when this thread serves a client's
+ * plain take and no other taker waits, it sends up to LEND_MAX further values along. Every value
+ * sent to a client (DONE or REPLY) is *lent*: kept here, in send order, until that client ACKs
+ * it (it handed it to a take) or gives it back.
+ *
  * Invariants:
- *  1. At most one OFFER is outstanding (`lock`). While locked, nothing commits: local tries
- *     answer NOT_READY (so tryPut/tryTake say "would wait"), remote requests wait in `backlog`.
+ *  1. At most one OFFER is outstanding (`lock`). While locked or recalling, nothing commits:
+ *     local tries answer NOT_READY (so tryPut/tryTake say "would wait"), remote requests wait in
+ *     `backlog`. ACK, RETURN, ACCEPT and DECLINE are handled at once.
  *  2. `settle()` runs after every change and restores: a live parked take implies an empty
- *     buffer (unless locked); a live parked put implies a full fixed buffer (unless locked);
- *     once closed, no parked put remains and no parked take remains while the buffer is empty.
+ *     buffer with nothing lent elsewhere (unless locked or recalling); a live parked put implies
+ *     a full fixed buffer (unless locked); once closed, no parked put remains and no parked take
+ *     remains while nothing is buffered or lent.
  *  3. "Closed" (for puts) and "closed and drained" (for takes) are permanent, so those outcomes
  *     go to OFFER waiters without a lock (SEL_CLOSED): a client that already moved on ignores it.
- *  4. A port that closes (its thread died) drops its waiters; a lock it held counts as DECLINE.
+ *  4. A port that closes (its thread died) drops its waiters; a lock it held counts as DECLINE;
+ *     the values lent to it and not acknowledged go back to the head of the buffer, in order.
+ *  5. Order: nobody takes a value while an older one is lent to another thread. Before serving a
+ *     taker (local, or of another port) while values are lent elsewhere, this thread RECALLs
+ *     them and waits for every RETURN; returned values go back to the head, in their order.
+ *     So values still leave the channel in put order, and each consumer sees each producer's
+ *     values in order (a thread that died is the exception: its values are served again after
+ *     newer ones others took meanwhile).
+ *  6. Capacity: a fixed or dropping buffer counts lent values as held (`buf + lent <= cap`), so a
+ *     producer cannot run more than the buffer ahead of what consumers actually took. A sliding
+ *     buffer counts its own values only (lent values cannot be evicted).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { Ring } from '../core/buffers.js';
 import { NOT_READY, type Handler, type NotReady } from '../core/op.js';
 import { decode } from './codec.js';
 import {
-  ACCEPT, CANCEL, CANCELLED, CLOSE, CONNECT, DECLINE, DONE, OFFER, PUT, REPLY, SEL_CLOSED, SEL_PUT, SEL_TAKE,
-  STAT, TAKE, TIMEDOUT, TRY_PUT, TRY_TAKE, type FromClient,
+  ACCEPT, ACK, CANCEL, CANCELLED, CLOSE, CLOSED, CONNECT, DECLINE, DONE, OFFER, PUT, RECALL, REPLY, RETURN, SEL_CLOSED,
+  SEL_PUT, SEL_TAKE, STAT, TAKE, TIMEDOUT, TRY_PUT, TRY_TAKE, type FromClient,
 } from './shared-chan-port-wire.js';
 import type { SharedKind } from './shared-chan-layout.js';
 
 const LOCAL = 0;
 const SOLO = 1;
 const OFFERED = 2;
+
+/** Values lent to one client in one go, at most (a takeMany may ask for more). */
+export const LEND_MAX = 64;
 
 /** One parked op, local or remote. */
 export class PortWaiter {
@@ -49,7 +70,15 @@ export class PortWaiter {
     readonly i: number,
     readonly port: MessagePort | undefined,
     readonly id: number,
+    /** takes: how many values the client would like (takeMany) */
+    readonly want = 1,
   ) {}
+}
+
+/** A remote thread: its port and the values lent to it, oldest first. */
+interface Peer {
+  readonly lent: Ring<Uint8Array>;
+  recalling: boolean;
 }
 
 const KEEP_ALIVE_MS = 2 ** 30;
@@ -61,9 +90,12 @@ export class PortOwner {
   readonly cap: number;
   readonly valueBytes: number;
   closed = false;
-  readonly #buf = new Ring<Uint8Array>(16);
+  #buf = new Ring<Uint8Array>(16);
   readonly #takers = new Ring<PortWaiter>(4);
   readonly #putters = new Ring<PortWaiter>(4);
+  readonly #peers = new Map<MessagePort, Peer>();
+  #lent = 0;
+  #recalls = 0;
   #liveTakers = 0;
   #livePutters = 0;
   #localParked = 0;
@@ -78,8 +110,9 @@ export class PortOwner {
     this.valueBytes = valueBytes;
   }
 
+  /** Values not yet taken: buffered here plus lent out (invariant 6), at most the capacity. */
   get buffered(): number {
-    return this.#buf.length;
+    return Math.min(this.#buf.length + this.#lent, this.cap);
   }
   get pendingPuts(): number {
     return this.#livePutters;
@@ -90,36 +123,30 @@ export class PortOwner {
 
   /** Serve a remote thread on `port` (unref'd: remote waits keep their own thread alive). */
   attach(port: MessagePort): void {
+    this.#peers.set(port, { lent: new Ring<Uint8Array>(8), recalling: false });
     port.on('message', (f: FromClient) => this.#receive(port, f));
     port.once('close', () => this.#portClosed(port));
     port.unref();
+    if (this.closed) port.postMessage([CLOSED]);
   }
 
   /** Commit a put now: true (buffered or dropped), false (closed), NOT_READY (full or locked). */
   offer(bytes: Uint8Array): boolean | NotReady {
-    if (this.#lock !== undefined) return NOT_READY;
+    if (this.#locked()) return NOT_READY;
     if (this.closed) return false;
-    if (this.#buf.length >= this.cap && this.kind === 'fixed') return NOT_READY;
+    if (this.kind === 'fixed' && this.#full()) return NOT_READY;
     this.#store(bytes);
     this.settle();
     return true;
   }
 
-  /** Buffer a value that may commit: a full dropping buffer drops it, a full sliding one the oldest. */
-  #store(bytes: Uint8Array): void {
-    const buf = this.#buf;
-    if (buf.length < this.cap) buf.push(bytes);
-    else if (this.kind === 'sliding') {
-      buf.shift();
-      buf.push(bytes);
-    }
-  }
-
-  /** Commit a take now: the value's bytes, null (closed and drained), NOT_READY. */
-  poll(): Uint8Array | null | NotReady {
-    if (this.#lock !== undefined) return NOT_READY;
+  /** Commit a take now for this thread or `port`: the value's bytes, null (closed and drained), NOT_READY. */
+  poll(port?: MessagePort): Uint8Array | null | NotReady {
+    if (this.#locked()) return NOT_READY;
+    if (this.#recallOthers(port)) return NOT_READY; // invariant 5
     const v = this.#buf.shift();
     if (v !== undefined) {
+      if (port !== undefined) this.#peers.get(port)!.lent.push(v), this.#lent++;
       this.settle();
       return v;
     }
@@ -129,6 +156,7 @@ export class PortOwner {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const port of this.#peers.keys()) port.postMessage([CLOSED]);
     this.settle();
   }
 
@@ -158,13 +186,13 @@ export class PortOwner {
     if (this.#settling) return;
     this.#settling = true;
     try {
-      while (this.#lock === undefined && this.#step()) {
+      while (!this.#locked() && this.#step()) {
         /* keep serving */
       }
-      while (this.#lock === undefined && this.#backlog.length) {
+      while (!this.#locked() && this.#backlog.length) {
         const [port, f] = this.#backlog.shift()!;
-        this.#handle(port, f);
-        while (this.#lock === undefined && this.#step()) {
+        if (this.#peers.has(port)) this.#handle(port, f);
+        while (!this.#locked() && this.#step()) {
           /* keep serving */
         }
       }
@@ -173,16 +201,54 @@ export class PortOwner {
     }
   }
 
+  #locked(): boolean {
+    return this.#lock !== undefined || this.#recalls > 0;
+  }
+
+  /** Invariant 6. */
+  #full(): boolean {
+    return this.#buf.length + (this.kind === 'sliding' ? 0 : this.#lent) >= this.cap;
+  }
+
+  /** Buffer a value that may commit: a full dropping buffer drops it, a full sliding one the oldest. */
+  #store(bytes: Uint8Array): void {
+    const buf = this.#buf;
+    if (!this.#full()) buf.push(bytes);
+    else if (this.kind === 'sliding') {
+      buf.shift();
+      buf.push(bytes);
+    }
+  }
+
+  /** Invariant 5: RECALL values lent to any port but `port`; true when some are out (then wait). */
+  #recallOthers(port: MessagePort | undefined): boolean {
+    if (this.#lent === 0) return false;
+    let out = false;
+    for (const [p, peer] of this.#peers) {
+      if (p === port || peer.lent.length === 0) continue;
+      out = true;
+      if (!peer.recalling) {
+        peer.recalling = true;
+        this.#recalls++;
+        p.postMessage([RECALL]);
+      }
+    }
+    return out;
+  }
+
   /** One commit (or dropped dead waiter); false when nothing can move. */
   #step(): boolean {
     const t = this.#head(false);
-    if (t !== undefined && (this.#buf.length > 0 || this.closed)) {
-      const v = this.#buf.peek();
-      return this.#serve(t, false, v === undefined ? null : v);
+    if (t !== undefined && (this.#buf.length > 0 || this.closed || this.#lent > 0)) {
+      if (this.#recallOthers(t.port)) return false; // invariant 5: wait for the RETURNs
+      if (this.#buf.length > 0 || this.closed) {
+        const v = this.#buf.peek();
+        return this.#serve(t, false, v === undefined ? null : v);
+      }
     }
     const p = this.#head(true);
     // dropping and sliding puts park only while locked; they always commit once unlocked
-    if (p !== undefined && (this.closed || this.kind !== 'fixed' || this.#buf.length < this.cap)) return this.#serve(p, true, null);
+    if (p !== undefined && (this.closed || this.kind !== 'fixed' || !this.#full())) return this.#serve(p, true, null);
     return false;
   }
 
@@ -207,16 +273,35 @@ export class PortOwner {
       this.unpark(w, puts);
       if (w.how === OFFERED) port.postMessage([SEL_CLOSED, w.id]); // invariant 3
       else if (closedOutcome) port.postMessage([DONE, w.id, puts ? false : null]);
-      else {
-        if (puts) this.#store(w.bytes!);
-        else this.#buf.shift();
-        port.postMessage([DONE, w.id, puts ? true : v]);
+      else if (puts) {
+        this.#store(w.bytes!);
+        port.postMessage([DONE, w.id, true]);
+      } else {
+        this.#buf.shift();
+        port.postMessage([DONE, w.id, v, this.#lendMore(port, v!, w.want)]);
       }
       return true;
     }
     this.#lock = w; // invariant 1: wait for ACCEPT / DECLINE
     port.postMessage([OFFER, w.id, puts ? null : v]);
     return false;
+  }
+
+  /** `v` goes to `port` as a lent value; so do up to LEND_MAX - 1 more while nobody else waits. */
+  #lendMore(port: MessagePort, v: Uint8Array, want: number): Uint8Array[] {
+    const lent = this.#peers.get(port)!.lent;
+    lent.push(v);
+    this.#lent++;
+    const more: Uint8Array[] = [];
+    if (this.#liveTakers > 0) return more; // others wait: they come first
+    const n = Math.min(this.#buf.length, Math.max(want, LEND_MAX) - lent.length);
+    for (let k = 0; k < n; k++) {
+      const b = this.#buf.shift()!;
+      lent.push(b);
+      more.push(b);
+    }
+    this.#lent += n;
+    return more;
   }
 
   /** The oldest live waiter, dropping dead ones (and local ones whose waiter moved on) from the front. */
@@ -244,13 +329,51 @@ export class PortOwner {
     this.settle();
   }
 
-  #receive(port: MessagePort, f: FromClient): void {
-    if (f[0] === ACCEPT || f[0] === DECLINE) {
-      const w = this.#lock;
-      if (w !== undefined && w.port === port && w.id === f[1]) this.#answer(w, f[0] === ACCEPT);
-      return;
+  /** `port` gives back every value lent to it and not acknowledged (invariants 4 and 5). */
+  #takeBack(peer: Peer): void {
+    if (peer.recalling) {
+      peer.recalling = false;
+      this.#recalls--;
     }
-    if (this.#lock !== undefined || this.#settling) this.#backlog.push([port, f]);
+    const n = peer.lent.length;
+    if (n === 0) return;
+    const back = peer.lent.toArray();
+    for (let k = 0; k < n; k++) peer.lent.shift();
+    this.#lent -= n;
+    const rest = this.#buf.toArray();
+    const buf = new Ring<Uint8Array>(back.length + rest.length + 1);
+    // A value OFFERed to a select take stays at the head: the answer refers to it (a port can
+    // only close, not RETURN, while an OFFER is out: RECALLs are sent only while unlocked).
+    const keep = this.#lock !== undefined && this.#lock.bytes === undefined && rest.length > 0 ? 1 : 0;
+    for (let k = 0; k < keep; k++) buf.push(rest[k]!);
+    for (const b of back) buf.push(b);
+    for (let k = keep; k < rest.length; k++) buf.push(rest[k]!);
+    this.#buf = buf;
+  }
+
+  #receive(port: MessagePort, f: FromClient): void {
+    const peer = this.#peers.get(port);
+    if (peer === undefined) return; // closed meanwhile
+    switch (f[0]) {
+      case ACCEPT:
+      case DECLINE: {
+        const w = this.#lock;
+        if (w !== undefined && w.port === port && w.id === f[1]) this.#answer(w, f[0] === ACCEPT);
+        return;
+      }
+      case ACK: {
+        const k = Math.min(f[1], peer.lent.length);
+        for (let j = 0; j < k; j++) peer.lent.shift();
+        this.#lent -= k;
+        this.settle(); // room for puts may have appeared (invariant 6)
+        return;
+      }
+      case RETURN:
+        this.#takeBack(peer);
+        this.settle();
+        return;
+    }
+    if (this.#locked() || this.#settling) this.#backlog.push([port, f]);
     else {
       this.#handle(port, f);
       this.settle();
@@ -261,7 +384,7 @@ export class PortOwner {
     switch (f[0]) {
       case TAKE:
       case SEL_TAKE: {
-        const w = new PortWaiter(f[0] === TAKE ? SOLO : OFFERED, undefined, undefined, 0, port, f[1]);
+        const w = new PortWaiter(f[0] === TAKE ? SOLO : OFFERED, undefined, undefined, 0, port, f[1], f[0] === TAKE ? f[3] : 1);
         this.park(w, false);
         if (f[0] === TAKE && f[2] >= 0) {
           w.timer = setTimeout(() => {
@@ -284,7 +407,7 @@ export class PortOwner {
         return;
       }
       case TRY_TAKE: {
-        const r = this.poll();
+        const r = this.poll(port);
         port.postMessage([REPLY, f[1], r === NOT_READY ? false : r]);
         return;
       }
@@ -298,7 +421,7 @@ export class PortOwner {
         port.postMessage([REPLY, f[1], true]);
         return;
       case STAT:
-        port.postMessage([REPLY, f[1], [this.#buf.length, this.closed]]);
+        port.postMessage([REPLY, f[1], [this.buffered, this.closed]]);
         return;
       case CONNECT:
         this.attach(f[1]);
@@ -310,10 +433,14 @@ export class PortOwner {
 
   /** Invariant 4. */
   #portClosed(port: MessagePort): void {
+    const peer = this.#peers.get(port);
+    if (peer === undefined) return;
     for (const list of [this.#takers, this.#putters]) {
       for (const w of list.toArray()) if (w.port === port) this.unpark(w, list === this.#putters);
     }
     this.#backlog = this.#backlog.filter(([p]) => p !== port);
+    this.#takeBack(peer);
+    this.#peers.delete(port);
     const w = this.#lock;
     if (w !== undefined && w.port === port) this.#answer(w, false);
     else this.settle();
