@@ -24,7 +24,11 @@ import { spawn } from '../core/task.js';
 import { Doorbell } from '../shm/doorbell.js';
 import { towardMain, towardWorker, type DirtySet } from '../shm/conn-slot.js';
 import { isAttachMessage, type AttachMessage, type OpenMessage, type ToMain, type ToWorker } from '../reactor/protocol.js';
+import { AwakeWindow } from '../reactor/awake-window.js';
 import { Conn, type ConnHost } from './conn.js';
+
+/** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
+const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
@@ -33,8 +37,6 @@ interface PendingConnect {
   resolve(c: Conn): void;
   reject(e: Error): void;
 }
-
-const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 let current: NetHost | undefined;
 
@@ -82,16 +84,19 @@ export class NetHost implements ConnHost {
   private openCount = 0;
   private outbox: ToMain[] = [];
   private ringQueued = false;
+  private turnQueued = false;
+  private parked = false;
+  private readonly awake = new AwakeWindow(NET_AWAKE_MAX_MS);
   private readonly stop = new AbortController();
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
-    this.bell = new Doorbell(m.link.workerBell);
+    this.bell = new Doorbell(m.link.workerBell, { spinIterations: Number(process.env.SHOAL_NET_SPIN ?? 1000) });
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
-    void this.loop();
+    this.park(this.bell.seq(), performance.now());
   }
 
   /** Open Conns or pending connects: this worker's event loop must keep turning. */
@@ -148,7 +153,7 @@ export class NetHost implements ConnHost {
   private queueRing(): void {
     if (this.ringQueued) return;
     this.ringQueued = true;
-    queueMicrotask(this.ringMain);
+    setImmediate(this.ringMain);
   }
 
   private readonly ringMain = (): void => {
@@ -221,20 +226,38 @@ export class NetHost implements ConnHost {
     return p;
   }
 
-  private async loop(): Promise<void> {
-    const signal = this.stop.signal;
-    const poke = (i: number): void => this.conns[i]?.poke();
-    while (!signal.aborted) {
-      const s = this.bell.seq();
-      if (this.toWorker.take(poke) > 0) {
-        await immediate();
-        continue;
-      }
-      try {
-        await this.bell.wait(s, { ref: false, signal });
-      } catch {
-        return;
-      }
-    }
+  private readonly poke = (i: number): void => this.conns[i]?.poke();
+
+  private queueTurn(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    setImmediate(this.turn);
   }
+
+  /** Steps 1 to 3 of the host's loop. */
+  private readonly turn = (): void => {
+    this.turnQueued = false;
+    if (this.stop.signal.aborted) return;
+    const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before the take
+    const now = performance.now();
+    const n = this.toWorker.take(this.poke);
+    if (n > 0) this.awake.work(now);
+    if (n > 0 || this.awake.awake(now)) this.queueTurn();
+    else this.park(s, now);
+  };
+
+  private park(s: number, now: number): void {
+    if (this.parked || this.stop.signal.aborted) return;
+    this.parked = true;
+    this.awake.parking(now);
+    this.bell.wait(s, { ref: false, signal: this.stop.signal }).then(this.woken, () => {
+      this.parked = false;
+    });
+  }
+
+  private readonly woken = (): void => {
+    this.parked = false;
+    this.awake.woken(performance.now());
+    this.turn();
+  };
 }

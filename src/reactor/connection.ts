@@ -118,11 +118,18 @@ export class MainConn {
     this.socket.destroy();
   }
 
-  /** The worker thread is gone: drop the socket; the slot is not reused (nobody will set W_CLOSE). */
+  /**
+   * The worker thread is gone: send what it had published (its write() resolved, so the handler
+   * counted it as sent; marks toward main are rung once per worker turn, so a thread that exits
+   * right after a write leaves them unrung), then reset the socket: a FIN would tell the peer the
+   * reply was complete. The slot is not reused (nobody will set W_CLOSE).
+   */
   workerGone(): void {
+    if (!this.released) for (let k = 0; k < MAX_WRITE_BATCHES && !this.writeBlocked && this.drainOnce(); k++);
     this.workerLetGo = true;
     this.pending = [];
-    this.socket.destroy();
+    if (this.socketClosed) this.socket.destroy();
+    else this.socket.resetAndDestroy();
     if (!this.released) {
       this.released = true;
       this.server?.connGone(this);

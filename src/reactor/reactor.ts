@@ -11,17 +11,19 @@
  * 1. Poll (libuv): socket 'data' copies bytes into the slot's INBOUND ring (or pauses the socket
  *    when it is full); 'end' sets RD_CLOSED after the last byte; 'error' / 'close' set ERROR and
  *    free the slot; a server's 'connection' picks the least-loaded worker, takes a slot and queues
- *    an OPEN for that worker. Each publish marks the slot TOWARD_WORKER.
- * 2. Check (one setImmediate per turn): each worker marked this turn gets its queued control
- *    messages in one postMessage and one ring of its doorbell: one wake-up per worker per turn,
- *    however many connections and chunks.
- * 3. Wake (the reactor bell's waitAsync settles): take every worker's TOWARD_MAIN set; for each
- *    slot: push paused inbound bytes (resume the socket once in), drain OUTBOUND into one
- *    socket.write() (stop at `false` until 'drain'), end the socket after W_END, let go after
- *    W_CLOSE, recycle the slot once the socket is closed too.
- * 4. If step 3 did anything, yield one turn (setImmediate) so sockets get polled, then take again;
- *    otherwise re-arm the wait (spin briefly, then park with waitAsync, unref'd: the sockets and
- *    servers are what keep the process alive).
+ *    an OPEN for that worker. Each publish marks the slot TOWARD_WORKER and queues a turn.
+ * 2. Turn (one setImmediate per loop iteration, or the wake of a parked wait): take every
+ *    worker's TOWARD_MAIN set; for each slot: push paused inbound bytes (resume the socket once
+ *    in), drain OUTBOUND into one socket.write() (stop at `false` until 'drain'), end the socket
+ *    after W_END, let go after W_CLOSE, recycle the slot once the socket is closed too.
+ * 3. Still in the turn: each worker marked since the last turn (by step 1 or 2) gets its queued
+ *    control messages in one postMessage and one ring of its doorbell: one wake-up per worker per
+ *    turn, however many connections and chunks.
+ * 4. Stay awake or park. While the reactor is busy (step 2 found work, or step 3 rang a worker
+ *    whose answer is likely soon) it queues the next turn and leaves its doorbell RUNNING, so
+ *    workers' rings cost no syscall and their answers are taken on the next loop iteration. After
+ *    an idle stretch (`awakeUs`, adaptive: shorter when staying awake did not pay) it parks with
+ *    waitAsync, unref'd: the sockets and servers are what keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
@@ -31,6 +33,7 @@ import {
   createConnSlot, createNetLink, resetConnSlot, towardMain, towardWorker, MAX_SLOTS_PER_WORKER,
   type ConnSlotDescriptor, type DirtySet, type NetLinkDescriptor,
 } from '../shm/conn-slot.js';
+import { AwakeWindow } from './awake-window.js';
 import { MainConn, type ConnServer, type SlotOwner } from './connection.js';
 import type { AttachMessage, ConnectMessage, Endpoints, ToMain, ToWorker } from './protocol.js';
 
@@ -54,9 +57,14 @@ export interface ReactorStats {
   readonly handlerErrors: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** reactor turns run, times it parked, and rings that had to wake a parked worker (a syscall) */
+  readonly turns: number;
+  readonly parks: number;
+  readonly workerWakeups: number;
 }
 
-const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
+/** Longest the reactor stays awake after its last work (ms); step 4 of the loop, awake-window.ts. */
+const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
 
 /** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
 class WorkerLink implements SlotOwner {
@@ -143,10 +151,16 @@ class WorkerLink implements SlotOwner {
  * const srv = await listen(reactor, { port: 0, handler: new URL('./echo.js', import.meta.url) });
  */
 export class Reactor {
-  private readonly bell = new Doorbell(createDoorbell());
+  private readonly bell = new Doorbell(createDoorbell(), { spinIterations: Number(process.env.SHOAL_REACTOR_SPIN ?? 1000) });
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
-  private flushQueued = false;
+  private turnQueued = false;
+  /** a bell.wait() of ours is outstanding (the doorbell says PARKED) */
+  private parked = false;
+  private readonly awake = new AwakeWindow(REACTOR_AWAKE_MAX_MS);
+  private turns = 0;
+  private parks = 0;
+  private notifies = 0;
   private readonly stop = new AbortController();
   private nextServer = 1;
   readonly servers = new Map<number, AcceptingServer>();
@@ -158,7 +172,7 @@ export class Reactor {
   private bytesOut = 0;
 
   constructor() {
-    void this.loop();
+    this.park(this.bell.seq(), performance.now());
   }
 
   /**
@@ -223,6 +237,9 @@ export class Reactor {
       handlerErrors: this.handlerErrors,
       bytesIn,
       bytesOut,
+      turns: this.turns,
+      parks: this.parks,
+      workerWakeups: this.notifies,
     });
   }
 
@@ -253,14 +270,36 @@ export class Reactor {
     if (link.queued) return;
     link.queued = true;
     this.toFlush.push(link);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    setImmediate(this.flush);
+    this.queueTurn();
   }
 
-  /** Phase 2: one postMessage and one ring per worker marked this turn. */
-  private readonly flush = (): void => {
-    this.flushQueued = false;
+  private queueTurn(): void {
+    if (this.turnQueued) return;
+    this.turnQueued = true;
+    setImmediate(this.turn);
+  }
+
+  /** Steps 2 to 4 of the loop. */
+  private readonly turn = (): void => {
+    this.turnQueued = false;
+    if (this.stop.signal.aborted) return;
+    this.turns++;
+    const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before looking at the dirty sets
+    let n = 0;
+    for (const l of this.links) if (l?.alive) n += l.toMain.take(l.visit);
+    if (this.toFlush.length > 0) {
+      this.flush();
+      n++;
+    }
+    const now = performance.now();
+    if (n > 0) this.awake.work(now);
+    // Awake: the next turn takes again, so a worker's ring needs no syscall (doorbell STATE RUNNING).
+    if (n > 0 || (!this.parked && this.awake.awake(now))) this.queueTurn();
+    else this.park(s, now);
+  };
+
+  /** Step 3: one postMessage and one ring per worker marked since the last turn. */
+  private flush(): void {
     const links = this.toFlush.splice(0);
     for (const l of links) {
       l.queued = false;
@@ -270,28 +309,26 @@ export class Reactor {
         l.outbox = [];
         l.port.postMessage(batch);
       }
-      l.bell.ring();
-    }
-  };
-
-  /** Phases 3 and 4. */
-  private async loop(): Promise<void> {
-    const signal = this.stop.signal;
-    while (!signal.aborted) {
-      const s = this.bell.seq();
-      let n = 0;
-      for (const l of this.links) if (l?.alive) n += l.toMain.take(l.visit);
-      if (n > 0) {
-        await immediate();
-        continue;
-      }
-      try {
-        await this.bell.wait(s, { ref: false, signal });
-      } catch {
-        return; // stopped
-      }
+      if (l.bell.ring()) this.notifies++;
     }
   }
+
+  /** Park until a worker rings (any ring after `s`); turns queued meanwhile run as usual. */
+  private park(s: number, now: number): void {
+    if (this.parked || this.stop.signal.aborted) return;
+    this.parked = true;
+    this.parks++;
+    this.awake.parking(now);
+    this.bell.wait(s, { ref: false, signal: this.stop.signal }).then(this.woken, () => {
+      this.parked = false; // stopped
+    });
+  }
+
+  private readonly woken = (): void => {
+    this.parked = false;
+    this.awake.woken(performance.now());
+    this.turn();
+  };
 
   /** Least-loaded live worker; ties go round-robin so equal workers share new connections. */
   private pick(): WorkerLink | undefined {

@@ -1,0 +1,81 @@
+/**
+ * AwakeWindow — how long a loop that is driven by another thread's doorbell rings stays awake,
+ * turning over its event loop with setImmediate, after its last piece of work before it parks.
+ *
+ * Runs on any thread: the reactor (main thread) and each worker's net host have one each. Owns
+ * nothing shared; it is a small adaptive policy, one instance per loop, used from that loop only.
+ *
+ * Why: waking a parked thread costs the ringer an Atomics.notify (23-33 µs of its own CPU on our
+ * 2-core VMs, measured in the Reactor section of docs/design.md) and the sleeper a wake-up through
+ * the kernel. A loop that is awake (its doorbell STATE is RUNNING, a turn is queued) costs a ringer
+ * nothing and picks the work up on its next loop iteration. But staying awake burns CPU that the
+ * other threads may need (on 2 cores the workers, the main thread and often the load all share
+ * them), so the window adapts to what it would have saved:
+ *
+ * 1. A park after a window that found no work halves the window (it was spent for nothing);
+ *    below MIN it closes (0).
+ * 2. A wake-up that came sooner than `maxMs` after the last work (or the park, if later) opens
+ *    the window to cover that gap (x1.5): had the loop stayed awake that long, the wake-up would
+ *    have been free.
+ * 3. Work keeps the loop awake for the current window after it; work never grows the window by
+ *    itself, so a loop whose peers answer slowly (a CPU-heavy handler) converges to parking at once.
+ */
+
+/** Below this a window is not worth a turn (ms). */
+const MIN_MS = 0.005;
+
+/**
+ * The adaptive stay-awake policy of one loop.
+ *
+ * @example
+ * const win = new AwakeWindow(0.1);
+ * // in each turn:
+ * if (found > 0) win.work(now);
+ * if (found > 0 || win.awake(now)) queueTurn();
+ * else { win.parking(now); await bell.wait(seq); win.woken(performance.now()); }
+ */
+export class AwakeWindow {
+  /** Longest window (ms); 0 disables staying awake. */
+  readonly maxMs: number;
+  private windowMs = 0;
+  private lastWorkAt = -Infinity;
+  private parkedAt = -1;
+
+  constructor(maxMs: number) {
+    if (!(maxMs >= 0) || !Number.isFinite(maxMs)) {
+      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    this.maxMs = maxMs;
+  }
+
+  /** The loop found or caused work at `now` (performance.now()). */
+  work(now: number): void {
+    this.lastWorkAt = now;
+  }
+
+  /** True while the loop should stay awake (queue another turn rather than park). */
+  awake(now: number): boolean {
+    return now - this.lastWorkAt < this.windowMs;
+  }
+
+  /** The loop parks at `now`: rule 1. */
+  parking(now: number): void {
+    if (this.windowMs > 0) this.windowMs = this.windowMs / 2 < MIN_MS ? 0 : this.windowMs / 2;
+    this.parkedAt = now;
+  }
+
+  /** The loop woke from a park at `now`: rule 2. */
+  woken(now: number): void {
+    if (this.parkedAt < 0) return;
+    // work done while parked (a socket event's turn) restarts the clock: the gap that a window
+    // would have had to cover runs from the last work, not from the park
+    const gap = now - Math.max(this.parkedAt, this.lastWorkAt);
+    this.parkedAt = -1;
+    if (gap < this.maxMs) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs, gap * 1.5));
+  }
+
+  /** The current window (ms), for stats and tests. */
+  get windowMsNow(): number {
+    return this.windowMs;
+  }
+}
