@@ -9,14 +9,23 @@
  * Runs on any thread. Owns the ambient-task lookup (see task.ts for who sets it).
  *
  * Ambient cancellation is opt-in (`spawn(fn, { ambient: true })`, `setAmbient(true)` or
- * SHOAL_AMBIENT=1), because on Node 20 AsyncLocalStorage rides on async_hooks promise hooks: once
- * the first `run()` happens, EVERY promise of the thread pays a hook, not only the tasks'. Measured
- * in perf/core-spawn.bench.ts (2 cores, Node 20.20, 1M tasks): ambient tasks take 2.4x-8x the
- * time of bare async functions (plain tasks 1.8x-2.9x) and 944 B each instead of 680 B (the hook
- * stores the context on every promise), and other promise code of the thread can slow down too
- * (1.0x-2.8x in the same runs). Code
- * that never spawns an ambient task pays nothing: `getStore()` on a never-run storage is a field
- * load. The explicit `signal` works everywhere regardless.
+ * SHOAL_AMBIENT=1), because on Node 20 AsyncLocalStorage rides on an async_hooks promise hook:
+ * while the storage is on, EVERY promise of the thread pays the hook, not only the tasks'.
+ * Measured (2 cores, Node 20.20, 1M bare async functions parked on one promise, fresh process):
+ * after one `run()` they take 1.9x the wall time (2.1x-2.3x CPU) and 584 B each instead of 392 B
+ * (the hook stores the context on every promise). `enterWith` costs the same; Node 20's
+ * AsyncLocalStorage takes no options (the experimental `onPropagate` was removed before v20, so
+ * passing it is silently ignored); an AsyncResource alone installs no hook but propagates
+ * nothing either. What does help: `disable()` removes the hook (back to 1.0x, 392 B). So the
+ * storage is on only while an ambient task is live (`ambientStarted` / `ambientEnded` below):
+ * the tax is paid while ambient tasks run, not for the rest of the thread's life.
+ * Code that never spawns an ambient task pays nothing: `getStore()` on a disabled storage is a
+ * field load. The explicit `signal` works everywhere regardless.
+ *
+ * A consequence of switching off: code that outlives its ambient task (a detached promise chain
+ * started inside it and not awaited by it) sees no ambient task while no ambient task is live, so
+ * its later waits are no longer cancelled by that settled task's signal. Waits it started before
+ * the task settled keep their subscription.
  *
  * The store is the Task itself (it implements TaskContext): its `signal` getter makes the task's
  * AbortController on first use, so an ambient task that never waits never allocates one.
@@ -36,9 +45,27 @@ export interface TaskContext {
 
 const ambient = new AsyncLocalStorage<TaskContext>();
 
-/** Run `fn` with `ctx` as the ambient task (used by spawn). */
+/** Run `fn` with `ctx` as the ambient task (used by spawn). Turns the storage on if it was off. */
 export function runInTask<R>(ctx: TaskContext, fn: () => R): R {
   return ambient.run(ctx, fn);
+}
+
+/** Ambient tasks spawned and not yet settled on this thread. */
+let liveAmbient = 0;
+
+/** spawn: an ambient task is about to run (call before runInTask). */
+export function ambientStarted(): void {
+  liveAmbient++;
+}
+
+/**
+ * settle: an ambient task settled. When it was the last one, switch the storage off: Node then
+ * drops its promise hook, and the thread's other promises stop paying the tax until the next
+ * ambient spawn (whose `run()` switches it back on).
+ */
+export function ambientEnded(): void {
+  if (--liveAmbient === 0) ambient.disable();
+  else if (liveAmbient < 0) throw new Error(`shoal: ambient task count went negative (${liveAmbient})`);
 }
 
 /** The ambient task whose code is running now, if any (without touching its signal). */

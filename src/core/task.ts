@@ -29,7 +29,7 @@
  * object is garbage-collected unobserved (the asyncio "exception was never retrieved" rule), which
  * then follows Node's `--unhandled-rejections` mode (default: crash).
  */
-import { onCancel, ambientSignal, ambientTask, runInTask, throwIfCancelled, type TaskContext } from './context.js';
+import { onCancel, ambientEnded, ambientSignal, ambientStarted, ambientTask, runInTask, throwIfCancelled, type TaskContext } from './context.js';
 import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
@@ -117,9 +117,16 @@ interface Outcome<T> {
 
 /**
  * The fields most tasks never need, in one object made on first need, so that a plain task stays
- * at 9 fields (without pointer compression, as Node ships, every field is 8 bytes).
+ * at 7 fields (without pointer compression, as Node ships, every field is 8 bytes, and the spawn
+ * benchmark's time follows live bytes: each field is ~1% of a parked task).
  */
 interface Extra<T> {
+  /** the name given to spawn (a named task pays for this object; most hot-path tasks are unnamed) */
+  name: string | undefined;
+  /** the scope that owns it (its failures are reported there); scope children have Extra anyway */
+  owner: TaskOwner | undefined;
+  /** spawned ambient: holds context.ts's storage on until it settles */
+  ambient: boolean;
   /** made on first read of `signal` */
   ctl: AbortController | undefined;
   /** the CancelledError, once a cancel was requested */
@@ -149,25 +156,32 @@ interface Extra<T> {
 export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNode {
   /** Unique per thread, increasing. */
   readonly id: number;
-  /** @internal */ _name: string | undefined;
   /** @internal */ _state: TaskState = 'running';
   /** @internal the value, or the error, once settled */ _value: unknown = undefined;
   /** @internal */ _prev: TaskNode | null = null;
   /** @internal */ _next: TaskNode | null = null;
   /** @internal whole ms of performance.now() at spawn (a small integer: no boxed double) */ _born: number;
-  /** @internal the scope that owns it (its failures are reported there) */ _owner: TaskOwner | undefined = undefined;
   /** @internal the rarely needed fields */ _x: Extra<T> | undefined = undefined;
 
   /** @internal use spawn() */
-  constructor(name: string | undefined) {
+  constructor() {
     this.id = nextId++;
-    this._name = name;
     this._born = Math.floor(globalThis.performance.now());
   }
 
   /** @internal */
   x(): Extra<T> {
-    return (this._x ??= { ctl: undefined, cancel: undefined, out: undefined, seen: false, parents: undefined, trace: undefined });
+    return (this._x ??= {
+      name: undefined,
+      owner: undefined,
+      ambient: false,
+      ctl: undefined,
+      cancel: undefined,
+      out: undefined,
+      seen: false,
+      parents: undefined,
+      trace: undefined,
+    });
   }
 
   /** @internal */
@@ -177,7 +191,7 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
 
   /** The name given to spawn, or `task-<id>`. */
   get name(): string {
-    return this._name ?? `task-${this.id}`;
+    return this._x?.name ?? `task-${this.id}`;
   }
 
   /** 'running' until fn settles, then 'done', 'failed' or 'cancelled'. */
@@ -312,10 +326,10 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
     unlink(this);
     const x = this._x;
     if (x === undefined) {
-      if (state === 'failed' && this._owner === undefined) unobserved.register(this, value, this);
-      else this._owner?.childSettled(this);
+      if (state === 'failed') unobserved.register(this, value, this);
       return;
     }
+    if (x.ambient) ambientEnded();
     if (x.parents !== undefined) for (const p of x.parents) unlinkSignal(p, this);
     const out = x.out;
     if (out !== undefined) {
@@ -323,7 +337,7 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
       if (state === 'done') out.resolve(value as T);
       else out.reject(value);
     }
-    if (this._owner !== undefined) this._owner.childSettled(this);
+    if (x.owner !== undefined) x.owner.childSettled(this);
     else if (state === 'failed' && !x.seen) unobserved.register(this, value, this);
   }
 }
@@ -368,8 +382,9 @@ export function start<T>(
   ambient: boolean,
   owner: TaskOwner | undefined,
 ): Task<T> {
-  const t = new Task<T>(name);
-  if (owner !== undefined) t._owner = owner;
+  const t = new Task<T>();
+  if (name !== undefined) t.x().name = name;
+  if (owner !== undefined) t.x().owner = owner;
   if (registry.tracing) t.x().trace = new Error(`task ${t.name} spawned`);
   link(t);
   if (signal !== undefined) {
@@ -384,7 +399,12 @@ export function start<T>(
   if (!ambient && ambientTask() !== undefined) ambient = true;
   let r: T | PromiseLike<T>;
   try {
-    r = ambient ? runInTask(t, () => fn(t)) : fn(t);
+    if (ambient) {
+      // Counted before fn runs, so a synchronous settle inside fn cannot switch the storage off.
+      t.x().ambient = true;
+      ambientStarted();
+      r = runInTask(t, () => fn(t));
+    } else r = fn(t);
   } catch (e) {
     t.fail(e);
     return t;

@@ -6,6 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { spawn, sleep, yieldNow, deferred, CancelledError, taskCount, after, every, timeout, chan, select } from '../../src/index.js';
 import { bounded, flush, installFakeClock } from '../fixtures/fake-clock.js';
+import { ambientTask } from '../../src/core/context.js';
 
 const codeOf = (f: () => unknown): string | undefined => {
   try {
@@ -138,6 +139,38 @@ test('ambient: once cancelled, a later sleep inside the task rejects without the
   } finally {
     clock.uninstall();
   }
+});
+
+test('ambient: the storage is switched off once no ambient task is live, and back on for the next', async () => {
+  // A continuation that outlives its ambient task shows whether the storage (and so Node's
+  // promise hook, the tax on every promise of the thread) is still on.
+  const probe = async (keepAlive: boolean): Promise<unknown> => {
+    const hold = deferred<void>();
+    const keeper = keepAlive ? spawn(() => hold.promise, { ambient: true }) : undefined;
+    const gate = deferred<void>();
+    let later: Promise<{ task: unknown }> | undefined;
+    const t = spawn(() => {
+      // boxed: a Task is a thenable, and resolving with one would adopt its outcome
+      later = gate.promise.then(() => ({ task: ambientTask() }));
+    }, { ambient: true });
+    await bounded(t);
+    gate.resolve();
+    const seen = (await bounded(later!)).task;
+    hold.resolve();
+    if (keeper !== undefined) await bounded(keeper);
+    return seen === t ? 'its task' : seen;
+  };
+  assert.is(await probe(true), 'its task', 'on while another ambient task is live');
+  assert.is(await probe(false), undefined, 'off once the last one settled');
+  // Back on for the next ambient task: level-triggered cancellation still works.
+  const t = spawn(async () => {
+    await yieldNow();
+    await sleep(60_000);
+  }, { ambient: true });
+  t.cancel('again');
+  const e = await bounded(t.join().catch((x: unknown) => x));
+  assert.instance(e, CancelledError);
+  assert.is((e as CancelledError).cause, 'again');
 });
 
 test('ambient: a cancel while parked wakes the sleep; timeout and every-wait honour it too', async () => {
