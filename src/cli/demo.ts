@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../runtime.js';
+import { demoNet } from './demo-net.js';
 import { job, type JobSpec } from './demo-tasks.js';
 import { ProgressLine } from './progress.js';
 
@@ -97,6 +98,7 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
 
     printSummary(rows, jobs);
     console.log(`\n${statsLine}`);
+    await demoNet({ workers }); // the served-socket workload (src/cli/demo-net.ts)
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
