@@ -26,6 +26,7 @@ import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError, TooManyPendingError } from '../core/errors.js';
 import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, type Handler, type NotReady } from '../core/op.js';
 import { decode, encode } from './codec.js';
+import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import { PortClient } from './shared-chan-port-client.js';
 import { PortOwner, PortWaiter } from './shared-chan-port-owner.js';
 import type { SharedKind } from './shared-chan-layout.js';
@@ -385,7 +386,9 @@ export class PortChan<T> implements SharedChannel<T> {
       throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', 'cannot put undefined on a channel: undefined means "closed"');
     }
     const bytes = encode(v);
-    if (bytes.length > this.#valueBytes) {
+    // the shared transport stores numbers and short latin1 strings without the codec's framing:
+    // judge the size the same way, so both transports accept the same values
+    if (bytes.length > this.#valueBytes && tagOf(v, this.#valueBytes) === TAG_CODEC) {
       throw codeError(
         RangeError,
         'ERR_OUT_OF_RANGE',
