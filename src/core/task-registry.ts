@@ -5,6 +5,16 @@
  * Runs on any thread; each thread has its own (module state is per thread). Owns the registry.
  * Only task.ts mutates it; introspect.ts reads it.
  *
+ * Why an intrusive doubly linked list (measured, Node 20.20, 2 cores, 1M parked tasks, CPU time
+ * against bare async functions): any structure that holds every live task costs about 0.3x of
+ * that ratio, far more than its 16 B (a 5-field task with no list: ~2.0x; with this list ~2.3x).
+ * The alternatives were no cheaper: an array with a per-task index and swap-remove 2.3x (and it
+ * loses the newest-first order), a Set 2.6x, a singly linked list whose settled tasks are swept
+ * out lazily 2.4x-2.7x (it also keeps settled tasks and their values alive until the sweep). A
+ * list built only when tracing is on cannot meet "tasks() lists live tasks" for tasks spawned
+ * before; finding tasks by walking the heap (inspector `Runtime.queryObjects`) would cost a full
+ * GC per `tasks()` and an inspector session in a library, and would miss stuck unreachable tasks.
+ *
  * Invariants:
  *  1. A task is in the live list exactly while its state is 'running' (linked at spawn, unlinked
  *     in its one settle transition), so `count` is the number of running tasks.
