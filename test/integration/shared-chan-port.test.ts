@@ -17,6 +17,26 @@ const range = (a: number, b: number): number[] => Array.from({ length: b - a }, 
 /** A put that fails the test (CancelledError) instead of hanging when a bug stops the takers. */
 const bounded = { get signal() { return AbortSignal.timeout(20_000); } };
 
+/** `p`, or a failure naming `what` after `ms` (no wait in this file is unbounded). */
+async function within<T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> {
+  let t: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  try {
+    return await Promise.race([p, limit]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/** Poll `cond` between event-loop turns until it holds, or fail naming `what` (bounded). */
+async function until(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`${what}: still not so after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 /** Drain what is there now, bounded: take until a take times out. */
 async function drain(ch: SharedChannel<number>): Promise<number[]> {
   const got: number[] = [];
@@ -52,7 +72,7 @@ test('a worker that dies holding lent values loses and duplicates nothing', asyn
   for (let i = 0; i < n; i++) assert.ok(await ch.put(i, bounded));
   const w = startOn(ch, { role: 'take-then-idle', seed, k: 3 });
   const [r] = await Promise.all([w.report]);
-  await w.stop(); // terminate: its port closes with values lent to it and a take parked
+  await w.stop(); // terminate: its port closes with values lent to it
   const taken = r!.taken as number[];
   assert.equal(taken, [0, 1, 2]);
   const rest = await drain(ch);
@@ -63,9 +83,11 @@ test('a worker that dies with a parked take does not swallow a later value', asy
   const seed = testSeed();
   const ch = mk<number>(4);
   const w = startOn(ch, { role: 'park-take', seed });
-  await w.parked;
+  await within(w.parked, 'parked handshake');
+  await until(() => ch.stats().pendingTakes === 1, 'the remote take parked on the owner');
   await w.stop();
-  assert.ok(await ch.put(7));
+  await until(() => ch.stats().pendingTakes === 0, 'the dead thread\'s take dropped');
+  assert.ok(await within(ch.put(7), 'put after the dead take'));
   assert.is(await ch.take({ timeout: 5000 }), 7);
 });
 
@@ -74,11 +96,13 @@ test('a worker that dies with a parked put delivers nothing and blocks nobody', 
   const ch = mk<string>(1);
   assert.ok(await ch.put('first'));
   const w = startOn(ch, { role: 'park-put', seed, values: ['never'] });
-  await w.parked;
+  await within(w.parked, 'parked handshake');
+  await until(() => ch.stats().pendingPuts === 1, 'the remote put parked on the owner');
   await w.stop();
-  assert.is(await ch.take(), 'first');
-  assert.ok(await ch.put('second'), 'room is not held by the dead put');
-  assert.is(await ch.take(), 'second');
+  await until(() => ch.stats().pendingPuts === 0, 'the dead thread\'s put dropped');
+  assert.is(await within(ch.take(), 'take of the buffered value'), 'first');
+  assert.ok(await within(ch.put('second'), 'put after the dead put'), 'room is not held by the dead put');
+  assert.is(await within(ch.take(), 'take of the new value'), 'second');
   assert.is(await ch.take({ timeout: 50, default: 'empty' }), 'empty');
 });
 
@@ -102,7 +126,9 @@ test('closed is answered on a worker without a round trip and after a close from
   const ch = mk<number>(4);
   const w = startOn(ch, { role: 'put-close', seed, values: [1, 2] });
   const got: number[] = [];
-  for await (const v of ch) got.push(v);
+  await within((async () => {
+    for await (const v of ch) got.push(v);
+  })(), 'draining until the worker closes');
   await reports([w]);
   assert.equal(got, [1, 2]);
   assert.ok(ch.closed);
