@@ -58,7 +58,7 @@ export { RingCorruptError } from './core/errors.js';
 export { CodecError } from './core/errors.js';
 // channels across threads (shared memory, or MessagePort under SHOAL_TRANSPORT=message)
 export { sharedChan, fromDescriptor, isChannelDescriptor, type SharedChanOptions, type ChannelDescriptor } from './shm/shared-chan-factory.js';
-export { SharedChan, type SharedChannel } from './shm/shared-chan.js';
+export { SharedChan, type SharedChannel, type TakeManyOptions } from './shm/shared-chan.js';
 // TCP: the reactor serves sockets on the main thread; handlers and connect() run on workers
 export { Conn, type ConnWaitOptions, type Readiness } from './net/conn.js';
 export { connect, type ConnectOptions } from './net/connect.js';

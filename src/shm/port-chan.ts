@@ -30,7 +30,7 @@ import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import { PortClient } from './shared-chan-port-client.js';
 import { PortOwner, PortWaiter } from './shared-chan-port-owner.js';
 import type { SharedKind } from './shared-chan-layout.js';
-import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from './shared-chan.js';
+import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from './shared-chan-api.js';
 
 /** What a port channel is, as it travels to another thread (the port goes in the transfer list). */
 export interface PortChanDescriptor {

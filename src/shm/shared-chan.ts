@@ -31,52 +31,19 @@ import { ChanCore, MANY_CLOSED } from './shared-chan-core.js';
 import { PUTTERS, PUT_SEQ, TAKERS, TAKE_SEQ, attachSharedChan, type SharedChanDescriptor } from './shared-chan-layout.js';
 import { SharedPutOp, SharedTakeOp, Solo, checkPending } from './shared-chan-ops.js';
 import { TAG_CODEC, tagOf } from './shared-chan-value.js';
-import type { PortChanDescriptor } from './port-chan.js';
 import { WaitEntry, WaitList } from './shared-chan-waiters.js';
+import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from './shared-chan-api.js';
 
 export { MAX_SHARED_PENDING } from './shared-chan-ops.js';
+export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from './shared-chan-api.js';
 
 /** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
 const PARK_SPIN = 200;
-/** Largest `max` of takeMany. */
-export const MAX_TAKE_MANY = 1 << 16;
 
 const TRUE_P = Promise.resolve(true);
 const FALSE_P = Promise.resolve(false);
 const UNDEFINED_P = Promise.resolve(undefined);
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
-
-/** Options of `takeMany`. */
-export interface TakeManyOptions {
-  /** Abort the wait; takeMany rejects with CancelledError and consumes nothing. */
-  signal?: AbortSignal;
-  /** Give up after this many ms (an integer) with TimeoutError, consuming nothing. */
-  timeout?: number;
-}
-
-/**
- * What every cross-thread channel offers, whichever transport carries it (shared memory, or
- * MessagePort under SHOAL_TRANSPORT=message). Same meaning as the core `Chan` methods, plus
- * batches.
- */
-export interface SharedChannel<T> extends AsyncIterable<T> {
-  readonly closed: boolean;
-  put(v: T, opts?: PutOptions): Promise<boolean>;
-  take(): Promise<T | undefined>;
-  take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
-  tryPut(v: T): boolean;
-  tryTake(): T | undefined;
-  /** Put `values` in order, waiting for room as put does: resolves with how many went in. */
-  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number>;
-  /** Take 1..max values at once, waiting for the first as take does; [] once closed and drained. */
-  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]>;
-  close(): void;
-  takeOp(): Op<T | undefined>;
-  putOp(v: T): Op<boolean>;
-  stats(): ChanStats;
-  /** What to send to another thread (with `transfer`, for postMessage's transfer list). */
-  descriptor(): { descriptor: SharedChanDescriptor | PortChanDescriptor; transfer: TransferListItem[] };
-}
 
 /**
  * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
@@ -461,22 +428,4 @@ export class SharedChan<T> implements SharedChannel<T> {
       }
     });
   }
-}
-
-/** Check takeMany's `max` at the call site. */
-export function checkMax(max: unknown): number {
-  if (typeof max !== 'number') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `max must be a number, got ${typeof max}`);
-  if (!Number.isInteger(max) || max < 1 || max > MAX_TAKE_MANY) {
-    throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `max must be an integer in [1, ${MAX_TAKE_MANY}], got ${String(max)}`);
-  }
-  return max;
-}
-
-/** putMany's values as an array (TypeError at the call site for a non-iterable). */
-export function toArray<T>(values: Iterable<T>): T[] {
-  if (Array.isArray(values)) return values as T[];
-  if (values === null || typeof (values as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'values must be an iterable (an array, a Set, a generator...)');
-  }
-  return Array.from(values);
 }
