@@ -86,7 +86,12 @@ async function alternate(kinds: readonly Kind[], n: number, rounds: number): Pro
   const out = new Map<Kind, Sample[]>(kinds.map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? kinds : [...kinds].reverse();
-    for (const k of order) out.get(k)!.push(await round(k, n));
+    for (const k of order) {
+      out.get(k)!.push(await round(k, n));
+      // One turn of the event loop, so a storage switch-off queued by the last ambient task
+      // (context.ts) happens before the next round, not during it.
+      await new Promise<void>((r) => setImmediate(r));
+    }
   }
   return out;
 }

@@ -17,13 +17,14 @@
  * AsyncLocalStorage takes no options (the experimental `onPropagate` was removed before v20, so
  * passing it is silently ignored); an AsyncResource alone installs no hook but propagates
  * nothing either. What does help: `disable()` removes the hook (back to 1.0x, 392 B). So the
- * storage is on only while an ambient task is live (`ambientStarted` / `ambientEnded` below):
- * the tax is paid while ambient tasks run, not for the rest of the thread's life.
+ * storage is on only while an ambient task is live, plus one turn of the event loop
+ * (`ambientStarted` / `ambientEnded` below): the tax is paid while ambient tasks run, not for the
+ * rest of the thread's life.
  * Code that never spawns an ambient task pays nothing: `getStore()` on a disabled storage is a
  * field load. The explicit `signal` works everywhere regardless.
  *
  * A consequence of switching off: code that outlives its ambient task (a detached promise chain
- * started inside it and not awaited by it) sees no ambient task while no ambient task is live, so
+ * started inside it and not awaited by it) sees no ambient task once no ambient task is live, so
  * its later waits are no longer cancelled by that settled task's signal. Waits it started before
  * the task settled keep their subscription.
  *
@@ -52,6 +53,8 @@ export function runInTask<R>(ctx: TaskContext, fn: () => R): R {
 
 /** Ambient tasks spawned and not yet settled on this thread. */
 let liveAmbient = 0;
+/** A switch-off is queued for the next turn of the event loop. */
+let offQueued = false;
 
 /** spawn: an ambient task is about to run (call before runInTask). */
 export function ambientStarted(): void {
@@ -59,13 +62,24 @@ export function ambientStarted(): void {
 }
 
 /**
- * settle: an ambient task settled. When it was the last one, switch the storage off: Node then
- * drops its promise hook, and the thread's other promises stop paying the tax until the next
- * ambient spawn (whose `run()` switches it back on).
+ * settle: an ambient task settled. When it was the last one, switch the storage off at the next
+ * turn of the event loop if none started meanwhile: Node then drops its promise hook, and the
+ * thread's other promises stop paying the tax until the next ambient spawn (whose `run()`
+ * switches it back on). Not at once: ambient tasks run one after another (`for (...) await
+ * spawn(f, { ambient: true })`) would toggle the hook per task, measured 2.2 us a task instead
+ * of 0.75 us.
  */
 export function ambientEnded(): void {
-  if (--liveAmbient === 0) ambient.disable();
-  else if (liveAmbient < 0) throw new Error(`shoal: ambient task count went negative (${liveAmbient})`);
+  if (--liveAmbient > 0) return;
+  if (liveAmbient < 0) throw new Error(`shoal: ambient task count went negative (${liveAmbient})`);
+  if (offQueued) return;
+  offQueued = true;
+  setImmediate(switchOff).unref();
+}
+
+function switchOff(): void {
+  offQueued = false;
+  if (liveAmbient === 0) ambient.disable();
 }
 
 /** The ambient task whose code is running now, if any (without touching its signal). */

@@ -154,6 +154,7 @@ test('ambient: the storage is switched off once no ambient task is live, and bac
       later = gate.promise.then(() => ({ task: ambientTask() }));
     }, { ambient: true });
     await bounded(t);
+    await flush(); // the switch-off waits for the next turn of the event loop
     gate.resolve();
     const seen = (await bounded(later!)).task;
     hold.resolve();
