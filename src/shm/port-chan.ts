@@ -14,7 +14,8 @@
  *     event loop turning. `closed` is local (the owner pushes CLOSED to every client).
  *  1a. A client that takes gets up to 64 values lent ahead (prefetch, shared-chan-port-owner.ts):
  *     its next takes are answered locally. Lent values count as buffered; another thread's
- *     take recalls them first (a round trip), so values leave in put order.
+ *     take recalls them first (a round trip), so values leave in put order; a client that holds
+ *     lent values and keeps its event loop blocked delays other threads' takes until it turns.
  *  2. While the owner waits for a client's answer to an OFFER (a remote select op, one round
  *     trip), nothing commits: `tryPut` / `tryTake` on the owner answer "would wait".
  *  3. A cancelled client wait settles when the owner confirms; if the op committed first, the
