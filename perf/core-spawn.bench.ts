@@ -16,13 +16,26 @@
  * task is live (the storage's promise hook is on for the whole thread), and with none live (the
  * storage is switched off again, context.ts), alternating with the ambient tasks themselves.
  *
- * Where the time goes (see the closing report of issue 2 for the figures): ~80% of the CPU
- * profile is the garbage collector (scavenges copying a million live objects, plus the
- * mark-compacts the old generation's growth triggers), so time follows live bytes per item.
- * A task adds to its async function: one promise reaction + its derived promise (96 B, the floor
- * of observing a promise from JS), two bound settle functions (2 x 48 B: a reaction handler
- * gets only the value, so per-task identity must live in a callable), the Task (7 fields, 80 B
- * without pointer compression, as Node ships; the live-task list's links are 2 of them).
+ * Measured 2026-11-22, 2 cores shared with other engineers' runs (load 2-6), Node v20.20.2, 1M
+ * items, median of 5, same bench against the code before and after issue 2's spawn work:
+ *   spawn+complete, wall     before 2.48x / 2.23x   after 1.86x / 2.16x / 2.66x   (goal 1.5x: missed)
+ *   spawn+complete, CPU      before 2.43x / 2.14x   after 1.99x / 2.11x / 2.45x
+ *   heap per parked task     before 680 B           after 664 B     (bare: 392 B; goal 1 KB: met)
+ *   ambient:true, wall       before 3.1x-4.5x       after 3.7x-4.1x, 928-1024 B a task
+ *   bare fn, ambient task live   1.5x-1.8x wall, 520-584 B (the ALS tax on code that spawns nothing)
+ *   bare fn, none live           before 1.4x-1.7x for the rest of the run; after 0.97x-1.03x
+ *
+ * Where the time goes: ~80% of the CPU profile is the garbage collector (scavenges copying a
+ * million live objects, plus the mark-compacts the old generation's growth triggers: a task side
+ * crosses one more ~500 ms mark-compact threshold than the bare side), so time follows live bytes
+ * per item. A task adds to its async function: one promise reaction + its derived promise (96 B,
+ * the floor of observing a promise from JS), two bound settle functions (2 x 48 B: a reaction
+ * handler gets only the value, so per-task identity must live in a callable), the Task (7
+ * fields, 80 B without pointer compression, as Node ships; the live-task list's links are 2 of
+ * them). Floors measured with stripped-down variants in the same kind of run: the reaction alone
+ * (no task) 1.25x-1.45x, 488 B; a 3-field task with the bound pair and no live list 1.6x-1.9x,
+ * 632 B; closures instead of bound functions +56 B; an async driver (`await fn()`) 3.0x, 872 B.
+ * So 1.5x is out of reach from JS on Node 20; the details are in src/core/task.ts's header.
  *
  * usage: node dist/perf/core-spawn.bench.js [--quick]
  */
