@@ -16,7 +16,7 @@
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { assertCloneable } from './cloneable.js';
 import { CANCEL, ERR, OK, PULL, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type SubmitFrame, type ToWorker } from './protocol.js';
-import type { Transport, TransportSink } from './transport.js';
+import type { SlotGauges, Transport, TransportSink } from './transport.js';
 import { fromWire, type WireError } from './wire-error.js';
 
 interface Lane {
@@ -92,6 +92,10 @@ export class MessageTransport implements Transport {
 
   queued(): number {
     return this.q.length - this.head - this.dropped.size;
+  }
+
+  gauges(): SlotGauges {
+    return { parks: 0, parkedWhileLive: 0, siblingWakes: 0 }; // workers here never block: they wait on their port
   }
 
   ringUse(): number {

@@ -99,7 +99,7 @@ export class Runtime implements AsyncDisposable {
     const kind = options.transport ?? defaultTransport();
     const make = (sink: TransportSink): Transport => {
       if (kind === 'message') return new MessageTransport(sink);
-      return new SharedTransport(sink);
+      return new SharedTransport(sink, workers);
     };
     const reactor = new Reactor();
     const pool = new Pool({

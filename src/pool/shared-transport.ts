@@ -12,7 +12,7 @@
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
  *   2. move overflowed tasks into the queue while it has room (else set WANT_SPACE: a worker's
  *      release rings main's bell);
- *   3. ring the bells of idle workers for what was queued (a syscall only for parked ones);
+ *   3. ring workers for what was queued (shared-wake.ts: at most one futex wake per burst);
  *   4. while results are expected: poll again next turn if anything happened in the last
  *      POLL_MS, otherwise park on main's bell (waitAsync, unref'd: the pool refs the workers while
  *      tasks are in flight). A submission while parked rings main's own bell to resume polling.
@@ -21,13 +21,14 @@ import type { TransferListItem, Worker } from 'node:worker_threads';
 import { createByteRing } from '../shm/byte-ring.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { createDoorbell, Doorbell } from '../shm/doorbell.js';
+import { Waker } from './shared-wake.js';
 import { createSlotQueue, SlotQueue } from '../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../shm/codec.js';
 import { CANCEL, DEFINE, ERR, OK, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker } from './protocol.js';
 import {
   CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, RESULT_RING_BYTES, T_TASK, TASK_SLOT_BYTES, TASK_SLOTS, type SharedBoot,
 } from './shared-layout.js';
-import type { Transport, TransportSink } from './transport.js';
+import type { SlotGauges, Transport, TransportSink } from './transport.js';
 import { fromWire, type WireError } from './wire-error.js';
 
 /** How long main keeps polling with setImmediate after the last sign of activity, ms. */
@@ -71,6 +72,7 @@ export class SharedTransport implements Transport {
   private readonly mainBell: Doorbell;
   private readonly mainBellDesc;
   private readonly spinners = new SharedArrayBuffer(4);
+  private readonly waker: Waker;
   private readonly lanes: Array<Lane | undefined> = [];
   private readonly booting = new Map<number, SharedBoot>();
   /** url -> name -> fnId, plus the last pair looked up (a loop of rt.run hits it every time) */
@@ -84,22 +86,25 @@ export class SharedTransport implements Transport {
   private readonly side: unknown[] = [];
   private readonly encodeOpts = { name: 'args', side: this.side };
   private submitted = false;
-  private lastDepth = 0;
   private spinSkip = 0;
   private lastTurnAt = 0;
   private overflow: Array<[number, Uint8Array]> = [];
   private overflowHead = 0;
   private readonly overflowDropped = new Set<number>();
-  private toRing = 0;
   private ringScheduled = false;
   private controlScheduled = false;
   private pump = Pump.Idle;
   private lastActivity = 0;
+  /** smoothed time between turns that found results, ms */
+  private gapMs = 0;
+  private lastResultAt = 0;
   private rr = 0;
   private closed = false;
 
-  constructor(sink: TransportSink) {
+  /** `slots`: how many workers the pool runs (bells and gauges are made once per slot). */
+  constructor(sink: TransportSink, slots: number) {
     this.sink = sink;
+    this.waker = new Waker(slots);
     this.qDesc = createSlotQueue(TASK_SLOTS, TASK_SLOT_BYTES);
     this.q = new SlotQueue(this.qDesc);
     this.mainBellDesc = createDoorbell();
@@ -108,11 +113,13 @@ export class SharedTransport implements Transport {
 
   bootData(slot: number): unknown {
     const boot: SharedBoot = {
+      slot,
       tasks: this.qDesc,
       results: createByteRing(RESULT_RING_BYTES),
-      bell: createDoorbell(),
+      bells: this.waker.bellDescriptors,
       mainBell: this.mainBellDesc,
       claims: new SharedArrayBuffer(4 * (1 + CLAIM_LOG_SIZE)),
+      gauges: this.waker.gaugeBuffer,
       spinners: this.spinners,
       defs: this.defs.slice(),
     };
@@ -123,7 +130,7 @@ export class SharedTransport implements Transport {
   attach(slot: number, worker: Worker): void {
     const boot = this.booting.get(slot)!;
     this.booting.delete(slot);
-    const bell = new Doorbell(boot.bell);
+    const bell = this.waker.bell(slot);
     const lane: Lane = {
       worker,
       boot,
@@ -134,6 +141,7 @@ export class SharedTransport implements Transport {
       transfer: [],
     };
     this.lanes[slot] = lane;
+    this.waker.setAlive(slot, true);
     worker.on('message', (batch: FromWorker[]) => {
       if (this.lanes[slot] !== lane) return;
       this.control(slot, batch);
@@ -149,6 +157,7 @@ export class SharedTransport implements Transport {
     const n = Atomics.load(lane.claims, 0); // pairs with: worker-shared.ts claimed (Atomics.store COUNT)
     for (let i = 0; i < n && i < CLAIM_LOG_SIZE; i++) this.sink.assigned(slot, lane.claims[1 + i]!);
     this.lanes[slot] = undefined;
+    this.waker.setAlive(slot, false);
   }
 
   submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
@@ -161,7 +170,6 @@ export class SharedTransport implements Transport {
     } else if (this.overflow.length > this.overflowHead || !this.put(fw)) {
       this.overflow.push([id, fw.bytes().slice()]);
     }
-    this.toRing++;
     if (!this.ringScheduled) {
       this.ringScheduled = true;
       queueMicrotask(() => this.ringWorkers());
@@ -185,6 +193,10 @@ export class SharedTransport implements Transport {
 
   queued(): number {
     return this.q.size() + this.overflow.length - this.overflowHead;
+  }
+
+  gauges(slot: number): SlotGauges {
+    return this.waker.gauges(slot);
   }
 
   ringUse(slot: number): number {
@@ -269,38 +281,17 @@ export class SharedTransport implements Transport {
       this.overflow = this.overflow.slice(this.overflowHead);
       this.overflowHead = 0;
     }
-    this.toRing += n;
     return n;
   }
 
-  /**
-   * Wake workers for queued tasks. Ringing a bell whose owner is not parked costs no syscall, so
-   * every such bell is rung (a spinning worker sees it within nanoseconds, a running one claims at
-   * its next turn). Parked workers cost a futex wake (tens of µs on both threads), so they are
-   * woken here only when no worker is awake; `wakeIfStuck` wakes them when the queue stops
-   * draining (e.g. the awake worker is stuck in a long synchronous slice).
-   */
+  /** Wake workers for what was queued (policy: shared-wake.ts), then maybe spin for a lone result. */
   private ringWorkers(): void {
     this.ringScheduled = false;
-    let wake = this.toRing;
-    this.toRing = 0;
-    let awake = 0;
-    for (const lane of this.lanes) {
-      if (!lane || lane.bell.state() === 'parked') continue;
-      awake++;
-      lane.bell.ring();
-    }
-    if (awake === 0) {
-      for (const lane of this.lanes) {
-        if (wake <= 0) break;
-        if (lane) {
-          lane.bell.ring();
-          wake--;
-        }
-      }
-    }
+    this.waker.ring(this.queueDepth);
     if (this.sink.pending() === 1) this.spinForLone();
   }
+
+  private readonly queueDepth = (): number => this.q.size();
 
   /**
    * One task in flight: spin briefly for its result and settle it from here (no event-loop
@@ -322,20 +313,6 @@ export class SharedTransport implements Transport {
       if ((i & 63) === 0 && performance.now() > end) break;
     }
     this.spinSkip = SPIN_BACKOFF;
-  }
-
-  /** Once per pump turn: if the queue did not shrink since the last turn, wake one parked worker. */
-  private wakeIfStuck(): void {
-    const depth = this.q.size();
-    const stuck = depth > 0 && depth >= this.lastDepth;
-    this.lastDepth = depth;
-    if (!stuck) return;
-    for (const lane of this.lanes) {
-      if (lane && lane.bell.state() === 'parked') {
-        lane.bell.ring();
-        return;
-      }
-    }
   }
 
   // --- control plane ---------------------------------------------------------------------------
@@ -421,16 +398,22 @@ export class SharedTransport implements Transport {
       n++;
       this.ringWorkers();
     }
-    this.wakeIfStuck();
+    this.waker.wakeIfStuck(this.q.size());
     const now = performance.now();
     this.lastTurnAt = now;
+    if (n > 0) {
+      this.gapMs = this.gapMs * 0.75 + (now - this.lastResultAt) * 0.25;
+      this.lastResultAt = now;
+    }
     if (n > 0 || this.submitted) this.lastActivity = now;
     this.submitted = false;
     if (!this.sink.active() && this.overflow.length === this.overflowHead) {
       this.pump = Pump.Idle;
       return;
     }
-    if (now - this.lastActivity < POLL_MS) {
+    // Poll only while results come faster than a park and wake-up would cost; sparse results
+    // (tasks of a millisecond or more) would have main spin through empty turns for each one.
+    if (now - this.lastActivity < POLL_MS && this.gapMs < POLL_MS) {
       this.pump = Pump.Polling;
       setImmediate(this.turn);
       return;

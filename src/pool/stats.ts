@@ -24,6 +24,15 @@ export interface WorkerStats {
   loopDelayMaxMs: number;
   /** fill of this worker's result ring in [0, 1] (0 on the message transport) */
   ringUse: number;
+  /** times this slot's worker blocked its thread idle (Atomics.wait; 0 on the message transport) */
+  parks: number;
+  /**
+   * times it blocked while it still had live work (a task awaiting I/O or a timer, whose callbacks
+   * cannot run while the thread is blocked): 0 unless shoal has a bug
+   */
+  parkedWhileLive: number;
+  /** parked sibling workers it woke to take work it left at its fair share */
+  siblingWakes: number;
 }
 
 /** The whole pool. */
@@ -54,6 +63,7 @@ export function snapshotStats(pool: Pool, blockingThreads: number): RuntimeStats
       loopDelayP99Ms: finite(c.load?.loopDelayP99Ms),
       loopDelayMaxMs: finite(c.load?.loopDelayMaxMs),
       ringUse: pool.transport.ringUse(slot),
+      ...pool.transport.gauges(slot),
     }),
   );
   return Object.freeze({

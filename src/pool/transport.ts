@@ -29,6 +29,16 @@ export interface TransportSink {
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void;
 }
 
+/** Park counters of one worker slot (rt.stats()); zeros on transports that never park a worker. */
+export interface SlotGauges {
+  /** blocking parks (Atomics.wait) so far */
+  parks: number;
+  /** blocking parks entered while the worker had live work: always 0 unless shoal has a bug */
+  parkedWhileLive: number;
+  /** parked siblings this worker woke for work it left at its fair share */
+  siblingWakes: number;
+}
+
 /** The main-thread half of a transport. */
 export interface Transport {
   readonly kind: 'message' | 'shared';
@@ -55,6 +65,8 @@ export interface Transport {
   query(slot: number, queryId: number): void;
   /** Tasks queued and not yet claimed by any worker. */
   queued(): number;
+  /** Park counters of `slot` (they survive the slot's worker being replaced). */
+  gauges(slot: number): SlotGauges;
   /** Per-slot ring use in [0, 1] (0 on paths without rings). */
   ringUse(slot: number): number;
   /** Stop: drop every queued task (the pool has rejected them) and release resources. */

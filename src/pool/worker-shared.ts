@@ -10,13 +10,23 @@
  *   1. claim a task (one CAS), decode it, release the slot, log the claim, start the task: its
  *      synchronous slice runs now. Repeat up to a 2 ms budget or 512 tasks. A task stuck in a long
  *      synchronous slice stops the claiming, so unclaimed tasks stay in the queue for other
- *      workers: no hostages, one task at a time.
+ *      workers: no hostages, one task at a time. Tasks that stay live (await I/O) are claimed
+ *      only up to this worker's fair share; the rest is left for a sibling at rest, which is
+ *      rung (worker-siblings.ts).
  *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
  *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
  *   3. if it claimed anything: next turn. Otherwise park: spin on the bell, then Atomics.wait
- *      (waitSync) when no task is live (nothing else could need the event loop; bounded to 20 ms
- *      so the loop still breathes), or Atomics.waitAsync when tasks are live (their timers and
- *      I/O must keep running).
+ *      (waitSync) when nothing is live (no task, no task waiting for its DEFINE, no result
+ *      unsent, no connection: nothing could need the event loop; bounded to 20 ms so the loop
+ *      still breathes), or Atomics.waitAsync when something is live: a worker in Atomics.wait
+ *      cannot run its own timers and I/O callbacks. A waitAsync wake claims at once, without
+ *      another loop turn.
+ *
+ * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
+ * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
+ * instead cut latency but cost more CPU per task in wake-ups, and on a machine with as many
+ * threads busy as cores CPU is what bounds throughput. A worker that publishes also claims
+ * whatever is queued then: it is awake anyway, and main then needs no futex wake to reach it.
  *
  * Main rings this worker's bell after posting it a control message, so a parked worker wakes to
  * read its port promptly.
@@ -29,6 +39,7 @@ import { SlotQueue } from '../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../shm/codec.js';
 import { CANCEL, DEFINE, ERR, OK, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker, type WorkerBoot } from './protocol.js';
 import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from './shared-layout.js';
+import { Siblings, STALL_MS } from './worker-siblings.js';
 import { TaskRunner, type Outbox } from './worker-side.js';
 import { toWire, type WireError } from './wire-error.js';
 import { postBatch } from './worker-message.js';
@@ -55,9 +66,12 @@ class SharedWorker implements Outbox {
   private readonly mainBell: Doorbell;
   private readonly log: Int32Array;
   private readonly runner: TaskRunner;
+  private readonly sib: Siblings;
   private readonly defs = new Map<number, [string, string]>();
   /** tasks claimed before their DEFINE arrived: fnId -> [id, args][] */
   private readonly undefinedFn = new Map<number, Array<[number, unknown[]]>>();
+  /** ids in undefinedFn: live work the runner has not seen yet (main must hear of their claim) */
+  private readonly undefinedIds = new Set<number>();
   /** CANCELs for tasks not claimed yet (the queue cannot take a task back); pruned as ids pass */
   private readonly preCancelled = new Set<number>();
   private readonly fw = new FrameWriter();
@@ -69,16 +83,21 @@ class SharedWorker implements Outbox {
   private turnScheduled = false;
   private flushScheduled = false;
   private waiting = false;
+  private stallTimer: NodeJS.Timeout | undefined;
   private readonly maxRunning: number;
   /** the last turn stopped claiming because maxRunning tasks were live */
   private full = false;
+  /** the last turn left queued work to siblings (fair share): do not spin on the queue */
+  private leftWork = false;
 
   constructor(port: MessagePort, s: SharedBoot, maxRunning: number, ambient: boolean) {
     this.port = port;
     this.maxRunning = maxRunning;
     this.mainBell = new Doorbell(s.mainBell);
-    this.bell = new Doorbell(s.bell, { spinIterations: 10_000 });
-    this.bellNoSpin = new Doorbell(s.bell, { spinIterations: 0 });
+    const own = s.bells[s.slot]!;
+    this.bell = new Doorbell(own, { spinIterations: 10_000 });
+    this.bellNoSpin = new Doorbell(own, { spinIterations: 0 });
+    this.sib = new Siblings(s.slot, s.bells, s.gauges);
     this.spinners = new Int32Array(s.spinners);
     this.q = new SlotQueue(s.tasks, { onProducerWaiting: () => this.mainBell.ring() });
     this.out = new ByteRingWriter(s.results, { onPublish: () => this.mainBell.ring() });
@@ -101,6 +120,7 @@ class SharedWorker implements Outbox {
       delay.reset();
       this.scheduleFlush();
     }, STATS_EVERY_MS).unref();
+    this.sib.announce();
     this.scheduleTurn();
   }
 
@@ -157,14 +177,22 @@ class SharedWorker implements Outbox {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    setImmediate(this.flushLater);
   }
+
+  private readonly flushLater = (): void => {
+    if (!this.flushScheduled) return; // a turn flushed meanwhile
+    this.flush();
+    // Awake anyway: take queued work now instead of waiting for main to ring (a futex wake).
+    if (!this.turnScheduled && this.q.size() > 0) this.turn();
+  };
 
   private turn(): void {
     this.turnScheduled = false;
     for (;;) {
       const n = this.claimSome();
       this.flush();
+      if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) return this.scheduleTurn(); // let timers, I/O and port messages in between turns
       if (!this.idle()) return;
@@ -172,16 +200,44 @@ class SharedWorker implements Outbox {
     }
   }
 
+  /** Work is left for busy siblings: look again once they had STALL_MS to take it. */
+  private recheckAfterStall(): void {
+    if (this.stallTimer) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      this.scheduleTurn();
+    }, STALL_MS);
+  }
+
+  /** Work on this thread that needs its event loop: tasks, tasks awaiting DEFINE, unsent outcomes. */
+  private liveWork(): number {
+    return this.runner.liveCount + this.undefinedIds.size;
+  }
+
   /** Step 1 of the loop: claim and start tasks within the turn budget. Returns how many. */
   private claimSome(): number {
     const q = this.q;
     const t0 = performance.now();
     let n = 0;
+    let past = 0;
+    let atShare = false;
     this.full = false;
+    // at least one: a worker with nothing live always takes work (a share of 0 would hold it back)
+    const share = Math.max(1, this.sib.share(this.liveWork(), q.size()));
     while (n < TURN_MAX_TASKS) {
+      const live = this.liveWork();
       if (this.runner.liveCount >= this.maxRunning) {
         this.full = true; // leave the rest to other workers; a settling task schedules a turn
         break;
+      }
+      if (live >= share) {
+        atShare = true;
+        // at its share of async work: a sibling at rest takes the rest (rung now); siblings that
+        // are all busy get STALL_MS to claim it before this worker takes one more per turn
+        if (q.size() === 0 || past > 0) break;
+        this.sib.publishLive(live); // before ringing: the sibling computes its share from it
+        if (this.sib.leaveRest(performance.now())) break;
+        past++;
       }
       if (q.claim() < 0) break;
       const tag = q.claimTag;
@@ -205,6 +261,9 @@ class SharedWorker implements Outbox {
       else this.awaitDefine(fnId, id, args);
       if ((n & 31) === 0 && performance.now() - t0 > TURN_BUDGET_MS) break;
     }
+    this.leftWork = atShare && q.size() > 0;
+    if (!this.leftWork) this.sib.clearHeld();
+    this.sib.publishLive(this.liveWork());
     return n;
   }
 
@@ -226,6 +285,7 @@ class SharedWorker implements Outbox {
     let list = this.undefinedFn.get(fnId);
     if (!list) this.undefinedFn.set(fnId, (list = []));
     list.push([id, args]);
+    this.undefinedIds.add(id);
   }
 
   private flush(): void {
@@ -249,6 +309,7 @@ class SharedWorker implements Outbox {
       this.portOut = [];
       postBatch(this.port, b);
     }
+    this.sib.publishLive(this.liveWork());
   }
 
   /** CLAIM frame: which claimed tasks are still running (main needs them to route cancels). */
@@ -256,7 +317,8 @@ class SharedWorker implements Outbox {
     const ids: number[] = [];
     for (let i = 0; i < this.logCount; i++) {
       const id = this.log[1 + i]!;
-      if (this.runner.isLive(id)) ids.push(id);
+      // a task waiting for its DEFINE is claimed too: if this thread dies, main must reject it
+      if (this.runner.isLive(id) || this.undefinedIds.has(id)) ids.push(id);
     }
     if (ids.length === 0) return;
     const fw = this.fw.reset().u32(ids.length);
@@ -272,11 +334,12 @@ class SharedWorker implements Outbox {
   private idle(): boolean {
     if (this.waiting) return false;
     const seen = this.bell.seq();
-    if (this.q.size() > 0) return true;
+    if (!this.leftWork && this.q.size() > 0) return true;
     // netBusy(): open TCP connections are green threads too; their wake-ups need the event loop
-    if (this.runner.liveCount === 0 && this.backlog.length === 0 && this.portOut.length === 0 && !netBusy()) {
+    if (this.liveWork() === 0 && this.backlog.length === 0 && this.portOut.length === 0 && !netBusy() && !this.stallTimer) {
       // Nothing live needs the event loop: block. Only the holder of the spinner token spins.
       const spin = Atomics.compareExchange(this.spinners, 0, 0, 1) === 0; // pairs with: the store below, on other workers
+      this.sib.parked(this.liveWork() > 0); // the guard above makes this false: a regression counts
       try {
         (spin ? this.bell : this.bellNoSpin).waitSync(seen, IDLE_PARK_MS);
       } finally {
@@ -289,7 +352,7 @@ class SharedWorker implements Outbox {
     this.waiting = true;
     const resume = (): void => {
       this.waiting = false;
-      this.scheduleTurn();
+      this.turn(); // already a turn of the event loop (the wait settled there): claim now
     };
     this.bellNoSpin.wait(seen, { ref: false }).then(resume, resume);
     return false;
@@ -316,6 +379,7 @@ class SharedWorker implements Outbox {
           const waiting = this.undefinedFn.get(f[1]);
           if (waiting) {
             this.undefinedFn.delete(f[1]);
+            for (const [id] of waiting) this.undefinedIds.delete(id);
             for (const [id, args] of waiting) this.runner.submit(id, f[2], f[3], args);
           }
           break;
