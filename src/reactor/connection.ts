@@ -119,13 +119,11 @@ export class MainConn {
   }
 
   /**
-   * The worker thread is gone: send what it had published (its write() resolved, so the handler
-   * counted it as sent; marks toward main are rung once per worker turn, so a thread that exits
-   * right after a write leaves them unrung), then reset the socket: a FIN would tell the peer the
-   * reply was complete. The slot is not reused (nobody will set W_CLOSE).
+   * The worker thread is gone: reset the socket (a FIN would tell the peer that a half-written
+   * reply was whole). Bytes the worker had published but we had not yet sent are dropped, as a
+   * crashed process drops its unflushed buffers. The slot is not reused (nobody will set W_CLOSE).
    */
   workerGone(): void {
-    if (!this.released) for (let k = 0; k < MAX_WRITE_BATCHES && !this.writeBlocked && this.drainOnce(); k++);
     this.workerLetGo = true;
     this.pending = [];
     if (this.socketClosed) this.socket.destroy();

@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytes, collect, dial, rig, sha, within } from '../fixtures/tcp-harness.js';
+import { burstBytes } from '../fixtures/tcp-burst.js';
+import { testSeed } from '../fixtures/shm-frames.js';
 
 test('100 MB through one connection come back byte for byte (sha256)', async () => {
   const r = await rig(2);
@@ -36,6 +38,25 @@ test('100 MB through one connection come back byte for byte (sha256)', async () 
     await within(done, 90_000, '100 MB echo');
     assert.is(received, total << 20);
     assert.is(got.digest('hex'), sent.digest('hex'));
+  } finally {
+    await r.close();
+  }
+});
+
+test('20,000 small writes issued without awaiting keep their byte order through a 4 KiB ring', async () => {
+  const r = await rig(2);
+  try {
+    const srv = await r.listen({ handler: 'burst', ringBytes: 4096 });
+    const seed = testSeed();
+    const writes = 20_000;
+    const s = await dial(srv.port);
+    const got = collect(s);
+    s.write(`${seed} ${writes}\n`);
+    const all = await within(got, 30_000, 'burst');
+    const { stream } = burstBytes(seed, writes);
+    assert.is(all.length, stream.length, `length (seed ${seed})`);
+    const at = all.findIndex((b, j) => b !== stream[j]);
+    assert.is(at, -1, `first wrong byte at ${at} (seed ${seed})`);
   } finally {
     await r.close();
   }
