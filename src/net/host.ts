@@ -8,14 +8,17 @@
  * the worker's doorbell (it is the only one that waits on it), the table of open Conns, the
  * handler-module cache and the pending connect() calls.
  *
- * The host's loop (one per worker):
- * 1. take SEQ of the worker's bell; take TOWARD_WORKER; poke each marked Conn (its waiters re-check);
- * 2. if anything was marked, yield one turn (setImmediate) so the woken handlers run and their
- *    writes are batched, then take again;
+ * The host's loop (one per worker), a turn at a time (setImmediate, or the wake of a parked wait):
+ * 1. read SEQ of the worker's bell; take TOWARD_WORKER; poke each marked Conn (its waiters
+ *    re-check, and the handlers run in the microtasks after this turn);
+ * 2. if anything was marked, or the AwakeWindow (src/reactor/awake-window.ts) says the reactor's
+ *    next ring is likely soon, queue the next turn: the bell stays RUNNING, so the reactor's ring
+ *    costs it no syscall;
  * 3. else park on the bell (spin briefly, then waitAsync, unref'd: the control port keeps the
  *    worker alive).
- * Marks toward main are batched per microtask checkpoint: many handlers writing in one turn cost
- * the reactor one ring.
+ * Marks toward main are rung once per turn (a setImmediate after the handlers of this turn have
+ * run): many handlers writing in one turn, each after its own CPU work, cost the reactor one
+ * wake-up, not one each. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
@@ -91,7 +94,7 @@ export class NetHost implements ConnHost {
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
-    this.bell = new Doorbell(m.link.workerBell, { spinIterations: Number(process.env.SHOAL_NET_SPIN ?? 1000) });
+    this.bell = new Doorbell(m.link.workerBell);
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);

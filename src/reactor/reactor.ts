@@ -22,7 +22,8 @@
  * 4. Stay awake or park. While the reactor is busy (step 2 found work, or step 3 rang a worker
  *    whose answer is likely soon) it queues the next turn and leaves its doorbell RUNNING, so
  *    workers' rings cost no syscall and their answers are taken on the next loop iteration. After
- *    an idle stretch (`awakeUs`, adaptive: shorter when staying awake did not pay) it parks with
+ *    an idle stretch (AwakeWindow: adaptive, at most 100 µs, shorter when staying awake did not
+ *    pay) it parks with
  *    waitAsync, unref'd: the sockets and servers are what keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
@@ -63,7 +64,10 @@ export interface ReactorStats {
   readonly workerWakeups: number;
 }
 
-/** Longest the reactor stays awake after its last work (ms); step 4 of the loop, awake-window.ts. */
+/**
+ * Longest the reactor stays awake after its last work (ms); step 4 of the loop, awake-window.ts.
+ * SHOAL_REACTOR_AWAKE_US (default 100, 0 = park as soon as a turn finds nothing) overrides it.
+ */
 const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
 
 /** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
@@ -151,7 +155,7 @@ class WorkerLink implements SlotOwner {
  * const srv = await listen(reactor, { port: 0, handler: new URL('./echo.js', import.meta.url) });
  */
 export class Reactor {
-  private readonly bell = new Doorbell(createDoorbell(), { spinIterations: Number(process.env.SHOAL_REACTOR_SPIN ?? 1000) });
+  private readonly bell = new Doorbell(createDoorbell());
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
   private turnQueued = false;
