@@ -5,6 +5,6 @@
  * Runs on workerpool's worker threads.
  */
 import workerpool from 'workerpool';
-import { cpu, noop } from './pool-tasks.js';
+import { cpu, noop, readSize } from './pool-tasks.js';
 
-workerpool.worker({ noop, cpu });
+workerpool.worker({ noop, cpu, readSize });
