@@ -125,7 +125,7 @@ export class Runtime implements AsyncDisposable {
    * @example
    * const sum = await rt.run(new URL('./math.js', import.meta.url), 'add', [1, 2]);
    */
-  run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = [], options?: RunOptions): Promise<R> {
+  run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = NO_ARGS, options?: RunOptions): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
     if (options?.timeout !== undefined) nonNegative(options.timeout, 'options.timeout');
@@ -277,6 +277,9 @@ export class Runtime implements AsyncDisposable {
     return this.close();
   }
 }
+
+/** The arguments of a call without any (shared: only read, never kept or changed). */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
 function defaultTransport(): 'shared' | 'message' {
   const env = process.env.SHOAL_TRANSPORT;

@@ -6,7 +6,7 @@
  * Runs on the main thread only (it never calls Atomics.wait: it polls with setImmediate while
  * results are expected soon, then parks with waitAsync). Owns: the producer side of the task
  * queue, an overflow FIFO for when it is full, the reader of every results ring, the fnId table,
- * and each worker's control-message batch.
+ * and each worker's control lane (shared-control.ts: what travels on its port).
  *
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
@@ -14,7 +14,8 @@
  *      release rings main's bell);
  *   3. ring workers for what was queued (shared-wake.ts: at most one futex wake per burst);
  *   4. while results are expected: poll again next turn if anything happened in the last
- *      POLL_MS, otherwise park on main's bell (waitAsync, unref'd: the pool refs the workers while
+ *      POLL_MS and results have been arriving less than POLL_MS apart, otherwise park on main's
+ *      bell (waitAsync, unref'd: the pool refs the workers while
  *      tasks are in flight). A submission while parked rings main's own bell to resume polling.
  */
 import type { TransferListItem, Worker } from 'node:worker_threads';
@@ -24,7 +25,8 @@ import { createDoorbell, Doorbell } from '../shm/doorbell.js';
 import { Waker } from './shared-wake.js';
 import { createSlotQueue, SlotQueue } from '../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../shm/codec.js';
-import { CANCEL, DEFINE, ERR, OK, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker } from './protocol.js';
+import { CANCEL, DEFINE, QUERY, SUBMIT, type FromWorker, type ToWorker } from './protocol.js';
+import { ControlLane, receiveControl } from './shared-control.js';
 import {
   CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, RESULT_RING_BYTES, T_TASK, TASK_SLOT_BYTES, TASK_SLOTS, type SharedBoot,
 } from './shared-layout.js';
@@ -53,8 +55,7 @@ interface Lane {
   bell: Doorbell;
   reader: ByteRingReader;
   claims: Int32Array;
-  out: ToWorker[];
-  transfer: TransferListItem[];
+  control: ControlLane;
 }
 
 const enum Pump {
@@ -137,14 +138,13 @@ export class SharedTransport implements Transport {
       bell,
       reader: new ByteRingReader(boot.results, { onWriterWaiting: () => bell.ring() }),
       claims: new Int32Array(boot.claims),
-      out: [],
-      transfer: [],
+      control: new ControlLane(worker, bell),
     };
     this.lanes[slot] = lane;
     this.waker.setAlive(slot, true);
     worker.on('message', (batch: FromWorker[]) => {
       if (this.lanes[slot] !== lane) return;
-      this.control(slot, batch);
+      receiveControl(this.sink, slot, batch);
     });
   }
 
@@ -237,8 +237,7 @@ export class SharedTransport implements Transport {
     this.rr = slot + 1;
     this.sink.assigned(slot, id);
     const lane = this.lanes[slot]!;
-    if (transfer) for (const x of transfer) lane.transfer.push(x);
-    this.send(slot, [SUBMIT, id, url, name, args]);
+    this.send(slot, [SUBMIT, id, url, name, args], transfer);
   }
 
   private fnId(url: string, name: string): number {
@@ -317,59 +316,19 @@ export class SharedTransport implements Transport {
 
   // --- control plane ---------------------------------------------------------------------------
 
-  private send(slot: number, f: ToWorker): void {
+  private send(slot: number, f: ToWorker, transfer?: readonly TransferListItem[]): void {
     const lane = this.lanes[slot];
     if (!lane) return;
-    lane.out.push(f);
+    lane.control.push(f, transfer);
     if (this.controlScheduled) return;
     this.controlScheduled = true;
-    queueMicrotask(() => this.flushControl());
+    queueMicrotask(this.flushControl);
   }
 
-  private flushControl(): void {
+  private readonly flushControl = (): void => {
     this.controlScheduled = false;
-    for (let s = 0; s < this.lanes.length; s++) {
-      const lane = this.lanes[s];
-      if (!lane || lane.out.length === 0) continue;
-      const batch = lane.out;
-      const transfer = lane.transfer;
-      lane.out = [];
-      lane.transfer = [];
-      try {
-        lane.worker.postMessage(batch, transfer);
-      } catch {
-        for (const f of batch) {
-          try {
-            lane.worker.postMessage([f]);
-          } catch (e) {
-            if (f[0] === SUBMIT) this.sink.sendFailed(f[1], e);
-          }
-        }
-      }
-      lane.bell.ring(); // a parked worker reads its port when it wakes
-    }
-  }
-
-  private control(slot: number, batch: FromWorker[]): void {
-    for (const f of batch) {
-      switch (f[0]) {
-        case OK:
-          this.sink.settled(slot, f[1], true, f[2]);
-          break;
-        case ERR:
-          this.sink.settled(slot, f[1], false, fromWire(f[2]));
-          break;
-        case STATS:
-          this.sink.load(slot, f[1]);
-          break;
-        case TASKS:
-          this.sink.tasks(slot, f[1], f[2]);
-          break;
-        default:
-          break; // PULL is a message-transport frame; a shared worker never sends it
-      }
-    }
-  }
+    for (const lane of this.lanes) lane?.control.flush(this.sink);
+  };
 
   // --- the pump --------------------------------------------------------------------------------
 
