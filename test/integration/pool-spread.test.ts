@@ -2,7 +2,7 @@
  * An I/O-bound batch is spread over the workers, and no worker blocks its thread while it holds
  * live tasks (their fs callbacks and timers could not run). Real workers, shared-memory transport
  * (the one whose workers park with Atomics.wait and claim from a shared queue; the message
- * transport's pull rule does not spread a burst of async tasks yet: see README, Limits).
+ * transport's pull rule does not spread a burst of async tasks yet: see README, Transports).
  *
  * This file is also the task module of its test (the worker imports it; the suites are defined
  * on the main thread only), so the rendezvous task below needs no fixture of its own.
