@@ -23,7 +23,7 @@
 import { CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
 import { onCancel, throwIfCancelled } from './context.js';
 import { Parked, Ring, WaitQueue, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, type Handler, type NotReady } from './op.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from './op.js';
 
 /** Parked puts (and, separately, takes) one channel holds before refusing with TooManyPendingError. */
 export const MAX_PENDING = 1024;
@@ -184,26 +184,14 @@ export class Chan<T> implements AsyncIterable<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    let hasDefault = false;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
-      hasDefault = 'default' in opts;
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const q = takeRequest(opts);
+    const { signal, timeout, hasDefault } = q;
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     const r = this.#poll();
     if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r);
-    if (timeout === 0 || (hasDefault && timeout === undefined)) {
-      return hasDefault ? Promise.resolve(opts!.default as D) : Promise.reject(new TimeoutError('take timed out'));
-    }
-    return this.#park(this.#takers, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+    if (q.poll) return missedPoll<D>(q);
+    return this.#park(this.#takers, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
   }
 
   /**

@@ -57,6 +57,8 @@
  * channel never hands a value from a put straight to a parked take: the value always goes through
  * shared memory, and the parked side collects it itself after the doorbell.
  */
+import { throwIfCancelled } from './context.js';
+import { TimeoutError } from './errors.js';
 
 /** Returned by `Op.try()` when the op cannot commit right now. */
 export const NOT_READY: unique symbol = Symbol('shoal.notReady');
@@ -162,4 +164,44 @@ export function validateOptions(opts: unknown): void {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
     throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
   }
+}
+
+/**
+ * A take's options, checked at the call site. Every channel kind (core, shared, port) parses its
+ * `take(opts)` through `takeRequest`, so they agree on what is valid and on what a poll is.
+ */
+export interface TakeRequest {
+  readonly signal: AbortSignal | undefined;
+  readonly timeout: number | undefined;
+  readonly hasDefault: boolean;
+  readonly dflt: unknown;
+  /** The take may not wait: `timeout: 0`, or a `default` without a timeout. */
+  readonly poll: boolean;
+}
+
+const NO_OPTIONS: TakeRequest = Object.freeze({ signal: undefined, timeout: undefined, hasDefault: false, dflt: undefined, poll: false });
+
+/** Check `take` options; bad input throws TypeError/RangeError (the call site's error). */
+export function takeRequest(opts: { signal?: AbortSignal; timeout?: number; default?: unknown } | undefined): TakeRequest {
+  if (opts === undefined) return NO_OPTIONS;
+  validateOptions(opts);
+  const signal = validateSignal(opts.signal);
+  const timeout = opts.timeout === undefined ? undefined : validateTimeout(opts.timeout);
+  const hasDefault = 'default' in opts;
+  return { signal, timeout, hasDefault, dflt: opts.default, poll: timeout === 0 || (hasDefault && timeout === undefined) };
+}
+
+/** A rejected promise when the explicit or ambient signal is already aborted, else undefined. */
+export function rejectIfCancelled(signal: AbortSignal | undefined): Promise<never> | undefined {
+  try {
+    throwIfCancelled(signal);
+    return undefined;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** What a take that found nothing and may not wait gives: its default, or TimeoutError. */
+export function missedPoll<D>(req: TakeRequest): Promise<D> {
+  return req.hasDefault ? Promise.resolve(req.dflt as D) : Promise.reject(new TimeoutError('take timed out'));
 }

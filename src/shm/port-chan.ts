@@ -25,7 +25,7 @@ import { threadId, type MessagePort, type TransferListItem } from 'node:worker_t
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError, TooManyPendingError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, type Handler, type NotReady } from '../core/op.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from '../core/op.js';
 import { decode, encode } from './codec.js';
 import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import { PortClient } from './shared-chan-port-client.js';
@@ -147,28 +147,17 @@ export class PortChan<T> implements SharedChannel<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    let hasDefault = false;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
-      hasDefault = 'default' in opts;
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const poll = timeout === 0 || (hasDefault && timeout === undefined);
-    if (this.#client !== undefined && !poll) {
-      return this.#client.request(true, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+    const q = takeRequest(opts);
+    const { signal, timeout, hasDefault } = q;
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
+    if (this.#client !== undefined && !q.poll) {
+      return this.#client.request(true, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
     }
     const r = this.#poll();
     if (r !== NOT_READY) return Promise.resolve(r as T | undefined);
-    if (poll) return hasDefault ? Promise.resolve(opts!.default as D) : Promise.reject(new TimeoutError('take timed out'));
-    return this.#park(false, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+    if (q.poll) return missedPoll<D>(q);
+    return this.#park(false, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
   }
 
   /**

@@ -24,7 +24,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout } from '../core/op.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, missedPoll, rejectIfCancelled, takeRequest } from '../core/op.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
 import { encode } from './codec.js';
 import { ChanCore, MANY_CLOSED } from './shared-chan-core.js';
@@ -116,30 +116,17 @@ export class SharedChan<T> implements SharedChannel<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    let hasDefault = false;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
-      hasDefault = 'default' in opts;
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const q = takeRequest(opts);
+    const { signal, timeout, hasDefault } = q;
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     let r = this.#poll();
-    const poll = timeout === 0 || (hasDefault && timeout === undefined);
     // Spin before parking: a counterpart running on another core brings a value within a few µs,
     // while parking costs a promise, a wake-up and a notify on the other side.
-    for (let k = poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
+    for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
     if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
-    if (poll) {
-      return hasDefault ? Promise.resolve(opts!.default as D) : Promise.reject(new TimeoutError('take timed out'));
-    }
-    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, opts?.default) as Promise<T | undefined | D>;
+    if (q.poll) return missedPoll<D>(q);
+    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
   }
 
   /**
