@@ -6,28 +6,12 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime.js';
 import { CancelledError, ClosedError, TimeoutError, WorkerExitedError } from '../../src/core/errors.js';
+import { flagged, newFlag } from '../fixtures/flag-wait.js';
 
 const url = new URL('../fixtures/tasks-basic.js', import.meta.url);
 
-type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: Promise<string> | string };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-/**
- * Resolve once flag[i] != 0; fail (not hang) after `ms`. The main thread never Atomics.waits;
- * waitAsync does not keep the loop alive, so a ref'd timer does while we wait.
- */
-async function flagged(flag: Int32Array, i: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Atomics.load(flag, i) === 0) {
-    if (Date.now() > deadline) throw new Error(`flag[${i}] not set within ${ms} ms`);
-    const keep = setTimeout(() => {}, 100);
-    const w = waitAsync(flag, i, 0, 100);
-    if (w.async) await w.value;
-    clearTimeout(keep);
-  }
-}
 
-const newFlag = (): Int32Array => new Int32Array(new SharedArrayBuffer(8));
 
 for (const transport of ['message', 'shared'] as const) {
   const t = suite(`runtime failures [${transport}]`);

@@ -7,21 +7,10 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime.js';
 import { CancelledError } from '../../src/core/errors.js';
+import { flagged } from '../fixtures/flag-wait.js';
 
 const url = new URL('../fixtures/tasks-green.js', import.meta.url);
-type WaitAsync = (a: Int32Array, i: number, v: number, ms: number) => { async: boolean; value: Promise<string> | string };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-async function flagged(flag: Int32Array, i: number, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Atomics.load(flag, i) === 0) {
-    if (Date.now() > deadline) throw new Error(`flag[${i}] not set within ${ms} ms`);
-    const keep = setTimeout(() => {}, 100);
-    const w = waitAsync(flag, i, 0, 100);
-    if (w.async) await w.value;
-    clearTimeout(keep);
-  }
-}
 
 for (const transport of ['message', 'shared'] as const) {
   const t = suite(`green threads in tasks [${transport}]`);
