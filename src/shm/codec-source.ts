@@ -33,6 +33,36 @@ const F64 = new Float64Array(1);
 const F64_BYTES = new Uint8Array(F64.buffer);
 export const EMPTY = new Uint8Array(0);
 const fromCharCode = String.fromCharCode;
+/**
+ * The `n` latin1 bytes at `p` as a string. Short strings (most keys and channel values) are
+ * cheaper built in JS than through a native call; longer ones go through Buffer's slicer, which
+ * also reads views of a SharedArrayBuffer. Shared by the codec and the shared channel's fast slots.
+ */
+export function readLatin1(b: Uint8Array, p: number, n: number): string {
+  switch (n) {
+    case 0:
+      return '';
+    case 1:
+      return fromCharCode(b[p]!);
+    case 2:
+      return fromCharCode(b[p]!, b[p + 1]!);
+    case 3:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
+    case 4:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
+    case 5:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
+    case 6:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
+    case 7:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
+    case 8:
+      return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
+    default:
+      return latin1Slice.call(b, p, p + n);
+  }
+}
+
 const KEY_CACHE_SIZE = 1024;
 const KEY_CACHE_MAX_LEN = 32;
 /** Recently decoded object keys, by a hash of their bytes (see FrameSource.key). Per thread. */
@@ -184,31 +214,7 @@ export class FrameSource {
     const p = this.pos;
     this.pos = p + n;
     if (t === T_LATIN1) {
-      // Short strings (most keys) are cheaper built in JS than through a native call.
-      switch (n) {
-        case 0:
-          return '';
-        case 1:
-          return fromCharCode(b[p]!);
-        case 2:
-          return fromCharCode(b[p]!, b[p + 1]!);
-        case 3:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
-        case 4:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
-        case 5:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
-        case 6:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
-        case 7:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
-        case 8:
-          return fromCharCode(
-            b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!,
-          );
-        default:
-          return latin1Slice.call(b, p, p + n);
-      }
+      return readLatin1(b, p, n);
     }
     if (t === T_UTF8) return utf8Slice.call(b, p, p + n);
     if (n & 1) throw corrupt('odd UTF-16 byte length', p);

@@ -31,6 +31,7 @@
  */
 import { RingCorruptError } from '../core/errors.js';
 import { decode } from './codec.js';
+import { readLatin1 } from './codec-source.js';
 
 export const TAG_CODEC = 0;
 export const TAG_INT = 1;
@@ -40,11 +41,9 @@ export const TAG_TRUE = 4;
 export const TAG_FALSE = 5;
 export const TAG_NULL = 6;
 
-const { latin1Slice, latin1Write } = Buffer.prototype as unknown as {
-  latin1Slice(this: Uint8Array, start: number, end: number): string;
+const { latin1Write } = Buffer.prototype as unknown as {
   latin1Write(this: Uint8Array, s: string, offset: number, length: number): number;
 };
-const fromCharCode = String.fromCharCode;
 /** Strings up to this many chars are written and read in JS; longer ones through Buffer's natives. */
 const SHORT = 16;
 
@@ -131,30 +130,7 @@ export function readValue(s: SlotViews, at: number): unknown {
     case TAG_LATIN1: {
       const n = w[at + 1]!;
       if (n >>> 0 > s.valueBytes) throw corrupt(tag, n);
-      const b = s.bytes;
-      const p = (at + 4) << 2;
-      switch (n) {
-        case 0:
-          return '';
-        case 1:
-          return fromCharCode(b[p]!);
-        case 2:
-          return fromCharCode(b[p]!, b[p + 1]!);
-        case 3:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!);
-        case 4:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!);
-        case 5:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!);
-        case 6:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!);
-        case 7:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!);
-        case 8:
-          return fromCharCode(b[p]!, b[p + 1]!, b[p + 2]!, b[p + 3]!, b[p + 4]!, b[p + 5]!, b[p + 6]!, b[p + 7]!);
-        default:
-          return latin1Slice.call(b, p, p + n);
-      }
+      return readLatin1(s.bytes, (at + 4) << 2, n);
     }
     case TAG_TRUE:
       return true;
