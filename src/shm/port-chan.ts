@@ -25,7 +25,7 @@ import { threadId, type MessagePort, type TransferListItem } from 'node:worker_t
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError, TooManyPendingError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from '../core/op.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from '../core/op.js';
 import { decode, encode } from './codec.js';
 import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import { PortClient } from './shared-chan-port-client.js';
@@ -229,18 +229,9 @@ export class PortChan<T> implements SharedChannel<T> {
    */
   takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
     checkMax(max);
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const { signal, timeout } = takeRequest(opts);
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     if (this.#client !== undefined && timeout !== 0) {
       return this.#client.request(true, undefined, signal, timeout, false, undefined, max) as Promise<T[]>;
     }

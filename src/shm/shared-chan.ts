@@ -24,7 +24,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, validateTimeout, missedPoll, rejectIfCancelled, takeRequest } from '../core/op.js';
+import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest } from '../core/op.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
 import { encode } from './codec.js';
 import { ChanCore, MANY_CLOSED } from './shared-chan-core.js';
@@ -173,18 +173,9 @@ export class SharedChan<T> implements SharedChannel<T> {
    */
   takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
     checkMax(max);
-    let signal: AbortSignal | undefined;
-    let timeout: number | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-      if (opts.timeout !== undefined) timeout = validateTimeout(opts.timeout);
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const { signal, timeout } = takeRequest(opts);
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     const out: T[] = [];
     let r = this.#pollMany(max, out);
     for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
