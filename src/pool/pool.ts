@@ -21,6 +21,7 @@ import type { Transport, TransportSink } from './transport.js';
 import { toWire } from './wire-error.js';
 import { crossArgs } from '../shm/shared-chan-factory.js';
 import { WorkerHost, type WorkerEnd } from './worker-host.js';
+import { TaskTable } from './task-table.js';
 
 export interface PoolOptions {
   workers: number;
@@ -115,8 +116,7 @@ export class Pool implements TransportSink {
   readonly transport: Transport;
   private readonly hosts: Array<WorkerHost | undefined> = [];
   readonly counters: SlotCounters[] = [];
-  private readonly table = new Map<number, Rec>();
-  private nextId = 1;
+  private readonly table = new TaskTable<Rec>();
   private live = 0;
   private idleWaiters: Array<() => void> = [];
   private queries = new Map<number, (slot: number, t: WorkerTask[]) => void>();
@@ -146,7 +146,7 @@ export class Pool implements TransportSink {
     if (this.closing) return Promise.reject(new ClosedError(`runtime is closed: ${url}#${name} was not started`));
     const signal = o?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
-    const id = this.nextId++;
+    const id = this.table.nextId();
     const p = new Promise<unknown>(capture);
     const rec = new Rec(id, url, name, Date.now(), outResolve, outReject);
     this.table.set(id, rec); // before the transport, which may report the task assigned at once
@@ -283,7 +283,7 @@ export class Pool implements TransportSink {
     this.opts.onWorkerExit?.(end.slot);
     const c = this.counters[end.slot]!;
     const why = end.error instanceof Error ? `${end.error.name}: ${end.error.message}` : `exit code ${end.exitCode}`;
-    for (const rec of [...this.table.values()]) {
+    for (const rec of this.table.values()) {
       if (rec.slot !== end.slot) continue;
       this.table.delete(rec.id);
       c.running--;
@@ -307,7 +307,7 @@ export class Pool implements TransportSink {
   }
 
   private failQueued(err: Error): void {
-    for (const rec of [...this.table.values()]) if (rec.slot < 0) this.abort(rec, err);
+    for (const rec of this.table.values()) if (rec.slot < 0) this.abort(rec, err);
   }
 
   private refAll(on: boolean): void {
@@ -386,7 +386,7 @@ export class Pool implements TransportSink {
   }
 
   private settleAll(why: string): void {
-    for (const rec of [...this.table.values()]) {
+    for (const rec of this.table.values()) {
       if (!rec.settled) this.abort(rec, new ClosedError(`${why}: ${rec.url}#${rec.name}`));
     }
   }

@@ -11,7 +11,8 @@
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
  *   2. move overflowed tasks into the queue while it has room (else set WANT_SPACE: a worker's
- *      release rings main's bell);
+ *      release rings main's bell); a long synchronous burst of submit() calls, which gets no
+ *      turn, also refills every 64 overflowed tasks, so workers do not idle behind main;
  *   3. ring workers for what was queued (shared-wake.ts: at most one futex wake per burst);
  *   4. while results are expected: poll again next turn if anything happened in the last
  *      POLL_MS and results have been arriving less than POLL_MS apart, otherwise park on main's
@@ -23,6 +24,7 @@ import { createByteRing } from '../shm/byte-ring.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { createDoorbell, Doorbell } from '../shm/doorbell.js';
 import { Waker } from './shared-wake.js';
+import { OverflowQueue } from './overflow-queue.js';
 import { createSlotQueue, SlotQueue } from '../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../shm/codec.js';
 import { CANCEL, DEFINE, QUERY, SUBMIT, type FromWorker, type ToWorker } from './protocol.js';
@@ -89,9 +91,7 @@ export class SharedTransport implements Transport {
   private submitted = false;
   private spinSkip = 0;
   private lastTurnAt = 0;
-  private overflow: Array<[number, Uint8Array]> = [];
-  private overflowHead = 0;
-  private readonly overflowDropped = new Set<number>();
+  private readonly overflow = new OverflowQueue();
   private ringScheduled = false;
   private controlScheduled = false;
   private pump = Pump.Idle;
@@ -167,8 +167,10 @@ export class SharedTransport implements Transport {
     if (side.length > 0 || (transfer && transfer.length > 0) || fw.size > this.q.slotBytes) {
       side.length = 0;
       this.direct(id, url, name, args, transfer);
-    } else if (this.overflow.length > this.overflowHead || !this.put(fw)) {
-      this.overflow.push([id, fw.bytes().slice()]);
+    } else if (this.overflow.length > 0 || !this.put(fw)) {
+      this.overflow.push(id, fw);
+      // A long synchronous burst of submissions gets no pump turn: keep the queue fed from here.
+      if ((this.overflow.length & 63) === 0 && this.refill() > 0) this.waker.ring(this.queueDepth);
     }
     if (!this.ringScheduled) {
       this.ringScheduled = true;
@@ -178,7 +180,7 @@ export class SharedTransport implements Transport {
   }
 
   drop(id: number, reason: WireError): void {
-    if (this.overflow.length > this.overflowHead) this.overflowDropped.add(id);
+    this.overflow.drop(id);
     // It may sit in the queue (a worker will skip it) or have just been claimed (abort it there).
     for (let s = 0; s < this.lanes.length; s++) if (this.lanes[s]) this.cancel(s, id, reason);
   }
@@ -192,7 +194,7 @@ export class SharedTransport implements Transport {
   }
 
   queued(): number {
-    return this.q.size() + this.overflow.length - this.overflowHead;
+    return this.q.size() + this.overflow.length;
   }
 
   gauges(slot: number): SlotGauges {
@@ -206,8 +208,7 @@ export class SharedTransport implements Transport {
 
   close(): void {
     this.closed = true;
-    this.overflow = [];
-    this.overflowHead = 0;
+    this.overflow.clear();
     if (this.pump === Pump.Parked) this.mainBell.ring();
   }
 
@@ -257,31 +258,22 @@ export class SharedTransport implements Transport {
     return id;
   }
 
+  /** Move overflowed tasks into the queue while it has room; returns how many moved. */
   private refill(): number {
-    let n = 0;
-    while (this.overflowHead < this.overflow.length) {
-      const [id, bytes] = this.overflow[this.overflowHead]!;
-      if (this.overflowDropped.size > 0 && this.overflowDropped.delete(id)) {
-        this.overflowHead++;
-        continue;
-      }
-      if (!this.q.tryPut(bytes, T_TASK)) {
-        this.q.hasSpace(); // sets WANT_SPACE: the next release rings main's bell
-        break;
-      }
-      this.overflowHead++;
-      n++;
-    }
-    if (this.overflowHead === this.overflow.length) {
-      this.overflow = [];
-      this.overflowHead = 0;
-      this.overflowDropped.clear();
-    } else if (this.overflowHead > 4096) {
-      this.overflow = this.overflow.slice(this.overflowHead);
-      this.overflowHead = 0;
-    }
+    const n = this.overflow.drainInto(this.putFrame);
+    if (this.overflow.length > 0) this.q.hasSpace(); // sets WANT_SPACE: the next release rings main's bell
     return n;
   }
+
+  private readonly putFrame = (src: Uint8Array, from: number, len: number): boolean => {
+    const q = this.q;
+    const at = q.reserve();
+    if (at < 0) return false;
+    const dst = q.bytes;
+    for (let i = 0; i < len; i++) dst[at + i] = src[from + i]!;
+    q.commit(len, T_TASK);
+    return true;
+  };
 
   /** Wake workers for what was queued (policy: shared-wake.ts), then maybe spin for a lone result. */
   private ringWorkers(): void {
@@ -353,7 +345,7 @@ export class SharedTransport implements Transport {
       const lane = this.lanes[s];
       if (lane) n += this.drain(s, lane);
     }
-    if (this.overflow.length > this.overflowHead && this.refill() > 0) {
+    if (this.overflow.length > 0 && this.refill() > 0) {
       n++;
       this.ringWorkers();
     }
@@ -366,7 +358,7 @@ export class SharedTransport implements Transport {
     }
     if (n > 0 || this.submitted) this.lastActivity = now;
     this.submitted = false;
-    if (!this.sink.active() && this.overflow.length === this.overflowHead) {
+    if (!this.sink.active() && this.overflow.length === 0) {
       this.pump = Pump.Idle;
       return;
     }
