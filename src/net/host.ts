@@ -90,7 +90,8 @@ export class NetHost implements ConnHost {
   private turnQueued = false;
   private parked = false;
   private readonly awake = new AwakeWindow(NET_AWAKE_MAX_MS);
-  private readonly stop = new AbortController();
+  /** detach() ran: the loop ends (a plain flag: AbortSignal.aborted is a slow getter per turn) */
+  private stopped = false;
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
@@ -142,7 +143,8 @@ export class NetHost implements ConnHost {
 
   /** A newer ATTACH replaced this one (not expected in a live worker): fail what is open. */
   detach(): void {
-    this.stop.abort();
+    this.stopped = true;
+    this.bell.ring(); // ends a parked wait; woken() then sees `stopped`
     this.port.close();
     for (const p of this.connects.values()) p.reject(new ClosedError('the reactor detached this worker'));
     this.connects.clear();
@@ -240,7 +242,7 @@ export class NetHost implements ConnHost {
   /** Steps 1 to 3 of the host's loop. */
   private readonly turn = (): void => {
     this.turnQueued = false;
-    if (this.stop.signal.aborted) return;
+    if (this.stopped) return;
     const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before the take
     const now = performance.now();
     const n = this.toWorker.take(this.poke);
@@ -250,12 +252,11 @@ export class NetHost implements ConnHost {
   };
 
   private park(s: number, now: number): void {
-    if (this.parked || this.stop.signal.aborted) return;
+    if (this.parked || this.stopped) return;
     this.parked = true;
     this.awake.parking(now);
-    this.bell.wait(s, { ref: false, signal: this.stop.signal }).then(this.woken, () => {
-      this.parked = false;
-    });
+    // No signal and no timeout: the cheapest wait (no timer, no listener); detach() rings instead.
+    this.bell.wait(s, { ref: false }).then(this.woken, this.woken);
   }
 
   private readonly woken = (): void => {

@@ -165,7 +165,8 @@ export class Reactor {
   private turns = 0;
   private parks = 0;
   private notifies = 0;
-  private readonly stop = new AbortController();
+  /** close() ran: the loop ends (a plain flag: turns read it, and AbortSignal.aborted is a slow getter) */
+  private stopped = false;
   private nextServer = 1;
   readonly servers = new Map<number, AcceptingServer>();
   private rr = 0;
@@ -254,13 +255,14 @@ export class Reactor {
 
   /** True once `close()` ran. */
   get closed(): boolean {
-    return this.stop.signal.aborted;
+    return this.stopped;
   }
 
   /** Stop the loop and drop every connection (servers are closed by their owners first). */
   close(): void {
     for (let s = 0; s < this.links.length; s++) this.detach(s);
-    this.stop.abort();
+    this.stopped = true;
+    this.bell.ring(); // ends a parked wait; woken() then sees `stopped`
   }
 
   /** @internal a connection's slot was recycled or dropped */
@@ -286,7 +288,7 @@ export class Reactor {
   /** Steps 2 to 4 of the loop. */
   private readonly turn = (): void => {
     this.turnQueued = false;
-    if (this.stop.signal.aborted) return;
+    if (this.stopped) return;
     this.turns++;
     const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before looking at the dirty sets
     let n = 0;
@@ -319,13 +321,12 @@ export class Reactor {
 
   /** Park until a worker rings (any ring after `s`); turns queued meanwhile run as usual. */
   private park(s: number, now: number): void {
-    if (this.parked || this.stop.signal.aborted) return;
+    if (this.parked || this.stopped) return;
     this.parked = true;
     this.parks++;
     this.awake.parking(now);
-    this.bell.wait(s, { ref: false, signal: this.stop.signal }).then(this.woken, () => {
-      this.parked = false; // stopped
-    });
+    // No signal and no timeout: the cheapest wait (no timer, no listener); close() rings instead.
+    this.bell.wait(s, { ref: false }).then(this.woken, this.woken);
   }
 
   private readonly woken = (): void => {

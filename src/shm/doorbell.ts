@@ -278,7 +278,9 @@ export class Doorbell {
         if (options.ref === false) timer.unref();
       };
       const off = onCancel(options.signal, finish);
-      onTimer();
+      // An unref'd wait without a deadline needs no timer at all (it would keep nothing alive and
+      // never fire): the event loops of the reactor and the net host park this way every turn.
+      if (deadline !== Infinity || options.ref !== false) onTimer();
       arm();
     });
   }
