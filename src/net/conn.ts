@@ -16,6 +16,7 @@ import { onCancel, throwIfCancelled } from '../core/context.js';
 import { ClosedError, ConnectionResetError } from '../core/errors.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
+import { copyBytes } from '../shm/copy-bytes.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
   inboundRing, outboundRing, slotWords,
@@ -164,11 +165,10 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       const len = r.frameLength;
       if (n + len > out.length) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, n + len));
-        bigger.set(out.subarray(0, n));
+        copyBytes(out, 0, n, bigger, 0);
         out = bigger;
       }
-      out.set(r.bytes.subarray(r.frameOffset, r.frameOffset + len), n);
-      n += len;
+      n = copyBytes(r.bytes, r.frameOffset, r.frameOffset + len, out, n);
     }
     r.release(); // hands the room back; rings main when it paused the socket for it
     return out.subarray(0, n);

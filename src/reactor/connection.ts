@@ -18,6 +18,7 @@
 import type { Socket } from 'node:net';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
+import { copyBytes } from '../shm/copy-bytes.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_OTHER, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
   inboundRing, outboundRing, slotWords, type ConnSlotDescriptor,
@@ -137,6 +138,18 @@ export class MainConn {
   private onData(chunk: Buffer): void {
     this.bytesIn += chunk.length;
     if (this.workerLetGo) return;
+    // The common case, a chunk that fits as one frame while nothing waits: no pending list.
+    if (this.pending.length === 0 && chunk.length <= this.frameMax) {
+      const w = this.inW;
+      const at = w.reserve(chunk.length);
+      if (at >= 0) {
+        w.bytes.set(chunk, at);
+        w.commit(chunk.length);
+        w.flush();
+        if (this.peerEnded) this.setReady(RD_CLOSED);
+        return;
+      }
+    }
     this.pending.push(chunk);
     if (this.pending.length === 1) this.pushPending();
   }
@@ -152,7 +165,7 @@ export class MainConn {
         const n = Math.min(chunk.length - off, frameMax);
         const at = w.reserve(n);
         if (at < 0) break;
-        w.bytes.set(chunk.subarray(off, off + n), at);
+        w.bytes.set(n === chunk.length ? chunk : chunk.subarray(off, off + n), at);
         w.commit(n);
         off += n;
       }
@@ -177,7 +190,10 @@ export class MainConn {
     if (this.peerEnded) this.setReady(RD_CLOSED);
   }
 
-  /** Copy one batch of OUTBOUND frames into one socket.write(). False when there was nothing. */
+  /**
+   * Copy one batch of OUTBOUND frames into one socket.write(). True when it stopped at the batch
+   * cap (more may be waiting now); frames published after it looked get their own mark.
+   */
   private drainOnce(): boolean {
     if (this.socketClosed || this.endedSocket) return false;
     const r = this.outR;
@@ -191,11 +207,10 @@ export class MainConn {
       const len = r.frameLength;
       if (total + len > out.length) {
         const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, total + len));
-        bigger.set(out.subarray(0, total));
+        copyBytes(out, 0, total, bigger, 0);
         out = bigger;
       }
-      out.set(r.bytes.subarray(r.frameOffset, r.frameOffset + len), total);
-      total += len;
+      total = copyBytes(r.bytes, r.frameOffset, r.frameOffset + len, out, total);
     }
     r.release(); // may ring the worker (it waited for room)
     if (total === 0) return false;
@@ -208,7 +223,7 @@ export class MainConn {
         this.service();
       });
     }
-    return true;
+    return total >= cap;
   }
 
   /** The worker ended or closed and every byte it wrote went to the socket: send our FIN. */

@@ -21,6 +21,7 @@
  * 3. Everything is little-endian (codec-format.ts).
  */
 import { T_FLOAT64, T_INT32, T_INT8, T_LATIN1, T_UTF16, T_UTF8 } from './codec-format.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** Byte payloads at least this big are staged by reference instead of copied into scratch. */
 export const DEFER_MIN = 256;
@@ -287,17 +288,6 @@ export class FrameSink {
     else b.set(src, this.pos);
     this.pos += n;
   }
-}
-
-/** Copy buf[from, to) to dest at d; returns the new d. A loop beats set+subarray for a few bytes. */
-function copyBytes(buf: Uint8Array, from: number, to: number, dest: Uint8Array, d: number): number {
-  const n = to - from;
-  if (n <= 64) {
-    for (let i = 0; i < n; i++) dest[d + i] = buf[from + i]!;
-  } else {
-    dest.set(buf.subarray(from, to), d);
-  }
-  return d + n;
 }
 
 function checkUint(n: number, max: number, what: string): number {
