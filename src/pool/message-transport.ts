@@ -7,9 +7,13 @@
  *
  * Dispatch rule (pairs with worker-message.ts, "The pull rule"):
  *   1. A task is sent only against an open PULL; one PULL is answered by one batch.
- *   2. A batch holds at most min(n, fair share) tasks, where the fair share splits the queue
- *      evenly over the workers pulling right now, so a burst of long tasks is not all handed to
- *      whichever worker pulled first.
+ *   2. A batch holds at most min(n, fair share) tasks. The fair share of a worker is
+ *      ceil((queued + tasks out on every live worker) / live workers) minus its own tasks out,
+ *      so a burst is split over the workers, also those not pulling right now: a burst of async
+ *      tasks (each waiting on I/O, its CPU work to come later) is not all handed to whichever
+ *      worker pulled first while the other was busy for a moment.
+ *   2a. No hostages: a worker at its share still gets work once every other worker has sent
+ *      nothing for STALL_MS (stuck in a long synchronous slice); a timer re-checks then.
  *   3. Dispatch runs in a microtask: a synchronous loop of `rt.run()` calls queues everything
  *      first and is then sent in as few posts as there are pulling workers.
  */
@@ -18,12 +22,17 @@ import { assertCloneable } from './cloneable.js';
 import { CANCEL, ERR, OK, PULL, QUERY, STATS, SUBMIT, TASKS, type FromWorker, type SubmitFrame, type ToWorker } from './protocol.js';
 import type { SlotGauges, Transport, TransportSink } from './transport.js';
 import { fromWire, type WireError } from './wire-error.js';
+import { STALL_MS } from './worker-siblings.js';
 
 interface Lane {
   worker: Worker;
   /** tasks the worker asked for in its open pull; 0 when no pull is open */
   want: number;
-  out: ToWorker[];
+  /** tasks sent to it and not settled yet */
+  out: number;
+  /** performance.now() of its last message: a worker that sends nothing is busy or stuck */
+  lastHeard: number;
+  batch: ToWorker[];
   /** transfer list of the whole outgoing batch, and per task (for the one-by-one fallback) */
   transfer: TransferListItem[];
   taskTransfer: Map<number, readonly TransferListItem[]>;
@@ -40,9 +49,11 @@ export class MessageTransport implements Transport {
   private readonly dropped = new Set<number>();
   private readonly transfers = new Map<number, readonly TransferListItem[]>();
   private dispatchScheduled = false;
+  private recheck: NodeJS.Timeout | undefined;
   private closed = false;
 
-  constructor(sink: TransportSink) {
+  /** `stallMs`: rule 2a's wait (tests pass their own). */
+  constructor(sink: TransportSink, private readonly stallMs = STALL_MS) {
     this.sink = sink;
   }
 
@@ -51,7 +62,7 @@ export class MessageTransport implements Transport {
   }
 
   attach(slot: number, worker: Worker): void {
-    const lane: Lane = { worker, want: 0, out: [], transfer: [], taskTransfer: new Map() };
+    const lane: Lane = { worker, want: 0, out: 0, lastHeard: performance.now(), batch: [], transfer: [], taskTransfer: new Map() };
     this.lanes[slot] = lane;
     worker.on('message', (batch: FromWorker[]) => {
       if (this.lanes[slot] !== lane) return; // a late batch from a worker already replaced
@@ -79,14 +90,14 @@ export class MessageTransport implements Transport {
   cancel(slot: number, id: number, reason: WireError): void {
     const lane = this.lanes[slot];
     if (!lane) return;
-    lane.out.push([CANCEL, id, reason]);
+    lane.batch.push([CANCEL, id, reason]);
     this.scheduleDispatch();
   }
 
   query(slot: number, queryId: number): void {
     const lane = this.lanes[slot];
     if (!lane) return;
-    lane.out.push([QUERY, queryId]);
+    lane.batch.push([QUERY, queryId]);
     this.scheduleDispatch();
   }
 
@@ -104,6 +115,7 @@ export class MessageTransport implements Transport {
 
   close(): void {
     this.closed = true;
+    if (this.recheck) clearTimeout(this.recheck);
     this.q = [];
     this.head = 0;
     this.dropped.clear();
@@ -111,13 +123,16 @@ export class MessageTransport implements Transport {
   }
 
   private receive(slot: number, lane: Lane, batch: FromWorker[]): void {
+    lane.lastHeard = performance.now();
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       switch (f[0]) {
         case OK:
+          if (lane.out > 0) lane.out--;
           this.sink.settled(slot, f[1], true, f[2]);
           break;
         case ERR:
+          if (lane.out > 0 && f[1] !== 0) lane.out--;
           this.sink.settled(slot, f[1], false, fromWire(f[2]));
           break;
         case PULL:
@@ -145,32 +160,60 @@ export class MessageTransport implements Transport {
   private dispatch(): void {
     this.dispatchScheduled = false;
     if (this.closed) return;
-    let pulling = 0;
-    for (const lane of this.lanes) if (lane && lane.want > 0) pulling++;
+    let live = 0;
+    let out = 0;
+    for (const lane of this.lanes) {
+      if (!lane) continue;
+      live++;
+      out += lane.out;
+    }
+    const now = performance.now();
+    let held = false;
     for (let s = 0; s < this.lanes.length; s++) {
       const lane = this.lanes[s];
       if (!lane) continue;
-      if (lane.want > 0 && this.q.length > this.head) {
-        const share = Math.ceil((this.q.length - this.head) / pulling);
-        pulling--;
-        this.fill(s, lane, Math.min(lane.want, share));
+      const queued = this.q.length - this.head;
+      if (lane.want > 0 && queued > 0) {
+        let n = Math.min(lane.want, Math.ceil((queued + out) / live) - lane.out);
+        if (n <= 0) {
+          if (this.othersStalled(lane, now)) n = Math.min(lane.want, queued); // rule 2a
+          else held = true;
+        }
+        if (n > 0) out += this.fill(s, lane, n);
       }
-      if (lane.out.length) this.post(lane);
+      if (lane.batch.length) this.post(lane);
     }
     if (this.head > 4096 && this.head * 2 > this.q.length) {
       this.q = this.q.slice(this.head);
       this.head = 0;
     }
+    if (held && this.recheck === undefined) {
+      this.recheck = setTimeout(() => {
+        this.recheck = undefined;
+        this.scheduleDispatch();
+      }, this.stallMs);
+      this.recheck.unref(); // pending tasks keep the workers ref'd, and so the process alive
+    }
   }
 
-  private fill(slot: number, lane: Lane, n: number): void {
+  /** True when every live worker but `lane` has sent nothing for STALL_MS and is not pulling. */
+  private othersStalled(lane: Lane, now: number): boolean {
+    for (const other of this.lanes) {
+      if (!other || other === lane) continue;
+      if (other.want > 0 || now - other.lastHeard < this.stallMs) return false;
+    }
+    return true;
+  }
+
+  /** Move up to `n` queued tasks into `lane`'s batch; returns how many. */
+  private fill(slot: number, lane: Lane, n: number): number {
     let sent = 0;
     while (sent < n && this.head < this.q.length) {
       const f = this.q[this.head]!;
       this.q[this.head++] = undefined as unknown as SubmitFrame;
       const id = f[1];
       if (this.dropped.size && this.dropped.delete(id)) continue;
-      lane.out.push(f);
+      lane.batch.push(f);
       const t = this.transfers.size ? this.transfers.get(id) : undefined;
       if (t) {
         for (const x of t) lane.transfer.push(x);
@@ -181,13 +224,15 @@ export class MessageTransport implements Transport {
       sent++;
     }
     if (sent > 0) lane.want = 0;
+    lane.out += sent;
+    return sent;
   }
 
   private post(lane: Lane): void {
-    const batch = lane.out;
+    const batch = lane.batch;
     const transfer = lane.transfer;
     const taskTransfer = lane.taskTransfer;
-    lane.out = [];
+    lane.batch = [];
     if (transfer.length) {
       lane.transfer = [];
       lane.taskTransfer = new Map();

@@ -1,8 +1,9 @@
 /**
  * An I/O-bound batch is spread over the workers, and no worker blocks its thread while it holds
- * live tasks (their fs callbacks and timers could not run). Real workers, shared-memory transport
- * (the one whose workers park with Atomics.wait and claim from a shared queue; the message
- * transport's pull rule does not spread a burst of async tasks yet: see README, Transports).
+ * live tasks (their fs callbacks and timers could not run). Real workers, both transports: the
+ * shared one (workers park with Atomics.wait and claim from a shared queue, fair share in
+ * worker-siblings.ts) and the message one (main splits each pull by the fair share,
+ * message-transport.ts rule 2).
  *
  * This file is also the task module of its test (the worker imports it; the suites are defined
  * on the main thread only), so the rendezvous task below needs no fixture of its own.
@@ -70,8 +71,7 @@ if (isMainThread) {
   const self = new URL(import.meta.url);
   const file = fileURLToPath(self); // any small file will do: this one
 
-  {
-    const transport = 'shared';
+  for (const transport of ['shared', 'message'] as const) {
     const t = suite(`I/O-bound batches [${transport}]`);
 
     t('an I/O-bound batch runs on both workers, none blocked in a park while it holds live tasks', async () => {
@@ -94,6 +94,7 @@ if (isMainThread) {
         const ws = rt.stats().workers;
         const completed = ws.map((w) => w.completed);
         assert.ok(completed.every((c) => c > 0), `per-worker completed: ${completed.join(', ')}`);
+        // (the message transport's workers never block: their counter stays 0 too)
         for (const w of ws) assert.is(w.parkedWhileLive, 0, `worker ${w.slot} blocked in Atomics.wait while it had live tasks`);
       } finally {
         await rt.close({ timeout: 1000 });
