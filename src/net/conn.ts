@@ -53,6 +53,22 @@ function checkTimeout(ms: unknown): number {
   return ms;
 }
 
+/** The read waiting for bytes; poke() settles it with them (Conn.readAs). */
+interface PendingRead {
+  resolve(v: Buffer | null | IteratorResult<Buffer, undefined>): void;
+  reject(e: unknown): void;
+  /** settle with an iterator result (for await) rather than the bytes (read()) */
+  asResult: boolean;
+  /** unsubscribe from cancellation */
+  off: () => void;
+}
+
+const noop = (): void => {};
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+function iterResult(b: Buffer | null): IteratorResult<Buffer, undefined> {
+  return b === null ? DONE : { value: b, done: false };
+}
+
 /**
  * A TCP connection, seen from a worker.
  *
@@ -81,7 +97,8 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private acFired = false;
   private closed = false;
   private ended = false;
-  private reading = false;
+  /** the read waiting for bytes (one at a time) */
+  private reader: PendingRead | undefined;
   private writeChain: Promise<void> | undefined;
 
   /** @internal made by the net host from an OPEN message */
@@ -119,28 +136,50 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * let b; while ((b = await conn.read()) !== null) total += b.length;
    */
   read(options?: ConnWaitOptions): Promise<Buffer | null> {
-    if (this.reading) return Promise.reject(stateErr('Conn.read: another read is in progress'));
-    // Fast path, no async frame: the bytes are usually there already when a handler asks.
+    return this.readAs(false, options?.signal) as Promise<Buffer | null>;
+  }
+
+  /**
+   * read(), or (asResult) the same as an iterator result. Fast path: the bytes are usually there
+   * when a handler asks. Otherwise one promise, settled by poke() with the bytes themselves: no
+   * wake-then-retry hop per chunk.
+   */
+  private readAs(asResult: boolean, signal: AbortSignal | undefined): Promise<Buffer | null | IteratorResult<Buffer, undefined>> {
+    if (this.reader !== undefined) return Promise.reject(stateErr('Conn.read: another read is in progress'));
+    let b: Buffer | null | undefined;
+    try {
+      b = this.tryRead();
+      if (b === undefined) throwIfCancelled(signal); // about to wait: an aborted signal never fires again
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (b !== undefined) return Promise.resolve(asResult ? iterResult(b) : b);
+    return new Promise((resolve, reject) => {
+      const r: PendingRead = { resolve, reject, asResult, off: noop };
+      r.off = onCancel(signal, (e) => {
+        if (this.reader === r) this.reader = undefined;
+        reject(e);
+      });
+      this.reader = r;
+    });
+  }
+
+  /** poke(): hand the waiting read its bytes (or end, or error) if there are any now. */
+  private feedReader(): void {
+    const r = this.reader!;
     let b: Buffer | null | undefined;
     try {
       b = this.tryRead();
     } catch (e) {
-      return Promise.reject(e);
+      this.reader = undefined;
+      r.off();
+      r.reject(e);
+      return;
     }
-    return b !== undefined ? Promise.resolve(b) : this.readWait(options?.signal);
-  }
-
-  private async readWait(signal: AbortSignal | undefined): Promise<Buffer | null> {
-    this.reading = true;
-    try {
-      for (;;) {
-        await this.change(Infinity, signal);
-        const b = this.tryRead();
-        if (b !== undefined) return b;
-      }
-    } finally {
-      this.reading = false;
-    }
+    if (b === undefined) return;
+    this.reader = undefined;
+    r.off();
+    r.resolve(r.asResult ? iterResult(b) : b);
   }
 
   /**
@@ -288,11 +327,9 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
     // A plain iterator, not an async generator: one promise per chunk instead of three.
-    const done: IteratorReturnResult<undefined> = { value: undefined, done: true };
-    const step = (b: Buffer | null): IteratorResult<Buffer, undefined> => (b === null ? done : { value: b, done: false });
     const it: AsyncIterableIterator<Buffer> = {
-      next: () => this.read().then(step),
-      return: () => Promise.resolve(done),
+      next: () => this.readAs(true, undefined) as Promise<IteratorResult<Buffer, undefined>>,
+      return: () => Promise.resolve(DONE),
       [Symbol.asyncIterator]: () => it,
     };
     return it;
@@ -311,6 +348,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** @internal the host saw this slot marked: wake every waiter; they re-check. */
   poke(): void {
     this.checkAbort();
+    if (this.reader !== undefined) this.feedReader();
     if (this.waiters.length === 0) return;
     const ws = this.waiters;
     this.waiters = [];

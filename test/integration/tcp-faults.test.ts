@@ -161,6 +161,19 @@ test('readable/writable time out with 0, then report 1 when ready, 0 again when 
     await drained(r);
   }));
 
+test('a read honours its signal (aborted before or while it waits) and the next read still gets the bytes', () =>
+  withRig(async (r, c) => {
+    const srv = await r.listen({ handler: 'probe' });
+    const s = await dial(srv.port);
+    s.write(`read-cancel ${c.port}\n`);
+    await until(s, 'go');
+    s.write('data');
+    const rep = await c.next('read-cancel');
+    assert.equal(rep, { mode: 'read-cancel', r1: 'ERR_SHOAL_CANCELLED', r2: 'ERR_SHOAL_CANCELLED', data: 'data' });
+    s.destroy();
+    await drained(r);
+  }));
+
 test('a handler that never reads does not stall other connections', () =>
   withRig(async (r) => {
     const srv = await r.listen({ handler: 'probe', ringBytes: 4096 });
