@@ -3,10 +3,13 @@
  * suite (each exports `run({ quick })`), prints one table, and writes the results as JSON plus an
  * SVG bar chart of the ratios under perf/results/, naming the machine.
  *
- * Runs on the main thread of its own process. Owns perf/results/<date>-<host>.{json,svg}.
+ * Runs on the main thread of its own process; each suite runs in a child process of its own
+ * (a fresh heap, no threads, timers or async hooks left by the suite before: one suite once made
+ * the next one's servers run at half speed). Owns perf/results/<date>-<host>.{json,svg}.
  *
  * usage: node dist/perf/harness.js [--quick] [--only <substring>]...
  */
+import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, hostname, loadavg, platform, release, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -64,9 +67,7 @@ export async function runAll(opts: { quick: boolean; only: string[] }): Promise<
     const t0 = performance.now();
     process.stdout.write(`  ${suite} ... `);
     try {
-      const mod = (await import(pathToFileURL(join(here, f)).href)) as { run?: (o: { quick: boolean }) => Promise<BenchResult[]> };
-      if (typeof mod.run !== 'function') throw new Error(`${f} does not export run()`);
-      const rs = await mod.run({ quick: opts.quick });
+      const rs = await runSuite(join(here, f), opts.quick);
       results.push(...rs);
       console.log(`${rs.length} results, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     } catch (e) {
@@ -75,6 +76,36 @@ export async function runAll(opts: { quick: boolean; only: string[] }): Promise<
     }
   }
   return { date: new Date().toISOString(), machine: m, quick: opts.quick, results, failures };
+}
+
+/** Run one suite file in a child process (this file with --suite) and collect its results. */
+function runSuite(file: string, quick: boolean): Promise<BenchResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(fileURLToPath(import.meta.url), ['--suite', file, ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
+    let got: BenchResult[] | undefined;
+    let failed: string | undefined;
+    child.on('message', (m: { results?: BenchResult[]; error?: string }) => {
+      if (m.results) got = m.results;
+      else failed = m.error;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (got) resolve(got);
+      else reject(new Error(failed ?? `suite process exited with code ${code} and no results`));
+    });
+  });
+}
+
+/** The child's side of runSuite: run the suite, send its results, exit. */
+async function suiteChild(file: string, quick: boolean): Promise<void> {
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as { run?: (o: { quick: boolean }) => Promise<BenchResult[]> };
+    if (typeof mod.run !== 'function') throw new Error(`${file} does not export run()`);
+    const results = await mod.run({ quick });
+    process.send!({ results }, () => process.exit(0));
+  } catch (e) {
+    process.send!({ error: e instanceof Error ? (e.stack ?? e.message) : String(e) }, () => process.exit(1));
+  }
 }
 
 /** Write `<dir>/<date>-<host>.json` and `.svg`; returns the two paths. */
@@ -88,7 +119,9 @@ export function writeRecord(rec: RunRecord, dir: string): [string, string] {
   return [json, svg];
 }
 
-if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+if (process.argv[2] === '--suite' && process.send) {
+  await suiteChild(process.argv[3]!, process.argv.includes('--quick'));
+} else if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
   const argv = process.argv.slice(2);
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) if (argv[i] === '--only' && argv[i + 1]) only.push(argv[++i]!);

@@ -39,8 +39,16 @@ export class OverflowQueue {
   /** Append (a copy of) the encoded frame of task `id`. */
   push(id: number, frame: FrameWriter): void {
     const need = frame.size;
-    if (this.used + need > this.arena.length) this.arena = grow(this.arena, this.used + need);
-    if ((this.tail + 1) * 3 > this.meta.length) this.meta = grow32(this.meta, (this.tail + 1) * 3);
+    if (this.used + need > this.arena.length) {
+      const arena = new Uint8Array(grownLength(this.arena.length, this.used + need));
+      arena.set(this.arena);
+      this.arena = arena;
+    }
+    if ((this.tail + 1) * 3 > this.meta.length) {
+      const meta = new Uint32Array(grownLength(this.meta.length, (this.tail + 1) * 3));
+      meta.set(this.meta);
+      this.meta = meta;
+    }
     const at = this.used;
     const len = frame.writeTo(this.arena, at);
     const m = this.tail * 3;
@@ -97,18 +105,9 @@ export class OverflowQueue {
   }
 }
 
-function grow(a: Uint8Array, need: number): Uint8Array<ArrayBuffer> {
-  let len = a.length * 2;
-  while (len < need) len *= 2;
-  const b = new Uint8Array(len);
-  b.set(a);
-  return b;
-}
-
-function grow32(a: Uint32Array, need: number): Uint32Array<ArrayBuffer> {
-  let len = a.length * 2;
-  while (len < need) len *= 2;
-  const b = new Uint32Array(len);
-  b.set(a);
-  return b;
+/** `len` doubled until it holds `need`. */
+function grownLength(len: number, need: number): number {
+  let n = len * 2;
+  while (n < need) n *= 2;
+  return n;
 }
