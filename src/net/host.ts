@@ -32,6 +32,16 @@ import { Conn, type ConnHost } from './conn.js';
 
 /** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
 const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
+/**
+ * With at most this many open connections the host may stay awake FEW_CONNS_FACTOR times longer.
+ * A host serving one or two connections is latency-bound: its idle gap is a whole round trip
+ * through the reactor and the peer (250-500 µs once anyone on the way parks), and a park costs
+ * the next message a kernel wake-up, so a short window keeps it parking (a single ping-pong
+ * connection ran at 7k or 20k messages a second by chance). With many connections its turns find
+ * work anyway, and a long window would only take CPU from the reactor and the load.
+ */
+const FEW_CONNS = 4;
+const FEW_CONNS_FACTOR = 4;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
@@ -116,6 +126,12 @@ export class NetHost implements ConnHost {
   dropped(i: number): void {
     if (this.conns[i] !== undefined) this.openCount--;
     this.conns[i] = undefined;
+    this.fitWindow();
+  }
+
+  /** The awake window's cap follows the number of open connections (FEW_CONNS). */
+  private fitWindow(): void {
+    this.awake.setMax(this.openCount <= FEW_CONNS ? NET_AWAKE_MAX_MS * FEW_CONNS_FACTOR : NET_AWAKE_MAX_MS);
   }
 
   /** Open an outbound connection through the reactor (see connect.ts). */
@@ -187,6 +203,7 @@ export class NetHost implements ConnHost {
     const conn = new Conn(this, m);
     this.conns[m.i] = conn;
     this.openCount++;
+    this.fitWindow();
     if (m.req !== undefined) {
       const p = this.connects.get(m.req);
       this.connects.delete(m.req);
@@ -261,7 +278,7 @@ export class NetHost implements ConnHost {
 
   private readonly woken = (): void => {
     this.parked = false;
-    this.awake.woken(performance.now());
+    this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
     this.turn();
   };
 }

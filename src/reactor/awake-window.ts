@@ -16,7 +16,10 @@
  *    below MIN it closes (0).
  * 2. A wake-up that came sooner than `maxMs` after the last work (or the park, if later) opens
  *    the window to cover that gap (x1.5): had the loop stayed awake that long, the wake-up would
- *    have been free.
+ *    have been free. The gap ends when the peer rang, not when this loop ran again: the kernel's
+ *    wake-up delay (tens of µs, more on a busy box; from the doorbell's RUNG_AT) is not the peer's
+ *    silence. Counting it made a ping-pong that once parked keep parking (every gap then looked
+ *    longer than maxMs): one connection ran at 7k or at 20k messages a second by chance.
  * 3. Work keeps the loop awake for the current window after it; work never grows the window by
  *    itself, so a loop whose peers answer slowly (a CPU-heavy handler) converges to parking at once.
  */
@@ -36,7 +39,7 @@ const MIN_MS = 0.005;
  */
 export class AwakeWindow {
   /** Longest window (ms); 0 disables staying awake. */
-  readonly maxMs: number;
+  maxMs: number;
   private windowMs = 0;
   private lastWorkAt = -Infinity;
   private parkedAt = -1;
@@ -46,6 +49,18 @@ export class AwakeWindow {
       throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`), { code: 'ERR_OUT_OF_RANGE' });
     }
     this.maxMs = maxMs;
+  }
+
+  /**
+   * Change the longest window (ms), e.g. with the load: a loop with few peers to serve is
+   * latency-bound and has CPU to spare, one with many finds work on its turns anyway.
+   */
+  setMax(ms: number): void {
+    if (!(ms >= 0) || !Number.isFinite(ms)) {
+      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(ms)}`), { code: 'ERR_OUT_OF_RANGE' });
+    }
+    this.maxMs = ms;
+    if (this.windowMs > ms) this.windowMs = ms;
   }
 
   /** The loop found or caused work at `now` (performance.now()). */
@@ -64,12 +79,16 @@ export class AwakeWindow {
     this.parkedAt = now;
   }
 
-  /** The loop woke from a park at `now`: rule 2. */
-  woken(now: number): void {
+  /**
+   * The loop woke from a park at `now`: rule 2. `lagMs`: how long after the peer's ring it ran
+   * (Doorbell.msSinceNotify), or -1 when unknown.
+   */
+  woken(now: number, lagMs = -1): void {
     if (this.parkedAt < 0) return;
     // work done while parked (a socket event's turn) restarts the clock: the gap that a window
     // would have had to cover runs from the last work, not from the park
-    const gap = now - Math.max(this.parkedAt, this.lastWorkAt);
+    let gap = now - Math.max(this.parkedAt, this.lastWorkAt);
+    if (lagMs >= 0 && lagMs <= gap) gap -= lagMs;
     this.parkedAt = -1;
     if (gap < this.maxMs) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs, gap * 1.5));
   }

@@ -69,6 +69,9 @@ export interface ReactorStats {
  * SHOAL_REACTOR_AWAKE_US (default 100, 0 = park as soon as a turn finds nothing) overrides it.
  */
 const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
+/** With at most this many connections open, the window may be FEW_CONNS_FACTOR times longer (net/host.ts says why). */
+const FEW_CONNS = 4;
+const FEW_CONNS_FACTOR = 4;
 
 /** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
 class WorkerLink implements SlotOwner {
@@ -206,6 +209,7 @@ export class Reactor {
     for (const c of link.conns) c?.workerGone();
     link.conns.length = 0;
     link.active = 0;
+    this.fitWindow();
   }
 
   /** @internal a new server id (listen.ts) */
@@ -226,6 +230,7 @@ export class Reactor {
     const c = new MainConn(link, got.i, got.slot, socket, server);
     link.conns[got.i] = c;
     link.active++;
+    this.fitWindow();
     server.conns.add(c);
     link.post({ t: 'open', i: got.i, slot: got.slot, handler: server.handler, server: server.id, ...endpoints(socket) });
   }
@@ -269,6 +274,14 @@ export class Reactor {
   gone(c: MainConn): void {
     this.bytesIn += c.bytesIn;
     this.bytesOut += c.bytesOut;
+    this.fitWindow();
+  }
+
+  /** The awake window's cap follows the number of open connections (FEW_CONNS). */
+  private fitWindow(): void {
+    let open = 0;
+    for (const l of this.links) if (l) open += l.active;
+    this.awake.setMax(open <= FEW_CONNS ? REACTOR_AWAKE_MAX_MS * FEW_CONNS_FACTOR : REACTOR_AWAKE_MAX_MS);
   }
 
   /** @internal ring `link` (and post its control batch) at the end of this turn */
@@ -331,7 +344,7 @@ export class Reactor {
 
   private readonly woken = (): void => {
     this.parked = false;
-    this.awake.woken(performance.now());
+    this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
     this.turn();
   };
 
@@ -388,6 +401,7 @@ export class Reactor {
       const c = new MainConn(link, got.i, got.slot, socket, undefined);
       link.conns[got.i] = c;
       link.active++;
+      this.fitWindow();
       link.post({ t: 'open', i: got.i, slot: got.slot, req: m.req, ...endpoints(socket) });
     });
   }

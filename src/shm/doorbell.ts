@@ -15,6 +15,7 @@
  * | 0   | SEQ   | ringers (Atomics.add)                        | owner (wait / waitAsync) | bumps on every ring            |
  * | 1   | STATE | owner (store), ringers (compareExchange P→R) | —                        | RUNNING=0 SPINNING=1 PARKED=2  |
  * | 2   | MAGIC | initDoorbell, once                           | —                        | 0x5348_4442 ('SHDB')           |
+ * | 3   | RUNG_AT | the ringer that notifies (store, before the notify) | —                  | when it woke the owner: µs of absolute time, mod 2^31 |
  *
  * Invariants:
  * 1. Only the owner waits on SEQ, one wait at a time, and only after it has stored STATE=PARKED
@@ -32,6 +33,10 @@
  * 6. The main thread never calls Atomics.wait (waitSync throws there). An async wait holds a ref'd
  *    timer only while it is parked (Atomics.waitAsync alone does not keep a loop alive) and, when it
  *    settles by timeout or cancellation, notifies SEQ itself so no stale waiter is left behind.
+ * 7. RUNG_AT is a hint for wake-up policies (reactor/awake-window.ts): when the owner was woken,
+ *    so that the time it took to run again is not counted as its peer's silence. It is written
+ *    only on the notify path (one store next to a syscall), so after a wake without a notify (a
+ *    spin win, a timeout) it is stale: readers treat implausible values as unknown.
  */
 import { isMainThread } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
@@ -40,7 +45,15 @@ import { checkInt, checkMagic, checkRegion, checkSab, badType } from './layout.j
 const SEQ = 0;
 const STATE = 1;
 const MAGIC = 2;
+const RUNG_AT = 3;
 const DOORBELL_MAGIC = 0x53484442;
+/** RUNG_AT's clock wraps here (2^31 µs, about 36 minutes). */
+const RUNG_AT_WRAP = 2 ** 31;
+
+/** Absolute time in µs mod 2^31, comparable across threads (each adds its own timeOrigin). */
+function clockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000) % RUNG_AT_WRAP;
+}
 
 /** STATE values. */
 export const RUNNING = 0;
@@ -94,8 +107,9 @@ const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 export function initDoorbell(sab: SharedArrayBuffer, byteOffset: number): DoorbellDescriptor {
   checkSab('sab', sab);
   checkRegion(sab, byteOffset, DOORBELL_BYTES);
-  const w = new Int32Array(sab, byteOffset, 3);
+  const w = new Int32Array(sab, byteOffset, 4);
   Atomics.store(w, SEQ, 0);
+  Atomics.store(w, RUNG_AT, 0);
   Atomics.store(w, STATE, RUNNING);
   Atomics.store(w, MAGIC, DOORBELL_MAGIC); // pairs with: layout.ts checkMagic
   return { kind: 'shoal:doorbell', sab, byteOffset };
@@ -140,7 +154,7 @@ export class Doorbell {
     }
     checkSab('descriptor.sab', descriptor.sab);
     checkRegion(descriptor.sab, descriptor.byteOffset, DOORBELL_BYTES);
-    this.w = new Int32Array(descriptor.sab, descriptor.byteOffset, 3);
+    this.w = new Int32Array(descriptor.sab, descriptor.byteOffset, 4);
     checkMagic(this.w, MAGIC, DOORBELL_MAGIC, 'doorbell');
     this.spin = checkInt('spinIterations', options.spinIterations ?? 1000, 0, 1e9);
     this.descriptor = descriptor;
@@ -171,10 +185,27 @@ export class Doorbell {
       Atomics.compareExchange(this.w, STATE, PARKED, RUNNING) === PARKED
     ) {
       this.notifies++;
+      Atomics.store(this.w, RUNG_AT, clockUs()); // invariant 7; pairs with: doorbell.ts msSinceNotify
       Atomics.notify(this.w, SEQ, 1); // pairs with: doorbell.ts waitSync / wait (Atomics.wait[Async] SEQ)
       return true;
     }
     return false;
+  }
+
+  /**
+   * How long ago (ms) a ringer last woke the owner with a notify (invariant 7): read it right
+   * after a wait returns 'rung'. Returns -1 when that is unknown (no notify yet, or a value
+   * older than `withinMs`, which a wake without a notify leaves behind).
+   *
+   * @example
+   * const r = await bell.wait(s); const lag = bell.msSinceNotify(gapMs); // the wake-up's own delay
+   */
+  msSinceNotify(withinMs: number): number {
+    const at = Atomics.load(this.w, RUNG_AT); // pairs with: doorbell.ts ring (Atomics.store RUNG_AT)
+    if (at === 0) return -1;
+    const us = (clockUs() - at + RUNG_AT_WRAP) % RUNG_AT_WRAP;
+    const ms = us / 1000;
+    return ms <= withinMs ? ms : -1;
   }
 
   /** The owner's published state: 'running', 'spinning' or 'parked'. */

@@ -65,4 +65,37 @@ test('maxMs 0 never stays awake; a bad maxMs is a RangeError', () => {
   }
 });
 
+test('the kernel\'s wake-up delay is not counted as the peer\'s silence', () => {
+  const w = new AwakeWindow(0.1);
+  w.work(0);
+  w.parking(0);
+  // the peer rang 60 µs after our work, but we ran only 90 µs later: a gap of 150 µs seen
+  // from here, which alone would leave the window shut
+  w.woken(0.15, 0.09);
+  assert.ok(Math.abs(w.windowMsNow - 0.09) < 1e-9, `window ${w.windowMsNow} covers the 60 µs gap x1.5`);
+  // an implausible delay (longer than the gap: a stale ring time) is ignored
+  const v = new AwakeWindow(0.1);
+  v.work(0);
+  v.parking(0);
+  v.woken(0.15, 5);
+  assert.is(v.windowMsNow, 0);
+});
+
+test('setMax changes the cap at once (and clips an open window); a bad one is a RangeError', () => {
+  const w = new AwakeWindow(0.4);
+  w.work(0);
+  w.parking(0);
+  w.woken(0.2);
+  assert.ok(Math.abs(w.windowMsNow - 0.3) < 1e-9);
+  w.setMax(0.1);
+  assert.is(w.maxMs, 0.1);
+  assert.is(w.windowMsNow, 0.1);
+  try {
+    w.setMax(Number.NaN);
+    assert.unreachable('NaN accepted');
+  } catch (e) {
+    assert.is((e as { code?: string }).code, 'ERR_OUT_OF_RANGE');
+  }
+});
+
 test.run();

@@ -53,6 +53,23 @@ test('a parked async wait is woken by ring, which notifies exactly once', async 
   assert.is(owner.state(), 'running');
 });
 
+test('a notify records when it woke the owner (msSinceNotify); before any, or when stale, -1', async () => {
+  const desc = createDoorbell();
+  const owner = new Doorbell(desc, { spinIterations: 0 });
+  const ringer = new Doorbell(desc);
+  assert.is(owner.msSinceNotify(1000), -1, 'no notify yet');
+  ringer.ring(); // the owner runs: no notify, nothing recorded
+  assert.is(owner.msSinceNotify(1000), -1);
+  const p = owner.wait(owner.seq(), { timeoutMs: 5000 });
+  await turn();
+  const before = performance.now();
+  assert.is(ringer.ring(), true);
+  assert.is(await p, 'rung');
+  const lag = owner.msSinceNotify(1000);
+  assert.ok(lag >= 0 && lag <= performance.now() - before + 0.01, `lag ${lag} ms lies between the notify and now`);
+  assert.is(owner.msSinceNotify(-1), -1, 'older than the limit counts as unknown');
+});
+
 test('a parked async wait holds a ref\'d timer only while parked', async () => {
   const bell = new Doorbell(createDoorbell(), { spinIterations: 0 });
   const before = timers();
