@@ -4,7 +4,7 @@
  * connection slots in shared memory (src/shm/conn-slot.ts).
  *
  * Runs on the main thread only. Owns: its doorbell (every worker rings it), one WorkerLink per
- * pool worker (link buffer, control port, slot table, free slots), the accepted and connected
+ * pool worker (worker-link.ts: link buffer, control port, slot table, free slots), the accepted and connected
  * sockets (through MainConn), and the per-turn batch of control messages and bells.
  *
  * The loop, in the order the code runs (docs/design.md "Reactor" has the same list):
@@ -23,20 +23,18 @@
  *    whose answer is likely soon) it queues the next turn and leaves its doorbell RUNNING, so
  *    workers' rings cost no syscall and their answers are taken on the next loop iteration. After
  *    an idle stretch (AwakeWindow: adaptive, at most 100 µs, shorter when staying awake did not
- *    pay) it parks with
- *    waitAsync, unref'd: the sockets and servers are what keep the process alive.
+ *    pay; 4x longer with at most 4 connections open) it parks with waitAsync, unref'd: the sockets
+ *    and servers are what keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { createDoorbell, Doorbell } from '../shm/doorbell.js';
-import {
-  createConnSlot, createNetLink, resetConnSlot, towardMain, towardWorker, MAX_SLOTS_PER_WORKER,
-  type ConnSlotDescriptor, type DirtySet, type NetLinkDescriptor,
-} from '../shm/conn-slot.js';
+import { createNetLink } from '../shm/conn-slot.js';
 import { AwakeWindow } from './awake-window.js';
-import { MainConn, type ConnServer, type SlotOwner } from './connection.js';
-import type { AttachMessage, ConnectMessage, Endpoints, ToMain, ToWorker } from './protocol.js';
+import { MainConn, type ConnServer } from './connection.js';
+import { WorkerLink, type LinkReactor } from './worker-link.js';
+import type { AttachMessage, ConnectMessage, Endpoints, ToMain } from './protocol.js';
 
 /** A server the reactor accepts for (implemented by TcpServer in listen.ts). */
 export interface AcceptingServer extends ConnServer {
@@ -73,81 +71,6 @@ const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) /
 const FEW_CONNS = 4;
 const FEW_CONNS_FACTOR = 4;
 
-/** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
-class WorkerLink implements SlotOwner {
-  readonly slot: number;
-  readonly desc: NetLinkDescriptor;
-  readonly toWorker: DirtySet;
-  readonly toMain: DirtySet;
-  readonly bell: Doorbell;
-  readonly port: MessagePort;
-  readonly conns: Array<MainConn | undefined> = [];
-  readonly connecting = new Set<Socket>();
-  private readonly freeIdx: number[] = [];
-  private readonly freeSlots = new Map<number, ConnSlotDescriptor[]>();
-  private readonly reactor: Reactor;
-  active = 0;
-  alive = true;
-  outbox: ToWorker[] = [];
-  queued = false;
-  /** bound once: the visitor of TOWARD_MAIN */
-  readonly visit: (i: number) => void;
-
-  constructor(reactor: Reactor, slot: number, desc: NetLinkDescriptor, port: MessagePort) {
-    this.reactor = reactor;
-    this.slot = slot;
-    this.desc = desc;
-    this.toWorker = towardWorker(desc);
-    this.toMain = towardMain(desc);
-    this.bell = new Doorbell(desc.workerBell);
-    this.port = port;
-    this.visit = (i) => {
-      const c = this.conns[i];
-      if (c === undefined) return; // a stale mark of a recycled slot
-      try {
-        c.service();
-      } catch (e) {
-        process.emitWarning(`shoal reactor: connection ${this.slot}/${i} failed: ${(e as Error)?.stack ?? e}`);
-        c.forceClose();
-      }
-    };
-  }
-
-  markWorker(i: number): void {
-    this.toWorker.mark(i);
-    this.reactor.schedule(this);
-  }
-
-  post(m: ToWorker): void {
-    this.outbox.push(m);
-    this.reactor.schedule(this);
-  }
-
-  /** Take a free slot index and a slot of `ringBytes` (recycled when one is free). */
-  take(ringBytes: number): { i: number; slot: ConnSlotDescriptor } | undefined {
-    let i = this.freeIdx.pop();
-    if (i === undefined) {
-      if (this.conns.length >= MAX_SLOTS_PER_WORKER) return undefined;
-      i = this.conns.length;
-      this.conns.push(undefined);
-    }
-    const slot = this.freeSlots.get(ringBytes)?.pop() ?? createConnSlot(ringBytes);
-    return { i, slot };
-  }
-
-  release(c: MainConn): void {
-    if (this.conns[c.index] !== c) return;
-    this.conns[c.index] = undefined;
-    this.active--;
-    this.reactor.gone(c);
-    if (!this.alive) return;
-    resetConnSlot(c.slot); // conn-slot.ts invariant 4: socket closed and W_CLOSE seen
-    let list = this.freeSlots.get(c.slot.ringBytes);
-    if (!list) this.freeSlots.set(c.slot.ringBytes, (list = []));
-    if (list.length < 64) list.push(c.slot);
-    this.freeIdx.push(c.index);
-  }
-}
 
 /**
  * The reactor. One per Runtime; workers are attached as the pool starts (and replaces) them.
@@ -157,7 +80,7 @@ class WorkerLink implements SlotOwner {
  * reactor.attach(0, worker);          // the worker runs installNetHost(parentPort)
  * const srv = await listen(reactor, { port: 0, handler: new URL('./echo.js', import.meta.url) });
  */
-export class Reactor {
+export class Reactor implements LinkReactor {
   private readonly bell = new Doorbell(createDoorbell());
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
