@@ -4,7 +4,8 @@
  * (src/shm/conn-slot.ts), and parks on its worker's net host until the reactor marks the slot.
  *
  * Runs on a worker thread (the one whose net host opened it). Owns: the reader end of INBOUND,
- * the writer end of OUTBOUND, the WSTATE word of its slot, its waiters and its AbortSignal.
+ * the writer end of OUTBOUND, the WSTATE word of its slot, its waiting read, its other waits
+ * (wake-list.ts) and its AbortSignal.
  *
  * Waiting: every wait is "check the rings and READY, then park until the host pokes this slot".
  * The check and the parking happen in one synchronous step and pokes come from a later turn of
@@ -23,6 +24,7 @@ import {
 } from '../shm/conn-slot.js';
 import type { OpenMessage } from '../reactor/protocol.js';
 import { connDuplex } from './duplex.js';
+import { WakeList } from './wake-list.js';
 
 /** What a Conn needs from its worker's net host. */
 export interface ConnHost {
@@ -92,7 +94,8 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private readonly outW: ByteRingWriter;
   private readonly frameMax: number;
   private readonly readMax: number;
-  private waiters: Array<() => void> = [];
+  /** readable()/writable() and blocked writes, parked until the next poke */
+  private readonly wakes = new WakeList();
   private ac: AbortController | undefined;
   private acFired = false;
   private closed = false;
@@ -257,7 +260,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       if ((ready & ERROR) !== 0) return -1;
       if (this.inR.available()) return 1;
       if ((ready & RD_CLOSED) !== 0) return this.inR.available() ? 1 : -1;
-      if (!(await this.change(deadline, options?.signal))) return 0;
+      if (!(await this.wakes.wait(deadline, options?.signal))) return 0;
     }
   }
 
@@ -275,7 +278,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       if (this.closed || this.ended) return -1;
       if ((Atomics.load(this.words, READY) & (ERROR | WR_CLOSED)) !== 0) return -1;
       if (this.outW.hasSpace(want)) return 1; // when not, WANT_SPACE is set: main pokes us on release
-      if (!(await this.change(deadline, options?.signal))) return 0;
+      if (!(await this.wakes.wait(deadline, options?.signal))) return 0;
     }
   }
 
@@ -349,10 +352,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   poke(): void {
     this.checkAbort();
     if (this.reader !== undefined) this.feedReader();
-    if (this.waiters.length === 0) return;
-    const ws = this.waiters;
-    this.waiters = [];
-    for (const w of ws) w();
+    this.wakes.wakeAll();
   }
 
   private checkAbort(): void {
@@ -395,7 +395,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     for (;;) {
       off = this.writeSome(bytes, off);
       if (off === bytes.length) return;
-      if (!this.outW.hasSpace(Math.min(bytes.length - off, this.frameMax))) await this.change(Infinity, signal);
+      if (!this.outW.hasSpace(Math.min(bytes.length - off, this.frameMax))) await this.wakes.wait(Infinity, signal);
     }
   }
 
@@ -408,41 +408,5 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     };
     p.then(clear, clear);
     return p;
-  }
-
-  /** Park until the next poke (true), `deadline` (false), or cancellation (rejects). */
-  private change(deadline: number, signal: AbortSignal | undefined): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      throwIfCancelled(signal);
-      let timer: NodeJS.Timeout | undefined;
-      const woke = (): void => {
-        if (timer) clearTimeout(timer);
-        off();
-        resolve(true);
-      };
-      const drop = (): void => {
-        const k = this.waiters.indexOf(woke);
-        if (k >= 0) this.waiters.splice(k, 1);
-        if (timer) clearTimeout(timer);
-      };
-      const off = onCancel(signal, (e) => {
-        drop();
-        reject(e);
-      });
-      if (deadline !== Infinity) {
-        const left = deadline - performance.now();
-        if (left <= 0) {
-          off();
-          resolve(false);
-          return;
-        }
-        timer = setTimeout(() => {
-          drop();
-          off();
-          resolve(false);
-        }, Math.ceil(left));
-      }
-      this.waiters.push(woke);
-    });
   }
 }
