@@ -245,7 +245,9 @@ export class MessageTransport implements Transport {
         try {
           lane.worker.postMessage([f], (f[0] === SUBMIT && taskTransfer.get(f[1])) || []);
         } catch (e) {
-          if (f[0] === SUBMIT) this.sink.sendFailed(f[1], e);
+          if (f[0] !== SUBMIT) continue;
+          if (lane.out > 0) lane.out--; // it never reached the worker: not outstanding there
+          this.sink.sendFailed(f[1], e);
         }
       }
     }

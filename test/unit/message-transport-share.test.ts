@@ -15,8 +15,11 @@ import type { TransportSink } from '../../src/pool/transport.js';
 /** A stand-in for a pool worker: records what main posts, and lets the test answer. */
 class FakeWorker {
   readonly batches: ToWorker[][] = [];
+  /** task ids whose frames the platform refuses to post (as it would a value it cannot clone) */
+  readonly refuse = new Set<number>();
   private listener: ((batch: FromWorker[]) => void) | undefined;
   postMessage(batch: ToWorker[]): void {
+    if (batch.some((f) => f[0] === SUBMIT && this.refuse.has(f[1] as number))) throw new Error('could not be cloned');
     this.batches.push(batch);
   }
   on(_event: 'message', fn: (batch: FromWorker[]) => void): this {
@@ -32,13 +35,15 @@ class FakeWorker {
   }
 }
 
-function sink(): TransportSink & { assignedTo: Map<number, number> } {
+function sink(): TransportSink & { assignedTo: Map<number, number>; failed: number[] } {
   const assignedTo = new Map<number, number>();
+  const failed: number[] = [];
   return {
     assignedTo,
+    failed,
     assigned: (slot, id) => void assignedTo.set(id, slot),
     settled: () => {},
-    sendFailed: () => {},
+    sendFailed: (id) => void failed.push(id),
     load: () => {},
     active: () => true,
     pending: () => 0,
@@ -121,6 +126,21 @@ test('a worker held at its share is re-checked by a timer, without any further m
   const deadline = Date.now() + 5000;
   while (a.taskIds().length < 6 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.is(a.taskIds().length, 6);
+  t.close();
+});
+
+test('a task the platform refused to post does not count against its worker\'s share', async () => {
+  const { t, a, s } = setup(3_600_000);
+  a.refuse.add(1).add(2);
+  a.send([PULL, 1024]);
+  for (let id = 1; id <= 4; id++) t.submit(id, 'file:///m.js', 'f', []);
+  await tick();
+  assert.equal(s.failed, [1, 2], 'both refused tasks failed at once');
+  assert.equal(a.taskIds(), []);
+  a.send([PULL, 1024]);
+  await tick();
+  // nothing is outstanding on it: its share of the 2 queued is 1 (not 0, as if 1 and 2 were out)
+  assert.equal(a.taskIds(), [3]);
   t.close();
 });
 
