@@ -5,7 +5,8 @@
  *
  * Cases: I/O only with 1, 100 and 1,000 connections; and ~200 µs of CPU (sha256 rounds) per
  * message with 100 connections. Median of 5 rounds (3 with --quick), servers alternating within
- * each round. Bounded: each measurement lasts ROUND_MS after a warm-up, every wait has a limit.
+ * each round. Each case also reports the server process's CPU time per message (shoal: main
+ * thread and workers; node:net: its one thread), measured over exactly the load's window. Bounded: each measurement lasts ROUND_MS after a warm-up, every wait has a limit.
  *
  * One file, four roles: the bench (main thread of the primary), the load generator (--load),
  * a node:cluster echo worker (cluster.isWorker), and the shoal TCP handler (its default export,
@@ -81,7 +82,14 @@ interface LoadJob {
   ms: number;
 }
 
-async function loadRound(job: LoadJob): Promise<number> {
+/** The load's view of one round; the server process measures its own CPU over the window. */
+interface RoundResult {
+  rate: number;
+  count: number;
+}
+
+/** `onWindow` marks the measured window, so the server can read its CPU time over exactly it. */
+async function loadRound(job: LoadJob, onWindow: (phase: 'start' | 'stop') => void): Promise<RoundResult> {
   const socks: Socket[] = [];
   let measuring = false;
   let count = 0;
@@ -110,12 +118,21 @@ async function loadRound(job: LoadJob): Promise<number> {
   );
   await new Promise((r) => setTimeout(r, job.warmMs));
   measuring = true;
+  onWindow('start');
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, job.ms));
   measuring = false;
+  onWindow('stop');
   const secs = (performance.now() - t0) / 1000;
   for (const s of socks) s.destroy();
-  return count / secs;
+  return { rate: count / secs, count };
+}
+
+/** What the load process sends: the window's start and stop, then the round's result. */
+interface LoadMessage {
+  id: number;
+  phase?: 'start' | 'stop';
+  result?: RoundResult;
 }
 
 // --- servers ------------------------------------------------------------------------------------
@@ -156,20 +173,34 @@ async function shoalServer(cpu: number): Promise<Target> {
 
 // --- the bench ----------------------------------------------------------------------------------
 
-function loader(): { round(job: LoadJob): Promise<number>; close(): void } {
+/** A round as the bench sees it: the load's rate, and this process's CPU µs per message. */
+interface Round {
+  rate: number;
+  cpuPerMsg: number;
+}
+
+function loader(): { round(job: LoadJob): Promise<Round>; close(): void } {
   const child: ChildProcess = fork(SELF, ['--load']);
   let next = 1;
-  const waiting = new Map<number, (v: number) => void>();
-  child.on('message', (m: { id: number; rate: number }) => waiting.get(m.id)?.(m.rate));
+  const waiting = new Map<number, (m: LoadMessage) => void>();
+  child.on('message', (m: LoadMessage) => waiting.get(m.id)?.(m));
   return {
     round(job) {
       const id = next++;
       return new Promise((res, rej) => {
         const t = setTimeout(() => rej(new Error('load round timed out')), job.warmMs + job.ms + 30_000);
-        waiting.set(id, (v) => {
-          clearTimeout(t);
-          waiting.delete(id);
-          res(v);
+        let c0: NodeJS.CpuUsage | undefined;
+        let cpu = 0;
+        waiting.set(id, (m) => {
+          if (m.phase === 'start') c0 = process.cpuUsage();
+          else if (m.phase === 'stop') {
+            const d = process.cpuUsage(c0);
+            cpu = d.user + d.system;
+          } else {
+            clearTimeout(t);
+            waiting.delete(id);
+            res({ rate: m.result!.rate, cpuPerMsg: m.result!.count > 0 ? cpu / m.result!.count : NaN });
+          }
         });
         child.send({ id, job });
       });
@@ -182,10 +213,15 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
   const targets = [await shoalServer(cpu), await plainServer(cpu), await clusterServer(cpu)];
   const load = loader();
   const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
+  const cpuUs = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   try {
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? targets : [...targets].reverse();
-      for (const t of order) rates.get(t.name)!.push(await load.round({ port: t.port, conns, warmMs: Math.min(300, ms / 2), ms }));
+      for (const t of order) {
+        const got = await load.round({ port: t.port, conns, warmMs: Math.min(300, ms / 2), ms });
+        rates.get(t.name)!.push(got.rate);
+        cpuUs.get(t.name)!.push(got.cpuPerMsg);
+      }
     }
   } finally {
     load.close();
@@ -197,6 +233,13 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
   for (const anchor of ['node:net', 'node:cluster x2']) {
     out.push(result({ suite: 'net-echo', case: `${label}, ${conns} conn`, unit: 'msg/s', shoal, anchor, anchorValue: med(anchor), higherIsBetter: true, goal: anchor === anchorName ? goal : undefined }));
   }
+  // CPU time of the server process (main thread and workers) per message: steadier than rates on
+  // a shared box, and what bounds the rate once the load and the server fill the cores.
+  // (node:cluster's workers are other processes: not measured here.)
+  out.push(result({
+    suite: 'net-echo', case: `${label}, ${conns} conn: server CPU per message`, unit: 'µs',
+    shoal: median(cpuUs.get('shoal')!), anchor: 'node:net', anchorValue: median(cpuUs.get('node:net')!), higherIsBetter: false,
+  }));
   return out;
 }
 
@@ -217,7 +260,8 @@ if (cluster.isWorker) {
   srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => process.send!({ port: (srv.address() as { port: number }).port }));
 } else if (isMainThread && process.argv.includes('--load')) {
   process.on('message', (m: { id: number; job: LoadJob }) => {
-    void loadRound(m.job).then((rate) => process.send!({ id: m.id, rate }));
+    const onWindow = (phase: 'start' | 'stop'): void => void process.send!({ id: m.id, phase });
+    void loadRound(m.job, onWindow).then((result) => process.send!({ id: m.id, result }));
   });
 } else if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
   const quick = process.argv.includes('--quick');
