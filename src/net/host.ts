@@ -41,7 +41,7 @@ const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
  * work anyway, and a long window would only take CPU from the reactor and the load.
  */
 const FEW_CONNS = 4;
-const FEW_CONNS_FACTOR = 4;
+const FEW_CONNS_FACTOR = 2;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;

@@ -23,7 +23,7 @@
  *    whose answer is likely soon) it queues the next turn and leaves its doorbell RUNNING, so
  *    workers' rings cost no syscall and their answers are taken on the next loop iteration. After
  *    an idle stretch (AwakeWindow: adaptive, at most 100 µs, shorter when staying awake did not
- *    pay; 4x longer with at most 4 connections open) it parks with waitAsync, unref'd: the sockets
+ *    pay; 2x longer with at most 4 connections open) it parks with waitAsync, unref'd: the sockets
  *    and servers are what keep the process alive.
  */
 import { connect as netConnect, type Socket } from 'node:net';
@@ -69,7 +69,7 @@ export interface ReactorStats {
 const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
 /** With at most this many connections open, the window may be FEW_CONNS_FACTOR times longer (net/host.ts says why). */
 const FEW_CONNS = 4;
-const FEW_CONNS_FACTOR = 4;
+const FEW_CONNS_FACTOR = 2;
 
 
 /**
