@@ -105,7 +105,10 @@ export class NetHost implements ConnHost {
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
-    this.bell = new Doorbell(m.link.workerBell);
+    // A short spin before parking: the awake window has already polled through the likely gap,
+    // so the default 1000 loads mostly burned ~10 µs per park (100 connections, 4 interleaved
+    // runs each: server CPU per message 1.82x node:net's with 50, 1.90x with 1000).
+    this.bell = new Doorbell(m.link.workerBell, { spinIterations: 50 });
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
