@@ -21,9 +21,9 @@
  * Timers are read from `globalThis` at call time so a test's fake clock can stand in for them.
  */
 import { CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
-import { onCancel, throwIfCancelled } from './context.js';
+import { onCancel } from './context.js';
 import { Parked, Ring, WaitQueue, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from './op.js';
+import { NOT_READY, Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from './op.js';
 
 /** Parked puts (and, separately, takes) one channel holds before refusing with TooManyPendingError. */
 export const MAX_PENDING = 1024;
@@ -156,16 +156,9 @@ export class Chan<T> implements AsyncIterable<T> {
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
     if (v === undefined) throw undefinedValue();
-    let signal: AbortSignal | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-    }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const signal = putSignal(opts);
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     const r = this.#offer(v);
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     return this.#park(this.#putters, v, signal, undefined, false, undefined) as Promise<boolean>;

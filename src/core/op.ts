@@ -191,6 +191,13 @@ export function takeRequest(opts: { signal?: AbortSignal; timeout?: number; defa
   return { signal, timeout, hasDefault, dflt: opts.default, poll: timeout === 0 || (hasDefault && timeout === undefined) };
 }
 
+/** Check `put` / `putMany` options (the same rules as take's `signal`) and return the signal. */
+export function putSignal(opts: { signal?: AbortSignal } | undefined): AbortSignal | undefined {
+  if (opts === undefined) return undefined;
+  validateOptions(opts);
+  return validateSignal(opts.signal);
+}
+
 /** A rejected promise when the explicit or ambient signal is already aborted, else undefined. */
 export function rejectIfCancelled(signal: AbortSignal | undefined): Promise<never> | undefined {
   try {

@@ -17,7 +17,6 @@ import { onCancel, throwIfCancelled } from '../core/context.js';
 import { ClosedError, ConnectionResetError } from '../core/errors.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
-import { copyBytes } from '../shm/copy-bytes.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
   inboundRing, outboundRing, slotWords,
@@ -201,19 +200,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       if ((ready & RD_CLOSED) === 0) return undefined;
       if (!r.available()) return null; // conn-slot.ts invariant 1: RD_CLOSED follows the last byte
     }
-    let out = Buffer.allocUnsafe(r.unreadBytes());
-    let n = 0;
-    while (n < this.readMax && r.unreadBytes() > 0 && r.next() >= 0) {
-      const len = r.frameLength;
-      if (n + len > out.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, n + len));
-        copyBytes(out, 0, n, bigger, 0);
-        out = bigger;
-      }
-      n = copyBytes(r.bytes, r.frameOffset, r.frameOffset + len, out, n);
-    }
-    r.release(); // hands the room back; rings main when it paused the socket for it
-    return out.subarray(0, n);
+    return r.readBytes(this.readMax); // hands the room back; rings main when it paused the socket for it
   }
 
   /**

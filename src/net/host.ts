@@ -8,12 +8,11 @@
  * the worker's doorbell (it is the only one that waits on it), the table of open Conns, the
  * handler-module cache and the pending connect() calls.
  *
- * The host's loop (one per worker), a turn at a time (setImmediate, or the wake of a parked wait):
+ * The host's loop (one per worker) is a BellLoop (src/reactor/bell-loop.ts) on the worker's bell:
  * 1. read SEQ of the worker's bell; take TOWARD_WORKER; poke each marked Conn (its waiters
  *    re-check, and the handlers run in the microtasks after this turn);
- * 2. if anything was marked, or the AwakeWindow (src/reactor/awake-window.ts) says the reactor's
- *    next ring is likely soon, queue the next turn: the bell stays RUNNING, so the reactor's ring
- *    costs it no syscall;
+ * 2. if anything was marked, or the AwakeWindow says the reactor's next ring is likely soon,
+ *    queue the next turn: the bell stays RUNNING, so the reactor's ring costs it no syscall;
  * 3. else park on the bell (spin briefly, then waitAsync, unref'd: the control port keeps the
  *    worker alive).
  * Marks toward main are rung once per turn (a setImmediate after the handlers of this turn have
@@ -27,21 +26,11 @@ import { spawn } from '../core/task.js';
 import { Doorbell } from '../shm/doorbell.js';
 import { towardMain, towardWorker, type DirtySet } from '../shm/conn-slot.js';
 import { isAttachMessage, type AttachMessage, type OpenMessage, type ToMain, type ToWorker } from '../reactor/protocol.js';
-import { AwakeWindow } from '../reactor/awake-window.js';
+import { BellLoop } from '../reactor/bell-loop.js';
 import { Conn, type ConnHost } from './conn.js';
 
 /** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
 const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
-/**
- * With at most this many open connections the host may stay awake FEW_CONNS_FACTOR times longer.
- * A host serving one or two connections is latency-bound: its idle gap is a whole round trip
- * through the reactor and the peer (250-500 µs once anyone on the way parks), and a park costs
- * the next message a kernel wake-up, so a short window keeps it parking (a single ping-pong
- * connection ran at 7k or 20k messages a second by chance). With many connections its turns find
- * work anyway, and a long window would only take CPU from the reactor and the load.
- */
-const FEW_CONNS = 4;
-const FEW_CONNS_FACTOR = 2;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
@@ -86,7 +75,6 @@ export function netHost(): NetHost | undefined {
 /** A worker's end of the reactor. One per worker thread. */
 export class NetHost implements ConnHost {
   private readonly port: MessagePort;
-  private readonly bell: Doorbell;
   private readonly reactorBell: Doorbell;
   private readonly toWorker: DirtySet;
   private readonly toMain: DirtySet;
@@ -97,23 +85,21 @@ export class NetHost implements ConnHost {
   private openCount = 0;
   private outbox: ToMain[] = [];
   private ringQueued = false;
-  private turnQueued = false;
-  private parked = false;
-  private readonly awake = new AwakeWindow(NET_AWAKE_MAX_MS);
-  /** detach() ran: the loop ends (a plain flag: AbortSignal.aborted is a slow getter per turn) */
-  private stopped = false;
+  /** turns while marks come, parked on `bell` otherwise (reactor/bell-loop.ts) */
+  private readonly loop: BellLoop;
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
     // A short spin before parking: the awake window has already polled through the likely gap,
     // so the default 1000 loads mostly burned ~10 µs per park (100 connections, 4 interleaved
     // runs each: server CPU per message 1.82x node:net's with 50, 1.90x with 1000).
-    this.bell = new Doorbell(m.link.workerBell, { spinIterations: 50 });
+    const bell = new Doorbell(m.link.workerBell, { spinIterations: 50 });
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
+    this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, () => this.toWorker.take(this.poke));
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
-    this.park(this.bell.seq(), performance.now());
+    this.loop.start();
   }
 
   /** Open Conns or pending connects: this worker's event loop must keep turning. */
@@ -129,12 +115,7 @@ export class NetHost implements ConnHost {
   dropped(i: number): void {
     if (this.conns[i] !== undefined) this.openCount--;
     this.conns[i] = undefined;
-    this.fitWindow();
-  }
-
-  /** The awake window's cap follows the number of open connections (FEW_CONNS). */
-  private fitWindow(): void {
-    this.awake.setMax(this.openCount <= FEW_CONNS ? NET_AWAKE_MAX_MS * FEW_CONNS_FACTOR : NET_AWAKE_MAX_MS);
+    this.loop.fitToConnections(this.openCount);
   }
 
   /** Open an outbound connection through the reactor (see connect.ts). */
@@ -162,8 +143,7 @@ export class NetHost implements ConnHost {
 
   /** A newer ATTACH replaced this one (not expected in a live worker): fail what is open. */
   detach(): void {
-    this.stopped = true;
-    this.bell.ring(); // ends a parked wait; woken() then sees `stopped`
+    this.loop.stop();
     this.port.close();
     for (const p of this.connects.values()) p.reject(new ClosedError('the reactor detached this worker'));
     this.connects.clear();
@@ -206,7 +186,7 @@ export class NetHost implements ConnHost {
     const conn = new Conn(this, m);
     this.conns[m.i] = conn;
     this.openCount++;
-    this.fitWindow();
+    this.loop.fitToConnections(this.openCount);
     if (m.req !== undefined) {
       const p = this.connects.get(m.req);
       this.connects.delete(m.req);
@@ -252,36 +232,4 @@ export class NetHost implements ConnHost {
   }
 
   private readonly poke = (i: number): void => this.conns[i]?.poke();
-
-  private queueTurn(): void {
-    if (this.turnQueued) return;
-    this.turnQueued = true;
-    setImmediate(this.turn);
-  }
-
-  /** Steps 1 to 3 of the host's loop. */
-  private readonly turn = (): void => {
-    this.turnQueued = false;
-    if (this.stopped) return;
-    const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before the take
-    const now = performance.now();
-    const n = this.toWorker.take(this.poke);
-    if (n > 0) this.awake.work(now);
-    if (n > 0 || this.awake.awake(now)) this.queueTurn();
-    else this.park(s, now);
-  };
-
-  private park(s: number, now: number): void {
-    if (this.parked || this.stopped) return;
-    this.parked = true;
-    this.awake.parking(now);
-    // No signal and no timeout: the cheapest wait (no timer, no listener); detach() rings instead.
-    this.bell.wait(s, { ref: false }).then(this.woken, this.woken);
-  }
-
-  private readonly woken = (): void => {
-    this.parked = false;
-    this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
-    this.turn();
-  };
 }

@@ -28,8 +28,6 @@ interface Lane {
   worker: Worker;
   /** tasks the worker asked for in its open pull; 0 when no pull is open */
   want: number;
-  /** tasks sent to it and not settled yet */
-  out: number;
   /** performance.now() of its last message: a worker that sends nothing is busy or stuck */
   lastHeard: number;
   batch: ToWorker[];
@@ -62,7 +60,7 @@ export class MessageTransport implements Transport {
   }
 
   attach(slot: number, worker: Worker): void {
-    const lane: Lane = { worker, want: 0, out: 0, lastHeard: performance.now(), batch: [], transfer: [], taskTransfer: new Map() };
+    const lane: Lane = { worker, want: 0, lastHeard: performance.now(), batch: [], transfer: [], taskTransfer: new Map() };
     this.lanes[slot] = lane;
     worker.on('message', (batch: FromWorker[]) => {
       if (this.lanes[slot] !== lane) return; // a late batch from a worker already replaced
@@ -128,11 +126,9 @@ export class MessageTransport implements Transport {
       const f = batch[i]!;
       switch (f[0]) {
         case OK:
-          if (lane.out > 0) lane.out--;
           this.sink.settled(slot, f[1], true, f[2]);
           break;
         case ERR:
-          if (lane.out > 0 && f[1] !== 0) lane.out--;
           this.sink.settled(slot, f[1], false, fromWire(f[2]));
           break;
         case PULL:
@@ -162,10 +158,10 @@ export class MessageTransport implements Transport {
     if (this.closed) return;
     let live = 0;
     let out = 0;
-    for (const lane of this.lanes) {
-      if (!lane) continue;
+    for (let s = 0; s < this.lanes.length; s++) {
+      if (!this.lanes[s]) continue;
       live++;
-      out += lane.out;
+      out += this.sink.running(s);
     }
     const now = performance.now();
     let held = false;
@@ -174,7 +170,7 @@ export class MessageTransport implements Transport {
       if (!lane) continue;
       const queued = this.q.length - this.head;
       if (lane.want > 0 && queued > 0) {
-        let n = Math.min(lane.want, Math.ceil((queued + out) / live) - lane.out);
+        let n = Math.min(lane.want, Math.ceil((queued + out) / live) - this.sink.running(s));
         if (n <= 0) {
           if (this.othersStalled(lane, now)) n = Math.min(lane.want, queued); // rule 2a
           else held = true;
@@ -224,7 +220,6 @@ export class MessageTransport implements Transport {
       sent++;
     }
     if (sent > 0) lane.want = 0;
-    lane.out += sent;
     return sent;
   }
 
@@ -245,9 +240,7 @@ export class MessageTransport implements Transport {
         try {
           lane.worker.postMessage([f], (f[0] === SUBMIT && taskTransfer.get(f[1])) || []);
         } catch (e) {
-          if (f[0] !== SUBMIT) continue;
-          if (lane.out > 0) lane.out--; // it never reached the worker: not outstanding there
-          this.sink.sendFailed(f[1], e);
+          if (f[0] === SUBMIT) this.sink.sendFailed(f[1], e);
         }
       }
     }

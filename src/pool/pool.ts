@@ -249,6 +249,10 @@ export class Pool implements TransportSink {
     return this.live;
   }
 
+  running(slot: number): number {
+    return this.counters[slot]?.running ?? 0;
+  }
+
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void {
     this.queries.get(queryId)?.(slot, tasks);
   }

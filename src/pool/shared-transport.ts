@@ -25,6 +25,7 @@ import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { createDoorbell, Doorbell } from '../shm/doorbell.js';
 import { Waker } from './shared-wake.js';
 import { OverflowQueue } from './overflow-queue.js';
+import { copyBytes } from '../shm/copy-bytes.js';
 import { createSlotQueue, SlotQueue } from '../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../shm/codec.js';
 import { CANCEL, DEFINE, QUERY, SUBMIT, type FromWorker, type ToWorker } from './protocol.js';
@@ -269,8 +270,7 @@ export class SharedTransport implements Transport {
     const q = this.q;
     const at = q.reserve();
     if (at < 0) return false;
-    const dst = q.bytes;
-    for (let i = 0; i < len; i++) dst[at + i] = src[from + i]!;
+    copyBytes(src, from, from + len, q.bytes, at);
     q.commit(len, T_TASK);
     return true;
   };

@@ -23,6 +23,8 @@ export interface TransportSink {
   load(slot: number, load: WorkerLoad): void;
   /** True while any task is unsettled or still running on a worker (results are still expected). */
   active(): boolean;
+  /** Tasks assigned to the worker in `slot` and not settled there yet. */
+  running(slot: number): number;
   /** Unsettled tasks (what callers still wait for). */
   pending(): number;
   /** The worker in `slot` answered query `queryId`. */

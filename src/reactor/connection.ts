@@ -18,7 +18,6 @@
 import type { Socket } from 'node:net';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
-import { copyBytes } from '../shm/copy-bytes.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_OTHER, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
   inboundRing, outboundRing, slotWords, type ConnSlotDescriptor,
@@ -198,24 +197,11 @@ export class MainConn {
     if (this.socketClosed || this.endedSocket) return false;
     const r = this.outR;
     if (!r.available()) return false;
-    // One allocation, one copy: what is published now (headers included) bounds the payload;
-    // a frame past a wrap-around padding can exceed it, hence the grow path.
-    let out = Buffer.allocUnsafe(r.unreadBytes());
-    let total = 0;
-    const cap = this.slot.ringBytes;
-    while (total < cap && r.unreadBytes() > 0 && r.next() >= 0) {
-      const len = r.frameLength;
-      if (total + len > out.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, total + len));
-        copyBytes(out, 0, total, bigger, 0);
-        out = bigger;
-      }
-      total = copyBytes(r.bytes, r.frameOffset, r.frameOffset + len, out, total);
-    }
-    r.release(); // may ring the worker (it waited for room)
+    const out = r.readBytes(this.slot.ringBytes);
+    const total = out.length;
     if (total === 0) return false;
     this.bytesOut += total;
-    const ok = this.socket.write(total === out.length ? out : out.subarray(0, total));
+    const ok = this.socket.write(out);
     if (!ok) {
       this.writeBlocked = true;
       this.socket.once('drain', () => {
@@ -223,7 +209,7 @@ export class MainConn {
         this.service();
       });
     }
-    return total >= cap;
+    return total >= this.slot.ringBytes;
   }
 
   /** The worker ended or closed and every byte it wrote went to the socket: send our FIN. */

@@ -19,9 +19,10 @@
  * 3. Still in the turn: each worker marked since the last turn (by step 1 or 2) gets its queued
  *    control messages in one postMessage and one ring of its doorbell: one wake-up per worker per
  *    turn, however many connections and chunks.
- * 4. Stay awake or park. While the reactor is busy (step 2 found work, or step 3 rang a worker
- *    whose answer is likely soon) it queues the next turn and leaves its doorbell RUNNING, so
- *    workers' rings cost no syscall and their answers are taken on the next loop iteration. After
+ * 4. Stay awake or park (bell-loop.ts, shared with the net hosts). While the reactor is busy
+ *    (step 2 found work, or step 3 rang a worker whose answer is likely soon) it queues the next
+ *    turn and leaves its doorbell RUNNING, so workers' rings cost no syscall and their answers are
+ *    taken on the next loop iteration. After
  *    an idle stretch (AwakeWindow: adaptive, at most 100 µs, shorter when staying awake did not
  *    pay; 2x longer with at most 4 connections open) it parks with waitAsync, unref'd: the sockets
  *    and servers are what keep the process alive.
@@ -31,7 +32,7 @@ import type { Worker } from 'node:worker_threads';
 import { MessageChannel } from 'node:worker_threads';
 import { createDoorbell, Doorbell } from '../shm/doorbell.js';
 import { createNetLink } from '../shm/conn-slot.js';
-import { AwakeWindow } from './awake-window.js';
+import { BellLoop } from './bell-loop.js';
 import { MainConn, type ConnServer } from './connection.js';
 import { WorkerLink, type LinkReactor } from './worker-link.js';
 import type { AttachMessage, ConnectMessage, Endpoints, ToMain } from './protocol.js';
@@ -67,9 +68,6 @@ export interface ReactorStats {
  * SHOAL_REACTOR_AWAKE_US (default 100, 0 = park as soon as a turn finds nothing) overrides it.
  */
 const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
-/** With at most this many connections open, the window may be FEW_CONNS_FACTOR times longer (net/host.ts says why). */
-const FEW_CONNS = 4;
-const FEW_CONNS_FACTOR = 2;
 
 
 /**
@@ -84,15 +82,9 @@ export class Reactor implements LinkReactor {
   private readonly bell = new Doorbell(createDoorbell());
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
-  private turnQueued = false;
-  /** a bell.wait() of ours is outstanding (the doorbell says PARKED) */
-  private parked = false;
-  private readonly awake = new AwakeWindow(REACTOR_AWAKE_MAX_MS);
-  private turns = 0;
-  private parks = 0;
+  /** steps 2 to 4: turns while busy, parked on `bell` otherwise (bell-loop.ts) */
+  private readonly loop = new BellLoop(this.bell, REACTOR_AWAKE_MAX_MS, () => this.step());
   private notifies = 0;
-  /** close() ran: the loop ends (a plain flag: turns read it, and AbortSignal.aborted is a slow getter) */
-  private stopped = false;
   private nextServer = 1;
   readonly servers = new Map<number, AcceptingServer>();
   private rr = 0;
@@ -103,7 +95,7 @@ export class Reactor implements LinkReactor {
   private bytesOut = 0;
 
   constructor() {
-    this.park(this.bell.seq(), performance.now());
+    this.loop.start();
   }
 
   /**
@@ -170,8 +162,8 @@ export class Reactor implements LinkReactor {
       handlerErrors: this.handlerErrors,
       bytesIn,
       bytesOut,
-      turns: this.turns,
-      parks: this.parks,
+      turns: this.loop.turns,
+      parks: this.loop.parks,
       workerWakeups: this.notifies,
     });
   }
@@ -183,14 +175,13 @@ export class Reactor implements LinkReactor {
 
   /** True once `close()` ran. */
   get closed(): boolean {
-    return this.stopped;
+    return this.loop.isStopped;
   }
 
   /** Stop the loop and drop every connection (servers are closed by their owners first). */
   close(): void {
     for (let s = 0; s < this.links.length; s++) this.detach(s);
-    this.stopped = true;
-    this.bell.ring(); // ends a parked wait; woken() then sees `stopped`
+    this.loop.stop();
   }
 
   /** @internal a connection's slot was recycled or dropped */
@@ -204,7 +195,7 @@ export class Reactor implements LinkReactor {
   private fitWindow(): void {
     let open = 0;
     for (const l of this.links) if (l) open += l.active;
-    this.awake.setMax(open <= FEW_CONNS ? REACTOR_AWAKE_MAX_MS * FEW_CONNS_FACTOR : REACTOR_AWAKE_MAX_MS);
+    this.loop.fitToConnections(open);
   }
 
   /** @internal ring `link` (and post its control batch) at the end of this turn */
@@ -212,33 +203,19 @@ export class Reactor implements LinkReactor {
     if (link.queued) return;
     link.queued = true;
     this.toFlush.push(link);
-    this.queueTurn();
+    this.loop.queueTurn();
   }
 
-  private queueTurn(): void {
-    if (this.turnQueued) return;
-    this.turnQueued = true;
-    setImmediate(this.turn);
-  }
-
-  /** Steps 2 to 4 of the loop. */
-  private readonly turn = (): void => {
-    this.turnQueued = false;
-    if (this.stopped) return;
-    this.turns++;
-    const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before looking at the dirty sets
+  /** Steps 2 and 3 of the loop (one turn's work); returns how much it found. */
+  private step(): number {
     let n = 0;
     for (const l of this.links) if (l?.alive) n += l.toMain.take(l.visit);
     if (this.toFlush.length > 0) {
       this.flush();
       n++;
     }
-    const now = performance.now();
-    if (n > 0) this.awake.work(now);
-    // Awake: the next turn takes again, so a worker's ring needs no syscall (doorbell STATE RUNNING).
-    if (n > 0 || (!this.parked && this.awake.awake(now))) this.queueTurn();
-    else this.park(s, now);
-  };
+    return n;
+  }
 
   /** Step 3: one postMessage and one ring per worker marked since the last turn. */
   private flush(): void {
@@ -254,22 +231,6 @@ export class Reactor implements LinkReactor {
       if (l.bell.ring()) this.notifies++;
     }
   }
-
-  /** Park until a worker rings (any ring after `s`); turns queued meanwhile run as usual. */
-  private park(s: number, now: number): void {
-    if (this.parked || this.stopped) return;
-    this.parked = true;
-    this.parks++;
-    this.awake.parking(now);
-    // No signal and no timeout: the cheapest wait (no timer, no listener); close() rings instead.
-    this.bell.wait(s, { ref: false }).then(this.woken, this.woken);
-  }
-
-  private readonly woken = (): void => {
-    this.parked = false;
-    this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
-    this.turn();
-  };
 
   /** Least-loaded live worker; ties go round-robin so equal workers share new connections. */
   private pick(): WorkerLink | undefined {

@@ -15,6 +15,7 @@ import {
   WANT_SPACE, type ByteRingDescriptor,
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
+import { copyBytes } from './copy-bytes.js';
 
 /** Options of {@link ByteRingReader}. */
 export interface ByteRingReaderOptions {
@@ -162,6 +163,33 @@ export class ByteRingReader {
   copy(): Uint8Array {
     return this.bytes.slice(this.frameOffset, this.frameOffset + this.frameLength);
   }
+  /**
+   * For byte streams (the TCP rings, where frame boundaries mean nothing): the payloads of the
+   * frames published so far, whole frames up to `maxBytes` (at least one), concatenated into one
+   * fresh Buffer, and released. An empty Buffer when none is published.
+   *
+   * @example
+   * const chunk = r.readBytes(64 * 1024); if (chunk.length > 0) socket.write(chunk);
+   */
+  readBytes(maxBytes: number): Buffer {
+    this.available(); // refreshes the cached TAIL when it is used up (a load only then)
+    // One allocation, one copy: what is published now (headers included) bounds the payload; a
+    // frame past a wrap-around padding can exceed it, hence the grow path.
+    let out = Buffer.allocUnsafe(this.unreadBytes());
+    let n = 0;
+    while (n < maxBytes && this.unreadBytes() > 0 && this.next() >= 0) {
+      const len = this.frameLength;
+      if (n + len > out.length) {
+        const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, n + len));
+        copyBytes(out, 0, n, bigger, 0);
+        out = bigger;
+      }
+      n = copyBytes(this.bytes, this.frameOffset, this.frameOffset + len, out, n);
+    }
+    this.release(); // may call onWriterWaiting (the writer waited for room)
+    return n === out.length ? out : out.subarray(0, n);
+  }
+
 
   /**
    * Hand every frame read so far back to the writer with one store of HEAD. Returns true (after

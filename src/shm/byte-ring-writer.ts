@@ -14,6 +14,7 @@ import {
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
 import { checkInt, outOfRange } from './layout.js';
+import { copyBytes } from './copy-bytes.js';
 import { throwIfCancelled } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
 
@@ -170,13 +171,7 @@ export class ByteRingWriter {
     }
     words[idx >> 2] = more ? n | FRAME_MORE : n;
     words[(idx >> 2) + 1] = tag | 0;
-    const off = idx + FRAME_HEADER_BYTES;
-    if (n <= 32) {
-      const b = this.bytes; // small frames: a loop beats set()'s call overhead
-      for (let i = 0; i < n; i++) b[off + i] = src[i]!;
-    } else {
-      this.bytes.set(src, off);
-    }
+    copyBytes(src, 0, n, this.bytes, idx + FRAME_HEADER_BYTES);
     this.tail = (tail + size) | 0;
     if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
     return true;

@@ -284,9 +284,7 @@ export class FrameSink {
     const b = this.buf;
     b[this.pos++] = pad;
     for (let j = 0; j < pad; j++) b[this.pos++] = 0;
-    if (n <= 64) for (let j = 0; j < n; j++) b[this.pos + j] = src[j]!;
-    else b.set(src, this.pos);
-    this.pos += n;
+    this.pos = copyBytes(src, 0, n, b, this.pos);
   }
 }
 

@@ -23,6 +23,7 @@ import {
   T_UTF8,
   corrupt,
 } from './codec-format.js';
+import { copyBytes } from './copy-bytes.js';
 
 const { latin1Slice, utf8Slice, ucs2Slice } = Buffer.prototype as unknown as {
   latin1Slice(this: Uint8Array, start: number, end: number): string;
@@ -233,12 +234,8 @@ export class FrameSource {
 
   /** Fill `out` with the next out.length bytes (the length was checked by payloadLength). */
   protected copy<T extends Uint8Array>(out: T): T {
-    const n = out.length;
-    const p = this.pos;
-    const b = this.bytes;
-    if (n <= 64) for (let i = 0; i < n; i++) out[i] = b[p + i]!;
-    else out.set(b.subarray(p, p + n));
-    this.pos = p + n;
+    copyBytes(this.bytes, this.pos, this.pos + out.length, out, 0);
+    this.pos += out.length;
     return out;
   }
 }

@@ -24,7 +24,7 @@ export function copyBytes(src: Uint8Array, from: number, to: number, dest: Uint8
   if (n <= LOOP_MAX) {
     for (let i = 0; i < n; i++) dest[d + i] = src[from + i]!;
   } else {
-    dest.set(src.subarray(from, to), d);
+    dest.set(from === 0 && to === src.length ? src : src.subarray(from, to), d);
   }
   return d + n;
 }

@@ -23,9 +23,9 @@
  */
 import { threadId, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
-import { onCancel, throwIfCancelled } from '../core/context.js';
+import { onCancel } from '../core/context.js';
 import { TimeoutError, TooManyPendingError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from '../core/op.js';
+import { NOT_READY, Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from '../core/op.js';
 import { decode, encode } from './codec.js';
 import { TAG_CODEC, tagOf } from './shared-chan-value.js';
 import { PortClient } from './shared-chan-port-client.js';
@@ -121,17 +121,10 @@ export class PortChan<T> implements SharedChannel<T> {
    * await ch.put({ id: 1 }, { signal });
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    let signal: AbortSignal | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-    }
+    const signal = putSignal(opts);
     const bytes = this.#encode(v);
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     if (this.#client !== undefined) return this.#client.request(false, bytes, signal, undefined, false, undefined) as Promise<boolean>;
     const r = this.#owner!.offer(bytes);
     if (r !== NOT_READY) return Promise.resolve(r);
@@ -190,17 +183,10 @@ export class PortChan<T> implements SharedChannel<T> {
    * const n = await ch.putMany([1, 2, 3]);
    */
   putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
-    let signal: AbortSignal | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-    }
+    const signal = putSignal(opts);
     const frames = toArray(values).map((v) => this.#encode(v));
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     const client = this.#client;
     if (client !== undefined) {
       const all = frames.map((b) => client.request(false, b, signal, undefined, false, undefined) as Promise<boolean>);

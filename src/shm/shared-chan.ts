@@ -24,7 +24,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
-import { NOT_READY, Op, codeError, validateOptions, validateSignal, missedPoll, rejectIfCancelled, takeRequest } from '../core/op.js';
+import { NOT_READY, Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest } from '../core/op.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
 import { encode } from './codec.js';
 import { ChanCore, MANY_CLOSED } from './shared-chan-core.js';
@@ -91,17 +91,10 @@ export class SharedChan<T> implements SharedChannel<T> {
    * if (!(await ch.put({ id: 7 }, { signal }))) console.log('closed');
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    let signal: AbortSignal | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-    }
+    const signal = putSignal(opts);
     const tag = this.#stage(v);
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
   }
 
@@ -140,11 +133,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * const n = await ch.putMany(lines); // n < lines.length: closed meanwhile
    */
   putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
-    let signal: AbortSignal | undefined;
-    if (opts !== undefined) {
-      validateOptions(opts);
-      signal = validateSignal(opts.signal);
-    }
+    const signal = putSignal(opts);
     const vals = toArray(values);
     const n = vals.length;
     const tags = new Array<number>(n);
@@ -153,11 +142,8 @@ export class SharedChan<T> implements SharedChannel<T> {
       const tag = (tags[i] = this.#stage(vals[i]!));
       frames[i] = tag === TAG_CODEC ? this.#frame!.slice() : undefined;
     }
-    try {
-      throwIfCancelled(signal);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
     const i = this.#offerRun(tags, vals, frames, 0);
     if (i < 0 || i === n) return Promise.resolve(i < 0 ? ~i : n);
     return this.#putManyRest(tags, vals, frames, i, signal);

@@ -35,6 +35,7 @@ class FakeWorker {
   }
 }
 
+/** The pool's side, as far as the transport sees it: who holds which task until it settles. */
 function sink(): TransportSink & { assignedTo: Map<number, number>; failed: number[] } {
   const assignedTo = new Map<number, number>();
   const failed: number[] = [];
@@ -42,8 +43,12 @@ function sink(): TransportSink & { assignedTo: Map<number, number>; failed: numb
     assignedTo,
     failed,
     assigned: (slot, id) => void assignedTo.set(id, slot),
-    settled: () => {},
-    sendFailed: (id) => void failed.push(id),
+    settled: (_slot, id) => void assignedTo.delete(id),
+    sendFailed: (id) => {
+      assignedTo.delete(id);
+      failed.push(id);
+    },
+    running: (slot) => [...assignedTo.values()].filter((s) => s === slot).length,
     load: () => {},
     active: () => true,
     pending: () => 0,

@@ -231,4 +231,18 @@ test('bad input fails at the call site with a code', () => {
   assert.is(code(() => new ByteRingWriter({ kind: 'shoal:byte-ring', sab: plain, byteOffset: 0, capacity: 64 })), RingCorruptError.code);
 });
 
+test('readBytes concatenates whole published frames up to its limit (at least one) and releases them', () => {
+  const d = createByteRing(1024);
+  const w = new ByteRingWriter(d);
+  const r = new ByteRingReader(d);
+  assert.is(r.readBytes(100).length, 0, 'nothing published');
+  for (const s of ['abc', 'defgh', 'ij']) assert.ok(w.tryWrite(Buffer.from(s)));
+  w.flush();
+  assert.is(r.readBytes(4).toString(), 'abcdefgh', 'whole frames: the second one crosses the limit');
+  assert.is(r.readBytes(1).toString(), 'ij');
+  assert.is(r.readBytes(100).length, 0);
+  // the space came back: the ring takes a frame of its largest size again
+  assert.ok(w.tryWrite(new Uint8Array(w.maxFrameLength)));
+});
+
 test.run();
