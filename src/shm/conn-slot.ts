@@ -169,6 +169,10 @@ export const LINK_BYTES = DOORBELL_BYTES + 2 * DIRTY_BYTES;
  *    (a mark already consumed by an earlier take): harmless.
  * 2. The marker rings the taker's doorbell after marking; the taker takes after reading the
  *    bell's SEQ (doorbell.ts invariant 4), so a mark after a take wakes the next wait.
+ * 3. There is one marker thread, so a leaf word is non-zero with its summary bit clear only
+ *    between the marker's two ORs, or between a take's two exchanges (summary, then that leaf).
+ *    `mark` therefore sets the summary bit only when its leaf OR found the word zero: had it been
+ *    non-zero, the summary bit is set, or the take in progress exchanges the leaf after our OR.
  */
 export class DirtySet {
   private readonly w: Int32Array;
@@ -185,8 +189,10 @@ export class DirtySet {
    */
   mark(i: number): void {
     const leaf = i >>> 5;
-    Atomics.or(this.w, SUMMARY_WORDS + leaf, 1 << (i & 31)); // pairs with: conn-slot.ts take (Atomics.exchange leaf)
-    Atomics.or(this.w, leaf >>> 5, 1 << (leaf & 31)); // pairs with: conn-slot.ts take (Atomics.exchange summary)
+    const was = Atomics.or(this.w, SUMMARY_WORDS + leaf, 1 << (i & 31)); // pairs with: conn-slot.ts take (Atomics.exchange leaf)
+    // Invariant 3: a leaf that was already non-zero has its summary bit set, or a take is between
+    // its two exchanges and will still take this leaf; either way the summary needs no store.
+    if (was === 0) Atomics.or(this.w, leaf >>> 5, 1 << (leaf & 31)); // pairs with: conn-slot.ts take (Atomics.exchange summary)
   }
 
   /**
