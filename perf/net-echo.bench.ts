@@ -13,10 +13,12 @@
  * imported by pool workers; `?cpu=K` in the module URL sets the CPU rounds).
  */
 import cluster from 'node:cluster';
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { median, printTable, result, type BenchResult } from './bench-types.js';
@@ -179,7 +181,30 @@ interface Round {
   cpuPerMsg: number;
 }
 
-function loader(): { round(job: LoadJob): Promise<Round>; close(): void } {
+/** A load generator process the bench drives, one round at a time. */
+interface Loader {
+  round(job: LoadJob): Promise<Round>;
+  close(): void;
+}
+
+/** Turns the load's window marks into this process's CPU µs per message. */
+function cpuWindow(): { mark(phase: 'start' | 'stop'): void; perMsg(count: number): number } {
+  let c0: NodeJS.CpuUsage | undefined;
+  let cpu = 0;
+  return {
+    mark(phase) {
+      if (phase === 'start') c0 = process.cpuUsage();
+      else {
+        const d = process.cpuUsage(c0);
+        cpu = d.user + d.system;
+      }
+    },
+    perMsg: (count) => (count > 0 ? cpu / count : NaN),
+  };
+}
+
+/** The JavaScript load generator: this file, forked with --load. */
+function jsLoader(): Loader {
   const child: ChildProcess = fork(SELF, ['--load']);
   let next = 1;
   const waiting = new Map<number, (m: LoadMessage) => void>();
@@ -189,17 +214,13 @@ function loader(): { round(job: LoadJob): Promise<Round>; close(): void } {
       const id = next++;
       return new Promise((res, rej) => {
         const t = setTimeout(() => rej(new Error('load round timed out')), job.warmMs + job.ms + 30_000);
-        let c0: NodeJS.CpuUsage | undefined;
-        let cpu = 0;
+        const win = cpuWindow();
         waiting.set(id, (m) => {
-          if (m.phase === 'start') c0 = process.cpuUsage();
-          else if (m.phase === 'stop') {
-            const d = process.cpuUsage(c0);
-            cpu = d.user + d.system;
-          } else {
+          if (m.phase !== undefined) win.mark(m.phase);
+          else {
             clearTimeout(t);
             waiting.delete(id);
-            res({ rate: m.result!.rate, cpuPerMsg: m.result!.count > 0 ? cpu / m.result!.count : NaN });
+            res({ rate: m.result!.rate, cpuPerMsg: win.perMsg(m.result!.count) });
           }
         });
         child.send({ id, job });
@@ -209,9 +230,48 @@ function loader(): { round(job: LoadJob): Promise<Round>; close(): void } {
   };
 }
 
-async function measure(label: string, cpu: number, conns: number, rounds: number, ms: number, goal: string, anchorName: string): Promise<BenchResult[]> {
+/**
+ * perf/echo-load.c, compiled here with the system's C compiler on first use (null when there is
+ * none): the same closed loop at a few µs of CPU per message instead of the JS generator's ~11.
+ */
+function nativeLoadBinary(): string | null {
+  const src = join(dirname(SELF), '..', '..', 'perf', 'echo-load.c');
+  const bin = join(dirname(SELF), 'echo-load');
+  try {
+    execFileSync('cc', ['-O2', '-o', bin, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return bin;
+  } catch {
+    return null;
+  }
+}
+
+/** The C load generator: one process per round, its window marks and result on stdout. */
+function nativeLoader(bin: string): Loader {
+  return {
+    round(job) {
+      return new Promise((res, rej) => {
+        const child = spawn(bin, [job.port, job.conns, job.warmMs, job.ms].map(String), { stdio: ['ignore', 'pipe', 'inherit'] });
+        const t = setTimeout(() => { child.kill(); rej(new Error('load round timed out')); }, job.warmMs + job.ms + 30_000);
+        const win = cpuWindow();
+        let got: RoundResult | undefined;
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          if (line === 'start' || line === 'stop') win.mark(line);
+          else got = JSON.parse(line) as RoundResult;
+        });
+        child.once('error', rej);
+        child.once('close', (code) => {
+          clearTimeout(t);
+          if (code === 0 && got) res({ rate: got.rate, cpuPerMsg: win.perMsg(got.count) });
+          else rej(new Error(`echo-load exited with ${code}`));
+        });
+      });
+    },
+    close() {},
+  };
+}
+
+async function measure(label: string, cpu: number, conns: number, rounds: number, ms: number, goal: string | undefined, anchorName: string, load: Loader): Promise<BenchResult[]> {
   const targets = [await shoalServer(cpu), await plainServer(cpu), await clusterServer(cpu)];
-  const load = loader();
   const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const cpuUs = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   try {
@@ -224,7 +284,6 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
       }
     }
   } finally {
-    load.close();
     for (const t of targets) await t.close();
   }
   const med = (n: string): number => median(rates.get(n)!);
@@ -243,14 +302,31 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
   return out;
 }
 
+/** Which load generators to run: both by default (`--load js` or `--load c` picks one). */
+type LoadChoice = 'js' | 'c' | 'both';
+
 /** The harness entry. */
-export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
+export async function run(opts: { quick?: boolean; load?: LoadChoice } = {}): Promise<BenchResult[]> {
   const rounds = opts.quick ? 3 : 5;
   const ms = opts.quick ? 500 : 1000;
+  const choice = opts.load ?? 'both';
+  const loaders: Array<{ tag: string; load: Loader }> = [];
+  if (choice !== 'js') {
+    const bin = nativeLoadBinary();
+    if (bin) loaders.push({ tag: 'C load', load: nativeLoader(bin) });
+    else console.log('net-echo: no C compiler (cc), so no C load generator: JS load only');
+  }
+  if (choice !== 'c' || loaders.length === 0) loaders.push({ tag: 'JS load', load: jsLoader() });
   const out: BenchResult[] = [];
-  for (const conns of [1, 100, 1000]) out.push(...(await measure('echo I/O only', 0, conns, rounds, ms, '>= 0.7x', 'node:net')));
-  const cpu = calibrate(200);
-  out.push(...(await measure(`echo + ~200 µs CPU (${cpu} sha256 rounds)`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net')));
+  try {
+    const cpu = calibrate(200);
+    for (const { tag, load } of loaders) {
+      for (const conns of [1, 100, 1000]) out.push(...(await measure(`echo I/O only (${tag})`, 0, conns, rounds, ms, '>= 0.7x', 'node:net', load)));
+      out.push(...(await measure(`echo + ~200 µs CPU, ${cpu} sha256 rounds (${tag})`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net', load)));
+    }
+  } finally {
+    for (const { load } of loaders) load.close();
+  }
   return out;
 }
 
@@ -265,6 +341,8 @@ if (cluster.isWorker) {
   });
 } else if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
   const quick = process.argv.includes('--quick');
+  const at = process.argv.indexOf('--load-with');
+  const load = at > 0 ? (process.argv[at + 1] as LoadChoice) : 'both';
   console.log(`net-echo: ${availableParallelism()} cores, Node ${process.version}, load from a separate process${quick ? ' (quick)' : ''}`);
-  printTable(await run({ quick }));
+  printTable(await run({ quick, load }));
 }
