@@ -93,6 +93,14 @@ export class AwakeWindow {
     if (gap < this.maxMs) this.windowMs = Math.min(this.maxMs, Math.max(this.windowMs, gap * 1.5));
   }
 
+  /**
+   * The loop is awake again without a wake-up from its peer (another event ran a turn that found
+   * work): the park is over without a gap to learn from.
+   */
+  unparked(): void {
+    this.parkedAt = -1;
+  }
+
   /** The current window (ms), for stats and tests. */
   get windowMsNow(): number {
     return this.windowMs;

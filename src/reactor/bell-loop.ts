@@ -13,6 +13,7 @@
  * no listener, the cheapest kind; stop() rings the bell instead of aborting it.
  */
 import type { Doorbell } from '../shm/doorbell.js';
+import { LoopParker } from '../shm/loop-parker.js';
 import { AwakeWindow } from './awake-window.js';
 
 /**
@@ -26,27 +27,39 @@ import { AwakeWindow } from './awake-window.js';
 const FEW_CONNS = 4;
 const FEW_CONNS_FACTOR = 2;
 
+/** Options of a {@link BellLoop}. */
+export interface BellLoopOptions {
+  /**
+   * Whether an answer through the bell is expected at all (the reactor: a worker was handed bytes
+   * it has not answered yet). While false the loop parks as soon as a turn finds nothing, without
+   * counting it against the awake window: staying awake for nobody only takes CPU from the
+   * threads that are working (on 2 cores, the load generator and the workers). Default: always.
+   */
+  readonly expecting?: () => boolean;
+}
+
 /** A doorbell-driven loop: turns while busy or likely busy soon, parked otherwise. */
 export class BellLoop {
   /** the stay-awake policy (its cap follows fitToConnections) */
   readonly awake: AwakeWindow;
-  /** turns run and times parked, for stats */
+  /** turns run, for stats */
   turns = 0;
-  parks = 0;
   private readonly bell: Doorbell;
+  private readonly parker: LoopParker;
   private readonly baseMaxMs: number;
   private readonly step: () => number;
+  private readonly expecting: () => boolean;
   private turnQueued = false;
-  /** a bell.wait() of ours is outstanding (the doorbell says PARKED) */
-  private parked = false;
   private stopped = false;
 
   /** `bell`: this thread's own doorbell. `step`: one turn's work; returns how much it found. */
-  constructor(bell: Doorbell, maxAwakeMs: number, step: () => number) {
+  constructor(bell: Doorbell, maxAwakeMs: number, step: () => number, options: BellLoopOptions = {}) {
     this.bell = bell;
     this.baseMaxMs = maxAwakeMs;
     this.step = step;
+    this.expecting = options.expecting ?? (() => true);
     this.awake = new AwakeWindow(maxAwakeMs);
+    this.parker = new LoopParker(bell.descriptor, this.woken);
   }
 
   /** True once stop() ran. */
@@ -54,9 +67,14 @@ export class BellLoop {
     return this.stopped;
   }
 
+  /** Times the loop went to sleep (a park that found SEQ unchanged). */
+  get parks(): number {
+    return this.parker.parks;
+  }
+
   /** Begin parked: nothing to do until a ring or a queued turn. */
   start(): void {
-    this.park(this.bell.seq(), performance.now());
+    if (!this.parker.park(this.bell.seq())) this.queueTurn();
   }
 
   /** Run a turn soon (once, however often asked before it runs). */
@@ -66,10 +84,11 @@ export class BellLoop {
     setImmediate(this.turn);
   }
 
-  /** End the loop: no more turns; a parked wait is rung so it ends too. */
+  /** End the loop: no more turns; a parked or lingering wait is woken so it ends too. */
   stop(): void {
     this.stopped = true;
     this.bell.ring();
+    this.parker.dispose();
   }
 
   /** The awake cap follows the number of open connections (FEW_CONNS). */
@@ -85,23 +104,29 @@ export class BellLoop {
     const n = this.step();
     const now = performance.now();
     if (n > 0) this.awake.work(now);
-    // A turn queued by other events while parked neither stays awake nor parks again.
-    if (n > 0 || (!this.parked && this.awake.awake(now))) this.queueTurn();
-    else this.park(s, now);
+    const expecting = this.expecting();
+    if (n > 0 || (expecting && this.awake.awake(now))) {
+      // Awake, whatever woke us (the bell, a socket, a handler): the ring that answers this
+      // turn's hand-offs must find the bell RUNNING and cost its ringer no notify.
+      if (this.parker.parked) {
+        this.parker.unpark();
+        this.awake.unparked();
+      }
+      this.queueTurn();
+      return;
+    }
+    if (this.parker.parked) return; // a turn run by another event while parked: stay parked
+    // Only a park that ends an awake window teaches the window (rule 1 and rule 2 of
+    // awake-window.ts); a park with nothing expected is not a window that failed.
+    if (expecting) this.awake.parking(now);
+    if (!this.parker.park(s)) this.queueTurn(); // SEQ moved since the turn began: look again
   };
 
-  private park(s: number, now: number): void {
-    if (this.parked || this.stopped) return;
-    this.parked = true;
-    this.parks++;
-    this.awake.parking(now);
-    this.bell.wait(s, { ref: false }).then(this.woken, this.woken);
-  }
-
-  private readonly woken = (): void => {
-    this.parked = false;
-    // a notify older than a few windows is a stale stamp (this wake came some other way)
-    this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
+  private readonly woken = (slept: boolean): void => {
+    if (slept) {
+      // a notify older than a few windows is a stale stamp (this wake came some other way)
+      this.awake.woken(performance.now(), this.bell.msSinceNotify(this.awake.maxMs * 4));
+    }
     this.turn();
   };
 }

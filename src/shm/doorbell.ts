@@ -44,6 +44,9 @@ import { checkInt, checkMagic, checkRegion, checkSab, badType } from './layout.j
 
 const SEQ = 0;
 const STATE = 1;
+/** Word indexes of SEQ and STATE, for the other owner-side waiter (loop-parker.ts). */
+export const DOORBELL_SEQ = SEQ;
+export const DOORBELL_STATE = STATE;
 const MAGIC = 2;
 const RUNG_AT = 3;
 const DOORBELL_MAGIC = 0x53484442;
