@@ -29,6 +29,11 @@ export interface SlotOwner {
   markWorker(i: number): void;
   /** Both sides let go of the slot: recycle it. */
   release(c: MainConn): void;
+  /**
+   * `+1`: this connection handed the worker bytes it has not answered yet; `-1`: it answered (or
+   * the connection is gone). The reactor stays awake only while some answer is owed.
+   */
+  owe(delta: 1 | -1): void;
 }
 
 /** What a connection tells the server it was accepted by. */
@@ -62,6 +67,8 @@ export class MainConn {
   private workerLetGo = false;
   private socketClosed = false;
   private released = false;
+  /** inbound bytes went to the worker and no outbound byte came back since (SlotOwner.owe) */
+  private owed = false;
   /** bytes copied each way, for stats */
   bytesIn = 0;
   bytesOut = 0;
@@ -74,7 +81,14 @@ export class MainConn {
     this.server = server;
     this.words = slotWords(slot);
     const mark = (): void => owner.markWorker(index);
-    this.inW = new ByteRingWriter(inboundRing(slot), { onPublish: mark });
+    const handOff = (): void => {
+      if (!this.owed) {
+        this.owed = true;
+        owner.owe(1);
+      }
+      owner.markWorker(index);
+    };
+    this.inW = new ByteRingWriter(inboundRing(slot), { onPublish: handOff });
     this.outR = new ByteRingReader(outboundRing(slot), { onWriterWaiting: mark });
     // Fragments of a quarter ring: a full ring still takes a fragment as soon as a quarter is free.
     this.frameMax = Math.min(this.inW.maxFrameLength, slot.ringBytes >> 2);
@@ -125,6 +139,7 @@ export class MainConn {
    */
   workerGone(): void {
     this.workerLetGo = true;
+    this.settleOwed();
     this.pending = [];
     if (this.socketClosed) this.socket.destroy();
     else this.socket.resetAndDestroy();
@@ -201,6 +216,7 @@ export class MainConn {
     const total = out.length;
     if (total === 0) return false;
     this.bytesOut += total;
+    this.settleOwed();
     const ok = this.socket.write(out);
     if (!ok) {
       this.writeBlocked = true;
@@ -246,6 +262,13 @@ export class MainConn {
     this.maybeRelease();
   }
 
+  /** The worker answered (or never will): nothing is owed on this connection any more. */
+  private settleOwed(): void {
+    if (!this.owed) return;
+    this.owed = false;
+    this.owner.owe(-1);
+  }
+
   private setReady(bits: number): void {
     if ((Atomics.load(this.words, READY) & bits) === bits) return;
     Atomics.or(this.words, READY, bits); // pairs with: net/conn.ts state (Atomics.load READY)
@@ -255,6 +278,7 @@ export class MainConn {
   private maybeRelease(): void {
     if (this.released || !this.socketClosed || !this.workerLetGo) return;
     this.released = true;
+    this.settleOwed();
     this.owner.release(this);
     this.server?.connGone(this);
   }

@@ -20,12 +20,15 @@
  *    control messages in one postMessage and one ring of its doorbell: one wake-up per worker per
  *    turn, however many connections and chunks.
  * 4. Stay awake or park (bell-loop.ts, shared with the net hosts). While the reactor is busy
- *    (step 2 found work, or step 3 rang a worker whose answer is likely soon) it queues the next
- *    turn and leaves its doorbell RUNNING, so workers' rings cost no syscall and their answers are
- *    taken on the next loop iteration. After
- *    an idle stretch (AwakeWindow: adaptive, at most 100 µs, shorter when staying awake did not
- *    pay; 2x longer with at most 4 connections open) it parks with waitAsync, unref'd: the sockets
- *    and servers are what keep the process alive.
+ *    (step 2 found work, or some worker owes an answer to bytes it was handed and the awake window
+ *    says it is likely soon) it queues the next turn and leaves its doorbell RUNNING, so workers'
+ *    rings cost no syscall and their answers are taken on the next loop iteration; a socket event
+ *    that hands bytes over un-parks it the same way. With no answer owed it parks at once: it
+ *    then waits for sockets only, as a plain node:net server sleeps in epoll, and leaves the CPU
+ *    to the threads doing work. After an idle stretch with answers owed (AwakeWindow: adaptive,
+ *    at most 100 µs, shorter when staying awake did not pay; 2x longer with at most 4 connections
+ *    open) it parks too (loop-parker.ts: unref'd waitAsync; the sockets and servers are what
+ *    keep the process alive).
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
@@ -83,7 +86,9 @@ export class Reactor implements LinkReactor {
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
   /** steps 2 to 4: turns while busy, parked on `bell` otherwise (bell-loop.ts) */
-  private readonly loop = new BellLoop(this.bell, REACTOR_AWAKE_MAX_MS, () => this.step());
+  private readonly loop = new BellLoop(this.bell, REACTOR_AWAKE_MAX_MS, () => this.step(), { expecting: () => this.owed > 0 });
+  /** connections whose worker was handed bytes it has not answered (step 4: stay awake for them) */
+  private owed = 0;
   private notifies = 0;
   private nextServer = 1;
   readonly servers = new Map<number, AcceptingServer>();
@@ -189,6 +194,11 @@ export class Reactor implements LinkReactor {
     this.bytesIn += c.bytesIn;
     this.bytesOut += c.bytesOut;
     this.fitWindow();
+  }
+
+  /** @internal answers owed by workers changed (connection.ts SlotOwner.owe) */
+  owe(delta: 1 | -1): void {
+    this.owed += delta;
   }
 
   /** The awake window's cap follows the number of open connections (FEW_CONNS). */

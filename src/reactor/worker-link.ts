@@ -23,6 +23,8 @@ export interface LinkReactor {
   schedule(link: WorkerLink): void;
   /** a connection's slot was recycled or dropped */
   gone(c: MainConn): void;
+  /** answers owed by workers changed (SlotOwner.owe) */
+  owe(delta: 1 | -1): void;
 }
 
 /** Main-side state of one worker: its link buffer, port and slots. Main thread only. */
@@ -68,6 +70,10 @@ export class WorkerLink implements SlotOwner {
   markWorker(i: number): void {
     this.toWorker.mark(i);
     this.reactor.schedule(this);
+  }
+
+  owe(delta: 1 | -1): void {
+    this.reactor.owe(delta);
   }
 
   post(m: ToWorker): void {
