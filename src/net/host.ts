@@ -13,8 +13,9 @@
  *    re-check, and the handlers run in the microtasks after this turn);
  * 2. if anything was marked, or the AwakeWindow says the reactor's next ring is likely soon,
  *    queue the next turn: the bell stays RUNNING, so the reactor's ring costs it no syscall;
- * 3. else park on the bell (spin briefly, then waitAsync, unref'd: the control port keeps the
- *    worker alive).
+ * 3. else park on the bell (src/shm/loop-parker.ts: waitAsync, unref'd; the control port keeps
+ *    the worker alive). A turn that another event ran (a handler's write) and that found work
+ *    un-parks it, so the reactor's next ring costs no notify.
  * Marks toward main are rung once per turn (a setImmediate after the handlers of this turn have
  * run): many handlers writing in one turn, each after its own CPU work, cost the reactor one
  * wake-up, not one each. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window.
@@ -90,10 +91,10 @@ export class NetHost implements ConnHost {
 
   constructor(m: AttachMessage) {
     this.port = m.port as MessagePort;
-    // A short spin before parking: the awake window has already polled through the likely gap,
-    // so the default 1000 loads mostly burned ~10 µs per park (100 connections, 4 interleaved
-    // runs each: server CPU per message 1.82x node:net's with 50, 1.90x with 1000).
-    const bell = new Doorbell(m.link.workerBell, { spinIterations: 50 });
+    // No spin before parking (loop-parker.ts): the awake window has already polled through the
+    // likely gap (with 100 connections a 1000-load spin measured 1.90x node:net's server CPU per
+    // message, 50 loads 1.82x).
+    const bell = new Doorbell(m.link.workerBell);
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
@@ -167,7 +168,9 @@ export class NetHost implements ConnHost {
       this.outbox = [];
       this.port.postMessage(batch);
     }
-    this.reactorBell.ring();
+    // The reactor, awake while it owes a socket our answer, often took the marks already: a ring
+    // now would find it parked again and wake it for nothing (a notify is ~33 µs of our CPU).
+    if (this.toMain.pending()) this.reactorBell.ring();
   };
 
   private control(batch: ToWorker[]): void {

@@ -176,6 +176,8 @@ export const LINK_BYTES = DOORBELL_BYTES + 2 * DIRTY_BYTES;
  */
 export class DirtySet {
   private readonly w: Int32Array;
+  /** marker side: bit s = summary word s may hold a mark of ours since pending() last saw none */
+  private touched = 0;
   /** Summary words worth scanning: the marker's highest index so far is not known here, so all. */
   constructor(sab: SharedArrayBuffer, byteOffset: number) {
     this.w = new Int32Array(sab, byteOffset, SUMMARY_WORDS + LEAF_WORDS);
@@ -193,6 +195,27 @@ export class DirtySet {
     // Invariant 3: a leaf that was already non-zero has its summary bit set, or a take is between
     // its two exchanges and will still take this leaf; either way the summary needs no store.
     if (was === 0) Atomics.or(this.w, leaf >>> 5, 1 << (leaf & 31)); // pairs with: conn-slot.ts take (Atomics.exchange summary)
+    this.touched |= 1 << (leaf >>> 5);
+  }
+
+  /**
+   * Marker side: true while a mark of ours may still be untaken, false once every summary word we
+   * marked reads zero. Then (invariant 3) each of our marks has been taken, or a take is between
+   * its two exchanges and will take it: the taker is awake and needs no ring. Lets a deferred
+   * ring be skipped when the taker, still awake, already took what it was for.
+   *
+   * @example
+   * if (toMain.pending()) reactorBell.ring();
+   */
+  pending(): boolean {
+    let t = this.touched;
+    while (t !== 0) {
+      const s = 31 - Math.clz32(t & -t);
+      t &= t - 1;
+      if (Atomics.load(this.w, s) !== 0) return true; // pairs with: conn-slot.ts take (Atomics.exchange summary)
+    }
+    this.touched = 0;
+    return false;
   }
 
   /**

@@ -76,4 +76,23 @@ test('a mark racing a take is taken exactly once, never lost, never invented (se
   assert.ok(takes >= rounds, `expected at least one take per round, got ${takes}`);
 });
 
+test('pending() says whether a mark of ours is still untaken, across summary words', () => {
+  const link = createNetLink(createDoorbell());
+  const marker = towardMain(link);
+  const taker = towardMain(link);
+  assert.is(marker.pending(), false, 'nothing marked');
+  marker.mark(3);
+  marker.mark(MAX_SLOTS_PER_WORKER - 1); // another summary word
+  assert.is(marker.pending(), true);
+  const got: number[] = [];
+  assert.is(taker.take((i) => got.push(i)), 2);
+  assert.equal(got, [3, MAX_SLOTS_PER_WORKER - 1]);
+  assert.is(marker.pending(), false, 'all taken: a deferred ring may be skipped');
+  marker.mark(3);
+  marker.mark(4); // same leaf, already non-zero: no summary store (invariant 3), still pending
+  assert.is(marker.pending(), true);
+  assert.is(taker.take(() => {}), 2);
+  assert.is(marker.pending(), false);
+});
+
 test.run();
