@@ -1,7 +1,10 @@
 /**
  * TCP echo through the reactor, against a plain single-thread node:net echo and a 2-process
- * node:cluster echo, side by side in one run. The load comes from a separate process (this file,
- * forked with --load) on 127.0.0.1: closed-loop clients, each with one 64-byte message in flight.
+ * node:cluster echo, side by side in one run. The load comes from a separate process on
+ * 127.0.0.1: closed-loop clients, each with one 64-byte message in flight. Two load generators, each
+ * case run with both: perf/echo-load.c (built with `cc` on first use; a few µs of CPU a message)
+ * and this file forked with --load (JavaScript, ~30 µs a message on the same 2 cores, which it
+ * takes from the servers). `--load-with js|c` picks one; `--conns 1,100` runs only those I/O cases.
  *
  * Cases: I/O only with 1, 100 and 1,000 connections; and ~200 µs of CPU (sha256 rounds) per
  * message with 100 connections. Median of 5 rounds (3 with --quick), servers alternating within
@@ -302,11 +305,11 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
   return out;
 }
 
-/** Which load generators to run: both by default (`--load js` or `--load c` picks one). */
+/** Which load generators to run: both by default (`--load-with js` or `--load-with c` picks one). */
 type LoadChoice = 'js' | 'c' | 'both';
 
 /** The harness entry. */
-export async function run(opts: { quick?: boolean; load?: LoadChoice } = {}): Promise<BenchResult[]> {
+export async function run(opts: { quick?: boolean; load?: LoadChoice; conns?: number[]; cpuCase?: boolean } = {}): Promise<BenchResult[]> {
   const rounds = opts.quick ? 3 : 5;
   const ms = opts.quick ? 500 : 1000;
   const choice = opts.load ?? 'both';
@@ -321,8 +324,8 @@ export async function run(opts: { quick?: boolean; load?: LoadChoice } = {}): Pr
   try {
     const cpu = calibrate(200);
     for (const { tag, load } of loaders) {
-      for (const conns of [1, 100, 1000]) out.push(...(await measure(`echo I/O only (${tag})`, 0, conns, rounds, ms, '>= 0.7x', 'node:net', load)));
-      out.push(...(await measure(`echo + ~200 µs CPU, ${cpu} sha256 rounds (${tag})`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net', load)));
+      for (const conns of opts.conns ?? [1, 100, 1000]) out.push(...(await measure(`echo I/O only (${tag})`, 0, conns, rounds, ms, '>= 0.7x', 'node:net', load)));
+      if (opts.cpuCase !== false) out.push(...(await measure(`echo + ~200 µs CPU, ${cpu} sha256 rounds (${tag})`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net', load)));
     }
   } finally {
     for (const { load } of loaders) load.close();
@@ -343,6 +346,9 @@ if (cluster.isWorker) {
   const quick = process.argv.includes('--quick');
   const at = process.argv.indexOf('--load-with');
   const load = at > 0 ? (process.argv[at + 1] as LoadChoice) : 'both';
+  // --conns 1,100: only those I/O-only cases, and no CPU case (for focused, repeated runs)
+  const ci = process.argv.indexOf('--conns');
+  const conns = ci > 0 ? process.argv[ci + 1]!.split(',').map(Number) : undefined;
   console.log(`net-echo: ${availableParallelism()} cores, Node ${process.version}, load from a separate process${quick ? ' (quick)' : ''}`);
-  printTable(await run({ quick, load }));
+  printTable(await run({ quick, load, conns, cpuCase: conns === undefined }));
 }
