@@ -8,9 +8,10 @@
  * A turn (a setImmediate) reads the bell's SEQ, then runs the owner's `step` (take dirty slots,
  * flush...), which returns how much it found. While turns find work, or the AwakeWindow says the
  * next ring is likely soon, another turn is queued: the bell stays RUNNING, so ringers make no
- * syscall. Otherwise the loop parks with an unref'd waitAsync from the SEQ read before the step
- * (doorbell.ts invariant 4: a ring after that read wakes it at once). The wait has no timer and
- * no listener, the cheapest kind; stop() rings the bell instead of aborting it.
+ * syscall. Otherwise the loop parks (src/shm/loop-parker.ts: an unref'd waitAsync, reused across
+ * parks) from the SEQ read before the step (doorbell.ts invariant 4: a ring after that read wakes
+ * it at once). A turn that another event ran while parked and that found work un-parks the bell
+ * with one store. The wait has no timer and no listener; stop() wakes it by a notify of its own.
  */
 import type { Doorbell } from '../shm/doorbell.js';
 import { LoopParker } from '../shm/loop-parker.js';
@@ -87,8 +88,7 @@ export class BellLoop {
   /** End the loop: no more turns; a parked or lingering wait is woken so it ends too. */
   stop(): void {
     this.stopped = true;
-    this.bell.ring();
-    this.parker.dispose();
+    this.parker.dispose(); // its waiter fires, and the turn it runs sees `stopped`
   }
 
   /** The awake cap follows the number of open connections (FEW_CONNS). */

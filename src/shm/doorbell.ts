@@ -97,7 +97,8 @@ export interface DoorbellAsyncWaitOptions {
 
 type WaitAsync = (a: Int32Array, index: number, value: number) =>
   { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+/** Atomics.waitAsync, typed (Node 20's lib types lack it); also used by loop-parker.ts. */
+export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
 /**
  * Initialise a doorbell in `sab` at `byteOffset` (8-aligned, 64 bytes; 64-aligned avoids sharing

@@ -28,11 +28,7 @@
  *    notify of one waiter always reaches it.
  * 4. `dispose()` notifies our own registered waiter, so none outlives the loop.
  */
-import { DOORBELL_SEQ as SEQ, DOORBELL_STATE as STATE, PARKED, RUNNING, type DoorbellDescriptor } from './doorbell.js';
-
-type WaitAsync = (a: Int32Array, index: number, value: number) =>
-  { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+import { DOORBELL_SEQ as SEQ, DOORBELL_STATE as STATE, PARKED, RUNNING, waitAsync, type DoorbellDescriptor } from './doorbell.js';
 
 /**
  * Park / unpark for an event-loop-driven doorbell owner. The waitAsync never keeps the event
