@@ -18,7 +18,9 @@
  *    un-parks it, so the reactor's next ring costs no notify.
  * Marks toward main are rung once per turn (a setImmediate after the handlers of this turn have
  * run): many handlers writing in one turn, each after its own CPU work, cost the reactor one
- * wake-up, not one each. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window.
+ * wake-up, not one each. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window;
+ * with at most a few connections open the window also holds through a busy reactor's rare long
+ * gaps (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';
@@ -32,6 +34,13 @@ import { Conn, type ConnHost } from './conn.js';
 
 /** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
 const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
+
+/**
+ * With at most a few connections open (bell-loop.ts FEW_CONNS), stay awake this long after the
+ * last work while the reactor rings often (awake-window.ts rule 4). SHOAL_NET_HOLD_US (default
+ * 5000, 0 = no hold) overrides it; SHOAL_NET_AWAKE_US=0 turns staying awake off altogether.
+ */
+const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
@@ -98,7 +107,7 @@ export class NetHost implements ConnHost {
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
-    this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, () => this.toWorker.take(this.poke));
+    this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, () => this.toWorker.take(this.poke), { holdMs: NET_HOLD_MS });
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
     this.loop.start();
   }

@@ -37,6 +37,8 @@ export interface BellLoopOptions {
    * threads that are working (on 2 cores, the load generator and the workers). Default: always.
    */
   readonly expecting?: () => boolean;
+  /** AwakeWindow rule 4's hold with at most FEW_CONNS connections open (ms). Default 0. */
+  readonly holdMs?: number;
 }
 
 /** A doorbell-driven loop: turns while busy or likely busy soon, parked otherwise. */
@@ -50,6 +52,7 @@ export class BellLoop {
   private readonly baseMaxMs: number;
   private readonly step: () => number;
   private readonly expecting: () => boolean;
+  private readonly holdMs: number;
   private turnQueued = false;
   private stopped = false;
 
@@ -59,6 +62,7 @@ export class BellLoop {
     this.baseMaxMs = maxAwakeMs;
     this.step = step;
     this.expecting = options.expecting ?? (() => true);
+    this.holdMs = options.holdMs ?? 0;
     this.awake = new AwakeWindow(maxAwakeMs);
     this.parker = new LoopParker(bell.descriptor, this.woken);
   }
@@ -94,6 +98,7 @@ export class BellLoop {
   /** The awake cap follows the number of open connections (FEW_CONNS). */
   fitToConnections(open: number): void {
     this.awake.setMax(open <= FEW_CONNS ? this.baseMaxMs * FEW_CONNS_FACTOR : this.baseMaxMs);
+    this.awake.setHold(open <= FEW_CONNS ? this.holdMs : 0);
   }
 
   private readonly turn = (): void => {

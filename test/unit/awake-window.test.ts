@@ -98,4 +98,42 @@ test('setMax changes the cap at once (and clips an open window); a bad one is a 
   }
 });
 
+test('rule 4: a busy peer is held through a long gap, up to the hold and no longer', () => {
+  const w = new AwakeWindow(0.4);
+  w.setHold(5);
+  for (let k = 0; k <= 40; k++) w.work(k * 0.05); // a ping-pong: work every 50 µs
+  const last = 40 * 0.05;
+  assert.is(w.windowMsNow, 0, 'rules 1-3 alone would park at once');
+  assert.is(w.awake(last + 2), true, 'a 2 ms gap of a busy peer is held');
+  assert.is(w.awake(last + 4.99), true);
+  assert.is(w.awake(last + 5.01), false, 'the hold ends');
+  // the same peer without a hold parks
+  w.setHold(0);
+  assert.is(w.awake(last + 0.01), false);
+});
+
+test('rule 4: a sparse peer is not held, and one that went quiet loses its hold', () => {
+  const sparse = new AwakeWindow(0.4);
+  sparse.setHold(5);
+  for (let k = 0; k <= 40; k++) sparse.work(k * 1); // a message every 1 ms: average over the cap
+  assert.is(sparse.awake(40.01), false);
+  const quiet = new AwakeWindow(0.4);
+  quiet.setHold(5);
+  for (let k = 0; k <= 40; k++) quiet.work(k * 0.05);
+  quiet.work(1000); // a message after a second of silence: the average jumps over the cap
+  assert.is(quiet.awake(1000.1), false);
+  // maxMs 0 turns the hold off too (SHOAL_NET_AWAKE_US=0 means never stay awake)
+  const off = new AwakeWindow(0);
+  off.setHold(5);
+  for (let k = 0; k <= 40; k++) off.work(k * 0.001);
+  assert.is(off.awake(0.05), false);
+  try {
+    off.setHold(-1);
+    assert.unreachable('a negative hold accepted');
+  } catch (e) {
+    assert.instance(e, RangeError);
+    assert.is((e as { code?: string }).code, 'ERR_OUT_OF_RANGE');
+  }
+});
+
 test.run();

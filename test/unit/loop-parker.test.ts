@@ -178,4 +178,15 @@ test('with nothing expected the loop parks at once and leaves its window alone',
   loop.stop();
 });
 
+test('the hold applies with a few connections open and not with many', () => {
+  const bell = new Doorbell(createDoorbell());
+  const loop = new BellLoop(bell, 0.2, () => 0, { holdMs: 5 });
+  for (let k = 0; k <= 40; k++) loop.awake.work(k * 0.05); // a busy peer, without starting the loop
+  loop.fitToConnections(1);
+  assert.is(loop.awake.awake(2 + 3), true, 'one connection: held 3 ms after the last work');
+  loop.fitToConnections(100);
+  assert.is(loop.awake.awake(2 + 3), false, 'many connections: no hold');
+  loop.stop();
+});
+
 test.run();
