@@ -28,7 +28,7 @@
  *    ping-pong's gaps are mostly 20-160 µs here, but about 1% of them run 0.3-5 ms (a GC, the
  *    scheduler of a 2-core box running three busy threads); each of those parked the loop, cost
  *    the peer a notify, and rules 1 and 2 then spent several more parks relearning the window.
- *    Holding through them made one echo connection 1.3-1.5x faster. The cost is bounded: a peer
+ *    Holding through them made one echo connection 1.2-1.5x faster. The cost is bounded: a peer
  *    that goes quiet costs one hold of spinning, and a sparse peer (average gap over `maxMs`) is
  *    never held.
  */
