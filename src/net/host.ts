@@ -18,7 +18,9 @@
  *    un-parks it, so the reactor's next ring costs no notify.
  * Marks toward main are rung once per turn (a setImmediate after the handlers of this turn have
  * run): many handlers writing in one turn, each after its own CPU work, cost the reactor one
- * wake-up, not one each. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window;
+ * wake-up, not one each. A turn that runs long (CPU-heavy handlers, each burning its slice in
+ * the same microtask drain) rings early, from the first write that comes NET_RING_WITHIN_MS after
+ * the ring was queued, so no reply waits for the last handler of a long turn. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window;
  * with at most a few connections open the window also holds through a busy reactor's rare long
  * gaps (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
  */
@@ -41,6 +43,18 @@ const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
  * 5000, 0 = no hold) overrides it; SHOAL_NET_AWAKE_US=0 turns staying awake off altogether.
  */
 const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
+
+/**
+ * Longest a write waits for the ring that tells the reactor about it, once the turn it was made
+ * in has run that long (ms). With CPU-heavy handlers a turn runs every woken handler's slice back
+ * to back (25 connections x 200 µs = 5 ms); rung only at the turn's end, the first replies sat
+ * out the whole turn, their peers' next requests came back after it, and each worker idled for a
+ * round trip between turns: with 100 connections at ~200 µs of CPU each the server used 1.77 of
+ * the 2 cores, 1.90 with this bound (docs/design.md, "Rings from a long turn"). A ring costs at
+ * most one notify (~33 µs here) per bound, so 1 ms costs a CPU-heavy worker at most ~3%.
+ * SHOAL_NET_RING_WITHIN_US (default 1000; 0 = only at the end of the turn) overrides it.
+ */
+const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 1000) / 1000;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
@@ -95,6 +109,8 @@ export class NetHost implements ConnHost {
   private openCount = 0;
   private outbox: ToMain[] = [];
   private ringQueued = false;
+  /** when the queued ring was queued, or last rung early (performance.now()) */
+  private ringQueuedAt = 0;
   /** turns while marks come, parked on `bell` otherwise (reactor/bell-loop.ts) */
   private readonly loop: BellLoop;
 
@@ -165,9 +181,17 @@ export class NetHost implements ConnHost {
   }
 
   private queueRing(): void {
-    if (this.ringQueued) return;
-    this.ringQueued = true;
-    setImmediate(this.ringMain);
+    const now = performance.now();
+    if (!this.ringQueued) {
+      this.ringQueued = true;
+      this.ringQueuedAt = now;
+      setImmediate(this.ringMain);
+    } else if (NET_RING_WITHIN_MS > 0 && now - this.ringQueuedAt >= NET_RING_WITHIN_MS) {
+      // A long turn: ring now, so the reactor sends what was written while the turn goes on.
+      // The queued ring still runs at the turn's end for what is written after this.
+      this.ringQueuedAt = now;
+      if (this.toMain.pending()) this.reactorBell.ring();
+    }
   }
 
   private readonly ringMain = (): void => {

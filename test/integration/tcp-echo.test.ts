@@ -123,4 +123,28 @@ print(hashlib.sha256(data).hexdigest(), hashlib.sha256(bytes(buf)).hexdigest(), 
   }
 });
 
+
+test('a write in a long CPU-heavy turn reaches the peer before the turn ends', async () => {
+  const r = await rig(1);
+  try {
+    const srv = await r.listen({ handler: 'long-turn' });
+    const s = await dial(srv.port);
+    const got = collect(s);
+    let seen = '';
+    let answered = false;
+    s.on('data', (b: Buffer) => {
+      seen += b.toString();
+      if (!answered && seen.includes('second\n')) {
+        answered = true;
+        s.write('go');
+      }
+    });
+    s.write('hello');
+    const text = (await within(got, 30_000, 'long-turn reply')).toString();
+    assert.is(text, 'first\nsecond\nanswered within the turn: go\n');
+  } finally {
+    await r.close();
+  }
+});
+
 test.run();
