@@ -50,11 +50,13 @@ const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
  * to back (25 connections x 200 µs = 5 ms); rung only at the turn's end, the first replies sat
  * out the whole turn, their peers' next requests came back after it, and each worker idled for a
  * round trip between turns: with 100 connections at ~200 µs of CPU each the server used 1.77 of
- * the 2 cores, 1.90 with this bound (docs/design.md, "Rings from a long turn"). A ring costs at
- * most one notify (~33 µs here) per bound, so 1 ms costs a CPU-heavy worker at most ~3%.
- * SHOAL_NET_RING_WITHIN_US (default 1000; 0 = only at the end of the turn) overrides it.
+ * the 2 cores, 1.90 with this bound (docs/design.md, "Rings from a long turn"). 2 ms rather than
+ * 1: the same cores used, but replies in bigger groups, so the reactor ran 1.1-1.5 turns a
+ * message instead of ~3 and spent ~9% of the server's CPU instead of ~11%. A ring costs at most
+ * one notify (~33 µs here) per bound: under 2% of a CPU-heavy worker.
+ * SHOAL_NET_RING_WITHIN_US (default 2000; 0 = only at the end of the turn) overrides it.
  */
-const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 1000) / 1000;
+const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 2000) / 1000;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
