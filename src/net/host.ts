@@ -20,9 +20,10 @@
  * run): many handlers writing in one turn, each after its own CPU work, cost the reactor one
  * wake-up, not one each. A turn that runs long (CPU-heavy handlers, each burning its slice in
  * the same microtask drain) rings early, from the first write that comes NET_RING_WITHIN_MS after
- * the ring was queued, so no reply waits for the last handler of a long turn. SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window;
- * with at most a few connections open the window also holds through a busy reactor's rare long
- * gaps (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
+ * the ring was queued, so no reply waits for the last handler of a long turn.
+ * SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window; with at most a few
+ * connections open the window also holds through a busy reactor's rare long gaps
+ * (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../core/context.js';

@@ -123,7 +123,6 @@ print(hashlib.sha256(data).hexdigest(), hashlib.sha256(bytes(buf)).hexdigest(), 
   }
 });
 
-
 test('a write in a long CPU-heavy turn reaches the peer before the turn ends', async () => {
   const r = await rig(1);
   try {
