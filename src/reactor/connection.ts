@@ -17,6 +17,7 @@
  */
 import type { Socket } from 'node:net';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
+import { readIntoScratch } from './scratch-reads.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_OTHER, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
@@ -69,6 +70,8 @@ export class MainConn {
   private released = false;
   /** inbound bytes went to the worker and no outbound byte came back since (SlotOwner.owe) */
   private owed = false;
+  /** reads arrive through the shared scratch buffer (valid only during onData), not as 'data' */
+  readonly scratchReads: boolean;
   /** bytes copied each way, for stats */
   bytesIn = 0;
   bytesOut = 0;
@@ -92,7 +95,10 @@ export class MainConn {
     this.outR = new ByteRingReader(outboundRing(slot), { onWriterWaiting: mark });
     // Fragments of a quarter ring: a full ring still takes a fragment as soon as a quarter is free.
     this.frameMax = Math.min(this.inW.maxFrameLength, slot.ringBytes >> 2);
-    socket.on('data', (b: Buffer) => this.onData(b));
+    // Reads skip the stream layer where Node allows it (scratch-reads.ts); the bytes then live in
+    // a shared scratch buffer, so whatever must wait for ring room is copied out.
+    this.scratchReads = readIntoScratch(socket, (b) => this.onData(b));
+    if (!this.scratchReads) socket.on('data', (b: Buffer) => this.onData(b));
     socket.on('end', () => this.onEnd());
     socket.on('error', (e: NodeJS.ErrnoException) => this.onError(e));
     socket.on('close', () => this.onClose());
@@ -164,7 +170,7 @@ export class MainConn {
         return;
       }
     }
-    this.pending.push(chunk);
+    this.pending.push(this.scratchReads ? Buffer.from(chunk) : chunk);
     if (this.pending.length === 1) this.pushPending();
   }
 

@@ -64,6 +64,8 @@ export interface ReactorStats {
   readonly turns: number;
   readonly parks: number;
   readonly workerWakeups: number;
+  /** connections whose reads skipped Node's stream layer (scratch-reads.ts); the rest used 'data' */
+  readonly scratchReads: number;
 }
 
 /**
@@ -95,6 +97,7 @@ export class Reactor implements LinkReactor {
   private rr = 0;
   private accepted = 0;
   private connected = 0;
+  private scratchReads = 0;
   private handlerErrors = 0;
   private bytesIn = 0;
   private bytesOut = 0;
@@ -148,6 +151,7 @@ export class Reactor implements LinkReactor {
     this.accepted++;
     socket.setNoDelay(true);
     const c = new MainConn(link, got.i, got.slot, socket, server);
+    if (c.scratchReads) this.scratchReads++;
     link.conns[got.i] = c;
     link.active++;
     this.fitWindow();
@@ -170,6 +174,7 @@ export class Reactor implements LinkReactor {
       turns: this.loop.turns,
       parks: this.loop.parks,
       workerWakeups: this.notifies,
+      scratchReads: this.scratchReads,
     });
   }
 
@@ -293,6 +298,7 @@ export class Reactor implements LinkReactor {
       }
       this.connected++;
       const c = new MainConn(link, got.i, got.slot, socket, undefined);
+      if (c.scratchReads) this.scratchReads++;
       link.conns[got.i] = c;
       link.active++;
       this.fitWindow();
