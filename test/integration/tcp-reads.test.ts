@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytes, collect, dial, rig, within } from '../fixtures/tcp-harness.js';
-import { testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/shm-frames.js';
 
 /**
  * Connection A sends 1 MiB behind `hold`: its handler reads nothing, so its 4 KiB ring fills and
@@ -50,6 +50,45 @@ async function heldBytesSurviveOtherReads(): Promise<number> {
   }
 }
 
+/**
+ * Seeded stress on both read paths: 40 connections at once, each sending 128-384 KiB of its own
+ * bytes in writes of 1 B to 24 KiB, to a handler that stops reading for a few ms at random (4 KiB
+ * rings), so held bytes, pauses and resumes interleave across connections. Every echo must be
+ * byte-exact. Returns how many connections took the scratch path.
+ */
+async function unevenEchoStress(seed: number): Promise<number> {
+  const r = await rig(2);
+  try {
+    const srv = await r.listen({ handler: 'slow-echo', ringBytes: 4096 });
+    const results = await within(
+      Promise.all(
+        Array.from({ length: 40 }, async (_, k) => {
+          const rnd = rng(seed + k);
+          const payload = bytes((128 << 10) + Math.floor(rnd() * (256 << 10)), seed ^ (k * 7919));
+          const s = await dial(srv.port);
+          const got = collect(s);
+          s.write(`${(seed + k) >>> 0}\n`);
+          for (let off = 0; off < payload.length; ) {
+            const n = Math.min(payload.length - off, 1 + Math.floor(rnd() * (24 << 10)));
+            if (!s.write(payload.subarray(off, off + n))) await new Promise((res) => s.once('drain', res));
+            off += n;
+          }
+          s.end();
+          const echo = await got;
+          return echo.equals(payload) ? -1 : k;
+        }),
+      ),
+      60_000,
+      'uneven echoes',
+    );
+    const bad = results.filter((k) => k >= 0);
+    assert.equal(bad, [], `connections ${bad.join(', ')} got wrong bytes (seed ${seed})`);
+    return r.reactor.stats().scratchReads;
+  } finally {
+    await r.close();
+  }
+}
+
 test('scratch reads: bytes held for a full ring survive other connections reading', async () => {
   delete process.env.SHOAL_NET_SCRATCH_READS;
   const switched = await heldBytesSurviveOtherReads();
@@ -62,6 +101,20 @@ test("stream reads (SHOAL_NET_SCRATCH_READS=0): the same bytes arrive through 'd
   process.env.SHOAL_NET_SCRATCH_READS = '0';
   try {
     assert.is(await heldBytesSurviveOtherReads(), 0);
+  } finally {
+    delete process.env.SHOAL_NET_SCRATCH_READS;
+  }
+});
+
+test('scratch reads: 40 uneven echoes at once stay byte-exact (seeded)', async () => {
+  delete process.env.SHOAL_NET_SCRATCH_READS;
+  assert.is(await unevenEchoStress(testSeed()), 40);
+});
+
+test('stream reads: 40 uneven echoes at once stay byte-exact (seeded)', async () => {
+  process.env.SHOAL_NET_SCRATCH_READS = '0';
+  try {
+    assert.is(await unevenEchoStress(testSeed()), 0);
   } finally {
     delete process.env.SHOAL_NET_SCRATCH_READS;
   }
