@@ -31,6 +31,14 @@ export interface ConnHost {
   markMain(i: number): void;
   /** The Conn let go of slot `i`. */
   dropped(i: number): void;
+  /**
+   * Called on every read: true once the host's current turn has run long (net/host.ts,
+   * NET_RING_WITHIN_MS). The read then waits for the host's next turn even when bytes are there,
+   * so the handlers this turn did not wake get their turn too (fairness).
+   */
+  yieldRead(): boolean;
+  /** Poke `c` at the start of the host's next turn (its read yielded). */
+  deferRead(c: Conn): void;
 }
 
 /** Options of the waiting operations. */
@@ -149,8 +157,9 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private readAs(asResult: boolean, signal: AbortSignal | undefined): Promise<Buffer | null | IteratorResult<Buffer, undefined>> {
     if (this.reader !== undefined) return Promise.reject(stateErr('Conn.read: another read is in progress'));
     let b: Buffer | null | undefined;
+    const yielding = this.host.yieldRead();
     try {
-      b = this.tryRead();
+      if (!yielding) b = this.tryRead();
       if (b === undefined) throwIfCancelled(signal); // about to wait: an aborted signal never fires again
     } catch (e) {
       return Promise.reject(e);
@@ -163,6 +172,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
         reject(e);
       });
       this.reader = r;
+      if (yielding) this.host.deferRead(this);
     });
   }
 

@@ -114,6 +114,13 @@ export class NetHost implements ConnHost {
   private ringQueued = false;
   /** when the queued ring was queued, or last rung early (performance.now()) */
   private ringQueuedAt = 0;
+  /** the current turn has run long: reads yield until the next turn (ConnHost.yieldRead) */
+  private yieldReads = false;
+  /** when the current turn began (performance.now()), and the reads made since */
+  private turnAt = 0;
+  private turnReads = 0;
+  /** Conns whose reads yielded, poked first thing next turn (in the order they yielded) */
+  private deferred: Conn[] = [];
   /** turns while marks come, parked on `bell` otherwise (reactor/bell-loop.ts) */
   private readonly loop: BellLoop;
 
@@ -126,7 +133,7 @@ export class NetHost implements ConnHost {
     this.reactorBell = new Doorbell(m.link.reactorBell);
     this.toWorker = towardWorker(m.link);
     this.toMain = towardMain(m.link);
-    this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, () => this.toWorker.take(this.poke), { holdMs: NET_HOLD_MS });
+    this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, this.step, { holdMs: NET_HOLD_MS });
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
     this.loop.start();
   }
@@ -139,6 +146,19 @@ export class NetHost implements ConnHost {
   markMain(i: number): void {
     this.toMain.mark(i);
     this.queueRing();
+  }
+
+  yieldRead(): boolean {
+    if (this.yieldReads) return true;
+    // A clock read every 8th read: handlers that read without writing (uploads) are bounded too.
+    if ((++this.turnReads & 7) !== 0 || performance.now() - this.turnAt < NET_RING_WITHIN_MS || NET_RING_WITHIN_MS <= 0) return false;
+    this.yieldReads = true;
+    return true;
+  }
+
+  deferRead(c: Conn): void {
+    this.deferred.push(c);
+    this.loop.queueTurn();
   }
 
   dropped(i: number): void {
@@ -193,12 +213,14 @@ export class NetHost implements ConnHost {
       // A long turn: ring now, so the reactor sends what was written while the turn goes on.
       // The queued ring still runs at the turn's end for what is written after this.
       this.ringQueuedAt = now;
+      this.yieldReads = true;
       if (this.toMain.pending()) this.reactorBell.ring();
     }
   }
 
   private readonly ringMain = (): void => {
     this.ringQueued = false;
+    this.yieldReads = false; // a setImmediate: the turn's microtasks have all run
     if (this.outbox.length > 0) {
       const batch = this.outbox;
       this.outbox = [];
@@ -269,6 +291,24 @@ export class NetHost implements ConnHost {
     }
     return p;
   }
+
+  /**
+   * One turn: first the Conns whose reads yielded in the last turn, then every slot the reactor
+   * marked. Both only wake waiters; the handlers run in the microtasks after the turn.
+   */
+  private readonly step = (): number => {
+    this.yieldReads = false;
+    this.turnAt = performance.now();
+    this.turnReads = 0;
+    let n = 0;
+    if (this.deferred.length > 0) {
+      const ds = this.deferred;
+      this.deferred = [];
+      for (const c of ds) c.poke();
+      n = ds.length;
+    }
+    return n + this.toWorker.take(this.poke);
+  };
 
   private readonly poke = (i: number): void => this.conns[i]?.poke();
 }
