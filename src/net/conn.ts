@@ -32,9 +32,9 @@ export interface ConnHost {
   /** The Conn let go of slot `i`. */
   dropped(i: number): void;
   /**
-   * Called on every read: true once the host's current turn has run long (net/host.ts,
-   * NET_RING_WITHIN_MS). The read then waits for the host's next turn even when bytes are there,
-   * so the handlers this turn did not wake get their turn too (fairness).
+   * Called on every read: true once the host's current turn has run long (it rang the reactor
+   * early, net/host.ts NET_RING_WITHIN_MS). The read then waits for the host's next turn even when
+   * bytes are there, so the handlers this turn did not wake get their turn too (fairness).
    */
   yieldRead(): boolean;
   /** Poke `c` at the start of the host's next turn (its read yielded). */

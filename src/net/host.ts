@@ -120,11 +120,11 @@ export class NetHost implements ConnHost {
   private ringQueued = false;
   /** when the queued ring was queued, or last rung early (performance.now()) */
   private ringQueuedAt = 0;
-  /** the current turn has run long: reads yield until the next turn (ConnHost.yieldRead) */
+  /**
+   * The current turn has run long: it rang early (queueRing), from a handler's write or from a
+   * read that released ring room the reactor was waiting for. Reads yield until the next turn.
+   */
   private yieldReads = false;
-  /** when the current turn began (performance.now()), and the reads made since */
-  private turnAt = 0;
-  private turnReads = 0;
   /** Conns whose reads yielded, poked first thing next turn (in the order they yielded) */
   private deferred: Conn[] = [];
   /** turns while marks come, parked on `bell` otherwise (reactor/bell-loop.ts) */
@@ -155,11 +155,7 @@ export class NetHost implements ConnHost {
   }
 
   yieldRead(): boolean {
-    if (this.yieldReads) return true;
-    // A clock read every 8th read: handlers that read without writing (uploads) are bounded too.
-    if ((++this.turnReads & 7) !== 0 || performance.now() - this.turnAt < NET_RING_WITHIN_MS || NET_RING_WITHIN_MS <= 0) return false;
-    this.yieldReads = true;
-    return true;
+    return this.yieldReads;
   }
 
   deferRead(c: Conn): void {
@@ -304,8 +300,6 @@ export class NetHost implements ConnHost {
    */
   private readonly step = (): number => {
     this.yieldReads = false;
-    this.turnAt = performance.now();
-    this.turnReads = 0;
     let n = 0;
     if (this.deferred.length > 0) {
       const ds = this.deferred;

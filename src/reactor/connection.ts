@@ -17,12 +17,12 @@
  */
 import type { Socket } from 'node:net';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
-import { readIntoScratch } from './scratch-reads.js';
 import { ByteRingWriter } from '../shm/byte-ring-writer.js';
 import {
   ERRNO, ERRNO_CLOSED, ERRNO_OTHER, ERRNO_RESET, ERRNO_TIMEOUT, ERROR, RD_CLOSED, READY, W_CLOSE, W_END, WR_CLOSED, WSTATE,
   inboundRing, outboundRing, slotWords, type ConnSlotDescriptor,
 } from '../shm/conn-slot.js';
+import { readIntoScratch } from './scratch-reads.js';
 
 /** What a connection needs from the worker link that holds its slot. */
 export interface SlotOwner {
