@@ -11,8 +11,8 @@
  * echo that was ~10% of the reactor's CPU (interleaved A/B, 8 pairs, 100 connections, 2026-12-06:
  * main-thread CPU per message x0.90, messages/s x1.10).
  *
- * How: this is what Node's documented `onread` option does (`net.connect({ onread })`,
- * `new net.Socket({ onread })`, Node >= 12.15 / 20). `net.Server` offers no such option for the
+ * How: this is what Node's documented `onread` option of `net.connect()` does (Socket's
+ * constructor takes it too, in Node 20's code). `net.Server` offers no such option for the
  * sockets it accepts, so this switches an accepted socket the way Socket's constructor would have:
  * it sets the socket's own `kBuffer` / `kBufferCb` slots and calls `_handle.useUserBuffer()`.
  * Those are Node internals. The switch is checked, not assumed: when any piece is missing (another
