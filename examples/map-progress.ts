@@ -23,5 +23,6 @@ for await (const r of rt.map<number, number>(inputs(), url, 'fib', {
       console.log(`${done} done, ${active} active`);
     }
   },
-})) sum += r;
+}))
+  sum += r;
 console.log('sum of results:', sum);

@@ -146,7 +146,13 @@ export async function run(opts?: { quick?: boolean }): Promise<BenchResult[]> {
   const rounds = 5;
   const scale = quick ? 0.1 : 1;
   const cases: Case[] = [
-    { name: 'put/take pairs, chan(1024)', shoal: shoalPairs(1024), anchor: cspPairs(1024), n: [2e6, 3e5], goal: '>= 10x' },
+    {
+      name: 'put/take pairs, chan(1024)',
+      shoal: shoalPairs(1024),
+      anchor: cspPairs(1024),
+      n: [2e6, 3e5],
+      goal: '>= 10x',
+    },
     { name: 'put/take pairs, chan(1)', shoal: shoalPairs(1), anchor: cspPairs(1), n: [1e6, 2e5] },
     { name: 'rendezvous, chan(0) vs csp.chan()', shoal: shoalPairs(0), anchor: cspPairs(undefined), n: [1e6, 2e5] },
     { name: 'select over 2 chan(1024)', shoal: shoalSelect(1024), anchor: cspSelect(1024), n: [1e6, 2e5] },

@@ -68,7 +68,8 @@ async function round(kind: Kind, n: number): Promise<Sample> {
   };
   // 'bare-taxed': bare functions while one ambient task is live, so the storage's hook is on.
   let release: (() => void) | undefined;
-  const keeper = kind === 'bare-taxed' ? spawn(() => new Promise<void>((r) => (release = r)), { ambient: true }) : undefined;
+  const keeper =
+    kind === 'bare-taxed' ? spawn(() => new Promise<void>((r) => (release = r)), { ambient: true }) : undefined;
   gc();
   gc();
   const h0 = process.memoryUsage().heapUsed;
@@ -130,14 +131,67 @@ export async function run(opts?: { quick?: boolean }): Promise<BenchResult[]> {
   const base = { suite: 'core-spawn', anchor: 'bare async fn', higherIsBetter: false } as const;
   const goal = '<= 1.5x time (ratio >= 0.67)';
   return [
-    result({ ...base, case: `spawn+complete ${label} tasks (wall)`, unit: 'ms', shoal: med(sp, ms), anchorValue: med(bare, ms), goal }),
-    result({ ...base, case: `spawn+complete ${label} tasks (CPU)`, unit: 'ms', shoal: med(sp, cpu), anchorValue: med(bare, cpu), goal }),
-    result({ ...base, case: 'heap per parked task', unit: 'B', shoal: med(sp, bytes), anchorValue: med(bare, bytes), goal: '<= 1024 B/task' }),
-    result({ ...base, case: `spawn+complete ${label}, ambient:true (wall)`, unit: 'ms', shoal: med(amb, ms), anchorValue: med(bare2, ms), goal }),
-    result({ ...base, case: 'heap per parked task, ambient:true', unit: 'B', shoal: med(amb, bytes), anchorValue: med(bare2, bytes), goal: '<= 1024 B/task' }),
-    result({ ...base, case: 'bare async fn while an ambient task is live (ALS tax, wall)', unit: 'ms', shoal: med(taxed, ms), anchorValue: med(bare2, ms) }),
-    result({ ...base, case: 'bare async fn while an ambient task is live (heap)', unit: 'B', shoal: med(taxed, bytes), anchorValue: med(bare2, bytes) }),
-    result({ ...base, case: 'bare async fn with no ambient task live (after phase 1+2)', unit: 'ms', shoal: med(bare2, ms), anchorValue: med(bare, ms) }),
+    result({
+      ...base,
+      case: `spawn+complete ${label} tasks (wall)`,
+      unit: 'ms',
+      shoal: med(sp, ms),
+      anchorValue: med(bare, ms),
+      goal,
+    }),
+    result({
+      ...base,
+      case: `spawn+complete ${label} tasks (CPU)`,
+      unit: 'ms',
+      shoal: med(sp, cpu),
+      anchorValue: med(bare, cpu),
+      goal,
+    }),
+    result({
+      ...base,
+      case: 'heap per parked task',
+      unit: 'B',
+      shoal: med(sp, bytes),
+      anchorValue: med(bare, bytes),
+      goal: '<= 1024 B/task',
+    }),
+    result({
+      ...base,
+      case: `spawn+complete ${label}, ambient:true (wall)`,
+      unit: 'ms',
+      shoal: med(amb, ms),
+      anchorValue: med(bare2, ms),
+      goal,
+    }),
+    result({
+      ...base,
+      case: 'heap per parked task, ambient:true',
+      unit: 'B',
+      shoal: med(amb, bytes),
+      anchorValue: med(bare2, bytes),
+      goal: '<= 1024 B/task',
+    }),
+    result({
+      ...base,
+      case: 'bare async fn while an ambient task is live (ALS tax, wall)',
+      unit: 'ms',
+      shoal: med(taxed, ms),
+      anchorValue: med(bare2, ms),
+    }),
+    result({
+      ...base,
+      case: 'bare async fn while an ambient task is live (heap)',
+      unit: 'B',
+      shoal: med(taxed, bytes),
+      anchorValue: med(bare2, bytes),
+    }),
+    result({
+      ...base,
+      case: 'bare async fn with no ambient task live (after phase 1+2)',
+      unit: 'ms',
+      shoal: med(bare2, ms),
+      anchorValue: med(bare, ms),
+    }),
   ];
 }
 

@@ -24,13 +24,26 @@ export function ratioChart(rec: RunRecord): string {
   };
   const m = rec.machine;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="monospace" font-size="12">`,
+  );
   out.push(`<rect width="100%" height="100%" fill="white"/>`);
-  out.push(text(8, 18, `shoal bench ${rec.date.slice(0, 16)}${rec.quick ? ' (quick)' : ''}: ratio shoal / anchor, > 1 means shoal is better`, 'bold'));
-  out.push(text(8, 36, `${m.host}: ${m.cores} cores, ${m.cpu}, Node ${m.node}, ${m.os}, load ${m.loadAtStart} at start`));
+  out.push(
+    text(
+      8,
+      18,
+      `shoal bench ${rec.date.slice(0, 16)}${rec.quick ? ' (quick)' : ''}: ratio shoal / anchor, > 1 means shoal is better`,
+      'bold',
+    ),
+  );
+  out.push(
+    text(8, 36, `${m.host}: ${m.cores} cores, ${m.cpu}, Node ${m.node}, ${m.os}, load ${m.loadAtStart} at start`),
+  );
   for (const tick of [0.01, 0.1, 1, 10, 100]) {
     const tx = x(tick);
-    out.push(`<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${top + rs.length * ROW}" stroke="${tick === 1 ? '#333' : '#ddd'}"/>`);
+    out.push(
+      `<line x1="${tx}" y1="${top - 6}" x2="${tx}" y2="${top + rs.length * ROW}" stroke="${tick === 1 ? '#333' : '#ddd'}"/>`,
+    );
     out.push(text(tx - 10, top + rs.length * ROW + 16, `${tick}x`));
   }
   rs.forEach((r, i) => {
@@ -40,8 +53,13 @@ export function ratioChart(rec: RunRecord): string {
     const goal = parseGoal(r.goal);
     const met = goal === undefined ? r.ratio >= 1 : r.ratio >= goal;
     out.push(text(8, y + 14, clip(`${r.suite}: ${r.case} vs ${r.anchor}`, 64)));
-    out.push(`<rect x="${Math.min(x0, x1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${ROW - 8}" fill="${met ? '#3a7' : '#d63'}"/>`);
-    if (goal !== undefined) out.push(`<line x1="${x(goal)}" y1="${y + 1}" x2="${x(goal)}" y2="${y + ROW - 3}" stroke="#000" stroke-dasharray="2,2"/>`);
+    out.push(
+      `<rect x="${Math.min(x0, x1)}" y="${y + 3}" width="${Math.max(1, Math.abs(x1 - x0))}" height="${ROW - 8}" fill="${met ? '#3a7' : '#d63'}"/>`,
+    );
+    if (goal !== undefined)
+      out.push(
+        `<line x1="${x(goal)}" y1="${y + 1}" x2="${x(goal)}" y2="${y + ROW - 3}" stroke="#000" stroke-dasharray="2,2"/>`,
+      );
     out.push(text(LABEL_W + PLOT_W + 6, y + 14, `${r.ratio.toFixed(2)}x`));
   });
   out.push('</svg>');

@@ -59,7 +59,9 @@ export async function runAll(opts: { quick: boolean; only: string[] }): Promise<
     .filter((f) => opts.only.length === 0 || opts.only.some((s) => f.includes(s)))
     .sort();
   const m = machine();
-  console.log(`shoal bench: ${m.cores} cores (${m.cpu}), Node ${m.node}, load ${m.loadAtStart}${opts.quick ? ', quick' : ''}`);
+  console.log(
+    `shoal bench: ${m.cores} cores (${m.cpu}), Node ${m.node}, load ${m.loadAtStart}${opts.quick ? ', quick' : ''}`,
+  );
   const results: BenchResult[] = [];
   const failures: RunRecord['failures'] = [];
   for (const f of files) {
@@ -81,7 +83,9 @@ export async function runAll(opts: { quick: boolean; only: string[] }): Promise<
 /** Run one suite file in a child process (this file with --suite) and collect its results. */
 function runSuite(file: string, quick: boolean): Promise<BenchResult[]> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--suite', file, ...(quick ? ['--quick'] : [])], { stdio: 'inherit' });
+    const child = fork(fileURLToPath(import.meta.url), ['--suite', file, ...(quick ? ['--quick'] : [])], {
+      stdio: 'inherit',
+    });
     let got: BenchResult[] | undefined;
     let failed: string | undefined;
     child.on('message', (m: { results?: BenchResult[]; error?: string }) => {

@@ -25,7 +25,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
 import { median, printTable, result, type BenchResult } from './bench-types.js';
-import type { Conn } from '../src/net/conn.js';
+import type { Conn } from '../src/net/worker/conn.js';
 
 const MSG = 64;
 const SELF = fileURLToPath(import.meta.url);
@@ -104,26 +104,33 @@ async function loadRound(job: LoadJob, onWindow: (phase: 'start' | 'stop') => vo
   // server under test; this cut it from 8.4-12.3 to 7.2-7.8 µs a message (2026-12-06).
   const scratch = Buffer.allocUnsafe(64 * 1024);
   await Promise.all(
-    Array.from({ length: job.conns }, () =>
-      new Promise<void>((res, rej) => {
-        let pending = 0;
-        const onReply = (n: number): boolean => {
-          pending -= n;
-          if (pending > 0) return true;
-          if (measuring) count++;
-          pending = MSG;
-          s.write(msg);
-          return true; // keep reading
-        };
-        const s = connect({ port: job.port, host: '127.0.0.1', noDelay: true, onread: { buffer: scratch, callback: onReply } });
-        socks.push(s);
-        s.once('connect', () => {
-          res();
-          pending = MSG;
-          s.write(msg);
-        });
-        s.once('error', rej);
-      }),
+    Array.from(
+      { length: job.conns },
+      () =>
+        new Promise<void>((res, rej) => {
+          let pending = 0;
+          const onReply = (n: number): boolean => {
+            pending -= n;
+            if (pending > 0) return true;
+            if (measuring) count++;
+            pending = MSG;
+            s.write(msg);
+            return true; // keep reading
+          };
+          const s = connect({
+            port: job.port,
+            host: '127.0.0.1',
+            noDelay: true,
+            onread: { buffer: scratch, callback: onReply },
+          });
+          socks.push(s);
+          s.once('connect', () => {
+            res();
+            pending = MSG;
+            s.write(msg);
+          });
+          s.once('error', rej);
+        }),
     ),
   );
   await new Promise((r) => setTimeout(r, job.warmMs));
@@ -156,24 +163,38 @@ interface Target {
 async function plainServer(cpu: number): Promise<Target> {
   const srv: Server = createServer((s) => echoSocket(s, cpu));
   await new Promise<void>((r) => srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, r));
-  return { name: 'node:net', port: (srv.address() as { port: number }).port, close: () => new Promise((r) => srv.close(() => r())) };
+  return {
+    name: 'node:net',
+    port: (srv.address() as { port: number }).port,
+    close: () => new Promise((r) => srv.close(() => r())),
+  };
 }
 
 async function clusterServer(cpu: number): Promise<Target> {
   cluster.setupPrimary({ exec: SELF, args: ['--cluster-worker'], silent: false });
   const workers = [cluster.fork({ SHOAL_BENCH_CPU: String(cpu) }), cluster.fork({ SHOAL_BENCH_CPU: String(cpu) })];
-  const ports = await Promise.all(workers.map((w) => new Promise<number>((r) => w.once('message', (m: { port: number }) => r(m.port)))));
+  const ports = await Promise.all(
+    workers.map((w) => new Promise<number>((r) => w.once('message', (m: { port: number }) => r(m.port)))),
+  );
   return {
     name: 'node:cluster x2',
     port: ports[0]!,
     close: async () => {
-      await Promise.all(workers.map((w) => new Promise((r) => { w.once('exit', r); w.kill(); })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise((r) => {
+              w.once('exit', r);
+              w.kill();
+            }),
+        ),
+      );
     },
   };
 }
 
 async function shoalServer(cpu: number): Promise<Target> {
-  const { Runtime } = await import('../src/pool/runtime.js');
+  const { Runtime } = await import('../src/runtime/runtime.js');
   const rt = await Runtime.start({ workers: 2 });
   const url = new URL(import.meta.url);
   url.searchParams.set('cpu', String(cpu));
@@ -258,8 +279,16 @@ function nativeLoader(bin: string): Loader {
   return {
     round(job) {
       return new Promise((res, rej) => {
-        const child = spawn(bin, [job.port, job.conns, job.warmMs, job.ms].map(String), { stdio: ['ignore', 'pipe', 'inherit'] });
-        const t = setTimeout(() => { child.kill(); rej(new Error('load round timed out')); }, job.warmMs + job.ms + 30_000);
+        const child = spawn(bin, [job.port, job.conns, job.warmMs, job.ms].map(String), {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        });
+        const t = setTimeout(
+          () => {
+            child.kill();
+            rej(new Error('load round timed out'));
+          },
+          job.warmMs + job.ms + 30_000,
+        );
         const win = cpuWindow();
         let got: RoundResult | undefined;
         createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -278,7 +307,16 @@ function nativeLoader(bin: string): Loader {
   };
 }
 
-async function measure(label: string, cpu: number, conns: number, rounds: number, ms: number, goal: string | undefined, anchorName: string, load: Loader): Promise<BenchResult[]> {
+async function measure(
+  label: string,
+  cpu: number,
+  conns: number,
+  rounds: number,
+  ms: number,
+  goal: string | undefined,
+  anchorName: string,
+  load: Loader,
+): Promise<BenchResult[]> {
   const targets = [await shoalServer(cpu), await plainServer(cpu), await clusterServer(cpu)];
   const rates = new Map<string, number[]>(targets.map((t) => [t.name, []]));
   const cpuUs = new Map<string, number[]>(targets.map((t) => [t.name, []]));
@@ -298,15 +336,33 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
   const shoal = med('shoal');
   const out: BenchResult[] = [];
   for (const anchor of ['node:net', 'node:cluster x2']) {
-    out.push(result({ suite: 'net-echo', case: `${label}, ${conns} conn`, unit: 'msg/s', shoal, anchor, anchorValue: med(anchor), higherIsBetter: true, goal: anchor === anchorName ? goal : undefined }));
+    out.push(
+      result({
+        suite: 'net-echo',
+        case: `${label}, ${conns} conn`,
+        unit: 'msg/s',
+        shoal,
+        anchor,
+        anchorValue: med(anchor),
+        higherIsBetter: true,
+        goal: anchor === anchorName ? goal : undefined,
+      }),
+    );
   }
   // CPU time of the server process (main thread and workers) per message: steadier than rates on
   // a shared box, and what bounds the rate once the load and the server fill the cores.
   // (node:cluster's workers are other processes: not measured here.)
-  out.push(result({
-    suite: 'net-echo', case: `${label}, ${conns} conn: server CPU per message`, unit: 'µs',
-    shoal: median(cpuUs.get('shoal')!), anchor: 'node:net', anchorValue: median(cpuUs.get('node:net')!), higherIsBetter: false,
-  }));
+  out.push(
+    result({
+      suite: 'net-echo',
+      case: `${label}, ${conns} conn: server CPU per message`,
+      unit: 'µs',
+      shoal: median(cpuUs.get('shoal')!),
+      anchor: 'node:net',
+      anchorValue: median(cpuUs.get('node:net')!),
+      higherIsBetter: false,
+    }),
+  );
   return out;
 }
 
@@ -314,7 +370,9 @@ async function measure(label: string, cpu: number, conns: number, rounds: number
 type LoadChoice = 'js' | 'c' | 'both';
 
 /** The harness entry. */
-export async function run(opts: { quick?: boolean; load?: LoadChoice; conns?: number[]; cpuCase?: boolean } = {}): Promise<BenchResult[]> {
+export async function run(
+  opts: { quick?: boolean; load?: LoadChoice; conns?: number[]; cpuCase?: boolean } = {},
+): Promise<BenchResult[]> {
   const rounds = opts.quick ? 3 : 5;
   const ms = opts.quick ? 500 : 1000;
   const choice = opts.load ?? 'both';
@@ -329,8 +387,21 @@ export async function run(opts: { quick?: boolean; load?: LoadChoice; conns?: nu
   try {
     const cpu = calibrate(200);
     for (const { tag, load } of loaders) {
-      for (const conns of opts.conns ?? [1, 100, 1000]) out.push(...(await measure(`echo I/O only (${tag})`, 0, conns, rounds, ms, '>= 0.7x', 'node:net', load)));
-      if (opts.cpuCase !== false) out.push(...(await measure(`echo + ~200 µs CPU, ${cpu} sha256 rounds (${tag})`, cpu, 100, rounds, ms, '>= 1.6x', 'node:net', load)));
+      for (const conns of opts.conns ?? [1, 100, 1000])
+        out.push(...(await measure(`echo I/O only (${tag})`, 0, conns, rounds, ms, '>= 0.7x', 'node:net', load)));
+      if (opts.cpuCase !== false)
+        out.push(
+          ...(await measure(
+            `echo + ~200 µs CPU, ${cpu} sha256 rounds (${tag})`,
+            cpu,
+            100,
+            rounds,
+            ms,
+            '>= 1.6x',
+            'node:net',
+            load,
+          )),
+        );
     }
   } finally {
     for (const { load } of loaders) load.close();
@@ -341,19 +412,27 @@ export async function run(opts: { quick?: boolean; load?: LoadChoice; conns?: nu
 if (cluster.isWorker) {
   const cpu = Number(process.env.SHOAL_BENCH_CPU ?? 0);
   const srv = createServer((s) => echoSocket(s, cpu));
-  srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => process.send!({ port: (srv.address() as { port: number }).port }));
+  srv.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () =>
+    process.send!({ port: (srv.address() as { port: number }).port }),
+  );
 } else if (isMainThread && process.argv.includes('--load')) {
   process.on('message', (m: { id: number; job: LoadJob }) => {
     const onWindow = (phase: 'start' | 'stop'): void => void process.send!({ id: m.id, phase });
     void loadRound(m.job, onWindow).then((result) => process.send!({ id: m.id, result }));
   });
-} else if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+} else if (
+  isMainThread &&
+  process.argv[1] !== undefined &&
+  import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
+) {
   const quick = process.argv.includes('--quick');
   const at = process.argv.indexOf('--load-with');
   const load = at > 0 ? (process.argv[at + 1] as LoadChoice) : 'both';
   // --conns 1,100: only those I/O-only cases, and no CPU case (for focused, repeated runs)
   const ci = process.argv.indexOf('--conns');
   const conns = ci > 0 ? process.argv[ci + 1]!.split(',').map(Number) : undefined;
-  console.log(`net-echo: ${availableParallelism()} cores, Node ${process.version}, load from a separate process${quick ? ' (quick)' : ''}`);
+  console.log(
+    `net-echo: ${availableParallelism()} cores, Node ${process.version}, load from a separate process${quick ? ' (quick)' : ''}`,
+  );
   printTable(await run({ quick, load, conns, cpuCase: conns === undefined }));
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
-import { Runtime } from '../src/runtime.js';
+import { Runtime } from '../src/index.js';
 import { median, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
@@ -191,6 +191,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
 
 if (process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
   const quick = process.argv.includes('--quick');
-  console.log(`pool-dispatch: ${availableParallelism()} cores, Node ${process.version}, transport ${process.env.SHOAL_TRANSPORT ?? 'shared'}${quick ? ' (quick)' : ''}`);
+  console.log(
+    `pool-dispatch: ${availableParallelism()} cores, Node ${process.version}, transport ${process.env.SHOAL_TRANSPORT ?? 'shared'}${quick ? ' (quick)' : ''}`,
+  );
   printTable(await run({ quick }));
 }

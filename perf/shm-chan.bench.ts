@@ -19,8 +19,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData, type TransferListItem } from 'node:worker_threads';
-import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shm/shared-chan-factory.js';
-import type { SharedChannel } from '../src/shm/shared-chan.js';
+import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shared-chan/index.js';
+import type { SharedChannel } from '../src/shared-chan/memory/channel.js';
 import { median, printTable, result, type BenchResult } from './bench-types.js';
 
 type Take = 'await' | 'try' | 'iter' | 'many';
@@ -83,7 +83,12 @@ async function consume(job: ConsumerJob): Promise<void> {
 }
 
 /** Start the consumer, wait for it to be ready, run `produce`, return values/s. */
-async function timed(job: ConsumerJob, want: number, transfer: readonly TransferListItem[], produce: (w: Worker) => Promise<void>): Promise<number> {
+async function timed(
+  job: ConsumerJob,
+  want: number,
+  transfer: readonly TransferListItem[],
+  produce: (w: Worker) => Promise<void>,
+): Promise<number> {
   const w = new Worker(new URL(import.meta.url), { workerData: job, transferList: [...transfer] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -98,14 +103,21 @@ async function timed(job: ConsumerJob, want: number, transfer: readonly Transfer
     await produce(w);
     const r = await done;
     const ms = performance.now() - t0;
-    if (r.got !== job.n || r.sum !== want) throw new Error(`consumer got ${r.got}/${job.n} values (sum ${r.sum}, want ${want})`);
+    if (r.got !== job.n || r.sum !== want)
+      throw new Error(`consumer got ${r.got}/${job.n} values (sum ${r.sum}, want ${want})`);
     return (job.n / ms) * 1000;
   } finally {
     await w.terminate();
   }
 }
 
-function chanCase(transport: 'shared' | 'message', n: number, put: Put, take: Take, strings = false): () => Promise<number> {
+function chanCase(
+  transport: 'shared' | 'message',
+  n: number,
+  put: Put,
+  take: Take,
+  strings = false,
+): () => Promise<number> {
   return () => {
     const ch: SharedChannel<number | string> = sharedChan<number | string>(1024, { transport });
     const { descriptor, transfer } = ch.descriptor();
@@ -171,7 +183,13 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     result({ ...raw, case: 'await put / for await', shoal: m.sharedIter }),
     result({ ...raw, case: 'tryPut / tryTake first, await on failure', shoal: m.sharedTry }),
     result({ ...raw, case: `putMany / takeMany, batches of ${BATCH}`, shoal: m.sharedMany }),
-    result({ ...raw, case: 'await put / await take, ints', shoal: m.sharedAwait, anchor: 'port channel (message transport)', anchorValue: m.port }),
+    result({
+      ...raw,
+      case: 'await put / await take, ints',
+      shoal: m.sharedAwait,
+      anchor: 'port channel (message transport)',
+      anchorValue: m.port,
+    }),
     result({ ...raw, case: 'port channel: await put / await take (fallback cost)', shoal: m.port }),
     result({ ...raw, case: `port channel: await put / takeMany(${BATCH})`, shoal: m.portMany }),
   ];

@@ -9,7 +9,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { deserialize, serialize } from 'node:v8';
-import { decode, encode, encodeInto } from '../src/shm/codec.js';
+import { decode, encode, encodeInto } from '../src/codec/index.js';
 import { type BenchResult, median, printTable, result } from './bench-types.js';
 
 const SUITE = 'shm-codec';
@@ -107,10 +107,29 @@ export async function run(opts?: { quick?: boolean }): Promise<BenchResult[]> {
       if (!samples[anchor]) continue;
       const goal = anchor === 'JSON' ? '>= 1x' : undefined;
       const a = median(samples[anchor]!);
-      out.push(result({ suite: SUITE, case: c.name, unit: 'µs', shoal: s, anchor, anchorValue: a, higherIsBetter: false, ...(goal ? { goal } : {}) }));
+      out.push(
+        result({
+          suite: SUITE,
+          case: c.name,
+          unit: 'µs',
+          shoal: s,
+          anchor,
+          anchorValue: a,
+          higherIsBetter: false,
+          ...(goal ? { goal } : {}),
+        }),
+      );
     }
     out.push(
-      result({ suite: SUITE, case: `${c.name}, via SAB`, unit: 'µs', shoal: sSab, anchor: 'v8.serialize', anchorValue: median(samples['v8.serialize']!), higherIsBetter: false }),
+      result({
+        suite: SUITE,
+        case: `${c.name}, via SAB`,
+        unit: 'µs',
+        shoal: sSab,
+        anchor: 'v8.serialize',
+        anchorValue: median(samples['v8.serialize']!),
+        higherIsBetter: false,
+      }),
     );
   }
   return out;

@@ -24,7 +24,15 @@ const STALL_MS = 30_000;
 type Cmd =
   | { cmd: 'oneway-ring'; ring: ByteRingDescriptor; bell: DoorbellDescriptor; n: number; done: Int32Array }
   | { cmd: 'oneway-mp'; port: MessagePort; n: number }
-  | { cmd: 'rt-ring'; req: ByteRingDescriptor; resp: ByteRingDescriptor; bell: DoorbellDescriptor; main: DoorbellDescriptor; n: number; park: boolean }
+  | {
+      cmd: 'rt-ring';
+      req: ByteRingDescriptor;
+      resp: ByteRingDescriptor;
+      bell: DoorbellDescriptor;
+      main: DoorbellDescriptor;
+      n: number;
+      park: boolean;
+    }
   | { cmd: 'rt-mp'; port: MessagePort; n: number };
 
 // ───────────────────────────── worker side ─────────────────────────────
@@ -38,7 +46,9 @@ function workerMain(): void {
       let got = 0;
       while (got < c.n) {
         if (!r.readableSync(bell, STALL_MS)) throw new Error('bench worker: ring stalled');
-        got += r.drain((b, off) => { sink += b[off] ?? 0; });
+        got += r.drain((b, off) => {
+          sink += b[off] ?? 0;
+        });
       }
       Atomics.store(c.done, 0, 1);
       parentPort!.postMessage('finished');
@@ -61,7 +71,9 @@ function workerMain(): void {
         if (c.park) {
           if (!r.readableSync(bell, STALL_MS)) throw new Error('bench worker: no request');
         } else {
-          while (!r.available()) { /* hot: spin */ }
+          while (!r.available()) {
+            /* hot: spin */
+          }
         }
         r.next();
         const ok = w.tryWrite(r.view());
@@ -86,10 +98,12 @@ function workerMain(): void {
 // ───────────────────────────── main side ─────────────────────────────
 
 function once(w: Worker | MessagePort, what: string): Promise<unknown> {
-  return new Promise((resolve) => (w as Worker).once('message', (m: unknown) => {
-    if (m !== what && what !== '*') throw new Error(`bench: expected ${what}, got ${String(m)}`);
-    resolve(m);
-  }));
+  return new Promise((resolve) =>
+    (w as Worker).once('message', (m: unknown) => {
+      if (m !== what && what !== '*') throw new Error(`bench: expected ${what}, got ${String(m)}`);
+      resolve(m);
+    }),
+  );
 }
 
 /** Spin until words[0] != 0 (the worker is the only other party; bounded). */
@@ -111,7 +125,9 @@ async function onewayRing(worker: Worker, size: number, n: number): Promise<numb
   worker.postMessage({ cmd: 'oneway-ring', ring, bell: bellDesc, n, done } satisfies Cmd);
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    while (!w.tryWrite(payload)) { /* full: the refused write published; the reader drains */ }
+    while (!w.tryWrite(payload)) {
+      /* full: the refused write published; the reader drains */
+    }
     if ((i & 255) === 255) w.flush();
   }
   w.flush();
@@ -228,15 +244,28 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         a.push(await onewayPort(worker, c.size, nm));
       }
       const label = c.size >= 1024 ? `${c.size / 1024} KiB` : `${c.size} B`;
-      out.push(result({
-        suite: 'shm-ring', case: `one-way ${label} messages`, unit: 'msg/s', shoal: median(s),
-        anchor: 'MessagePort', anchorValue: median(a), higherIsBetter: true, ...(c.goal ? { goal: c.goal } : {}),
-      }));
+      out.push(
+        result({
+          suite: 'shm-ring',
+          case: `one-way ${label} messages`,
+          unit: 'msg/s',
+          shoal: median(s),
+          anchor: 'MessagePort',
+          anchorValue: median(a),
+          higherIsBetter: true,
+          ...(c.goal ? { goal: c.goal } : {}),
+        }),
+      );
     }
     const rts = [
       { mode: 'hot' as const, n: 200_000, name: 'round trip 16 B, hot (both spinning)', goal: '<= 5 µs' },
       { mode: 'cold' as const, n: 5_000, name: 'round trip 16 B, cold (worker parked, main spins)', goal: undefined },
-      { mode: 'cold-async' as const, n: 5_000, name: 'round trip 16 B, cold (both parked, main waitAsync)', goal: undefined },
+      {
+        mode: 'cold-async' as const,
+        n: 5_000,
+        name: 'round trip 16 B, cold (both parked, main waitAsync)',
+        goal: undefined,
+      },
     ];
     const nmp = Math.max(500, Math.round(10_000 * q));
     await rtPort(worker, Math.round(nmp / 10));
@@ -251,10 +280,18 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         await pause();
         a.push(await rtPort(worker, nmp));
       }
-      out.push(result({
-        suite: 'shm-ring', case: c.name, unit: 'µs', shoal: median(s),
-        anchor: 'postMessage ping-pong', anchorValue: median(a), higherIsBetter: false, ...(c.goal ? { goal: c.goal } : {}),
-      }));
+      out.push(
+        result({
+          suite: 'shm-ring',
+          case: c.name,
+          unit: 'µs',
+          shoal: median(s),
+          anchor: 'postMessage ping-pong',
+          anchorValue: median(a),
+          higherIsBetter: false,
+          ...(c.goal ? { goal: c.goal } : {}),
+        }),
+      );
     }
   } finally {
     await worker.terminate();
@@ -264,7 +301,11 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
 
 if (!isMainThread && (workerData as { role?: string } | null)?.role === ROLE) {
   workerMain();
-} else if (isMainThread && process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
+} else if (
+  isMainThread &&
+  process.argv[1] !== undefined &&
+  import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))
+) {
   const quick = process.argv.includes('--quick');
   console.log(`shm-ring: ${availableParallelism()} cores, Node ${process.version}${quick ? ' (quick)' : ''}`);
   printTable(await run({ quick }));

@@ -14,7 +14,15 @@ export {
 export { chan, Chan, MAX_PENDING, type ChanStats, type PutOptions, type TakeOptions } from './core/chan.js';
 export { fixed, dropping, sliding, type BufferSpec, type BufferKind } from './core/buffers.js';
 export { Op, NOT_READY, type Handler, type NotReady } from './core/op.js';
-export { select, afterOp, promiseOp, type Selected, type SelectOptions, type SelectArg, type OpValue } from './core/select.js';
+export {
+  select,
+  afterOp,
+  promiseOp,
+  type Selected,
+  type SelectOptions,
+  type SelectArg,
+  type OpValue,
+} from './core/select.js';
 // green threads, timers and promises
 export { spawn, setAmbient, type Task, type TaskArgs, type TaskState, type SpawnOptions } from './core/task.js';
 export { scope, openScope, type Scope, type ScopeOptions, type ScopeSpawnOptions } from './core/scope.js';
@@ -41,15 +49,12 @@ export {
   type RunOptions,
   type CloseOptions,
   type ModuleRef,
-  type Remote,
-  type LoadOptions,
-  type MapOptions,
-  type MapProgress,
-  type RuntimeStats,
-  type WorkerStats,
-  type LiveTask,
-  type BlockingOptions,
-} from './runtime.js';
+} from './runtime/runtime.js';
+export type { Remote, LoadOptions } from './pool/load.js';
+export type { MapOptions, MapProgress } from './pool/map.js';
+export type { RuntimeStats, WorkerStats } from './runtime/stats.js';
+export type { LiveTask } from './pool/pool.js';
+export type { BlockingOptions } from './pool/blocking.js';
 export { taskSignal } from './pool/task-context.js';
 export { TaskLoadError } from './core/errors.js';
 // shared-memory substrate: the error a corrupt ring or queue reports
@@ -57,12 +62,18 @@ export { RingCorruptError } from './core/errors.js';
 // the value codec is internal; this is the error a corrupt frame reports, should one surface
 export { CodecError } from './core/errors.js';
 // channels across threads (shared memory, or MessagePort under SHOAL_TRANSPORT=message)
-export { sharedChan, fromDescriptor, isChannelDescriptor, type SharedChanOptions, type ChannelDescriptor } from './shm/shared-chan-factory.js';
-export { SharedChan, type SharedChannel, type TakeManyOptions } from './shm/shared-chan.js';
+export {
+  sharedChan,
+  fromDescriptor,
+  isChannelDescriptor,
+  type SharedChanOptions,
+  type ChannelDescriptor,
+} from './shared-chan/index.js';
+export { SharedChan, type SharedChannel, type TakeManyOptions } from './shared-chan/memory/channel.js';
 // TCP: the reactor serves sockets on the main thread; handlers and connect() run on workers
-export { Conn, type ConnWaitOptions, type Readiness } from './net/conn.js';
-export { connect, type ConnectOptions } from './net/connect.js';
-export { type ConnHandler } from './net/host.js';
-export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './reactor/listen.js';
-export { type ReactorStats } from './reactor/reactor.js';
+export { Conn, type ConnWaitOptions, type Readiness } from './net/worker/conn.js';
+export { connect, type ConnectOptions } from './net/worker/connect.js';
+export type { ConnHandler } from './net/worker/host.js';
+export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
+export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';

@@ -87,7 +87,12 @@ async function worker() {
     console.log(`${tag} ${name}  (${r.passed} passed, ${r.failed} failed, ${(r.ms / 1000).toFixed(1)}s)`);
     if (r.failed) {
       if (r.timedOut) console.log(`     timed out after ${perFileMs} ms`);
-      console.log(r.text.split('\n').map((l) => '     ' + l).join('\n'));
+      console.log(
+        r.text
+          .split('\n')
+          .map((l) => '     ' + l)
+          .join('\n'),
+      );
     }
   }
 }

@@ -13,11 +13,19 @@ export default async function runBlocking(job: BlockingJob): Promise<BlockingRep
   try {
     ns = (await import(job.url)) as Record<string, unknown>;
   } catch (e) {
-    return { ok: false, error: toWire(new TaskLoadError(`cannot load task module ${job.url}: ${(e as Error)?.message ?? e}`, { cause: e })) };
+    return {
+      ok: false,
+      error: toWire(
+        new TaskLoadError(`cannot load task module ${job.url}: ${(e as Error)?.message ?? e}`, { cause: e }),
+      ),
+    };
   }
   const fn = ns[job.name];
   if (typeof fn !== 'function') {
-    return { ok: false, error: toWire(new TaskLoadError(`task module ${job.url} has no function export '${job.name}'`)) };
+    return {
+      ok: false,
+      error: toWire(new TaskLoadError(`task module ${job.url} has no function export '${job.name}'`)),
+    };
   }
   try {
     return { ok: true, value: await (fn as (...a: unknown[]) => unknown)(...job.args) };

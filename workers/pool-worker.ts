@@ -6,9 +6,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { bootPoolWorker } from '../src/pool/worker-boot.js';
-import { installNetHost } from '../src/net/host.js';
+import { installNetHost, netBusy } from '../src/net/worker/host.js';
 import type { WorkerBoot } from '../src/pool/protocol.js';
 
 if (!parentPort) throw new Error('workers/pool-worker.js must be started as a worker thread');
 installNetHost(parentPort); // the reactor's link arrives on parentPort (src/net/host.ts)
-bootPoolWorker(parentPort, workerData as WorkerBoot);
+bootPoolWorker(parentPort, workerData as WorkerBoot, netBusy); // a worker with open connections must not park its loop

@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Conn } from '../net/conn.js';
+import type { Conn } from '../net/worker/conn.js';
 
 /** Bytes of one request. */
 export const REQUEST_BYTES = 64;

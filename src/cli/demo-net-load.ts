@@ -44,33 +44,35 @@ export async function runLoad(job: LoadJob): Promise<LoadReport> {
   const req = Buffer.alloc(REQUEST_BYTES, 1);
   try {
     await Promise.all(
-      Array.from({ length: job.conns }, (_, k) =>
-        new Promise<void>((resolve, reject) => {
-          const s = connect({ port: job.port, host: '127.0.0.1', noDelay: true });
-          socks.push(s);
-          let pending = 0;
-          let sentAt = 0;
-          const send = (): void => {
-            pending = REPLY_BYTES;
-            sentAt = performance.now();
-            req.writeUInt32LE(k, 0); // requests differ per connection: no reply is a cache hit
-            s.write(req);
-          };
-          s.once('connect', () => {
-            resolve();
-            send();
-          });
-          s.once('error', reject);
-          s.on('data', (b: Buffer) => {
-            pending -= b.length;
-            if (pending > 0) return;
-            if (measuring) {
-              count++;
-              if (samples < MAX_SAMPLES) lat[samples++] = (performance.now() - sentAt) * 1000;
-            }
-            send();
-          });
-        }),
+      Array.from(
+        { length: job.conns },
+        (_, k) =>
+          new Promise<void>((resolve, reject) => {
+            const s = connect({ port: job.port, host: '127.0.0.1', noDelay: true });
+            socks.push(s);
+            let pending = 0;
+            let sentAt = 0;
+            const send = (): void => {
+              pending = REPLY_BYTES;
+              sentAt = performance.now();
+              req.writeUInt32LE(k, 0); // requests differ per connection: no reply is a cache hit
+              s.write(req);
+            };
+            s.once('connect', () => {
+              resolve();
+              send();
+            });
+            s.once('error', reject);
+            s.on('data', (b: Buffer) => {
+              pending -= b.length;
+              if (pending > 0) return;
+              if (measuring) {
+                count++;
+                if (samples < MAX_SAMPLES) lat[samples++] = (performance.now() - sentAt) * 1000;
+              }
+              send();
+            });
+          }),
       ),
     );
     await new Promise((r) => setTimeout(r, job.warmMs));
@@ -80,7 +82,8 @@ export async function runLoad(job: LoadJob): Promise<LoadReport> {
     measuring = false;
     const secs = (performance.now() - t0) / 1000;
     const sorted = lat.subarray(0, samples).sort();
-    const pct = (p: number): number => (samples === 0 ? 0 : Math.round(sorted[Math.min(samples - 1, Math.floor(samples * p))]!));
+    const pct = (p: number): number =>
+      samples === 0 ? 0 : Math.round(sorted[Math.min(samples - 1, Math.floor(samples * p))]!);
     return { rate: count / secs, p50Us: pct(0.5), p99Us: pct(0.99) };
   } finally {
     for (const s of socks) s.destroy();
@@ -91,9 +94,12 @@ export async function runLoad(job: LoadJob): Promise<LoadReport> {
 if (process.env.SHOAL_DEMO_NET_LOAD === '1' && process.send) {
   process.once('message', (job: LoadJob) => {
     const guard = setTimeout(() => process.exit(2), job.warmMs + job.ms + 10_000);
-    runLoad(job).then(
-      (r) => process.send!(r, () => process.exit(0)),
-      (e: unknown) => process.send!({ rate: 0, p50Us: 0, p99Us: 0, error: String(e) } satisfies LoadReport, () => process.exit(1)),
-    ).finally(() => clearTimeout(guard));
+    runLoad(job)
+      .then(
+        (r) => process.send!(r, () => process.exit(0)),
+        (e: unknown) =>
+          process.send!({ rate: 0, p50Us: 0, p99Us: 0, error: String(e) } satisfies LoadReport, () => process.exit(1)),
+      )
+      .finally(() => clearTimeout(guard));
   });
 }

@@ -12,7 +12,7 @@ import { fork } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Runtime } from '../pool/runtime.js';
+import { Runtime } from '../runtime/runtime.js';
 import { burn, serveSocket } from './demo-net-handler.js';
 import type { LoadJob, LoadReport } from './demo-net-load.js';
 
@@ -50,7 +50,9 @@ export async function demoNet(o: DemoNetOptions = {}): Promise<void> {
   const ms = o.ms ?? 1500;
   const rounds = calibrate(cpuUs);
   console.log(`\nserved sockets: ${conns} TCP connections on 127.0.0.1 (load from a child process), each request`);
-  console.log(`                hashes ${rounds} rounds (~${cpuUs} µs CPU) and answers 32 bytes; ${(ms / 1000).toFixed(1)} s per server\n`);
+  console.log(
+    `                hashes ${rounds} rounds (~${cpuUs} µs CPU) and answers 32 bytes; ${(ms / 1000).toFixed(1)} s per server\n`,
+  );
   const job = (port: number): LoadJob => ({ port, conns, warmMs: 300, ms });
   const rows: Row[] = [];
 
@@ -91,10 +93,13 @@ function calibrate(us: number): number {
 function load(job: LoadJob): Promise<LoadReport> {
   const child = fork(LOAD, [], { env: { ...process.env, SHOAL_DEMO_NET_LOAD: '1' }, execArgv: [] });
   return new Promise<LoadReport>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill();
-      reject(new Error('demo: the load child did not report in time'));
-    }, job.warmMs + job.ms + 15_000);
+    const timer = setTimeout(
+      () => {
+        child.kill();
+        reject(new Error('demo: the load child did not report in time'));
+      },
+      job.warmMs + job.ms + 15_000,
+    );
     child.once('message', (r: LoadReport) => {
       clearTimeout(timer);
       if (r.error !== undefined) reject(new Error(`demo: load failed: ${r.error}`));
@@ -112,8 +117,16 @@ function printRows(rows: Row[]): void {
   const base = rows.find((r) => r.mode === 'node:net')!.r.rate;
   const table = [
     ['server', 'threads', 'requests/s', 'p50', 'p99', 'vs node:net'],
-    ...rows.map((x) => [x.mode, x.threads, x.r.rate.toFixed(0), `${(x.r.p50Us / 1000).toFixed(2)} ms`, `${(x.r.p99Us / 1000).toFixed(2)} ms`, `${(x.r.rate / base).toFixed(2)}x`]),
+    ...rows.map((x) => [
+      x.mode,
+      x.threads,
+      x.r.rate.toFixed(0),
+      `${(x.r.p50Us / 1000).toFixed(2)} ms`,
+      `${(x.r.p99Us / 1000).toFixed(2)} ms`,
+      `${(x.r.rate / base).toFixed(2)}x`,
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table) console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
+  for (const row of table)
+    console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Runtime } from '../runtime.js';
+import { Runtime } from '../runtime/runtime.js';
 import { demoNet } from './demo-net.js';
 import { hashRounds, job, type JobSpec } from './demo-tasks.js';
 import { ProgressLine } from './progress.js';
@@ -54,8 +54,12 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
         for (let i = 0; i < jobs; i++) yield { path: files[i % files.length]!, rounds, ioMs };
       },
     });
-    console.log(`shoal demo: ${jobs} jobs, each reads a 64 KiB file, hashes it ${rounds} rounds (~${o.cpuMs ?? 4} ms CPU) and waits ${ioMs} ms on a timer`);
-    console.log(`            ${workers} green-thread workers, ${concurrency} jobs in flight, ${availableParallelism()} cores, Node ${process.version}\n`);
+    console.log(
+      `shoal demo: ${jobs} jobs, each reads a 64 KiB file, hashes it ${rounds} rounds (~${o.cpuMs ?? 4} ms CPU) and waits ${ioMs} ms on a timer`,
+    );
+    console.log(
+      `            ${workers} green-thread workers, ${concurrency} jobs in flight, ${availableParallelism()} cores, Node ${process.version}\n`,
+    );
 
     const rows: Row[] = [];
     const rt = await Runtime.start({ workers });
@@ -67,13 +71,18 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
       const p = new ProgressLine('pool        ');
       const t0 = performance.now();
       let bytes = 0;
-      for await (const r of rt.map<JobSpec, { bytes: number }>(specs(), TASKS, 'jobOf', { concurrency, onProgress: (c) => p.update({ ...c, total: jobs }) })) {
+      for await (const r of rt.map<JobSpec, { bytes: number }>(specs(), TASKS, 'jobOf', {
+        concurrency,
+        onProgress: (c) => p.update({ ...c, total: jobs }),
+      })) {
         bytes += r.bytes;
       }
       p.finish();
       rows.push({ mode: 'shoal pool', threads: workers, secs: (performance.now() - t0) / 1000 });
       const st = rt.stats();
-      statsLine = st.workers.map((w) => `worker ${w.slot}: ${w.completed} jobs, loop delay max ${w.loopDelayMaxMs.toFixed(1)} ms`).join('; ');
+      statsLine = st.workers
+        .map((w) => `worker ${w.slot}: ${w.completed} jobs, loop delay max ${w.loopDelayMaxMs.toFixed(1)} ms`)
+        .join('; ');
       if (bytes !== jobs * 64 * 1024) throw new Error(`demo: read ${bytes} bytes, expected ${jobs * 64 * 1024}`);
     } finally {
       await rt.close({ timeout: 5000 });
@@ -127,9 +136,16 @@ function printSummary(rows: Row[], jobs: number): void {
   const base = rows.find((r) => r.mode === 'single thread')!.secs;
   const table = [
     ['mode', 'threads', 'wall time', 'jobs/s', 'speed-up'],
-    ...rows.map((r) => [r.mode, String(r.threads), `${r.secs.toFixed(2)} s`, (jobs / r.secs).toFixed(0), `${(base / r.secs).toFixed(2)}x`]),
+    ...rows.map((r) => [
+      r.mode,
+      String(r.threads),
+      `${r.secs.toFixed(2)} s`,
+      (jobs / r.secs).toFixed(0),
+      `${(base / r.secs).toFixed(2)}x`,
+    ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   console.log('');
-  for (const row of table) console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
+  for (const row of table)
+    console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
 }

@@ -70,7 +70,10 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'bench': {
-      const { values } = parseArgs({ args: rest, options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true } } });
+      const { values } = parseArgs({
+        args: rest,
+        options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true } },
+      });
       const harness = new URL('../../perf/harness.js', import.meta.url);
       let mod: typeof import('../../perf/harness.js');
       try {

@@ -8,7 +8,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Runtime, moduleURL } from '../runtime.js';
+import { Runtime, moduleURL } from '../runtime/runtime.js';
 import { ProgressLine } from './progress.js';
 
 export interface RunCommandOptions {

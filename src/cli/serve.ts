@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Runtime } from '../pool/runtime.js';
+import { Runtime } from '../runtime/runtime.js';
 
 function usage(message: string): Error {
   // main.ts prints the usage text for errors whose code starts with ERR_PARSE_ARGS
@@ -19,7 +19,8 @@ function usage(message: string): Error {
 function intArg(v: string | undefined, name: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw usage(`--${name} must be an integer in [${min}, ${max}], got '${v}'`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw usage(`--${name} must be an integer in [${min}, ${max}], got '${v}'`);
   return n;
 }
 
@@ -53,7 +54,9 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
     const ref = existsSync(handler) ? pathToFileURL(resolve(handler)) : handler;
     const srv = await rt.listen({ handler: ref, port, host: values.host ?? '127.0.0.1', maxConnections });
     const a = srv.address();
-    console.log(`shoal serve: ${handler} on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`);
+    console.log(
+      `shoal serve: ${handler} on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
+    );
     await new Promise<void>((resolve) => {
       const done = (): void => {
         process.off('SIGINT', done);
@@ -68,7 +71,9 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
     await srv.close({ timeout: 5000 });
     const s = srv.stats();
     const net = rt.stats().net;
-    console.log(`shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`);
+    console.log(
+      `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
+    );
     if (srv.lastHandlerError) console.log(`shoal serve: last handler error: ${srv.lastHandlerError}`);
     return 0;
   } finally {

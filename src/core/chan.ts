@@ -20,10 +20,20 @@
  *
  * Timers are read from `globalThis` at call time so a test's fake clock can stand in for them.
  */
-import { CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
+import { type CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
 import { onCancel } from './context.js';
 import { Parked, Ring, WaitQueue, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
-import { NOT_READY, Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest, type Handler, type NotReady } from './op.js';
+import {
+  NOT_READY,
+  Op,
+  codeError,
+  putSignal,
+  missedPoll,
+  rejectIfCancelled,
+  takeRequest,
+  type Handler,
+  type NotReady,
+} from './op.js';
 
 /** Parked puts (and, separately, takes) one channel holds before refusing with TooManyPendingError. */
 export const MAX_PENDING = 1024;
@@ -275,7 +285,8 @@ export class Chan<T> implements AsyncIterable<T> {
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const next = (v: T | undefined): IteratorResult<T, undefined> => (v === undefined ? DONE : { done: false, value: v });
+    const next = (v: T | undefined): IteratorResult<T, undefined> =>
+      v === undefined ? DONE : { done: false, value: v };
     return {
       next: () => this.take().then(next),
       return: () => Promise.resolve(DONE),

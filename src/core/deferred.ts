@@ -50,7 +50,8 @@ export function deferred<T>(): Deferred<T> {
       settled = true;
       res(value);
       // An adopted promise that rejects is held like a direct reject (see the module header).
-      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function') promise.catch(noop);
+      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function')
+        promise.catch(noop);
       return true;
     },
     reject(reason?: unknown): boolean {

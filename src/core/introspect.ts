@@ -49,7 +49,12 @@ export function tasks(opts?: { limit?: number }): readonly TaskInfo[] {
   const now = globalThis.performance.now();
   const out: TaskInfo[] = [];
   for (let t = registry.head; t !== null && out.length < limit; t = t._next) {
-    const info: { -readonly [K in keyof TaskInfo]: TaskInfo[K] } = { id: t.id, name: t.name, state: t.state, ageMs: now - t._born };
+    const info: { -readonly [K in keyof TaskInfo]: TaskInfo[K] } = {
+      id: t.id,
+      name: t.name,
+      state: t.state,
+      ageMs: now - t._born,
+    };
     if (t._trace !== undefined) info.stack = stackOf(t._trace);
     out.push(Object.freeze(info));
   }
@@ -74,7 +79,8 @@ export function taskCount(): number {
  * setTracing(true); // then tasks()[0].stack
  */
 export function setTracing(on: boolean): void {
-  if (typeof on !== 'boolean') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
+  if (typeof on !== 'boolean')
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
   registry.tracing = on;
 }
 
@@ -137,7 +143,14 @@ export function loopDelay(opts?: { reset?: boolean }): LoopDelayStats {
   const stats: LoopDelayStats =
     h.count === 0
       ? { min: 0, max: 0, mean: 0, p50: 0, p99: 0, count: 0 }
-      : { min: ms(h.min), max: ms(h.max), mean: ms(h.mean), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), count: h.count };
+      : {
+          min: ms(h.min),
+          max: ms(h.max),
+          mean: ms(h.mean),
+          p50: ms(h.percentile(50)),
+          p99: ms(h.percentile(99)),
+          count: h.count,
+        };
   if (opts?.reset === true) h.reset();
   return Object.freeze(stats);
 }
@@ -175,11 +188,20 @@ export interface SlowSliceWatcher extends Disposable {
  * @example
  * using w = watchSlowSlices({ thresholdMs: 50, onSlow: (s) => console.warn(`blocked ${s.blockedMs} ms`) });
  */
-export function watchSlowSlices(opts: { thresholdMs: number; intervalMs?: number; onSlow: (s: SlowSlice) => void }): SlowSliceWatcher {
-  if (typeof opts !== 'object' || opts === null) throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options must be an object');
+export function watchSlowSlices(opts: {
+  thresholdMs: number;
+  intervalMs?: number;
+  onSlow: (s: SlowSlice) => void;
+}): SlowSliceWatcher {
+  if (typeof opts !== 'object' || opts === null)
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'options must be an object');
   const { thresholdMs, onSlow } = opts;
   if (typeof thresholdMs !== 'number' || !Number.isFinite(thresholdMs) || thresholdMs <= 0) {
-    throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `thresholdMs must be a finite number > 0, got ${String(thresholdMs)}`);
+    throw codeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `thresholdMs must be a finite number > 0, got ${String(thresholdMs)}`,
+    );
   }
   const intervalMs = opts.intervalMs ?? Math.max(5, Math.floor(thresholdMs / 2));
   if (typeof intervalMs !== 'number' || !Number.isInteger(intervalMs) || intervalMs < 1) {

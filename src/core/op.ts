@@ -148,7 +148,11 @@ export function validateTimeout(ms: unknown, name = 'timeout'): number {
     throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a number of ms, got ${typeof ms}`);
   }
   if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIMEOUT_MS) {
-    throw codeError(RangeError, 'ERR_OUT_OF_RANGE', `${name} must be an integer in [0, ${MAX_TIMEOUT_MS}] ms, got ${String(ms)}`);
+    throw codeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `${name} must be an integer in [0, ${MAX_TIMEOUT_MS}] ms, got ${String(ms)}`,
+    );
   }
   return ms;
 }
@@ -162,7 +166,11 @@ export function validateSignal(signal: unknown): AbortSignal | undefined {
 /** Check that an options argument is an object (or absent). */
 export function validateOptions(opts: unknown): void {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `options must be an object, got ${opts === null ? 'null' : typeof opts}`);
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `options must be an object, got ${opts === null ? 'null' : typeof opts}`,
+    );
   }
 }
 
@@ -179,16 +187,30 @@ export interface TakeRequest {
   readonly poll: boolean;
 }
 
-const NO_OPTIONS: TakeRequest = Object.freeze({ signal: undefined, timeout: undefined, hasDefault: false, dflt: undefined, poll: false });
+const NO_OPTIONS: TakeRequest = Object.freeze({
+  signal: undefined,
+  timeout: undefined,
+  hasDefault: false,
+  dflt: undefined,
+  poll: false,
+});
 
 /** Check `take` options; bad input throws TypeError/RangeError (the call site's error). */
-export function takeRequest(opts: { signal?: AbortSignal; timeout?: number; default?: unknown } | undefined): TakeRequest {
+export function takeRequest(
+  opts: { signal?: AbortSignal; timeout?: number; default?: unknown } | undefined,
+): TakeRequest {
   if (opts === undefined) return NO_OPTIONS;
   validateOptions(opts);
   const signal = validateSignal(opts.signal);
   const timeout = opts.timeout === undefined ? undefined : validateTimeout(opts.timeout);
   const hasDefault = 'default' in opts;
-  return { signal, timeout, hasDefault, dflt: opts.default, poll: timeout === 0 || (hasDefault && timeout === undefined) };
+  return {
+    signal,
+    timeout,
+    hasDefault,
+    dflt: opts.default,
+    poll: timeout === 0 || (hasDefault && timeout === undefined),
+  };
 }
 
 /** Check `put` / `putMany` options (the same rules as take's `signal`) and return the signal. */

@@ -104,7 +104,11 @@ export class Scope implements TaskOwner, AsyncDisposable {
    */
   spawn<T>(fn: (args: TaskArgs<T>) => T | PromiseLike<T>, opts?: ScopeSpawnOptions): Task<T> {
     if (typeof fn !== 'function') {
-      throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+      throw codeError(
+        TypeError,
+        'ERR_INVALID_ARG_TYPE',
+        `fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+      );
     }
     validateOptions(opts);
     const name = opts?.name;
@@ -147,7 +151,12 @@ export class Scope implements TaskOwner, AsyncDisposable {
     if (errs.length > 0) {
       const first = errs[0];
       if (errs.length > 1 && typeof first === 'object' && first !== null && Object.isExtensible(first)) {
-        Object.defineProperty(first, 'suppressed', { value: errs.slice(1), enumerable: false, configurable: true, writable: true });
+        Object.defineProperty(first, 'suppressed', {
+          value: errs.slice(1),
+          enumerable: false,
+          configurable: true,
+          writable: true,
+        });
       }
       throw first;
     }
@@ -203,7 +212,11 @@ export function openScope(opts?: ScopeOptions): Scope {
  */
 export function scope<R>(body: (s: Scope) => R | PromiseLike<R>, opts?: ScopeOptions): Promise<R> {
   if (typeof body !== 'function') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `body must be a function, got ${body === null ? 'null' : typeof body}`);
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `body must be a function, got ${body === null ? 'null' : typeof body}`,
+    );
   }
   const s = openScope(opts);
   // The body is a child like the others: its failure cancels them, the scope cancels it.

@@ -201,7 +201,11 @@ function toOps(args: readonly SelectArg[]): Op<unknown>[] {
 }
 
 function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return (typeof x === 'object' || typeof x === 'function') && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
+  return (
+    (typeof x === 'object' || typeof x === 'function') &&
+    x !== null &&
+    typeof (x as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Timer op: ready `ms` after its select parks it (`afterOp(0)` is ready at once). */

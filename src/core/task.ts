@@ -42,7 +42,16 @@
  * object is garbage-collected unobserved (the asyncio "exception was never retrieved" rule), which
  * then follows Node's `--unhandled-rejections` mode (default: crash).
  */
-import { onCancel, ambientEnded, ambientSignal, ambientStarted, ambientTask, runInTask, throwIfCancelled, type TaskContext } from './context.js';
+import {
+  onCancel,
+  ambientEnded,
+  ambientSignal,
+  ambientStarted,
+  ambientTask,
+  runInTask,
+  throwIfCancelled,
+  type TaskContext,
+} from './context.js';
 import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
@@ -117,7 +126,8 @@ export interface TaskOwner {
  * t.cancel(); // the sleep rejects with CancelledError
  */
 export function setAmbient(on: boolean): void {
-  if (typeof on !== 'boolean') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
+  if (typeof on !== 'boolean')
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
   registry.ambient = on;
 }
 let nextId = 1;
@@ -370,7 +380,11 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
  */
 export function spawn<T>(fn: (args: TaskArgs<T>) => T | PromiseLike<T>, opts?: SpawnOptions): Task<T> {
   if (typeof fn !== 'function') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+    );
   }
   let name: string | undefined;
   let signal: AbortSignal | undefined;
@@ -428,7 +442,11 @@ export function start<T>(
   return t;
 }
 function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return x !== null && (typeof x === 'object' || typeof x === 'function') && typeof (x as { then?: unknown }).then === 'function';
+  return (
+    x !== null &&
+    (typeof x === 'object' || typeof x === 'function') &&
+    typeof (x as { then?: unknown }).then === 'function'
+  );
 }
 // --- failed tasks nobody ever observed ---------------------------------------------------------
 

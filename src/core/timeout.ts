@@ -32,15 +32,24 @@ export interface TimeoutOptions {
  * const body = await timeout(fetch(url), 2000);              // TimeoutError after 2 s
  * const res = await timeout((signal) => fetch(url, { signal }), 2000); // and the fetch is aborted
  */
-export function timeout<T>(work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T> | T), ms: number, opts?: TimeoutOptions): Promise<T> {
+export function timeout<T>(
+  work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T> | T),
+  ms: number,
+  opts?: TimeoutOptions,
+): Promise<T> {
   validateTimeout(ms, 'ms');
   validateOptions(opts);
   const signal = validateSignal(opts?.signal);
   const message = opts?.message ?? `timed out after ${ms} ms`;
-  if (typeof message !== 'string') throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `message must be a string, got ${typeof message}`);
+  if (typeof message !== 'string')
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `message must be a string, got ${typeof message}`);
   const isFn = typeof work === 'function';
   if (!isFn && (work === null || typeof work !== 'object' || typeof (work as PromiseLike<T>).then !== 'function')) {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'work must be a promise, a thenable or a function returning one');
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      'work must be a promise, a thenable or a function returning one',
+    );
   }
   return new Promise<T>((resolve, reject) => {
     let done = false;

@@ -220,7 +220,11 @@ export function every(ms: number, fn: (tick: Tick) => unknown, opts?: TimerOptio
 
 function validateFn(fn: unknown): void {
   if (typeof fn !== 'function') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `fn must be a function, got ${fn === null ? 'null' : typeof fn}`);
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
+    );
   }
 }
 

@@ -45,7 +45,9 @@ export async function* boundedMap<I, R>(
 ): AsyncGenerator<R, void, undefined> {
   const concurrency = opts.concurrency ?? 64;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw Object.assign(new RangeError(`concurrency must be a positive integer, got ${concurrency}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw Object.assign(new RangeError(`concurrency must be a positive integer, got ${concurrency}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
   }
   const ordered = opts.ordered ?? true;
   const outer = opts.signal;
@@ -119,7 +121,11 @@ export async function* boundedMap<I, R>(
       await fill();
       let key: number | undefined;
       if (ordered) key = ready.has(yielded) ? yielded : undefined;
-      else for (const k of ready.keys()) { key = k; break; }
+      else
+        for (const k of ready.keys()) {
+          key = k;
+          break;
+        }
       if (key !== undefined) {
         const s = ready.get(key)!;
         ready.delete(key);

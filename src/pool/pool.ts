@@ -19,7 +19,7 @@ import { ClosedError, TimeoutError, WorkerExitedError } from '../core/errors.js'
 import type { WorkerBoot, WorkerLoad, WorkerTask } from './protocol.js';
 import type { Transport, TransportSink } from './transport.js';
 import { toWire } from './wire-error.js';
-import { crossArgs } from '../shm/shared-chan-factory.js';
+import { crossArgs } from '../shared-chan/index.js';
 import { WorkerHost, type WorkerEnd } from './worker-host.js';
 import { TaskTable } from './task-table.js';
 
@@ -172,7 +172,10 @@ export class Pool implements TransportSink {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => this.abort(rec, cancelledError(signal!));
     if (ms !== undefined) {
-      timer = setTimeout(() => this.abort(rec, new TimeoutError(`task ${rec.url}#${rec.name} timed out after ${ms} ms`)), ms);
+      timer = setTimeout(
+        () => this.abort(rec, new TimeoutError(`task ${rec.url}#${rec.name} timed out after ${ms} ms`)),
+        ms,
+      );
     }
     signal?.addEventListener('abort', onAbort, { once: true });
     rec.cleanup = () => {
@@ -304,7 +307,8 @@ export class Pool implements TransportSink {
     c.quickDeaths = Date.now() - host.startedAt < QUICK_DEATH_MS ? c.quickDeaths + 1 : 0;
     if (c.quickDeaths >= MAX_QUICK_DEATHS) {
       // A worker that dies at boot again and again would respawn forever: give up on this slot.
-      if (this.hosts.every((h) => !h)) this.failQueued(new WorkerExitedError(`every pool worker keeps dying at start (${why})`));
+      if (this.hosts.every((h) => !h))
+        this.failQueued(new WorkerExitedError(`every pool worker keeps dying at start (${why})`));
       return;
     }
     this.spawn(end.slot);
@@ -342,7 +346,17 @@ export class Pool implements TransportSink {
         this.queries.set(qid, (slot, ts) => {
           for (const t of ts) {
             if (!t.green) seen.set(t.id, t);
-            else green.push({ kind: 'green', id: t.id, name: t.name, worker: slot, state: t.state, ageMs: t.ageMs, abandoned: false, ...(t.stack ? { stack: t.stack } : {}) });
+            else
+              green.push({
+                kind: 'green',
+                id: t.id,
+                name: t.name,
+                worker: slot,
+                state: t.state,
+                ageMs: t.ageMs,
+                abandoned: false,
+                ...(t.stack ? { stack: t.stack } : {}),
+              });
           }
           pending.delete(slot);
           if (pending.size === 0) {
@@ -358,8 +372,17 @@ export class Pool implements TransportSink {
     const out: LiveTask[] = [];
     for (const rec of this.table.values()) {
       const w = seen.get(rec.id);
-      const state: LiveTask['state'] = rec.slot < 0 ? 'queued' : w ? w.state : pending.has(rec.slot) ? 'unresponsive' : 'running';
-      out.push({ kind: 'task', id: rec.id, name: `${rec.url}#${rec.name}`, worker: rec.slot, state, ageMs: now - rec.born, abandoned: rec.settled });
+      const state: LiveTask['state'] =
+        rec.slot < 0 ? 'queued' : w ? w.state : pending.has(rec.slot) ? 'unresponsive' : 'running';
+      out.push({
+        kind: 'task',
+        id: rec.id,
+        name: `${rec.url}#${rec.name}`,
+        worker: rec.slot,
+        state,
+        ageMs: now - rec.born,
+        abandoned: rec.settled,
+      });
     }
     return out.concat(green);
   }

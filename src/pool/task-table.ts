@@ -57,7 +57,7 @@ export class TaskTable<T> {
   nextId(): number {
     let id = this.next;
     while (id === 0 || (this.stragglers.size > 0 && this.stragglers.has(id))) id = (id + 1) >>> 0;
-    if (((id - this.base) >>> 0) > this.mask) this.makeRoom(id);
+    if ((id - this.base) >>> 0 > this.mask) this.makeRoom(id);
     this.next = (id + 1) >>> 0;
     return id;
   }
@@ -70,14 +70,14 @@ export class TaskTable<T> {
 
   /** The record of `id`, or undefined when it is not live (settled, dropped, unknown). */
   get(id: number): T | undefined {
-    if (((id - this.base) >>> 0) < ((this.next - this.base) >>> 0)) return this.ring[id & this.mask];
+    if ((id - this.base) >>> 0 < (this.next - this.base) >>> 0) return this.ring[id & this.mask];
     return this.stragglers.size > 0 ? this.stragglers.get(id) : undefined;
   }
 
   /** Forget `id` (no-op when it is not live). */
   delete(id: number): void {
     const span = (this.next - this.base) >>> 0;
-    if (((id - this.base) >>> 0) < span) {
+    if ((id - this.base) >>> 0 < span) {
       const i = id & this.mask;
       if (this.ring[i] === undefined) return;
       this.ring[i] = undefined;
@@ -118,7 +118,7 @@ export class TaskTable<T> {
   /** The window must reach `id`: double the ring, or evict the oldest records to stragglers. */
   private makeRoom(id: number): void {
     if (this.base === this.next) this.base = this.next = id; // empty window: start it at id
-    while (((id - this.base) >>> 0) > this.mask) {
+    while ((id - this.base) >>> 0 > this.mask) {
       const len = this.mask + 1;
       if (len < EVICT_FROM || this.count * 2 > len) {
         this.grow();

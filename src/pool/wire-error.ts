@@ -94,7 +94,11 @@ export function fromWire(w: WireError): unknown {
   if (w.stack !== undefined) e.stack = w.stack;
   if (w.code !== undefined && !(e instanceof ShoalError)) (e as { code?: unknown }).code = w.code;
   if (w.hasCause) {
-    Object.defineProperty(e, 'cause', { value: w.cause ? fromWire(w.cause) : undefined, configurable: true, writable: true });
+    Object.defineProperty(e, 'cause', {
+      value: w.cause ? fromWire(w.cause) : undefined,
+      configurable: true,
+      writable: true,
+    });
   }
   if (w.props) Object.assign(e, w.props);
   return e;

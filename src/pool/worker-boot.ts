@@ -6,18 +6,18 @@
 import type { MessagePort } from 'node:worker_threads';
 import { setTracing } from '../core/introspect.js';
 import type { WorkerBoot } from './protocol.js';
-import { startMessageWorker } from './worker-message.js';
-import { startSharedWorker } from './worker-shared.js';
+import { startMessageWorker } from './message/worker.js';
+import { startSharedWorker, type IdleVeto } from './shared/worker.js';
 
 /** Start serving tasks on this worker thread. */
-export function bootPoolWorker(port: MessagePort, boot: WorkerBoot): void {
+export function bootPoolWorker(port: MessagePort, boot: WorkerBoot, idleVeto?: IdleVeto): void {
   if (boot.tracing) setTracing(true);
   switch (boot.transport) {
     case 'message':
       startMessageWorker(port, boot);
       return;
     case 'shared':
-      startSharedWorker(port, boot);
+      startSharedWorker(port, boot, idleVeto);
       return;
     default:
       throw new Error(`pool worker: transport '${boot.transport}' is not available`);

@@ -11,8 +11,16 @@
 import { RingCorruptError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/context.js';
 import {
-  attachByteRing, maxFrameLength, FRAME_HEADER_BYTES, FRAME_LENGTH_MASK, FRAME_MORE, FRAME_PAD, HEAD, TAIL,
-  WANT_SPACE, type ByteRingDescriptor,
+  attachByteRing,
+  maxFrameLength,
+  FRAME_HEADER_BYTES,
+  FRAME_LENGTH_MASK,
+  FRAME_MORE,
+  FRAME_PAD,
+  HEAD,
+  TAIL,
+  WANT_SPACE,
+  type ByteRingDescriptor,
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
 import { copyBytes } from './copy-bytes.js';
@@ -112,7 +120,10 @@ export class ByteRingReader {
         avail = (this.tailCache - this.head) | 0;
         if (avail === 0) return -1;
         if (avail < 0 || avail > this.capacity || (avail & 7) !== 0) {
-          throw new RingCorruptError('positions', `byte ring: TAIL ${this.tailCache} is ${avail} bytes past HEAD ${this.head} (capacity ${this.capacity})`);
+          throw new RingCorruptError(
+            'positions',
+            `byte ring: TAIL ${this.tailCache} is ${avail} bytes past HEAD ${this.head} (capacity ${this.capacity})`,
+          );
         }
       }
       const idx = this.head & this.mask;
@@ -120,18 +131,27 @@ export class ByteRingReader {
       if ((h & FRAME_PAD) !== 0) {
         const skip = this.capacity - idx;
         if (h !== FRAME_PAD || skip > avail) {
-          throw new RingCorruptError('padding', `byte ring: bad padding word 0x${(h >>> 0).toString(16)} at ${idx} (${avail} bytes published)`);
+          throw new RingCorruptError(
+            'padding',
+            `byte ring: bad padding word 0x${(h >>> 0).toString(16)} at ${idx} (${avail} bytes published)`,
+          );
         }
         this.head = (this.head + skip) | 0;
         continue;
       }
       if ((h & RESERVED_BITS) !== 0) {
-        throw new RingCorruptError('flags', `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`);
+        throw new RingCorruptError(
+          'flags',
+          `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`,
+        );
       }
       const len = h & FRAME_LENGTH_MASK;
       const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
       if (len > this.maxFrameLength || size > avail || idx + size > this.capacity) {
-        throw new RingCorruptError('frame-length', `byte ring: frame of ${len} bytes at ${idx} does not fit (${avail} bytes published, max frame ${this.maxFrameLength})`);
+        throw new RingCorruptError(
+          'frame-length',
+          `byte ring: frame of ${len} bytes at ${idx} does not fit (${avail} bytes published, max frame ${this.maxFrameLength})`,
+        );
       }
       this.frameOffset = idx + FRAME_HEADER_BYTES;
       this.frameLength = len;
@@ -189,7 +209,6 @@ export class ByteRingReader {
     this.release(); // may call onWriterWaiting (the writer waited for room)
     return n === out.length ? out : out.subarray(0, n);
   }
-
 
   /**
    * Hand every frame read so far back to the writer with one store of HEAD. Returns true (after

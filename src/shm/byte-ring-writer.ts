@@ -9,7 +9,14 @@
  * what blocks the writer). Every publish calls `onPublish` — the place to ring the reader's bell.
  */
 import {
-  attachByteRing, maxFrameLength, FRAME_HEADER_BYTES, FRAME_MORE, FRAME_PAD, HEAD, TAIL, WANT_SPACE,
+  attachByteRing,
+  maxFrameLength,
+  FRAME_HEADER_BYTES,
+  FRAME_MORE,
+  FRAME_PAD,
+  HEAD,
+  TAIL,
+  WANT_SPACE,
   type ByteRingDescriptor,
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
@@ -76,7 +83,12 @@ export class ByteRingWriter {
     this.onPublish = options.onPublish;
     // 16 KiB: hundreds of small frames per store, yet a large frame is visible while the next is
     // being copied, so the reader works in parallel instead of after a quarter of the ring
-    this.autoPublish = checkInt('autoPublishBytes', options.autoPublishBytes ?? Math.min(r.capacity / 4, 16384), 8, r.capacity);
+    this.autoPublish = checkInt(
+      'autoPublishBytes',
+      options.autoPublishBytes ?? Math.min(r.capacity / 4, 16384),
+      8,
+      r.capacity,
+    );
     this.tail = Atomics.load(r.ctl, TAIL);
     this.published = this.tail;
     this.headCache = Atomics.load(r.ctl, HEAD);
@@ -93,7 +105,7 @@ export class ByteRingWriter {
    */
   reserve(maxLen: number): number {
     if (this.reservedMax >= 0) throw invalidState('ByteRingWriter.reserve: the previous reserve() was not committed');
-    if ((maxLen >>> 0) !== maxLen || maxLen > this.maxFrameLength) {
+    if (maxLen >>> 0 !== maxLen || maxLen > this.maxFrameLength) {
       checkInt('maxLen', maxLen, 0, this.maxFrameLength);
     }
     const size = FRAME_HEADER_BYTES + ((maxLen + 7) & ~7);
@@ -128,7 +140,7 @@ export class ByteRingWriter {
   commit(len: number, tag = 0, more = false): void {
     const max = this.reservedMax;
     if (max < 0) throw invalidState('ByteRingWriter.commit: nothing reserved');
-    if ((len >>> 0) !== len || len > max) outOfRange(`commit length must be an integer in [0, ${max}], got ${len}`);
+    if (len >>> 0 !== len || len > max) outOfRange(`commit length must be an integer in [0, ${max}], got ${len}`);
     const w = this.reservedPos & this.mask;
     const words = this.words;
     words[w >> 2] = more ? len | FRAME_MORE : len;

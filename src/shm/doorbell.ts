@@ -95,8 +95,11 @@ export interface DoorbellAsyncWaitOptions {
   readonly ref?: boolean;
 }
 
-type WaitAsync = (a: Int32Array, index: number, value: number) =>
-  { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+type WaitAsync = (
+  a: Int32Array,
+  index: number,
+  value: number,
+) => { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
 /** Atomics.waitAsync, typed (Node 20's lib types lack it); also used by loop-parker.ts. */
 export const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
@@ -232,7 +235,9 @@ export class Doorbell {
    */
   waitSync(seenSeq: number, timeoutMs: number): DoorbellWaitResult {
     if (isMainThread) {
-      const e = new Error('Doorbell.waitSync would block the main thread; use await bell.wait()') as Error & { code: string };
+      const e = new Error('Doorbell.waitSync would block the main thread; use await bell.wait()') as Error & {
+        code: string;
+      };
       e.code = 'ERR_INVALID_STATE';
       throw e;
     }
@@ -309,7 +314,10 @@ export class Doorbell {
       };
       const onTimer = (): void => {
         if (deadline !== Infinity && performance.now() >= deadline - 1) return finish('timed-out');
-        timer = setTimeout(onTimer, Math.min(MAX_TIMER_MS, deadline === Infinity ? MAX_TIMER_MS : deadline - performance.now()));
+        timer = setTimeout(
+          onTimer,
+          Math.min(MAX_TIMER_MS, deadline === Infinity ? MAX_TIMER_MS : deadline - performance.now()),
+        );
         if (options.ref === false) timer.unref();
       };
       const off = onCancel(options.signal, finish);
@@ -342,7 +350,8 @@ export class Doorbell {
     if (this.spin === 0) return false;
     Atomics.store(w, STATE, SPINNING);
     for (let i = this.spin; i > 0; i--) {
-      if (Atomics.load(w, SEQ) !== seenSeq) { // pairs with: doorbell.ts ring (Atomics.add)
+      if (Atomics.load(w, SEQ) !== seenSeq) {
+        // pairs with: doorbell.ts ring (Atomics.add)
         Atomics.store(w, STATE, RUNNING);
         this.spinWins++;
         return true;
@@ -354,7 +363,8 @@ export class Doorbell {
   /** Invariant 1: publish PARKED, then re-read SEQ. True when SEQ already moved (do not sleep). */
   private park(seenSeq: number): boolean {
     Atomics.store(this.w, STATE, PARKED); // pairs with: doorbell.ts ring (Atomics.load / compareExchange STATE)
-    if (Atomics.load(this.w, SEQ) !== seenSeq) { // pairs with: doorbell.ts ring (Atomics.add SEQ)
+    if (Atomics.load(this.w, SEQ) !== seenSeq) {
+      // pairs with: doorbell.ts ring (Atomics.add SEQ)
       Atomics.store(this.w, STATE, RUNNING);
       return true;
     }

@@ -89,6 +89,9 @@ export function badType(message: string): never {
 export function checkMagic(words: Int32Array, index: number, magic: number, what: string): void {
   const seen = Atomics.load(words, index); // pairs with: the creator's init*() Atomics.store of MAGIC
   if (seen !== magic) {
-    throw new RingCorruptError('descriptor', `${what}: magic word is 0x${(seen >>> 0).toString(16)}, expected 0x${(magic >>> 0).toString(16)}`);
+    throw new RingCorruptError(
+      'descriptor',
+      `${what}: magic word is 0x${(seen >>> 0).toString(16)}, expected 0x${(magic >>> 0).toString(16)}`,
+    );
   }
 }

@@ -28,7 +28,14 @@
  *    notify of one waiter always reaches it.
  * 4. `dispose()` notifies our own registered waiter, so none outlives the loop.
  */
-import { DOORBELL_SEQ as SEQ, DOORBELL_STATE as STATE, PARKED, RUNNING, waitAsync, type DoorbellDescriptor } from './doorbell.js';
+import {
+  DOORBELL_SEQ as SEQ,
+  DOORBELL_STATE as STATE,
+  PARKED,
+  RUNNING,
+  waitAsync,
+  type DoorbellDescriptor,
+} from './doorbell.js';
 
 /**
  * Park / unpark for an event-loop-driven doorbell owner. The waitAsync never keeps the event
@@ -70,7 +77,8 @@ export class LoopParker {
   park(seen: number): boolean {
     const w = this.w;
     Atomics.store(w, STATE, PARKED); // pairs with: doorbell.ts ring (Atomics.load / compareExchange STATE)
-    if (Atomics.load(w, SEQ) !== seen) { // pairs with: doorbell.ts ring (Atomics.add SEQ)
+    if (Atomics.load(w, SEQ) !== seen) {
+      // pairs with: doorbell.ts ring (Atomics.add SEQ)
       Atomics.store(w, STATE, RUNNING);
       return false;
     }

@@ -100,7 +100,12 @@ export function slotQueueBytes(slots: number, slotBytes: number): number {
  * const sab = new SharedArrayBuffer(slotQueueBytes(256, 120));
  * const desc = initSlotQueue(sab, 0, 256, 120);
  */
-export function initSlotQueue(sab: SharedArrayBuffer, byteOffset: number, slots: number, slotBytes: number): SlotQueueDescriptor {
+export function initSlotQueue(
+  sab: SharedArrayBuffer,
+  byteOffset: number,
+  slots: number,
+  slotBytes: number,
+): SlotQueueDescriptor {
   checkSab('sab', sab);
   const size = slotQueueBytes(slots, slotBytes);
   checkRegion(sab, byteOffset, size);
@@ -210,7 +215,8 @@ export class SlotQueue {
         return -1; // the slot still holds position pos - slots: full
       } else {
         const again = Atomics.load(this.ctl, ENQ);
-        if (again === pos) throw new RingCorruptError('positions', `slot queue: slot SEQ ${seq} is ahead of ENQ ${pos}`);
+        if (again === pos)
+          throw new RingCorruptError('positions', `slot queue: slot SEQ ${seq} is ahead of ENQ ${pos}`);
         pos = again;
       }
     }
@@ -224,7 +230,8 @@ export class SlotQueue {
    */
   commit(len: number, tag = 0, more = false): void {
     if (this.putMax < 0) throw invalidState('SlotQueue.commit: nothing reserved');
-    if ((len >>> 0) !== len || len > this.slotBytes) outOfRange(`commit length must be an integer in [0, ${this.slotBytes}], got ${len}`);
+    if (len >>> 0 !== len || len > this.slotBytes)
+      outOfRange(`commit length must be an integer in [0, ${this.slotBytes}], got ${len}`);
     const at = (this.putPos & this.mask) * this.stride;
     this.words[at + 1] = more ? len | MORE : len;
     this.words[at + 2] = tag | 0;
@@ -285,7 +292,10 @@ export class SlotQueue {
           if ((h & ~(LEN_MASK | MORE)) !== 0 || len > this.slotBytes) {
             // hand the slot back so producers are not stuck on it, then report
             Atomics.store(words, at, (pos + this.slots) | 0);
-            throw new RingCorruptError('frame-length', `slot queue: slot header 0x${(h >>> 0).toString(16)} (slotBytes ${this.slotBytes})`);
+            throw new RingCorruptError(
+              'frame-length',
+              `slot queue: slot header 0x${(h >>> 0).toString(16)} (slotBytes ${this.slotBytes})`,
+            );
           }
           this.takePos = pos;
           this.claimed = true;
@@ -300,7 +310,8 @@ export class SlotQueue {
         return -1; // not filled yet: empty
       } else {
         const again = Atomics.load(this.ctl, DEQ);
-        if (again === pos) throw new RingCorruptError('positions', `slot queue: slot SEQ ${seq} is ahead of DEQ ${pos}`);
+        if (again === pos)
+          throw new RingCorruptError('positions', `slot queue: slot SEQ ${seq} is ahead of DEQ ${pos}`);
         pos = again;
       }
     }
@@ -349,7 +360,7 @@ export class SlotQueue {
   /** Filled or being filled slots, as of now (a snapshot; racy by nature). */
   size(): number {
     const n = (Atomics.load(this.ctl, ENQ) - Atomics.load(this.ctl, DEQ)) | 0;
-    return n < 0 ? 0 : n > this.slots ? this.slots : n;
+    return n < 0 ? 0 : Math.min(n, this.slots);
   }
 
   private slotFree(): boolean {

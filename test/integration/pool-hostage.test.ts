@@ -4,11 +4,10 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/index.js';
 import { flagged } from '../fixtures/flag-wait.js';
 
 const url = new URL('../fixtures/tasks-basic.js', import.meta.url);
-
 
 for (const transport of ['message', 'shared'] as const) {
   const t = suite(`no hostages [${transport}]`);

@@ -3,8 +3,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/runtime.js';
-import type { MapProgress } from '../../src/runtime.js';
+import { Runtime } from '../../src/index.js';
+import type { MapProgress } from '../../src/index.js';
 import { CancelledError, TaskLoadError } from '../../src/core/errors.js';
 
 const url = new URL('../fixtures/tasks-basic.js', import.meta.url);
@@ -29,11 +29,15 @@ for (const transport of ['message', 'shared'] as const) {
     const seen: MapProgress[] = [];
     const out: unknown[] = [];
     const inputs = Array.from({ length: 500 }, (_, i) => i);
-    for await (const r of rt.map(inputs, url, 'echoLater', { concurrency: 16, onProgress: (p) => seen.push(p) })) out.push(r);
+    for await (const r of rt.map(inputs, url, 'echoLater', { concurrency: 16, onProgress: (p) => seen.push(p) }))
+      out.push(r);
     assert.equal(out, inputs);
     assert.is(seen.length, 500);
     assert.equal(seen.at(-1), { done: 500, failed: 0, active: 0, total: 500 });
-    assert.ok(seen.every((p) => p.active <= 16), 'never more than the concurrency active');
+    assert.ok(
+      seen.every((p) => p.active <= 16),
+      'never more than the concurrency active',
+    );
   });
 
   t('unordered map over an async iterable yields every result and pulls inputs lazily', async ({ rt }) => {
@@ -63,7 +67,12 @@ for (const transport of ['message', 'shared'] as const) {
     const ac = new AbortController();
     let n = 0;
     const e = await (async () => {
-      for await (const _ of rt.map(Array.from({ length: 1000 }, (_, i) => i), url, 'echoLater', { concurrency: 4, signal: ac.signal })) {
+      for await (const _ of rt.map(
+        Array.from({ length: 1000 }, (_, i) => i),
+        url,
+        'echoLater',
+        { concurrency: 4, signal: ac.signal },
+      )) {
         if (++n === 10) ac.abort();
       }
     })().catch((x: unknown) => x);
@@ -72,7 +81,12 @@ for (const transport of ['message', 'shared'] as const) {
   });
 
   t('leaving the loop early cancels in-flight items', async ({ rt }) => {
-    for await (const r of rt.map(Array.from({ length: 1000 }, (_, i) => i), url, 'echoLater', { concurrency: 32 })) {
+    for await (const r of rt.map(
+      Array.from({ length: 1000 }, (_, i) => i),
+      url,
+      'echoLater',
+      { concurrency: 32 },
+    )) {
       if (r === 5) break;
     }
     assert.is(rt.stats().inFlight, 0);
@@ -80,7 +94,10 @@ for (const transport of ['message', 'shared'] as const) {
 
   t('map refuses a bad concurrency and a non-iterable input', async ({ rt }) => {
     assert.throws(() => rt.map(42 as unknown as number[], url, 'echo'), TypeError);
-    const e = await rt.map([1], url, 'echo', { concurrency: 0 }).next().catch((x: unknown) => x);
+    const e = await rt
+      .map([1], url, 'echo', { concurrency: 0 })
+      .next()
+      .catch((x: unknown) => x);
     assert.instance(e, RangeError);
   });
 

@@ -19,7 +19,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/index.js';
 
 interface Meeting {
   threads: Set<number>;
@@ -52,7 +52,10 @@ export async function readAndMeet(path: string, tag: string, parties: number, ms
   const meeting = m;
   if (meeting.threads.size < parties) {
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`only thread(s) ${[...meeting.threads].join(', ')} took tasks within ${ms} ms`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`only thread(s) ${[...meeting.threads].join(', ')} took tasks within ${ms} ms`)),
+        ms,
+      );
       meeting.waiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -86,16 +89,28 @@ if (isMainThread) {
           if (attempt === 50) throw new Error('the two workers never both took a warm-up task');
         }
         const tag = `batch-${transport}-${process.pid}`;
-        const threads = await Promise.all(Array.from({ length: 64 }, () => rt.run<number>(self, 'readAndMeet', [file, tag, 2, 10_000])));
+        const threads = await Promise.all(
+          Array.from({ length: 64 }, () => rt.run<number>(self, 'readAndMeet', [file, tag, 2, 10_000])),
+        );
         assert.is(new Set(threads).size, 2, 'tasks of the batch ran on both threads');
         const more = [];
-        for await (const id of rt.map(Array.from({ length: 200 }, () => [file, tag, 2, 10_000]), self, 'readAndMeetSpec', { concurrency: 32 })) more.push(id);
+        for await (const id of rt.map(
+          Array.from({ length: 200 }, () => [file, tag, 2, 10_000]),
+          self,
+          'readAndMeetSpec',
+          { concurrency: 32 },
+        ))
+          more.push(id);
         assert.is(more.length, 200);
         const ws = rt.stats().workers;
         const completed = ws.map((w) => w.completed);
-        assert.ok(completed.every((c) => c > 0), `per-worker completed: ${completed.join(', ')}`);
+        assert.ok(
+          completed.every((c) => c > 0),
+          `per-worker completed: ${completed.join(', ')}`,
+        );
         // (the message transport's workers never block: their counter stays 0 too)
-        for (const w of ws) assert.is(w.parkedWhileLive, 0, `worker ${w.slot} blocked in Atomics.wait while it had live tasks`);
+        for (const w of ws)
+          assert.is(w.parkedWhileLive, 0, `worker ${w.slot} blocked in Atomics.wait while it had live tasks`);
       } finally {
         await rt.close({ timeout: 1000 });
       }

@@ -3,7 +3,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/index.js';
 import { TaskLoadError } from '../../src/core/errors.js';
 
 type Fixture = typeof import('../fixtures/tasks-basic.js');
@@ -19,7 +19,7 @@ for (const transport of ['message', 'shared'] as const) {
     await ctx.rt.close({ timeout: 1000 });
   });
 
-  t('run resolves with the export\'s result', async ({ rt }) => {
+  t("run resolves with the export's result", async ({ rt }) => {
     assert.is(await rt.run(url, 'add', [2, 3]), 5);
     assert.is(await rt.run(url, 'echoLater', ['x']), 'x');
   });
@@ -32,7 +32,10 @@ for (const transport of ['message', 'shared'] as const) {
   });
 
   t('a task error keeps name, message, stack, code, cause and custom properties', async ({ rt }) => {
-    const e = (await rt.run(url, 'fail', ['custom']).catch((x: unknown) => x)) as Error & { code: string; detail: unknown };
+    const e = (await rt.run(url, 'fail', ['custom']).catch((x: unknown) => x)) as Error & {
+      code: string;
+      detail: unknown;
+    };
     assert.instance(e, Error);
     assert.is(e.name, 'CustomError');
     assert.is(e.message, 'custom failure');
@@ -71,13 +74,20 @@ for (const transport of ['message', 'shared'] as const) {
     assert.instance(e, TaskLoadError);
     assert.match((e.cause as Error).message, /module top-level failure/);
     assert.is(await rt.run(url, 'add', [1, 1]), 2);
-    assert.equal(rt.stats().workers.map((w) => w.restarts), before);
+    assert.equal(
+      rt.stats().workers.map((w) => w.restarts),
+      before,
+    );
   });
 
   t('uncloneable arguments are refused at the call site with nothing sent', async ({ rt }) => {
     const done = () => rt.stats().workers.reduce((s, w) => s + w.completed + w.failed, 0);
     const before = done();
-    assert.throws(() => rt.run(url, 'echo', [{ f: () => 1 }]), (e: Error & { code?: string }) => e instanceof TypeError && e.code === 'ERR_SHOAL_UNCLONEABLE' && /args\[0\]\.f/.test(e.message));
+    assert.throws(
+      () => rt.run(url, 'echo', [{ f: () => 1 }]),
+      (e: Error & { code?: string }) =>
+        e instanceof TypeError && e.code === 'ERR_SHOAL_UNCLONEABLE' && /args\[0\]\.f/.test(e.message),
+    );
     assert.throws(() => rt.run(url, 'echo', [Symbol('s')]), TypeError);
     assert.throws(() => rt.run(url, 'echo', [Promise.resolve(1)]), TypeError);
     assert.throws(() => rt.run(url, 'echo', [new WeakMap()]), TypeError);
@@ -90,12 +100,40 @@ for (const transport of ['message', 'shared'] as const) {
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
     const values: unknown[] = [
-      undefined, null, true, false, 0, -0, 1.5, NaN, Infinity, -Infinity, 2n ** 70n, -5n, '', 'héllo ✓',
-      'x'.repeat(100_000), [1, [2, [3]]], [, 1], { a: 1, b: { c: [true] } }, new Date(1234567890123),
-      /ab+c/gi, new Map<unknown, unknown>([[1, 'a'], ['b', { c: 2 }]]), new Set([1, 'two', 3n]),
-      new Uint8Array([1, 2, 255]), new Float64Array([0.5, -1]), new BigInt64Array([1n, -2n]),
-      new DataView(new Uint8Array([9, 8, 7]).buffer), new Uint8Array(1 << 20).fill(7).buffer,
-      new Error('boxed error'), Object(1), Object('s'), cyclic,
+      undefined,
+      null,
+      true,
+      false,
+      0,
+      -0,
+      1.5,
+      NaN,
+      Infinity,
+      -Infinity,
+      2n ** 70n,
+      -5n,
+      '',
+      'héllo ✓',
+      'x'.repeat(100_000),
+      [1, [2, [3]]],
+      [, 1],
+      { a: 1, b: { c: [true] } },
+      new Date(1234567890123),
+      /ab+c/gi,
+      new Map<unknown, unknown>([
+        [1, 'a'],
+        ['b', { c: 2 }],
+      ]),
+      new Set([1, 'two', 3n]),
+      new Uint8Array([1, 2, 255]),
+      new Float64Array([0.5, -1]),
+      new BigInt64Array([1n, -2n]),
+      new DataView(new Uint8Array([9, 8, 7]).buffer),
+      new Uint8Array(1 << 20).fill(7).buffer,
+      new Error('boxed error'),
+      Object(1),
+      Object('s'),
+      cyclic,
     ];
     const back = (await Promise.all(values.map((v) => rt.run(url, 'echo', [v])))) as unknown[];
     for (let i = 0; i < values.length; i++) {
@@ -125,7 +163,11 @@ for (const transport of ['message', 'shared'] as const) {
     const bytes = new Uint8Array([1, 2, 3, 4]);
     const sum = await rt.run(url, 'sumBytes', [bytes], { transfer: [bytes.buffer] });
     assert.is(sum, 10);
-    assert.is(bytes.byteLength, 0, 'detached after the move (both transports: a transfer list sends the task beside the queue)');
+    assert.is(
+      bytes.byteLength,
+      0,
+      'detached after the move (both transports: a transfer list sends the task beside the queue)',
+    );
   });
 
   t('100k tasks in flight all settle', async ({ rt }) => {
@@ -141,7 +183,10 @@ for (const transport of ['message', 'shared'] as const) {
   });
 
   t('bad arguments are TypeError/RangeError at the call site', ({ rt }) => {
-    assert.throws(() => rt.run(url, 42 as unknown as string), (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE');
+    assert.throws(
+      () => rt.run(url, 42 as unknown as string),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE',
+    );
     assert.throws(() => rt.run(url, 'add', 'x' as unknown as unknown[]), TypeError);
     assert.throws(() => rt.run(url, 'add', [], { timeout: -1 }), RangeError);
     assert.throws(() => rt.run('', 'add', []), TypeError);

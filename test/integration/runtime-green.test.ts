@@ -5,12 +5,11 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/runtime.js';
+import { Runtime } from '../../src/index.js';
 import { CancelledError } from '../../src/core/errors.js';
 import { flagged } from '../fixtures/flag-wait.js';
 
 const url = new URL('../fixtures/tasks-green.js', import.meta.url);
-
 
 for (const transport of ['message', 'shared'] as const) {
   const t = suite(`green threads in tasks [${transport}]`);
@@ -52,7 +51,7 @@ for (const transport of ['message', 'shared'] as const) {
     }
   });
 
-  t('rt.tasks() lists a task\'s green threads with spawn stacks when tracing', async () => {
+  t("rt.tasks() lists a task's green threads with spawn stacks when tracing", async () => {
     const rt = await Runtime.start({ workers: 1, transport, tracing: true });
     try {
       const flag = new Int32Array(new SharedArrayBuffer(8));

@@ -6,8 +6,8 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { sharedChan } from '../../src/shm/shared-chan-factory.js';
-import type { SharedChannel } from '../../src/shm/shared-chan.js';
+import { sharedChan } from '../../src/shared-chan/index.js';
+import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
 import { testSeed } from '../fixtures/shm-frames.js';
 import { reports, startOn } from '../fixtures/shared-chan-harness.js';
 
@@ -15,12 +15,18 @@ const test = suite('port channel across threads');
 const mk = <T>(n: number): SharedChannel<T> => sharedChan<T>(n, { transport: 'message' });
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
 /** A put that fails the test (CancelledError) instead of hanging when a bug stops the takers. */
-const bounded = { get signal() { return AbortSignal.timeout(20_000); } };
+const bounded = {
+  get signal() {
+    return AbortSignal.timeout(20_000);
+  },
+};
 
 /** `p`, or a failure naming `what` after `ms` (no wait in this file is unbounded). */
 async function within<T>(p: Promise<T>, what: string, ms = 20_000): Promise<T> {
   let t: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)));
+  const limit = new Promise<never>(
+    (_, reject) => (t = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([p, limit]);
   } finally {
@@ -76,7 +82,11 @@ test('a worker that dies holding lent values loses and duplicates nothing', asyn
   const taken = r!.taken as number[];
   assert.equal(taken, [0, 1, 2]);
   const rest = await drain(ch);
-  assert.equal([...taken, ...rest].sort((a, b) => a - b), range(0, n), `exactly once [seed ${seed}]`);
+  assert.equal(
+    [...taken, ...rest].sort((a, b) => a - b),
+    range(0, n),
+    `exactly once [seed ${seed}]`,
+  );
 });
 
 test('a worker that dies with a parked take does not swallow a later value', async () => {
@@ -86,7 +96,7 @@ test('a worker that dies with a parked take does not swallow a later value', asy
   await within(w.parked, 'parked handshake');
   await until(() => ch.stats().pendingTakes === 1, 'the remote take parked on the owner');
   await w.stop();
-  await until(() => ch.stats().pendingTakes === 0, 'the dead thread\'s take dropped');
+  await until(() => ch.stats().pendingTakes === 0, "the dead thread's take dropped");
   assert.ok(await within(ch.put(7), 'put after the dead take'));
   assert.is(await ch.take({ timeout: 5000 }), 7);
 });
@@ -99,7 +109,7 @@ test('a worker that dies with a parked put delivers nothing and blocks nobody', 
   await within(w.parked, 'parked handshake');
   await until(() => ch.stats().pendingPuts === 1, 'the remote put parked on the owner');
   await w.stop();
-  await until(() => ch.stats().pendingPuts === 0, 'the dead thread\'s put dropped');
+  await until(() => ch.stats().pendingPuts === 0, "the dead thread's put dropped");
   assert.is(await within(ch.take(), 'take of the buffered value'), 'first');
   assert.ok(await within(ch.put('second'), 'put after the dead put'), 'room is not held by the dead put');
   assert.is(await within(ch.take(), 'take of the new value'), 'second');
@@ -112,7 +122,10 @@ test('a channel forwarded by a worker to another keeps working after the first o
   const a = startOn(ch, { role: 'forward', seed });
   const [fa] = await Promise.all([a.report]);
   const forwarded = fa!.forward!;
-  const b = startOn({ descriptor: forwarded, transfer: 'port' in forwarded ? [forwarded.port] : [] }, { role: 'consume', seed, id: 2 });
+  const b = startOn(
+    { descriptor: forwarded, transfer: 'port' in forwarded ? [forwarded.port] : [] },
+    { role: 'consume', seed, id: 2 },
+  );
   await a.stop(); // the forwarding thread is gone: b talks to the owner on its own port
   const n = 500;
   for (let i = 0; i < n; i++) assert.ok(await ch.put(i, bounded));
@@ -126,9 +139,12 @@ test('closed is answered on a worker without a round trip and after a close from
   const ch = mk<number>(4);
   const w = startOn(ch, { role: 'put-close', seed, values: [1, 2] });
   const got: number[] = [];
-  await within((async () => {
-    for await (const v of ch) got.push(v);
-  })(), 'draining until the worker closes');
+  await within(
+    (async () => {
+      for await (const v of ch) got.push(v);
+    })(),
+    'draining until the worker closes',
+  );
   await reports([w]);
   assert.equal(got, [1, 2]);
   assert.ok(ch.closed);
@@ -153,7 +169,11 @@ test('two consumer workers and main share a stream: lending and recalls keep eve
     const cs = await reports(consumers);
     const lists = [mine, ...cs.map((c) => c.taken as number[])];
     for (const l of lists) for (let j = 1; j < l.length; j++) assert.ok(l[j - 1]! < l[j]!, `in order [seed ${seed}]`);
-    assert.equal(lists.flat().sort((a, b) => a - b), range(0, n), `exactly once [seed ${seed}]`);
+    assert.equal(
+      lists.flat().sort((a, b) => a - b),
+      range(0, n),
+      `exactly once [seed ${seed}]`,
+    );
   } finally {
     ch.close();
     await Promise.all(consumers.map((c) => c.stop()));

@@ -5,7 +5,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/pool/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 
 const tasks = new URL('../fixtures/shared-chan-tasks.js', import.meta.url);
 
@@ -46,7 +46,10 @@ for (const transport of ['shared', 'message'] as const) {
       const got: number[] = [];
       for await (const v of out) got.push(v);
       assert.is(await task, 500);
-      assert.equal(got, Array.from({ length: 500 }, (_, i) => i));
+      assert.equal(
+        got,
+        Array.from({ length: 500 }, (_, i) => i),
+      );
     } finally {
       await rt.close({ timeout: 1000 });
     }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { bytes, collect, dial, rig, sha, within } from '../fixtures/tcp-harness.js';
+import { bytes, collect, dial, rig, within } from '../fixtures/tcp-harness.js';
 import { burstBytes } from '../fixtures/tcp-burst.js';
 import { testSeed } from '../fixtures/shm-frames.js';
 
@@ -111,7 +111,9 @@ s.close()
 print(hashlib.sha256(data).hexdigest(), hashlib.sha256(bytes(buf)).hexdigest(), len(buf))
 `;
     const out = await within(
-      new Promise<string>((res, rej) => execFile('python3', ['-c', py], { timeout: 30_000 }, (e, so) => (e ? rej(e) : res(so)))),
+      new Promise<string>((res, rej) =>
+        execFile('python3', ['-c', py], { timeout: 30_000 }, (e, so) => (e ? rej(e) : res(so))),
+      ),
       35_000,
       'python client',
     );

@@ -114,7 +114,13 @@ test('a handler that throws closes its connection, is counted, and the server ke
     const all = collect(s);
     s.write('throw 0\n');
     assert.ok((await within(all, 10_000, 'thrown handler closes')).toString().includes('about to throw'));
-    await within((async () => { while (srv.stats().handlerErrors < 1) await new Promise((res) => setTimeout(res, 5)); })(), 5000, 'error counted');
+    await within(
+      (async () => {
+        while (srv.stats().handlerErrors < 1) await new Promise((res) => setTimeout(res, 5));
+      })(),
+      5000,
+      'error counted',
+    );
     assert.is(srv.lastHandlerError, 'Error: boom');
     assert.is(r.reactor.stats().handlerErrors, 1);
     const s2 = await dial(srv.port);
@@ -243,7 +249,10 @@ test('server.close({ timeout }) lets handlers finish, then closes the rest', () 
   withRig(async (r) => {
     const srv = await r.listen({ handler: 'probe' });
     const a = await dial(srv.port);
-    const ended = collect(a).then(() => 'ended', () => 'reset');
+    const ended = collect(a).then(
+      () => 'ended',
+      () => 'reset',
+    );
     a.write('never-read 0\n');
     await until(a, 'not reading');
     const t0 = performance.now();

@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime } from '../../src/pool/runtime.js';
+import { Runtime } from '../../src/runtime/runtime.js';
 import { collect, dial, fixture, within } from '../fixtures/tcp-harness.js';
 
 const TASKS = new URL('../fixtures/tcp-tasks.js', import.meta.url);
@@ -62,7 +62,10 @@ test('connect() to a closed port rejects with ConnectError ECONNREFUSED', async 
   await new Promise((r) => probe.close(r)); // now nobody listens there
   const rt = await Runtime.start({ workers: 1 });
   try {
-    assert.is(await within(rt.run<string>(TASKS, 'failingConnect', [port]), 10_000, 'refused'), 'ERR_SHOAL_CONNECT:ECONNREFUSED');
+    assert.is(
+      await within(rt.run<string>(TASKS, 'failingConnect', [port]), 10_000, 'refused'),
+      'ERR_SHOAL_CONNECT:ECONNREFUSED',
+    );
   } finally {
     await rt.close({ timeout: 1000 });
   }
@@ -89,12 +92,27 @@ test('handler errors are counted in rt.stats(); a dead pool worker is replaced a
     const aDone = collect(a);
     a.write('throw 0\n');
     await within(aDone, 10_000, 'thrower closes');
-    await within((async () => { while (rt.stats().net!.handlerErrors < 1) await new Promise((r) => setTimeout(r, 5)); })(), 5000, 'counted');
+    await within(
+      (async () => {
+        while (rt.stats().net!.handlerErrors < 1) await new Promise((r) => setTimeout(r, 5));
+      })(),
+      5000,
+      'counted',
+    );
     const b = await dial(srv.port);
-    const bDone = collect(b).then(() => 'closed', () => 'closed');
+    const bDone = collect(b).then(
+      () => 'closed',
+      () => 'closed',
+    );
     b.write('die 0\n');
     await within(bDone, 10_000, 'dead worker closes its connection');
-    await within((async () => { while (!rt.stats().workers.some((w) => w.restarts > 0)) await new Promise((r) => setTimeout(r, 10)); })(), 10_000, 'restart');
+    await within(
+      (async () => {
+        while (!rt.stats().workers.some((w) => w.restarts > 0)) await new Promise((r) => setTimeout(r, 10));
+      })(),
+      10_000,
+      'restart',
+    );
     for (let k = 0; k < 6; k++) {
       const s = await dial(srv.port);
       const got = collect(s);

@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AwakeWindow } from '../../src/reactor/awake-window.js';
+import { AwakeWindow } from '../../src/net/awake-window.js';
 
 test('a fresh window is closed: the loop parks right after its work', () => {
   const w = new AwakeWindow(0.1);
@@ -65,7 +65,7 @@ test('maxMs 0 never stays awake; a bad maxMs is a RangeError', () => {
   }
 });
 
-test('the kernel\'s wake-up delay is not counted as the peer\'s silence', () => {
+test("the kernel's wake-up delay is not counted as the peer's silence", () => {
   const w = new AwakeWindow(0.1);
   w.work(0);
   w.parking(0);

@@ -16,7 +16,10 @@ test('buffer specs are frozen plain data', () => {
   assert.ok(isBufferSpec(fixed(0)));
   assert.not.ok(isBufferSpec({ kind: 'fixed' }));
   assert.not.ok(isBufferSpec(null));
-  assert.throws(() => fixed(MAX_BUFFER_SIZE + 1), (e: Error & { code?: string }) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(
+    () => fixed(MAX_BUFFER_SIZE + 1),
+    (e: Error & { code?: string }) => e instanceof RangeError && e.code === 'ERR_OUT_OF_RANGE',
+  );
 });
 
 test('a ring behaves like an array queue under random pushes and shifts (across wrap and growth)', () => {

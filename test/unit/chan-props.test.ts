@@ -98,7 +98,13 @@ test('fixed, rendezvous and unbounded channels lose, duplicate or reorder nothin
             last.set(p, v);
           }
         }
-        assert.equal(c.stats(), { buffered: 0, capacity: buf ?? Infinity, pendingPuts: 0, pendingTakes: 0, closed: true });
+        assert.equal(c.stats(), {
+          buffered: 0,
+          capacity: buf ?? Infinity,
+          pendingPuts: 0,
+          pendingTakes: 0,
+          closed: true,
+        });
       },
     ),
     { seed, numRuns },
@@ -107,9 +113,7 @@ test('fixed, rendezvous and unbounded channels lose, duplicate or reorder nothin
 
 // ---- model-based: every operation's outcome equals a reference model's, step by step ----
 
-type Cmd =
-  | { op: 'put' | 'tryPut' | 'take' | 'tryTake' | 'close' }
-  | { op: 'cancel'; pick: number };
+type Cmd = { op: 'put' | 'tryPut' | 'take' | 'tryTake' | 'close' } | { op: 'cancel'; pick: number };
 type Result = number | boolean | undefined | 'cancelled';
 
 /** The reference: a direct transcription of the documented semantics, with plain arrays. */
@@ -193,8 +197,7 @@ test('every put, take, cancel and close has the outcome the reference model pred
       fc.array(cmdArb, { maxLength: 60 }),
       async (kind, n, cmds) => {
         const size = kind === 'unbounded' ? Infinity : kind === 'fixed' ? n : Math.max(1, n);
-        const c =
-          kind === 'unbounded' ? chan<number>() : chan<number>({ kind, size } as const);
+        const c = kind === 'unbounded' ? chan<number>() : chan<number>({ kind, size } as const);
         const model = new Model(kind === 'unbounded' ? 'fixed' : kind, size);
         const real = new Map<number, Result>();
         const aborts = new Map<number, AbortController>();
@@ -209,7 +212,7 @@ test('every put, take, cancel and close has the outcome the reference model pred
               cmd.op === 'put' ? c.put(nextValue, { signal: ac.signal }) : c.take({ signal: ac.signal });
             p.then(
               (r) => real.set(id, r),
-              (e: unknown) => real.set(id, e instanceof CancelledError ? 'cancelled' : String(e) as never),
+              (e: unknown) => real.set(id, e instanceof CancelledError ? 'cancelled' : (String(e) as never)),
             );
             if (cmd.op === 'put') model.put(id, nextValue++, true);
             else model.take(id, true);

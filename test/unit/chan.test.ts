@@ -16,7 +16,9 @@ const settle = () => new Promise<void>((r) => setImmediate(r));
 /** Bound a wait so a bug fails the test instead of hanging it. */
 function within<T>(p: Promise<T>, ms = 2000, what = 'wait'): Promise<T> {
   let t: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<never>((_, rej) => (t = setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms)));
+  const guard = new Promise<never>(
+    (_, rej) => (t = setTimeout(() => rej(new Error(`${what} took over ${ms} ms`)), ms)),
+  );
   return Promise.race([p, guard]).finally(() => clearTimeout(t));
 }
 
@@ -274,7 +276,11 @@ test('cancelled waits do not count towards the pending cap', async () => {
   const takes = Array.from({ length: MAX_PENDING }, () => c.take());
   for (let i = 0; i < MAX_PENDING; i++) c.tryPut(i + 1);
   const got = await within(Promise.all(takes));
-  assert.equal(got, Array.from({ length: MAX_PENDING }, (_, i) => i + 1), 'served in FIFO order');
+  assert.equal(
+    got,
+    Array.from({ length: MAX_PENDING }, (_, i) => i + 1),
+    'served in FIFO order',
+  );
 });
 
 test.run();

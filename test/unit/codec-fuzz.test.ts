@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { CodecError } from '../../src/core/errors.js';
-import { decode, encode, encodeInto } from '../../src/shm/codec.js';
+import { decode, encode, encodeInto } from '../../src/codec/index.js';
 
 const seed = Number(process.env.SHOAL_SEED ?? Date.now() % 2 ** 31);
 const runs = Number(process.env.SHOAL_FUZZ_RUNS ?? 300);
@@ -27,8 +27,16 @@ function check<T>(name: string, arb: fc.Arbitrary<T>, prop: (v: T) => void, numR
 const anyUnit = fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c));
 
 const typedArray = fc.oneof(
-  fc.int8Array(), fc.uint8Array(), fc.uint8ClampedArray(), fc.int16Array(), fc.uint16Array(),
-  fc.int32Array(), fc.uint32Array(), fc.float32Array(), fc.float64Array(), fc.bigInt64Array(),
+  fc.int8Array(),
+  fc.uint8Array(),
+  fc.uint8ClampedArray(),
+  fc.int16Array(),
+  fc.uint16Array(),
+  fc.int32Array(),
+  fc.uint32Array(),
+  fc.float32Array(),
+  fc.float64Array(),
+  fc.bigInt64Array(),
   fc.bigUint64Array(),
 );
 
@@ -100,22 +108,37 @@ function containsBuffer(v: unknown, seen = new Set<unknown>()): boolean {
 }
 
 test('decode(encode(v)) deep-equals v for random structured-clone values', () => {
-  check('round trip', values.map((v) => fixDates(v)), (v) => same(decode(encode(v).slice()), v));
+  check(
+    'round trip',
+    values.map((v) => fixDates(v)),
+    (v) => same(decode(encode(v).slice()), v),
+  );
 });
 
 test('the codec agrees with structuredClone', () => {
-  check('structuredClone', valuesArb(true).map((v) => fixDates(v)), (v) => {
-    if (!containsBuffer(v)) same(decode(encode(v).slice()), structuredClone(v));
-  });
+  check(
+    'structuredClone',
+    valuesArb(true).map((v) => fixDates(v)),
+    (v) => {
+      if (!containsBuffer(v)) same(decode(encode(v).slice()), structuredClone(v));
+    },
+  );
 });
 
 test('encodeInto a SharedArrayBuffer at any offset decodes to the same value', () => {
   const ring = new Uint8Array(new SharedArrayBuffer(1 << 20));
-  check('SAB offsets', fc.tuple(values.map((v) => fixDates(v)), fc.nat({ max: 1000 })), ([v, offset]) => {
-    const n = encodeInto(v, ring, offset);
-    assert.ok(n > 0, 'fits');
-    same(decode(ring, offset, n), v);
-  });
+  check(
+    'SAB offsets',
+    fc.tuple(
+      values.map((v) => fixDates(v)),
+      fc.nat({ max: 1000 }),
+    ),
+    ([v, offset]) => {
+      const n = encodeInto(v, ring, offset);
+      assert.ok(n > 0, 'fits');
+      same(decode(ring, offset, n), v);
+    },
+  );
 });
 
 /** Decode and accept only a value or a CodecError. */
@@ -174,7 +197,13 @@ test('lengths and counts larger than the frame are refused before anything is al
   frames.push([0xb0, 0x18, 0]); // REF without the refs flag
   frames.push([0xb0, 0x19, 0]); // SIDE without a side table
   frames.push([0xb0, 0x0a, ...vu(1), 0xff]); // unknown tag
-  frames.push([0xb0, ...Array(2000).fill(0x0a).flatMap((t) => [t, 1]), 0]); // 2000 levels deep
+  frames.push([
+    0xb0,
+    ...Array(2000)
+      .fill(0x0a)
+      .flatMap((t) => [t, 1]),
+    0,
+  ]); // 2000 levels deep
   frames.push([0xb0, 0x07, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]); // 9-byte varint
   for (const f of frames) {
     const before = process.memoryUsage().arrayBuffers;

@@ -7,15 +7,7 @@ import * as assert from 'uvu/assert';
 import { isDeepStrictEqual, inspect } from 'node:util';
 import { MessageChannel } from 'node:worker_threads';
 import { CancelledError, CodecError, TimeoutError } from '../../src/core/errors.js';
-import {
-  FrameReader,
-  FrameWriter,
-  MAX_DEPTH,
-  decode,
-  encode,
-  encodeInto,
-  measure,
-} from '../../src/shm/codec.js';
+import { FrameReader, FrameWriter, MAX_DEPTH, decode, encode, encodeInto, measure } from '../../src/codec/index.js';
 
 const roundTrip = <T>(v: T, side?: unknown[]): T =>
   decode(encode(v, side ? { side } : undefined).slice(), 0, undefined, side ? { side } : undefined) as T;
@@ -37,9 +29,34 @@ function refusal(fn: () => unknown): TypeError & { code: string; path: string } 
 
 test('primitives arrive exactly, including -0, NaN, infinities, int edges and bigints', () => {
   const values = [
-    undefined, null, true, false, 0, -0, 1, -1, 127, 128, -128, -129, 2 ** 31 - 1, -(2 ** 31),
-    2 ** 31, 2 ** 53, -(2 ** 53), 0.1, 1e-310, Number.MAX_VALUE, NaN, Infinity, -Infinity,
-    0n, 1n, -1n, 2n ** 64n, -(2n ** 200n) - 7n,
+    undefined,
+    null,
+    true,
+    false,
+    0,
+    -0,
+    1,
+    -1,
+    127,
+    128,
+    -128,
+    -129,
+    2 ** 31 - 1,
+    -(2 ** 31),
+    2 ** 31,
+    2 ** 53,
+    -(2 ** 53),
+    0.1,
+    1e-310,
+    Number.MAX_VALUE,
+    NaN,
+    Infinity,
+    -Infinity,
+    0n,
+    1n,
+    -1n,
+    2n ** 64n,
+    -(2n ** 200n) - 7n,
   ];
   for (const v of values) {
     const got = roundTrip(v);
@@ -49,8 +66,22 @@ test('primitives arrive exactly, including -0, NaN, infinities, int edges and bi
 
 test('strings arrive exactly: ASCII, latin1, BMP, astral, lone surrogates, short and long', () => {
   const strings = [
-    '', 'a', 'abc', 'x'.repeat(63), 'x'.repeat(64), 'y'.repeat(5000), 'é', 'café', 'ÿ'.repeat(300),
-    '€uro', '日本語'.repeat(40), '😀', 'a😀b'.repeat(100), '\uD800', 'a\uDC00b', 'x'.repeat(70) + '\uD83D',
+    '',
+    'a',
+    'abc',
+    'x'.repeat(63),
+    'x'.repeat(64),
+    'y'.repeat(5000),
+    'é',
+    'café',
+    'ÿ'.repeat(300),
+    '€uro',
+    '日本語'.repeat(40),
+    '😀',
+    'a😀b'.repeat(100),
+    '\uD800',
+    'a\uDC00b',
+    'x'.repeat(70) + '\uD83D',
     '\0\u0001\u007f\u0080',
   ];
   for (const s of strings) assert.is(roundTrip(s), s);
@@ -58,7 +89,11 @@ test('strings arrive exactly: ASCII, latin1, BMP, astral, lone surrogates, short
 
 test('plain objects and arrays keep their keys, key order, values and holes', () => {
   same(roundTrip({ b: 1, a: [1, 'x', { c: null }], 2: 'two', '': 'empty', 'odd key': true }), {
-    b: 1, a: [1, 'x', { c: null }], 2: 'two', '': 'empty', 'odd key': true,
+    b: 1,
+    a: [1, 'x', { c: null }],
+    2: 'two',
+    '': 'empty',
+    'odd key': true,
   });
   const holey = [1, , 3, , , 6]; // eslint-disable-line no-sparse-arrays
   const got = roundTrip(holey);
@@ -75,7 +110,11 @@ test('plain objects and arrays keep their keys, key order, values and holes', ()
 });
 
 test('Map, Set, Date, RegExp and boxed primitives arrive with their prototypes', () => {
-  const m = new Map<unknown, unknown>([[1, 'a'], ['k', { x: 1 }], [{ o: 1 }, [2]]]);
+  const m = new Map<unknown, unknown>([
+    [1, 'a'],
+    ['k', { x: 1 }],
+    [{ o: 1 }, [2]],
+  ]);
   same(roundTrip(m), m);
   const s = new Set([1, 'a', { b: 2 }, -0]);
   same(roundTrip(s), s);
@@ -95,11 +134,21 @@ test('typed arrays of every kind and DataView arrive with their bytes; a subview
   const ab = new ArrayBuffer(64);
   new Uint8Array(ab).forEach((_, i, a) => (a[i] = i * 7));
   const views: ArrayBufferView[] = [
-    new Int8Array(ab, 1, 5), new Uint8Array(ab, 3, 9), new Uint8ClampedArray(ab, 0, 4),
-    new Int16Array(ab, 2, 3), new Uint16Array(ab, 4, 2), new Int32Array(ab, 4, 3),
-    new Uint32Array(ab, 8, 2), new Float32Array(ab, 12, 2), new Float64Array(ab, 8, 3),
-    new BigInt64Array(ab, 8, 2), new BigUint64Array(ab, 16, 2), new DataView(ab, 5, 11),
-    new Float64Array([NaN, -0, Infinity]), new Uint8Array(1000).fill(3), new Int32Array(0),
+    new Int8Array(ab, 1, 5),
+    new Uint8Array(ab, 3, 9),
+    new Uint8ClampedArray(ab, 0, 4),
+    new Int16Array(ab, 2, 3),
+    new Uint16Array(ab, 4, 2),
+    new Int32Array(ab, 4, 3),
+    new Uint32Array(ab, 8, 2),
+    new Float32Array(ab, 12, 2),
+    new Float64Array(ab, 8, 3),
+    new BigInt64Array(ab, 8, 2),
+    new BigUint64Array(ab, 16, 2),
+    new DataView(ab, 5, 11),
+    new Float64Array([NaN, -0, Infinity]),
+    new Uint8Array(1000).fill(3),
+    new Int32Array(0),
   ];
   for (const v of views) {
     const got = roundTrip(v);
@@ -276,8 +325,14 @@ test('encodeInto returns -1 and writes nothing when the frame does not fit, and 
   assert.ok(dest.subarray(10 + n).every((b) => b === 0xaa));
   assert.ok(dest.subarray(0, 10).every((b) => b === 0xaa));
   same(decode(dest, 10, n), value);
-  assert.throws(() => encodeInto(1, dest, -1), (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE');
-  assert.throws(() => encodeInto(1, dest, 0, 4096), (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(
+    () => encodeInto(1, dest, -1),
+    (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE',
+  );
+  assert.throws(
+    () => encodeInto(1, dest, 0, 4096),
+    (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE',
+  );
 });
 
 test('encodeInto a SharedArrayBuffer view at an offset and decode it from there', () => {
@@ -330,7 +385,12 @@ test('nesting up to MAX_DEPTH is carried; deeper is refused with a RangeError', 
 
 test('a FrameWriter/FrameReader pair carries several items in one frame', () => {
   const w = new FrameWriter();
-  w.reset().u32(0xdeadbeef).u8(7).f64(-0.5).value({ args: [1, 'x'] }, { name: 'args' }).value(new Uint8Array(600).fill(5));
+  w.reset()
+    .u32(0xdeadbeef)
+    .u8(7)
+    .f64(-0.5)
+    .value({ args: [1, 'x'] }, { name: 'args' })
+    .value(new Uint8Array(600).fill(5));
   const dest = new Uint8Array(4096);
   const n = w.writeTo(dest, 100);
   assert.ok(n > 0 && n <= w.size);
@@ -341,17 +401,32 @@ test('a FrameWriter/FrameReader pair carries several items in one frame', () => 
   same(r.value(), { args: [1, 'x'] });
   same(r.value(), new Uint8Array(600).fill(5));
   r.finish();
-  assert.throws(() => w.reset().u8(256), (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(
+    () => w.reset().u8(256),
+    (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE',
+  );
 });
 
 test('decode rejects trailing bytes, and bad arguments at the call site', () => {
   const b = encode(1).slice();
   const padded = new Uint8Array(b.length + 1);
   padded.set(b);
-  assert.throws(() => decode(padded), (e: unknown) => e instanceof CodecError);
-  assert.throws(() => decode(new Uint8Array(0)), (e: unknown) => e instanceof CodecError);
-  assert.throws(() => decode([1] as unknown as Uint8Array), (e: { code: string }) => e.code === 'ERR_INVALID_ARG_TYPE');
-  assert.throws(() => decode(b, 0, b.length + 1), (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE');
+  assert.throws(
+    () => decode(padded),
+    (e: unknown) => e instanceof CodecError,
+  );
+  assert.throws(
+    () => decode(new Uint8Array(0)),
+    (e: unknown) => e instanceof CodecError,
+  );
+  assert.throws(
+    () => decode([1] as unknown as Uint8Array),
+    (e: { code: string }) => e.code === 'ERR_INVALID_ARG_TYPE',
+  );
+  assert.throws(
+    () => decode(b, 0, b.length + 1),
+    (e: { code: string }) => e.code === 'ERR_OUT_OF_RANGE',
+  );
 });
 
 test('a getter that encodes during an encode does not corrupt either frame', () => {

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
-import { createNetLink, towardMain, MAX_SLOTS_PER_WORKER } from '../../src/shm/conn-slot.js';
+import { createNetLink, towardMain, MAX_SLOTS_PER_WORKER } from '../../src/net/conn-slot.js';
 import { roundSlots } from '../fixtures/dirty-set-marker.js';
 import { rng, testSeed } from '../fixtures/shm-frames.js';
 
@@ -25,7 +25,9 @@ test('a mark racing a take is taken exactly once, never lost, never invented (se
   const dirty = towardMain(link);
   const bell = new Doorbell(reactorBell, { spinIterations: 0 });
   const ack = new Int32Array(new SharedArrayBuffer(8));
-  const worker = new Worker(MARKER, { workerData: { link, ack: ack.buffer, seed, rounds, maxSlots: MAX_SLOTS_PER_WORKER } });
+  const worker = new Worker(MARKER, {
+    workerData: { link, ack: ack.buffer, seed, rounds, maxSlots: MAX_SLOTS_PER_WORKER },
+  });
   const exited = new Promise<number>((r) => worker.once('exit', r));
   const slotsRnd = rng(seed);
   const modeRnd = rng(seed ^ 0x1234567);
@@ -85,13 +87,19 @@ test('pending() says whether a mark of ours is still untaken, across summary wor
   marker.mark(MAX_SLOTS_PER_WORKER - 1); // another summary word
   assert.is(marker.pending(), true);
   const got: number[] = [];
-  assert.is(taker.take((i) => got.push(i)), 2);
+  assert.is(
+    taker.take((i) => got.push(i)),
+    2,
+  );
   assert.equal(got, [3, MAX_SLOTS_PER_WORKER - 1]);
   assert.is(marker.pending(), false, 'all taken: a deferred ring may be skipped');
   marker.mark(3);
   marker.mark(4); // same leaf, already non-zero: no summary store (invariant 3), still pending
   assert.is(marker.pending(), true);
-  assert.is(taker.take(() => {}), 2);
+  assert.is(
+    taker.take(() => {}),
+    2,
+  );
   assert.is(marker.pending(), false);
 });
 

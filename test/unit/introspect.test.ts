@@ -1,7 +1,17 @@
 // Guarantees of tasks(), tracing and slow-slice reporting.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, deferred, tasks, taskCount, setTracing, isTracing, loopDelay, watchSlowSlices, type SlowSlice } from '../../src/index.js';
+import {
+  spawn,
+  deferred,
+  tasks,
+  taskCount,
+  setTracing,
+  isTracing,
+  loopDelay,
+  watchSlowSlices,
+  type SlowSlice,
+} from '../../src/index.js';
 import { bounded, installFakeClock } from '../fixtures/fake-clock.js';
 
 test('tasks() lists live tasks as frozen snapshots and forgets settled ones', async () => {
@@ -82,10 +92,22 @@ test('loopDelay returns frozen millisecond stats and can reset', () => {
 });
 
 test('bad inputs throw at the call site', () => {
-  assert.throws(() => setTracing('yes' as never), (e: unknown) => e instanceof TypeError);
-  assert.throws(() => tasks({ limit: -1 }), (e: unknown) => e instanceof RangeError);
-  assert.throws(() => watchSlowSlices({ thresholdMs: 0, onSlow: () => {} }), (e: unknown) => e instanceof RangeError);
-  assert.throws(() => watchSlowSlices({ thresholdMs: 10, onSlow: 1 as never }), (e: unknown) => e instanceof TypeError);
+  assert.throws(
+    () => setTracing('yes' as never),
+    (e: unknown) => e instanceof TypeError,
+  );
+  assert.throws(
+    () => tasks({ limit: -1 }),
+    (e: unknown) => e instanceof RangeError,
+  );
+  assert.throws(
+    () => watchSlowSlices({ thresholdMs: 0, onSlow: () => {} }),
+    (e: unknown) => e instanceof RangeError,
+  );
+  assert.throws(
+    () => watchSlowSlices({ thresholdMs: 10, onSlow: 1 as never }),
+    (e: unknown) => e instanceof TypeError,
+  );
 });
 
 test.run();

@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
 import { LoopParker } from '../../src/shm/loop-parker.js';
-import { BellLoop } from '../../src/reactor/bell-loop.js';
+import { BellLoop } from '../../src/net/bell-loop.js';
 import { rng, testSeed } from '../fixtures/shm-frames.js';
 
 const RINGER = new URL('../fixtures/loop-parker-ringer.js', import.meta.url);
@@ -114,7 +114,13 @@ test('no ring is lost whatever the park / unpark interleaving (seeded, 2 threads
       parker.unpark();
       queue();
     } else if (!parker.park(s)) queue();
-    else if (r > 0.9) setImmediate(() => { if (parker.parked && rnd() < 0.5) { parker.unpark(); queue(); } });
+    else if (r > 0.9)
+      setImmediate(() => {
+        if (parker.parked && rnd() < 0.5) {
+          parker.unpark();
+          queue();
+        }
+      });
   };
   const keepAlive = setInterval(() => {}, 1000); // waitAsync alone keeps no loop alive
   const worker = new Worker(RINGER, { workerData: { bell: desc, counter: counter.buffer, seed, total } });

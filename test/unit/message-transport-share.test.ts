@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Worker } from 'node:worker_threads';
-import { MessageTransport } from '../../src/pool/message-transport.js';
+import { MessageTransport } from '../../src/pool/message/main.js';
 import { OK, PULL, SUBMIT, type FromWorker, type ToWorker } from '../../src/pool/protocol.js';
 import type { TransportSink } from '../../src/pool/transport.js';
 
@@ -31,7 +31,10 @@ class FakeWorker {
   }
   /** Ids of every task posted to this worker so far. */
   taskIds(): number[] {
-    return this.batches.flat().filter((f) => f[0] === SUBMIT).map((f) => f[1] as number);
+    return this.batches
+      .flat()
+      .filter((f) => f[0] === SUBMIT)
+      .map((f) => f[1] as number);
   }
 }
 
@@ -73,7 +76,11 @@ test('a burst submitted while only one worker pulls is split by the fair share, 
   a.send([PULL, 1024]);
   for (let id = 1; id <= 64; id++) t.submit(id, 'file:///m.js', 'f', [id]);
   await tick();
-  assert.equal(a.taskIds(), Array.from({ length: 32 }, (_, i) => i + 1), 'the pulling worker gets its half, in order');
+  assert.equal(
+    a.taskIds(),
+    Array.from({ length: 32 }, (_, i) => i + 1),
+    'the pulling worker gets its half, in order',
+  );
   assert.equal(b.taskIds(), [], 'nothing is sent without a pull');
   assert.is(t.queued(), 32);
   // it pulls again at once, still holding its 32: nothing more for it while the other may come
@@ -83,12 +90,15 @@ test('a burst submitted while only one worker pulls is split by the fair share, 
   // the other worker pulls: it gets the rest
   b.send([PULL, 1024]);
   await tick();
-  assert.equal(b.taskIds(), Array.from({ length: 32 }, (_, i) => i + 33));
+  assert.equal(
+    b.taskIds(),
+    Array.from({ length: 32 }, (_, i) => i + 33),
+  );
   assert.is(t.queued(), 0);
   t.close();
 });
 
-test('results free a worker\'s share: settled tasks no longer count against it', async () => {
+test("results free a worker's share: settled tasks no longer count against it", async () => {
   const { t, a, b } = setup(3_600_000);
   a.send([PULL, 1024]);
   for (let id = 1; id <= 8; id++) t.submit(id, 'file:///m.js', 'f', []);
@@ -134,7 +144,7 @@ test('a worker held at its share is re-checked by a timer, without any further m
   t.close();
 });
 
-test('a task the platform refused to post does not count against its worker\'s share', async () => {
+test("a task the platform refused to post does not count against its worker's share", async () => {
   const { t, a, s } = setup(3_600_000);
   a.refuse.add(1).add(2);
   a.send([PULL, 1024]);

@@ -2,7 +2,17 @@
 // is rethrown after their cleanup, cancellation flows down, no spawning into an ended scope.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn, scope, openScope, sleep, yieldNow, deferred, CancelledError, ClosedError, taskCount } from '../../src/index.js';
+import {
+  spawn,
+  scope,
+  openScope,
+  sleep,
+  yieldNow,
+  deferred,
+  CancelledError,
+  ClosedError,
+  taskCount,
+} from '../../src/index.js';
 import { bounded, flush } from '../fixtures/fake-clock.js';
 
 test('a scope waits for every child and resolves with the body’s value', async () => {
@@ -49,7 +59,11 @@ test('the first failure cancels the siblings, waits for their finally blocks, an
       throw boom;
     });
   });
-  const e = await bounded(p.catch((x: unknown) => x), 2000, 'failing scope');
+  const e = await bounded(
+    p.catch((x: unknown) => x),
+    2000,
+    'failing scope',
+  );
   assert.is(e, boom, 'the first failure itself is rethrown');
   assert.ok(cleaned, 'the sibling’s finally finished before the scope settled');
   assert.instance(siblingErr, CancelledError);
@@ -143,7 +157,10 @@ test('spawning into an ended scope throws ClosedError; into a cancelled one star
   await scope((s) => {
     saved = s;
   });
-  assert.throws(() => saved!.spawn(() => 1), (e: unknown) => e instanceof ClosedError && e.code === 'ERR_SHOAL_CLOSED');
+  assert.throws(
+    () => saved!.spawn(() => 1),
+    (e: unknown) => e instanceof ClosedError && e.code === 'ERR_SHOAL_CLOSED',
+  );
 
   const s = openScope();
   s.cancel('stop');
@@ -220,10 +237,19 @@ test('ambient children: a sibling failure wakes a signal-less sleep', async () =
 });
 
 test('bad inputs throw at the call site', () => {
-  assert.throws(() => scope(42 as never), (e: unknown) => e instanceof TypeError && (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE');
-  assert.throws(() => openScope({ signal: 1 as never }), (e: unknown) => e instanceof TypeError);
+  assert.throws(
+    () => scope(42 as never),
+    (e: unknown) => e instanceof TypeError && (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE',
+  );
+  assert.throws(
+    () => openScope({ signal: 1 as never }),
+    (e: unknown) => e instanceof TypeError,
+  );
   const s = openScope();
-  assert.throws(() => s.spawn('x' as never), (e: unknown) => e instanceof TypeError);
+  assert.throws(
+    () => s.spawn('x' as never),
+    (e: unknown) => e instanceof TypeError,
+  );
   void s.close();
 });
 

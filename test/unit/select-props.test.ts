@@ -110,7 +110,11 @@ test('select commits exactly one op: values are conserved across all channels', 
         for (const { v, ch: from } of takenFrom) {
           assert.not.ok(seen.has(v), `value ${v} left a channel twice`);
           seen.add(v);
-          assert.is(committedInto.get(v), from, `value ${v} left channel ${from}: it was committed into ${committedInto.get(v)}`);
+          assert.is(
+            committedInto.get(v),
+            from,
+            `value ${v} left channel ${from}: it was committed into ${committedInto.get(v)}`,
+          );
         }
         assert.is(seen.size, committedInto.size, 'every committed value left its channel exactly once');
         for (const c of chans) assert.equal([c.stats().pendingPuts, c.stats().pendingTakes], [0, 0]);

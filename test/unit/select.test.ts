@@ -236,7 +236,11 @@ test('a select whose park hits the pending cap throws and leaves no trace', asyn
   const ac = new AbortController();
   const ps = Array.from({ length: MAX_PENDING }, () => full.take({ signal: ac.signal }).catch(() => 0));
   // priority: other's op parks first, then full's throws; other's must be unparked
-  throwsCode(() => select([other.takeOp(), full.takeOp()], { priority: true }), TooManyPendingError, 'ERR_SHOAL_TOO_MANY_PENDING');
+  throwsCode(
+    () => select([other.takeOp(), full.takeOp()], { priority: true }),
+    TooManyPendingError,
+    'ERR_SHOAL_TOO_MANY_PENDING',
+  );
   assert.is(other.stats().pendingTakes, 0);
   ac.abort();
   await Promise.all(ps);

@@ -7,10 +7,16 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dropping, sliding } from '../../src/core/buffers.js';
-import { decode, encode } from '../../src/shm/codec.js';
-import { sharedChan } from '../../src/shm/shared-chan-factory.js';
-import { DEQ, ENQ, POS_MASK, attachSharedChan, type SharedChanDescriptor } from '../../src/shm/shared-chan-layout.js';
-import type { SharedChannel } from '../../src/shm/shared-chan.js';
+import { decode, encode } from '../../src/codec/index.js';
+import { sharedChan } from '../../src/shared-chan/index.js';
+import {
+  DEQ,
+  ENQ,
+  POS_MASK,
+  attachSharedChan,
+  type SharedChanDescriptor,
+} from '../../src/shared-chan/memory/layout.js';
+import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
 
 const code = async (fn: () => unknown): Promise<string | undefined> => {
   try {
@@ -22,21 +28,54 @@ const code = async (fn: () => unknown): Promise<string | undefined> => {
 };
 
 const VALUES: unknown[] = [
-  0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 1.5, -1e-300, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER,
-  '', 'a', 'abcd', 'abcdefgh', 'abcdefghi', 'x'.repeat(16), 'y'.repeat(17), 'ÿé\u0000\u00ff', 'ж', '😀', 'a\ud800b',
-  true, false, null, { a: 1 }, [1, 'x'], new Date(3), 10n,
+  0,
+  -0,
+  1,
+  -1,
+  2 ** 31 - 1,
+  -(2 ** 31),
+  2 ** 31,
+  -(2 ** 31) - 1,
+  1.5,
+  -1e-300,
+  NaN,
+  Infinity,
+  -Infinity,
+  Number.MAX_SAFE_INTEGER,
+  '',
+  'a',
+  'abcd',
+  'abcdefgh',
+  'abcdefghi',
+  'x'.repeat(16),
+  'y'.repeat(17),
+  'ÿé\u0000\u00ff',
+  'ж',
+  '😀',
+  'a\ud800b',
+  true,
+  false,
+  null,
+  { a: 1 },
+  [1, 'x'],
+  new Date(3),
+  10n,
 ];
 
 for (const transport of ['shared', 'message'] as const) {
   const test = suite(`shared channel values and batches [${transport}]`);
-  const mk = <T>(b: Parameters<typeof sharedChan>[0], valueBytes?: number): SharedChannel<T> => sharedChan<T>(b, { transport, valueBytes });
+  const mk = <T>(b: Parameters<typeof sharedChan>[0], valueBytes?: number): SharedChannel<T> =>
+    sharedChan<T>(b, { transport, valueBytes });
 
   test('every value arrives as the codec would deliver it (fast slots included)', async () => {
     const ch = mk<unknown>(64);
     for (const v of VALUES) assert.ok(ch.tryPut(v));
     for (const v of VALUES) {
       const got = await ch.take();
-      assert.ok(Object.is(got, v) || (typeof v === 'object' && JSON.stringify(got) === JSON.stringify(decode(encode(v)))), `${String(v)} came back as ${String(got)}`);
+      assert.ok(
+        Object.is(got, v) || (typeof v === 'object' && JSON.stringify(got) === JSON.stringify(decode(encode(v)))),
+        `${String(v)} came back as ${String(got)}`,
+      );
       if (typeof v === 'number') assert.ok(Object.is(got, v), `number ${v} kept exactly (got ${String(got)})`);
     }
   });
@@ -106,8 +145,14 @@ for (const transport of ['shared', 'message'] as const) {
         assert.ok(d.tryPut(i));
         assert.ok(s.tryPut(i));
       }
-      assert.equal(await d.takeMany(100), Array.from({ length: cap }, (_, i) => i));
-      assert.equal(await s.takeMany(100), Array.from({ length: cap }, (_, i) => cap + 3 + i));
+      assert.equal(
+        await d.takeMany(100),
+        Array.from({ length: cap }, (_, i) => i),
+      );
+      assert.equal(
+        await s.takeMany(100),
+        Array.from({ length: cap }, (_, i) => cap + 3 + i),
+      );
     });
   }
 
@@ -137,7 +182,12 @@ function setPositions(d: SharedChanDescriptor, p: number): void {
   Atomics.store(a.ctl, DEQ, p);
 }
 
-for (const [name, buffer] of [['fixed 4', 4], ['fixed 3', 3], ['sliding 3', sliding(3)], ['dropping 4', dropping(4)]] as const) {
+for (const [name, buffer] of [
+  ['fixed 4', 4],
+  ['fixed 3', 3],
+  ['sliding 3', sliding(3)],
+  ['dropping 4', dropping(4)],
+] as const) {
   wrap(`${name}: FIFO, capacity and buffered hold across the 2^30 wrap of positions`, async () => {
     const ch = sharedChan<number>(buffer, { transport: 'shared' });
     setPositions(ch.descriptor().descriptor as SharedChanDescriptor, POS_MASK - 9);

@@ -9,10 +9,10 @@ import { chan } from '../../src/core/chan.js';
 import { dropping, fixed, sliding } from '../../src/core/buffers.js';
 import { RingCorruptError, TooManyPendingError } from '../../src/core/errors.js';
 import { afterOp, select } from '../../src/core/select.js';
-import { PortChan } from '../../src/shm/port-chan.js';
-import { SharedChan, MAX_SHARED_PENDING } from '../../src/shm/shared-chan.js';
-import { crossArgs, fromDescriptor, reviveArgs, sharedChan } from '../../src/shm/shared-chan-factory.js';
-import { MAX_SHARED_CAPACITY, type SharedChanDescriptor } from '../../src/shm/shared-chan-layout.js';
+import { PortChan } from '../../src/shared-chan/port/channel.js';
+import { SharedChan, MAX_SHARED_PENDING } from '../../src/shared-chan/memory/channel.js';
+import { crossArgs, fromDescriptor, reviveArgs, sharedChan } from '../../src/shared-chan/index.js';
+import { MAX_SHARED_CAPACITY, type SharedChanDescriptor } from '../../src/shared-chan/memory/layout.js';
 
 const code = (fn: () => unknown): string | undefined => {
   try {
@@ -25,37 +25,77 @@ const code = (fn: () => unknown): string | undefined => {
 
 for (const transport of ['shared', 'message'] as const) {
   const test = suite(`shared channel, one thread [${transport}]`);
-  const mk = <T>(b: Parameters<typeof sharedChan>[0], valueBytes?: number) => sharedChan<T>(b, { transport, valueBytes });
+  const mk = <T>(b: Parameters<typeof sharedChan>[0], valueBytes?: number) =>
+    sharedChan<T>(b, { transport, valueBytes });
 
   test('sizes are validated at the call site; there is no unbounded or rendezvous shared channel', () => {
-    assert.is(code(() => sharedChan(undefined as unknown as number, { transport })), 'ERR_INVALID_ARG_TYPE');
-    assert.is(code(() => mk(0)), 'ERR_OUT_OF_RANGE');
-    assert.is(code(() => mk(1.5)), 'ERR_OUT_OF_RANGE');
-    assert.is(code(() => mk(-1)), 'ERR_OUT_OF_RANGE');
-    assert.is(code(() => mk(MAX_SHARED_CAPACITY + 1)), 'ERR_OUT_OF_RANGE');
-    assert.is(code(() => mk('8' as unknown as number)), 'ERR_INVALID_ARG_TYPE');
-    assert.is(code(() => mk(8, 4)), 'ERR_OUT_OF_RANGE');
-    assert.is(code(() => sharedChan(8, { transport: 'pigeon' as 'shared' })), 'ERR_INVALID_ARG_VALUE');
+    assert.is(
+      code(() => sharedChan(undefined as unknown as number, { transport })),
+      'ERR_INVALID_ARG_TYPE',
+    );
+    assert.is(
+      code(() => mk(0)),
+      'ERR_OUT_OF_RANGE',
+    );
+    assert.is(
+      code(() => mk(1.5)),
+      'ERR_OUT_OF_RANGE',
+    );
+    assert.is(
+      code(() => mk(-1)),
+      'ERR_OUT_OF_RANGE',
+    );
+    assert.is(
+      code(() => mk(MAX_SHARED_CAPACITY + 1)),
+      'ERR_OUT_OF_RANGE',
+    );
+    assert.is(
+      code(() => mk('8' as unknown as number)),
+      'ERR_INVALID_ARG_TYPE',
+    );
+    assert.is(
+      code(() => mk(8, 4)),
+      'ERR_OUT_OF_RANGE',
+    );
+    assert.is(
+      code(() => sharedChan(8, { transport: 'pigeon' as 'shared' })),
+      'ERR_INVALID_ARG_VALUE',
+    );
     assert.is(mk(fixed(3)).stats().capacity, 3);
   });
 
   test('put(undefined) is a TypeError and puts nothing', () => {
     const ch = mk<unknown>(2);
-    assert.is(code(() => ch.put(undefined)), 'ERR_INVALID_ARG_VALUE');
-    assert.is(code(() => ch.tryPut(undefined)), 'ERR_INVALID_ARG_VALUE');
-    assert.is(code(() => ch.putOp(undefined)), 'ERR_INVALID_ARG_VALUE');
+    assert.is(
+      code(() => ch.put(undefined)),
+      'ERR_INVALID_ARG_VALUE',
+    );
+    assert.is(
+      code(() => ch.tryPut(undefined)),
+      'ERR_INVALID_ARG_VALUE',
+    );
+    assert.is(
+      code(() => ch.putOp(undefined)),
+      'ERR_INVALID_ARG_VALUE',
+    );
     assert.is(ch.stats().buffered, 0);
   });
 
   test('a value the codec refuses, or one larger than valueBytes, throws at the call site and puts nothing', () => {
     const ch = mk<unknown>(2, 64);
-    assert.is(code(() => ch.put({ f: () => 1 })), 'ERR_SHOAL_UNCLONEABLE');
-    assert.is(code(() => ch.tryPut('x'.repeat(100))), 'ERR_OUT_OF_RANGE');
+    assert.is(
+      code(() => ch.put({ f: () => 1 })),
+      'ERR_SHOAL_UNCLONEABLE',
+    );
+    assert.is(
+      code(() => ch.tryPut('x'.repeat(100))),
+      'ERR_OUT_OF_RANGE',
+    );
     assert.ok(ch.tryPut('x'.repeat(40)));
     assert.is(ch.stats().buffered, 1);
   });
 
-  test('values arrive as copies, with the codec\'s types intact', async () => {
+  test("values arrive as copies, with the codec's types intact", async () => {
     const ch = mk<unknown>(4);
     const v = { d: new Date(5), m: new Map([[1, 'a']]), b: new Uint8Array([1, 2]), n: -0 };
     await ch.put(v);
@@ -163,7 +203,10 @@ for (const transport of ['shared', 'message'] as const) {
     const ch = mk<number>(1);
     const ac = new AbortController();
     const ps = Array.from({ length: MAX_SHARED_PENDING }, () => ch.take({ signal: ac.signal }).catch(() => 'x'));
-    assert.throws(() => ch.take(), (e: unknown) => e instanceof TooManyPendingError);
+    assert.throws(
+      () => ch.take(),
+      (e: unknown) => e instanceof TooManyPendingError,
+    );
     ac.abort();
     await Promise.all(ps);
   });
@@ -181,7 +224,10 @@ for (const transport of ['shared', 'message'] as const) {
     const plain = [1, { a: 'x' }];
     assert.is(crossArgs(plain).args, plain, 'no channel: no copy');
     const { args, transfer } = crossArgs([ch, { deep: [ch] }]);
-    assert.is((args[0] as unknown as { kind: string }).kind, transport === 'shared' ? 'shoal:shared-chan' : 'shoal:port-chan');
+    assert.is(
+      (args[0] as unknown as { kind: string }).kind,
+      transport === 'shared' ? 'shoal:shared-chan' : 'shoal:port-chan',
+    );
     assert.is(transfer?.length ?? 0, transport === 'shared' ? 0 : 2);
     const back = reviveArgs(args);
     const inner = (back[1] as { deep: [typeof ch] }).deep[0];
@@ -211,8 +257,14 @@ misc('a descriptor pointing at other memory is refused with RingCorruptError', (
   const ch = sharedChan(4, { transport: 'shared' });
   const d = ch.descriptor().descriptor as SharedChanDescriptor;
   const wrong = { ...d, sab: new SharedArrayBuffer(d.sab.byteLength) };
-  assert.throws(() => fromDescriptor(wrong), (e: unknown) => e instanceof RingCorruptError);
-  assert.throws(() => fromDescriptor({ kind: 'nope' } as unknown as SharedChanDescriptor), (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE');
+  assert.throws(
+    () => fromDescriptor(wrong),
+    (e: unknown) => e instanceof RingCorruptError,
+  );
+  assert.throws(
+    () => fromDescriptor({ kind: 'nope' } as unknown as SharedChanDescriptor),
+    (e: unknown) => (e as { code?: string }).code === 'ERR_INVALID_ARG_TYPE',
+  );
 });
 
 misc.run();

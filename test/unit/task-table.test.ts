@@ -8,13 +8,17 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { TaskTable } from '../../src/pool/task-table.js';
-import { OverflowQueue } from '../../src/pool/overflow-queue.js';
-import { FrameWriter } from '../../src/shm/codec.js';
+import { OverflowQueue } from '../../src/pool/shared/overflow-queue.js';
+import { FrameWriter } from '../../src/codec/index.js';
 
 const seed = Number(process.env.SHOAL_SEED ?? 20261122);
 const numRuns = Number(process.env.SHOAL_RUNS ?? 200);
 
-type Op = { kind: 'add' } | { kind: 'delete'; pick: number } | { kind: 'get'; pick: number } | { kind: 'burst'; n: number };
+type Op =
+  | { kind: 'add' }
+  | { kind: 'delete'; pick: number }
+  | { kind: 'get'; pick: number }
+  | { kind: 'burst'; n: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 5, arbitrary: fc.constant({ kind: 'add' as const }) },
@@ -59,8 +63,14 @@ test('the table agrees with a Map: unique non-zero u32 ids, get, delete, values,
         }
         assert.is(table.size, model.size);
       }
-      const got = table.values().map((r) => r.id).sort((a, b) => a - b);
-      assert.equal(got, [...model.keys()].sort((a, b) => a - b));
+      const got = table
+        .values()
+        .map((r) => r.id)
+        .sort((a, b) => a - b);
+      assert.equal(
+        got,
+        [...model.keys()].sort((a, b) => a - b),
+      );
       for (const [id, rec] of model) assert.is(table.get(id), rec);
     }),
     { seed, numRuns },
@@ -126,7 +136,14 @@ function frame(id: number, payload: string): FrameWriter {
 test('the overflow FIFO hands frames out in order, byte for byte, skipping dropped ones', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.oneof(fc.string({ maxLength: 300 }).map((s) => ({ push: s })), fc.nat(40).map((room) => ({ room })), fc.nat().map((drop) => ({ drop }))), { maxLength: 200 }),
+      fc.array(
+        fc.oneof(
+          fc.string({ maxLength: 300 }).map((s) => ({ push: s })),
+          fc.nat(40).map((room) => ({ room })),
+          fc.nat().map((drop) => ({ drop })),
+        ),
+        { maxLength: 200 },
+      ),
       (steps) => {
         const q = new OverflowQueue();
         const model: Array<{ id: number; bytes: number[] }> = [];
@@ -158,7 +175,10 @@ test('the overflow FIFO hands frames out in order, byte for byte, skipping dropp
         }
         const rest: number[][] = [];
         q.drainInto((bytes, off, len) => (rest.push([...bytes.subarray(off, off + len)]), true));
-        assert.equal(rest, model.map((m) => m.bytes));
+        assert.equal(
+          rest,
+          model.map((m) => m.bytes),
+        );
         assert.is(q.length, 0);
       },
     ),

@@ -4,7 +4,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { spawn, sleep, yieldNow, deferred, CancelledError, taskCount, after, every, timeout, chan, select } from '../../src/index.js';
+import {
+  spawn,
+  sleep,
+  yieldNow,
+  deferred,
+  CancelledError,
+  taskCount,
+  after,
+  every,
+  timeout,
+  chan,
+  select,
+} from '../../src/index.js';
 import { bounded, flush, installFakeClock } from '../fixtures/fake-clock.js';
 import { ambientTask } from '../../src/core/context.js';
 
@@ -18,10 +30,13 @@ const codeOf = (f: () => unknown): string | undefined => {
 };
 
 test('a task is awaitable and reports its value, id, name and state', async () => {
-  const t = spawn(async () => {
-    await yieldNow();
-    return 42;
-  }, { name: 'answer' });
+  const t = spawn(
+    async () => {
+      await yieldNow();
+      return 42;
+    },
+    { name: 'answer' },
+  );
   assert.is(t.state, 'running');
   assert.is(t.name, 'answer');
   assert.is(await bounded(t), 42);
@@ -60,7 +75,11 @@ test('a cancelled sleeping task rejects promptly with CancelledError after its f
   await flush();
   assert.ok(t.cancel('no longer needed'));
   assert.not.ok(t.cancel('twice'), 'a second cancel is a no-op');
-  const e = await bounded(t.join().catch((x: unknown) => x), 2000, 'cancelled sleeper');
+  const e = await bounded(
+    t.join().catch((x: unknown) => x),
+    2000,
+    'cancelled sleeper',
+  );
   assert.instance(e, CancelledError);
   assert.is((e as CancelledError).code, 'ERR_SHOAL_CANCELLED');
   assert.is((e as CancelledError).cause, 'no longer needed');
@@ -106,9 +125,12 @@ test('a parent signal cancels the task with its reason; an aborted one stops fn 
     assert.is(e.cause, 'parent gone');
   }
   let ran = false;
-  const c = spawn(() => {
-    ran = true;
-  }, { signal: ac.signal });
+  const c = spawn(
+    () => {
+      ran = true;
+    },
+    { signal: ac.signal },
+  );
   assert.is(c.state, 'cancelled');
   assert.not.ok(ran);
   assert.instance(await c.join().catch((x: unknown) => x), CancelledError);
@@ -119,15 +141,18 @@ test('ambient: once cancelled, a later sleep inside the task rejects without the
   try {
     const gate = deferred<void>();
     let sleepErr: unknown;
-    const t = spawn(async () => {
-      await gate.promise; // busy elsewhere while cancel() arrives
-      try {
-        await sleep(1000); // no signal threaded by hand
-      } catch (e) {
-        sleepErr = e;
-        throw e;
-      }
-    }, { ambient: true });
+    const t = spawn(
+      async () => {
+        await gate.promise; // busy elsewhere while cancel() arrives
+        try {
+          await sleep(1000); // no signal threaded by hand
+        } catch (e) {
+          sleepErr = e;
+          throw e;
+        }
+      },
+      { ambient: true },
+    );
     t.cancel('stop');
     gate.resolve();
     const e = await bounded(t.join().catch((x: unknown) => x));
@@ -149,10 +174,13 @@ test('ambient: the storage is switched off once no ambient task is live, and bac
     const keeper = keepAlive ? spawn(() => hold.promise, { ambient: true }) : undefined;
     const gate = deferred<void>();
     let later: Promise<{ task: unknown }> | undefined;
-    const t = spawn(() => {
-      // boxed: a Task is a thenable, and resolving with one would adopt its outcome
-      later = gate.promise.then(() => ({ task: ambientTask() }));
-    }, { ambient: true });
+    const t = spawn(
+      () => {
+        // boxed: a Task is a thenable, and resolving with one would adopt its outcome
+        later = gate.promise.then(() => ({ task: ambientTask() }));
+      },
+      { ambient: true },
+    );
     await bounded(t);
     await flush(); // the switch-off waits for the next turn of the event loop
     gate.resolve();
@@ -164,10 +192,13 @@ test('ambient: the storage is switched off once no ambient task is live, and bac
   assert.is(await probe(true), 'its task', 'on while another ambient task is live');
   assert.is(await probe(false), undefined, 'off once the last one settled');
   // Back on for the next ambient task: level-triggered cancellation still works.
-  const t = spawn(async () => {
-    await yieldNow();
-    await sleep(60_000);
-  }, { ambient: true });
+  const t = spawn(
+    async () => {
+      await yieldNow();
+      await sleep(60_000);
+    },
+    { ambient: true },
+  );
   t.cancel('again');
   const e = await bounded(t.join().catch((x: unknown) => x));
   assert.instance(e, CancelledError);
@@ -177,12 +208,18 @@ test('ambient: the storage is switched off once no ambient task is live, and bac
 test('ambient: a cancel while parked wakes the sleep; timeout and every-wait honour it too', async () => {
   const clock = installFakeClock();
   try {
-    const t = spawn(async () => {
-      await sleep(1000);
-    }, { ambient: true });
-    const u = spawn(async () => {
-      await timeout(new Promise(() => {}), 1000);
-    }, { ambient: true });
+    const t = spawn(
+      async () => {
+        await sleep(1000);
+      },
+      { ambient: true },
+    );
+    const u = spawn(
+      async () => {
+        await timeout(new Promise(() => {}), 1000);
+      },
+      { ambient: true },
+    );
     await flush();
     t.cancel();
     u.cancel();
@@ -321,22 +358,68 @@ test('yieldNow lets the event loop in (an already queued setImmediate runs first
 
 test('bad inputs throw at the call site with Node-style codes', () => {
   const fn = (): void => {};
-  assert.is(codeOf(() => spawn(123 as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => spawn(fn, { name: 5 as never })), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => spawn(fn, { signal: {} as never })), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => spawn(fn, 'x' as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
+  assert.is(
+    codeOf(() => spawn(123 as never)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => spawn(fn, { name: 5 as never })),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => spawn(fn, { signal: {} as never })),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => spawn(fn, 'x' as never)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
   for (const bad of [-1, NaN, Infinity, 1.5, 2 ** 31]) {
-    assert.is(codeOf(() => sleep(bad)), 'RangeError:ERR_OUT_OF_RANGE', `sleep(${bad})`);
-    assert.is(codeOf(() => after(bad, fn)), 'RangeError:ERR_OUT_OF_RANGE', `after(${bad})`);
-    assert.is(codeOf(() => every(bad, fn)), 'RangeError:ERR_OUT_OF_RANGE', `every(${bad})`);
-    assert.is(codeOf(() => timeout(Promise.resolve(), bad)), 'RangeError:ERR_OUT_OF_RANGE', `timeout(${bad})`);
+    assert.is(
+      codeOf(() => sleep(bad)),
+      'RangeError:ERR_OUT_OF_RANGE',
+      `sleep(${bad})`,
+    );
+    assert.is(
+      codeOf(() => after(bad, fn)),
+      'RangeError:ERR_OUT_OF_RANGE',
+      `after(${bad})`,
+    );
+    assert.is(
+      codeOf(() => every(bad, fn)),
+      'RangeError:ERR_OUT_OF_RANGE',
+      `every(${bad})`,
+    );
+    assert.is(
+      codeOf(() => timeout(Promise.resolve(), bad)),
+      'RangeError:ERR_OUT_OF_RANGE',
+      `timeout(${bad})`,
+    );
   }
-  assert.is(codeOf(() => every(0, fn)), 'RangeError:ERR_OUT_OF_RANGE');
-  assert.is(codeOf(() => sleep('5' as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => sleep(1, { signal: 'no' as never })), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => after(1, 'fn' as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => every(1, null as never)), 'TypeError:ERR_INVALID_ARG_TYPE');
-  assert.is(codeOf(() => timeout(42 as never, 1)), 'TypeError:ERR_INVALID_ARG_TYPE');
+  assert.is(
+    codeOf(() => every(0, fn)),
+    'RangeError:ERR_OUT_OF_RANGE',
+  );
+  assert.is(
+    codeOf(() => sleep('5' as never)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => sleep(1, { signal: 'no' as never })),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => after(1, 'fn' as never)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => every(1, null as never)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
+  assert.is(
+    codeOf(() => timeout(42 as never, 1)),
+    'TypeError:ERR_INVALID_ARG_TYPE',
+  );
 });
 
 test('ambient: a task parked on a channel take or a select wakes with CancelledError', async () => {
@@ -365,7 +448,10 @@ test('an ambient task awaiting many tasks cancels them all, with one listener (n
     const outcomes = await bounded(Promise.all(kids.map((k) => k.join().catch((e: unknown) => e))));
     assert.ok(outcomes.every((e) => e instanceof CancelledError && e.cause === 'enough'));
     await flush();
-    assert.equal(warnings.map((w) => w.name), []);
+    assert.equal(
+      warnings.map((w) => w.name),
+      [],
+    );
   } finally {
     process.off('warning', onWarning);
   }

@@ -1,0 +1,414 @@
+/**
+ * Main-thread half of the shared-memory transport (the default): tasks go into one multi-consumer
+ * slot queue that idle workers claim from; results come back through one SPSC byte ring per
+ * worker; doorbells wake whoever is parked. Layout and frames: shared-layout.ts.
+ *
+ * Runs on the main thread only (it never calls Atomics.wait: it polls with setImmediate while
+ * results are expected soon, then parks with waitAsync). Owns: the producer side of the task
+ * queue, an overflow FIFO for when it is full, the reader of every results ring, the fnId table,
+ * and each worker's control lane (shared-control.ts: what travels on its port).
+ *
+ * The pump (main's loop, one setImmediate or bell wake-up per turn):
+ *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
+ *   2. move overflowed tasks into the queue while it has room (else set WANT_SPACE: a worker's
+ *      release rings main's bell); a long synchronous burst of submit() calls, which gets no
+ *      turn, also refills every 64 overflowed tasks, so workers do not idle behind main;
+ *   3. ring workers for what was queued (shared-wake.ts: at most one futex wake per burst);
+ *   4. while results are expected: poll again next turn if anything happened in the last
+ *      POLL_MS and results have been arriving less than POLL_MS apart, otherwise park on main's
+ *      bell (waitAsync, unref'd: the pool refs the workers while
+ *      tasks are in flight). A submission while parked rings main's own bell to resume polling.
+ */
+import type { TransferListItem, Worker } from 'node:worker_threads';
+import { createByteRing } from '../../shm/byte-ring.js';
+import { ByteRingReader } from '../../shm/byte-ring-reader.js';
+import { createDoorbell, Doorbell } from '../../shm/doorbell.js';
+import { Waker } from './wake.js';
+import { OverflowQueue } from './overflow-queue.js';
+import { copyBytes } from '../../shm/copy-bytes.js';
+import { createSlotQueue, SlotQueue } from '../../shm/slot-queue.js';
+import { FrameReader, FrameWriter } from '../../codec/index.js';
+import { CANCEL, DEFINE, QUERY, SUBMIT, type FromWorker, type ToWorker } from '../protocol.js';
+import { ControlLane, receiveControl } from './control.js';
+import {
+  CLAIM_LOG_SIZE,
+  R_CLAIM,
+  R_ERR,
+  R_OK,
+  RESULT_RING_BYTES,
+  T_TASK,
+  TASK_SLOT_BYTES,
+  TASK_SLOTS,
+  type SharedBoot,
+} from './layout.js';
+import type { SlotGauges, Transport, TransportSink } from '../transport.js';
+import { fromWire, type WireError } from '../wire-error.js';
+
+/** How long main keeps polling with setImmediate after the last sign of activity, ms. */
+const POLL_MS = 0.1;
+/**
+ * How long main may spin synchronously for the result of a lone task (`await rt.run()` in a
+ * loop), ms. A hit saves a trip through the event loop; after a miss, main does not spin again
+ * for SPIN_BACKOFF lone tasks, so a slow task (or a busy machine) costs at most this once.
+ */
+const SPIN_MS = 0.03;
+const SPIN_BACKOFF = 64;
+/**
+ * A hit settles the caller inside the current microtask checkpoint, so a loop of `await rt.run()`
+ * could run on microtasks alone and starve timers and I/O. Main spins only if its pump had an
+ * event-loop turn within this many ms.
+ */
+const MAX_MICROTASK_CHAIN_MS = 1;
+
+interface Lane {
+  worker: Worker;
+  boot: SharedBoot;
+  bell: Doorbell;
+  reader: ByteRingReader;
+  claims: Int32Array;
+  control: ControlLane;
+}
+
+const enum Pump {
+  Idle,
+  Polling,
+  Parked,
+}
+
+/** The shared-memory transport. */
+export class SharedTransport implements Transport {
+  readonly kind = 'shared' as const;
+  private readonly sink: TransportSink;
+  private readonly q: SlotQueue;
+  private readonly qDesc;
+  private readonly mainBell: Doorbell;
+  private readonly mainBellDesc;
+  private readonly spinners = new SharedArrayBuffer(4);
+  private readonly waker: Waker;
+  private readonly lanes: Array<Lane | undefined> = [];
+  private readonly booting = new Map<number, SharedBoot>();
+  /** url -> name -> fnId, plus the last pair looked up (a loop of rt.run hits it every time) */
+  private readonly fnIds = new Map<string, Map<string, number>>();
+  private lastUrl = '';
+  private lastName = '';
+  private lastFn = 0;
+  private readonly defs: Array<[number, string, string]> = [];
+  private readonly fw = new FrameWriter();
+  private readonly fr = new FrameReader();
+  private readonly side: unknown[] = [];
+  private readonly encodeOpts = { name: 'args', side: this.side };
+  private submitted = false;
+  private spinSkip = 0;
+  private lastTurnAt = 0;
+  private readonly overflow = new OverflowQueue();
+  private ringScheduled = false;
+  private controlScheduled = false;
+  private pump = Pump.Idle;
+  private lastActivity = 0;
+  /** smoothed time between turns that found results, ms */
+  private gapMs = 0;
+  private lastResultAt = 0;
+  private rr = 0;
+  private closed = false;
+
+  /** `slots`: how many workers the pool runs (bells and gauges are made once per slot). */
+  constructor(sink: TransportSink, slots: number) {
+    this.sink = sink;
+    this.waker = new Waker(slots);
+    this.qDesc = createSlotQueue(TASK_SLOTS, TASK_SLOT_BYTES);
+    this.q = new SlotQueue(this.qDesc);
+    this.mainBellDesc = createDoorbell();
+    this.mainBell = new Doorbell(this.mainBellDesc, { spinIterations: 200 });
+  }
+
+  bootData(slot: number): unknown {
+    const boot: SharedBoot = {
+      slot,
+      tasks: this.qDesc,
+      results: createByteRing(RESULT_RING_BYTES),
+      bells: this.waker.bellDescriptors,
+      mainBell: this.mainBellDesc,
+      claims: new SharedArrayBuffer(4 * (1 + CLAIM_LOG_SIZE)),
+      gauges: this.waker.gaugeBuffer,
+      spinners: this.spinners,
+      defs: this.defs.slice(),
+    };
+    this.booting.set(slot, boot);
+    return boot;
+  }
+
+  attach(slot: number, worker: Worker): void {
+    const boot = this.booting.get(slot)!;
+    this.booting.delete(slot);
+    const bell = this.waker.bell(slot);
+    const lane: Lane = {
+      worker,
+      boot,
+      bell,
+      reader: new ByteRingReader(boot.results, { onWriterWaiting: () => bell.ring() }),
+      claims: new Int32Array(boot.claims),
+      control: new ControlLane(worker, bell),
+    };
+    this.lanes[slot] = lane;
+    this.waker.setAlive(slot, true);
+    worker.on('message', (batch: FromWorker[]) => {
+      if (this.lanes[slot] !== lane) return;
+      receiveControl(this.sink, slot, batch);
+    });
+  }
+
+  detach(slot: number): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    // The thread is gone: read what it published, then learn from its claim log which tasks it
+    // had taken without telling us yet, so the pool rejects them too.
+    this.drain(slot, lane);
+    const n = Atomics.load(lane.claims, 0); // pairs with: worker-shared.ts claimed (Atomics.store COUNT)
+    for (let i = 0; i < n && i < CLAIM_LOG_SIZE; i++) this.sink.assigned(slot, lane.claims[1 + i]!);
+    this.lanes[slot] = undefined;
+    this.waker.setAlive(slot, false);
+  }
+
+  submit(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
+    const fnId = url === this.lastUrl && name === this.lastName ? this.lastFn : this.fnId(url, name);
+    const side = this.side;
+    const fw = this.fw.reset().u32(id).u32(fnId).value(args, this.encodeOpts); // refusal throws here
+    if (side.length > 0 || (transfer && transfer.length > 0) || fw.size > this.q.slotBytes) {
+      side.length = 0;
+      this.direct(id, url, name, args, transfer);
+    } else if (this.overflow.length > 0 || !this.put(fw)) {
+      this.overflow.push(id, fw);
+      // A long synchronous burst of submissions gets no pump turn: keep the queue fed from here.
+      if ((this.overflow.length & 63) === 0 && this.refill() > 0) this.waker.ring(this.queueDepth);
+    }
+    if (!this.ringScheduled) {
+      this.ringScheduled = true;
+      queueMicrotask(() => this.ringWorkers());
+    }
+    this.kick();
+  }
+
+  drop(id: number, reason: WireError): void {
+    this.overflow.drop(id);
+    // It may sit in the queue (a worker will skip it) or have just been claimed (abort it there).
+    for (let s = 0; s < this.lanes.length; s++) if (this.lanes[s]) this.cancel(s, id, reason);
+  }
+
+  cancel(slot: number, id: number, reason: WireError): void {
+    this.send(slot, [CANCEL, id, reason]);
+  }
+
+  query(slot: number, queryId: number): void {
+    this.send(slot, [QUERY, queryId]);
+  }
+
+  queued(): number {
+    return this.q.size() + this.overflow.length;
+  }
+
+  gauges(slot: number): SlotGauges {
+    return this.waker.gauges(slot);
+  }
+
+  ringUse(slot: number): number {
+    const lane = this.lanes[slot];
+    return lane ? lane.reader.unreadBytes() / RESULT_RING_BYTES : 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.overflow.clear();
+    if (this.pump === Pump.Parked) this.mainBell.ring();
+  }
+
+  // --- submission -------------------------------------------------------------------------------
+
+  private put(fw: FrameWriter): boolean {
+    const off = this.q.reserve();
+    if (off < 0) return false;
+    this.q.commit(fw.writeTo(this.q.bytes, off, off + this.q.slotBytes), T_TASK);
+    return true;
+  }
+
+  /** Too big for a slot, or carrying shared objects: hand it to one worker over its port. */
+  private direct(id: number, url: string, name: string, args: unknown[], transfer?: readonly TransferListItem[]): void {
+    let slot = -1;
+    for (let i = 0; i < this.lanes.length; i++) {
+      const s = (this.rr + i) % this.lanes.length;
+      const lane = this.lanes[s];
+      if (!lane) continue;
+      if (slot < 0) slot = s;
+      if (lane.bell.state() !== 'running') {
+        slot = s; // prefer an idle worker
+        break;
+      }
+    }
+    if (slot < 0) throw new Error('pool: no worker is running to take the task');
+    this.rr = slot + 1;
+    this.sink.assigned(slot, id);
+    this.send(slot, [SUBMIT, id, url, name, args], transfer);
+  }
+
+  private fnId(url: string, name: string): number {
+    let names = this.fnIds.get(url);
+    if (!names) this.fnIds.set(url, (names = new Map()));
+    let id = names.get(name);
+    if (id === undefined) {
+      id = this.defs.length + 1;
+      names.set(name, id);
+      this.defs.push([id, url, name]);
+      // Posted now, before any task naming it is queued, so a worker meets DEFINE on its port first.
+      for (const lane of this.lanes) lane?.worker.postMessage([[DEFINE, id, url, name]]);
+    }
+    this.lastUrl = url;
+    this.lastName = name;
+    this.lastFn = id;
+    return id;
+  }
+
+  /** Move overflowed tasks into the queue while it has room; returns how many moved. */
+  private refill(): number {
+    const n = this.overflow.drainInto(this.putFrame);
+    if (this.overflow.length > 0) this.q.hasSpace(); // sets WANT_SPACE: the next release rings main's bell
+    return n;
+  }
+
+  private readonly putFrame = (src: Uint8Array, from: number, len: number): boolean => {
+    const q = this.q;
+    const at = q.reserve();
+    if (at < 0) return false;
+    copyBytes(src, from, from + len, q.bytes, at);
+    q.commit(len, T_TASK);
+    return true;
+  };
+
+  /** Wake workers for what was queued (policy: shared-wake.ts), then maybe spin for a lone result. */
+  private ringWorkers(): void {
+    this.ringScheduled = false;
+    this.waker.ring(this.queueDepth);
+    if (this.sink.pending() === 1) this.spinForLone();
+  }
+
+  private readonly queueDepth = (): number => this.q.size();
+
+  /**
+   * One task in flight: spin briefly for its result and settle it from here (no event-loop
+   * trip). Bounded by SPIN_MS and backed off after a miss. // main thread only, never blocks long
+   */
+  private spinForLone(): void {
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      return;
+    }
+    const now = performance.now();
+    if (now - this.lastTurnAt > MAX_MICROTASK_CHAIN_MS) return; // let the event loop turn first
+    const end = now + SPIN_MS;
+    for (let i = 1; ; i++) {
+      for (let s = 0; s < this.lanes.length; s++) {
+        const lane = this.lanes[s];
+        if (lane?.reader.available() && this.drain(s, lane) > 0 && this.sink.pending() === 0) return;
+      }
+      if ((i & 63) === 0 && performance.now() > end) break;
+    }
+    this.spinSkip = SPIN_BACKOFF;
+  }
+
+  // --- control plane ---------------------------------------------------------------------------
+
+  private send(slot: number, f: ToWorker, transfer?: readonly TransferListItem[]): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    lane.control.push(f, transfer);
+    if (this.controlScheduled) return;
+    this.controlScheduled = true;
+    queueMicrotask(this.flushControl);
+  }
+
+  private readonly flushControl = (): void => {
+    this.controlScheduled = false;
+    for (const lane of this.lanes) lane?.control.flush(this.sink);
+  };
+
+  // --- the pump --------------------------------------------------------------------------------
+
+  private kick(): void {
+    this.submitted = true; // the next turn counts as activity: keep polling
+    if (this.pump === Pump.Idle) {
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+    } else if (this.pump === Pump.Parked) {
+      this.pump = Pump.Polling; // once: the wait below resolves and resumes the turns
+      this.mainBell.ring(); // wake our own waitAsync: results are expected soon again
+    }
+  }
+
+  private readonly turn = (): void => {
+    if (this.closed) {
+      this.pump = Pump.Idle;
+      return;
+    }
+    let n = 0;
+    for (let s = 0; s < this.lanes.length; s++) {
+      const lane = this.lanes[s];
+      if (lane) n += this.drain(s, lane);
+    }
+    if (this.overflow.length > 0 && this.refill() > 0) {
+      n++;
+      this.ringWorkers();
+    }
+    this.waker.wakeIfStuck(this.q.size());
+    const now = performance.now();
+    this.lastTurnAt = now;
+    if (n > 0) {
+      this.gapMs = this.gapMs * 0.75 + (now - this.lastResultAt) * 0.25;
+      this.lastResultAt = now;
+    }
+    if (n > 0 || this.submitted) this.lastActivity = now;
+    this.submitted = false;
+    if (!this.sink.active() && this.overflow.length === 0) {
+      this.pump = Pump.Idle;
+      return;
+    }
+    // Poll only while results come faster than a park and wake-up would cost; sparse results
+    // (tasks of a millisecond or more) would have main spin through empty turns for each one.
+    if (now - this.lastActivity < POLL_MS && this.gapMs < POLL_MS) {
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+      return;
+    }
+    const seen = this.mainBell.seq();
+    for (const lane of this.lanes) {
+      if (lane?.reader.available()) {
+        setImmediate(this.turn);
+        return;
+      }
+    }
+    this.pump = Pump.Parked;
+    this.mainBell.wait(seen, { ref: false, timeoutMs: 1000 }).then(this.wake, this.wake);
+  };
+
+  private readonly wake = (): void => {
+    this.pump = Pump.Polling;
+    this.lastActivity = performance.now();
+    this.turn();
+  };
+
+  private drain(slot: number, lane: Lane): number {
+    const fr = this.fr;
+    const sink = this.sink;
+    return lane.reader.drain((bytes, off, len, tag) => {
+      const r = fr.reset(bytes, off, len);
+      if (tag === R_CLAIM) {
+        const count = r.u32();
+        for (let i = 0; i < count; i++) sink.assigned(slot, r.u32());
+        r.finish();
+        return;
+      }
+      const id = r.u32();
+      const v = r.value();
+      r.finish();
+      if (tag === R_OK) sink.settled(slot, id, true, v);
+      else if (tag === R_ERR) sink.settled(slot, id, false, fromWire(v as WireError));
+    });
+  }
+}

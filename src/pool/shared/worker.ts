@@ -1,0 +1,431 @@
+/**
+ * Worker side of the shared-memory transport: claim tasks one at a time from the shared queue,
+ * start each as a green thread, write outcomes into this worker's results ring, publish them in
+ * batches, and park on this worker's doorbell when there is nothing to do.
+ *
+ * Runs on a pool worker. Owns: the consumer handle on the task queue, the writer of its results
+ * ring, its claim log, and its doorbell (it is the only thread that waits on it).
+ *
+ * The loop, one turn (a setImmediate callback, so timers, I/O and port messages run between turns):
+ *   1. claim a task (one CAS), decode it, release the slot, log the claim, start the task: its
+ *      synchronous slice runs now. Repeat up to a 2 ms budget or 512 tasks. A task stuck in a long
+ *      synchronous slice stops the claiming, so unclaimed tasks stay in the queue for other
+ *      workers: no hostages, one task at a time. Tasks that stay live (await I/O) are claimed
+ *      only up to this worker's fair share; the rest is left for a sibling at rest, which is
+ *      rung (worker-siblings.ts).
+ *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
+ *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
+ *   3. if it claimed anything: next turn. Otherwise park: spin on the bell, then Atomics.wait
+ *      (waitSync) when nothing is live (no task, no task waiting for its DEFINE, no result
+ *      unsent, no connection: nothing could need the event loop; bounded to 20 ms so the loop
+ *      still breathes), or Atomics.waitAsync when something is live: a worker in Atomics.wait
+ *      cannot run its own timers and I/O callbacks. A waitAsync wake claims at once, without
+ *      another loop turn.
+ *
+ * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
+ * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
+ * instead cut latency but cost more CPU per task in wake-ups, and on a machine with as many
+ * threads busy as cores CPU is what bounds throughput. A worker that publishes also claims
+ * whatever is queued then: it is awake anyway, and main then needs no futex wake to reach it.
+ *
+ * Main rings this worker's bell after posting it a control message, so a parked worker wakes to
+ * read its port promptly.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ByteRingWriter } from '../../shm/byte-ring-writer.js';
+import { Doorbell } from '../../shm/doorbell.js';
+import { SlotQueue } from '../../shm/slot-queue.js';
+import { FrameReader, FrameWriter } from '../../codec/index.js';
+import {
+  CANCEL,
+  DEFINE,
+  ERR,
+  OK,
+  QUERY,
+  STATS,
+  SUBMIT,
+  TASKS,
+  type FromWorker,
+  type ToWorker,
+  type WorkerBoot,
+} from '../protocol.js';
+import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from './layout.js';
+import { Siblings, STALL_MS } from './siblings.js';
+import { TaskRunner, type Outbox } from '../task-runner.js';
+import { toWire, type WireError } from '../wire-error.js';
+import { postBatch } from '../message/worker.js';
+
+const TURN_BUDGET_MS = 2;
+const TURN_MAX_TASKS = 512;
+const IDLE_PARK_MS = 20;
+const STATS_EVERY_MS = 500;
+
+/** Boot the shared-memory loop on this worker. */
+/**
+ * Asked before a worker parks its thread: true means another subsystem on this thread (the TCP
+ * handlers) still has work that needs the event loop, so the worker must not block it. Passed in
+ * by the entry point so that the pool never imports the features built on top of it.
+ */
+export type IdleVeto = () => boolean;
+
+export function startSharedWorker(port: MessagePort, boot: WorkerBoot, idleVeto: IdleVeto = () => false): void {
+  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient, idleVeto).start();
+}
+
+class SharedWorker implements Outbox {
+  private readonly port: MessagePort;
+  private readonly q: SlotQueue;
+  private readonly out: ByteRingWriter;
+  /** two handles on this worker's bell: one that spins before parking, one that parks at once */
+  private readonly bell: Doorbell;
+  private readonly bellNoSpin: Doorbell;
+  private readonly spinners: Int32Array;
+  private readonly mainBell: Doorbell;
+  private readonly log: Int32Array;
+  private readonly runner: TaskRunner;
+  private readonly sib: Siblings;
+  private readonly defs = new Map<number, [string, string]>();
+  /** tasks claimed before their DEFINE arrived: fnId -> [id, args][] */
+  private readonly undefinedFn = new Map<number, Array<[number, unknown[]]>>();
+  /** ids in undefinedFn: live work the runner has not seen yet (main must hear of their claim) */
+  private readonly undefinedIds = new Set<number>();
+  /** CANCELs for tasks not claimed yet (the queue cannot take a task back); pruned as ids pass */
+  private readonly preCancelled = new Set<number>();
+  private readonly fw = new FrameWriter();
+  private readonly fr = new FrameReader();
+  /** results that did not fit the ring right now, already encoded */
+  private backlog: Array<[number, Uint8Array]> = [];
+  private portOut: FromWorker[] = [];
+  private logCount = 0;
+  private turnScheduled = false;
+  private flushScheduled = false;
+  private waiting = false;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private readonly maxRunning: number;
+  /** the last turn stopped claiming because maxRunning tasks were live */
+  private full = false;
+  /** the last turn left queued work to siblings (fair share): do not spin on the queue */
+  private leftWork = false;
+
+  constructor(
+    port: MessagePort,
+    s: SharedBoot,
+    maxRunning: number,
+    ambient: boolean,
+    private readonly idleVeto: IdleVeto,
+  ) {
+    this.port = port;
+    this.maxRunning = maxRunning;
+    this.mainBell = new Doorbell(s.mainBell);
+    const own = s.bells[s.slot]!;
+    this.bell = new Doorbell(own, { spinIterations: 10_000 });
+    this.bellNoSpin = new Doorbell(own, { spinIterations: 0 });
+    this.sib = new Siblings(s.slot, s.bells, s.gauges);
+    this.spinners = new Int32Array(s.spinners);
+    this.q = new SlotQueue(s.tasks, { onProducerWaiting: () => this.mainBell.ring() });
+    this.out = new ByteRingWriter(s.results, { onPublish: () => this.mainBell.ring() });
+    this.log = new Int32Array(s.claims);
+    for (const [id, url, name] of s.defs) this.defs.set(id, [url, name]);
+    this.runner = new TaskRunner(this, ambient);
+  }
+
+  start(): void {
+    this.port.on('message', (batch: ToWorker[]) => this.control(batch));
+    const delay = monitorEventLoopDelay({ resolution: 10 });
+    delay.enable();
+    setInterval(() => {
+      this.portOut.push([
+        STATS,
+        {
+          running: this.runner.running,
+          starting: this.runner.starting,
+          loopDelayP99Ms: delay.percentile(99) / 1e6,
+          loopDelayMaxMs: delay.max / 1e6,
+        },
+      ]);
+      delay.reset();
+      this.scheduleFlush();
+    }, STATS_EVERY_MS).unref();
+    this.sib.announce();
+    this.scheduleTurn();
+  }
+
+  // --- Outbox (called by the runner, synchronously for sync tasks) --------------------------
+
+  ok(id: number, value: unknown): void {
+    this.result(R_OK, id, value);
+  }
+
+  err(id: number, error: WireError): void {
+    this.result(R_ERR, id, error);
+  }
+
+  private result(tag: number, id: number, value: unknown): void {
+    const fw = this.fw;
+    try {
+      fw.reset().u32(id).value(value, { name: 'result' });
+    } catch (e) {
+      if (tag === R_OK) {
+        // not encodable here (SharedArrayBuffer, port...): structured clone on the port may carry it
+        this.portOut.push([OK, id, value]);
+      } else {
+        this.portOut.push([ERR, id, value as WireError]);
+      }
+      void e;
+      this.scheduleFlush();
+      return;
+    }
+    const size = fw.size;
+    if (size > this.out.maxFrameLength) {
+      this.portOut.push(tag === R_OK ? [OK, id, value] : [ERR, id, value as WireError]);
+    } else if (this.backlog.length > 0 || !this.writeFrame(tag)) {
+      this.backlog.push([tag, fw.bytes().slice()]);
+    }
+    this.scheduleFlush();
+    if (this.full) this.scheduleTurn(); // a place freed up: claim again
+  }
+
+  private writeFrame(tag: number): boolean {
+    const off = this.out.reserve(this.fw.size);
+    if (off < 0) return false;
+    this.out.commit(this.fw.writeTo(this.out.bytes, off, off + this.fw.size), tag);
+    return true;
+  }
+
+  // --- the loop ---------------------------------------------------------------------------------
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.turn());
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(this.flushLater);
+  }
+
+  private readonly flushLater = (): void => {
+    if (!this.flushScheduled) return; // a turn flushed meanwhile
+    this.flush();
+    // Awake anyway: take queued work now instead of waiting for main to ring (a futex wake).
+    if (!this.turnScheduled && this.q.size() > 0) this.turn();
+  };
+
+  private turn(): void {
+    this.turnScheduled = false;
+    for (;;) {
+      const n = this.claimSome();
+      this.flush();
+      if (this.sib.holding()) this.recheckAfterStall();
+      if (this.full) return;
+      if (n > 0) return this.scheduleTurn(); // let timers, I/O and port messages in between turns
+      if (!this.idle()) return;
+      // woken by a ring with tasks already queued: claim them now rather than a loop turn later
+    }
+  }
+
+  /** Work is left for busy siblings: look again once they had STALL_MS to take it. */
+  private recheckAfterStall(): void {
+    if (this.stallTimer) return;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      this.scheduleTurn();
+    }, STALL_MS);
+  }
+
+  /** Work on this thread that needs its event loop: tasks, tasks awaiting DEFINE, unsent outcomes. */
+  private liveWork(): number {
+    return this.runner.liveCount + this.undefinedIds.size;
+  }
+
+  /** Step 1 of the loop: claim and start tasks within the turn budget. Returns how many. */
+  private claimSome(): number {
+    const q = this.q;
+    const t0 = performance.now();
+    let n = 0;
+    let past = 0;
+    let atShare = false;
+    this.full = false;
+    // at least one: a worker with nothing live always takes work (a share of 0 would hold it back)
+    const share = Math.max(1, this.sib.share(this.liveWork(), q.size()));
+    while (n < TURN_MAX_TASKS) {
+      const live = this.liveWork();
+      if (this.runner.liveCount >= this.maxRunning) {
+        this.full = true; // leave the rest to other workers; a settling task schedules a turn
+        break;
+      }
+      if (live >= share) {
+        atShare = true;
+        // at its share of async work: a sibling at rest takes the rest (rung now); siblings that
+        // are all busy get STALL_MS to claim it before this worker takes one more per turn
+        if (q.size() === 0 || past > 0) break;
+        this.sib.publishLive(live); // before ringing: the sibling computes its share from it
+        if (this.sib.leaveRest(performance.now())) break;
+        past++;
+      }
+      if (q.claim() < 0) break;
+      const tag = q.claimTag;
+      let id = 0;
+      let fnId = 0;
+      let args: unknown[] | undefined;
+      if (tag === T_TASK) {
+        const r = this.fr.reset(q.bytes, q.claimOffset, q.claimLength);
+        id = r.u32();
+        fnId = r.u32();
+        args = r.value() as unknown[];
+        r.finish();
+      }
+      q.release();
+      if (args === undefined) continue;
+      if (this.preCancelled.size > 0 && this.skipCancelled(id)) continue;
+      n++;
+      this.claimed(id);
+      const def = this.defs.get(fnId);
+      if (def) this.runner.submit(id, def[0], def[1], args);
+      else this.awaitDefine(fnId, id, args);
+      if ((n & 31) === 0 && performance.now() - t0 > TURN_BUDGET_MS) break;
+    }
+    this.leftWork = atShare && q.size() > 0;
+    if (!this.leftWork) this.sib.clearHeld();
+    this.sib.publishLive(this.liveWork());
+    return n;
+  }
+
+  /** True when `id` was cancelled before we claimed it. Queue ids rise, so older entries go. */
+  private skipCancelled(id: number): boolean {
+    const hit = this.preCancelled.delete(id);
+    for (const x of this.preCancelled) if (x < id) this.preCancelled.delete(x);
+    return hit;
+  }
+
+  private claimed(id: number): void {
+    if (this.logCount === CLAIM_LOG_SIZE) this.flush();
+    this.log[1 + this.logCount++] = id;
+    Atomics.store(this.log, 0, this.logCount); // pairs with: shared-transport.ts diedWith (read after exit)
+  }
+
+  private awaitDefine(fnId: number, id: number, args: unknown[]): void {
+    // DEFINE is posted before the first task naming fnId is queued, so it is on our port already.
+    let list = this.undefinedFn.get(fnId);
+    if (!list) this.undefinedFn.set(fnId, (list = []));
+    list.push([id, args]);
+    this.undefinedIds.add(id);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.logCount > 0) this.writeClaims();
+    while (this.backlog.length > 0) {
+      const [tag, bytes] = this.backlog[0]!;
+      if (!this.out.tryWrite(bytes, tag)) break;
+      this.backlog.shift();
+    }
+    this.out.flush(); // one TAIL store; onPublish rings main's bell
+    Atomics.store(this.log, 0, 0); // pairs with: shared-transport.ts diedWith
+    this.logCount = 0;
+    if (this.backlog.length > 0) {
+      // ring full: main's release rings our bell (WANT_SPACE); retry on the next turn
+      this.out.hasSpace(this.backlog[0]![1].length);
+      this.scheduleTurn();
+    }
+    if (this.portOut.length > 0) {
+      const b = this.portOut;
+      this.portOut = [];
+      postBatch(this.port, b);
+    }
+    this.sib.publishLive(this.liveWork());
+  }
+
+  /** CLAIM frame: which claimed tasks are still running (main needs them to route cancels). */
+  private writeClaims(): void {
+    const ids: number[] = [];
+    for (let i = 0; i < this.logCount; i++) {
+      const id = this.log[1 + i]!;
+      // a task waiting for its DEFINE is claimed too: if this thread dies, main must reject it
+      if (this.runner.isLive(id) || this.undefinedIds.has(id)) ids.push(id);
+    }
+    if (ids.length === 0) return;
+    const fw = this.fw.reset().u32(ids.length);
+    for (const id of ids) fw.u32(id);
+    const bytes = fw.bytes().slice();
+    if (this.backlog.length > 0 || !this.out.tryWrite(bytes, R_CLAIM)) this.backlog.push([R_CLAIM, bytes]);
+  }
+
+  /**
+   * Step 3 of the loop: wait for the bell. Returns true when the caller should claim again at
+   * once (woken with tasks queued), false when a turn or a wake-up has been scheduled instead.
+   */
+  private idle(): boolean {
+    if (this.waiting) return false;
+    const seen = this.bell.seq();
+    if (!this.leftWork && this.q.size() > 0) return true;
+    // idleVeto() (the net host's busy flag, wired in workers/pool-worker.ts): open TCP connections are green threads too; their wake-ups need the event loop
+    if (
+      this.liveWork() === 0 &&
+      this.backlog.length === 0 &&
+      this.portOut.length === 0 &&
+      !this.idleVeto() &&
+      !this.stallTimer
+    ) {
+      // Nothing live needs the event loop: block. Only the holder of the spinner token spins.
+      const spin = Atomics.compareExchange(this.spinners, 0, 0, 1) === 0; // pairs with: the store below, on other workers
+      this.sib.parked(this.liveWork() > 0); // the guard above makes this false: a regression counts
+      try {
+        (spin ? this.bell : this.bellNoSpin).waitSync(seen, IDLE_PARK_MS);
+      } finally {
+        if (spin) Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
+      }
+      if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
+      this.scheduleTurn(); // via setImmediate: port messages get their turn first
+      return false;
+    }
+    this.waiting = true;
+    const resume = (): void => {
+      this.waiting = false;
+      this.turn(); // already a turn of the event loop (the wait settled there): claim now
+    };
+    this.bellNoSpin.wait(seen, { ref: false }).then(resume, resume);
+    return false;
+  }
+
+  // --- control plane (port) -----------------------------------------------------------------
+
+  private control(batch: ToWorker[]): void {
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
+    for (const f of batch) {
+      switch (f[0]) {
+        case SUBMIT:
+          this.runner.submit(f[1], f[2], f[3], f[4]);
+          break;
+        case CANCEL:
+          if (this.runner.isLive(f[1])) this.runner.cancel(f[1], f[2]);
+          else this.preCancelled.add(f[1]);
+          break;
+        case QUERY:
+          this.portOut.push([TASKS, f[1], this.runner.snapshot()]);
+          break;
+        case DEFINE: {
+          this.defs.set(f[1], [f[2], f[3]]);
+          const waiting = this.undefinedFn.get(f[1]);
+          if (waiting) {
+            this.undefinedFn.delete(f[1]);
+            for (const [id] of waiting) this.undefinedIds.delete(id);
+            for (const [id, args] of waiting) this.runner.submit(id, f[2], f[3], args);
+          }
+          break;
+        }
+        default:
+          this.portOut.push([
+            ERR,
+            0,
+            toWire(new Error(`pool worker: unknown frame kind ${String((f as unknown[])[0])}`)),
+          ]);
+      }
+    }
+    this.scheduleFlush();
+    this.scheduleTurn();
+  }
+}

@@ -1,0 +1,336 @@
+/**
+ * Runtime: the facade users meet first. It owns the worker pool (green-thread workers), the
+ * blocking pool, and the choice of transport.
+ *
+ * Runs on the main thread only. Owns: one Pool, one lazily created BlockingPool.
+ *
+ * @example
+ * await using rt = await Runtime.start({ workers: 4 });
+ * const n = await rt.run(new URL('../pool/tasks.js', import.meta.url), 'fib', [30], { timeout: 5000 });
+ */
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
+import { BlockingPool, type BlockingOptions } from '../pool/blocking.js';
+import { remoteModule, type LoadOptions, type Remote } from '../pool/load.js';
+import { boundedMap, type MapOptions } from '../pool/map.js';
+import { MessageTransport } from '../pool/message/main.js';
+import { SharedTransport } from '../pool/shared/main.js';
+import { Pool, type LiveTask, type SubmitOptions } from '../pool/pool.js';
+import { snapshotStats, type RuntimeStats } from './stats.js';
+import type { Transport, TransportSink } from '../pool/transport.js';
+import type { BufferSpec } from '../core/buffers.js';
+import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
+import type { SharedChannel } from '../shared-chan/memory/channel.js';
+import { Reactor } from '../net/reactor/reactor.js';
+import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+
+/** Options of Runtime.start. */
+export interface RuntimeOptions {
+  /** green-thread workers (default: os.availableParallelism()) */
+  workers?: number;
+  /**
+   * 'shared' (shared-memory rings, the default when available) or 'message' (MessagePort
+   * batches). The SHOAL_TRANSPORT environment variable overrides the default.
+   */
+  transport?: 'shared' | 'message';
+  /** tasks one worker runs at once before it stops taking more (default 4096) */
+  maxRunningPerWorker?: number;
+  /** limits for each green-thread worker (an out-of-memory worker dies and is replaced) */
+  resourceLimits?: ResourceLimits;
+  /** threads of the blocking pool (default: os.availableParallelism()) */
+  blockingThreads?: number;
+  /**
+   * Run tasks inside the ambient task context (default true): shoal's waits inside a task and
+   * `taskSignal()` see its cancellation without being passed the signal. The price, on Node 20,
+   * is AsyncLocalStorage's promise hook on every promise of the worker thread (perf/core-spawn);
+   * with `false`, tasks read `this.signal` and pass it on explicitly.
+   */
+  ambient?: boolean;
+  /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
+  tracing?: boolean;
+}
+
+/** Options of rt.run. */
+export interface RunOptions {
+  /** cancel the task: cooperative, the worker is never killed */
+  signal?: AbortSignal;
+  /** reject with TimeoutError after this many ms and cancel the task the same way */
+  timeout?: number;
+  /** ArrayBuffers / MessagePorts to move rather than copy (message transport) */
+  transfer?: readonly TransferListItem[];
+}
+
+/** Options of rt.close. */
+export interface CloseOptions {
+  /** how long in-flight tasks may still run before they are cancelled (default 30000 ms) */
+  timeout?: number;
+}
+
+/** A module reference: a URL, a `file:` URL string, or an absolute or relative file path. */
+export type ModuleRef = URL | string;
+
+/** The worker-thread runtime. Start with `Runtime.start()`; end with `close()` or `await using`. */
+export class Runtime implements AsyncDisposable {
+  private readonly pool: Pool;
+  private readonly blockingPool: BlockingPool;
+  private closePromise: Promise<void> | undefined;
+  /** owns every socket; see src/reactor/reactor.ts */
+  private readonly reactor: Reactor;
+
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
+    this.pool = pool;
+    this.blockingPool = blocking;
+    this.reactor = reactor;
+  }
+
+  /**
+   * Start the worker threads and resolve once they run.
+   *
+   * @example
+   * const rt = await Runtime.start({ workers: 2, transport: 'message' });
+   */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    const workers = options.workers ?? availableParallelism();
+    positiveInt(workers, 'options.workers');
+    const maxRunning = options.maxRunningPerWorker ?? 4096;
+    positiveInt(maxRunning, 'options.maxRunningPerWorker');
+    const kind = options.transport ?? defaultTransport();
+    const make = (sink: TransportSink): Transport => {
+      if (kind === 'message') return new MessageTransport(sink);
+      return new SharedTransport(sink, workers);
+    };
+    const reactor = new Reactor();
+    const pool = new Pool({
+      workers,
+      transport: make,
+      maxRunning,
+      resourceLimits: options.resourceLimits,
+      tracing: options.tracing === true,
+      ambient: options.ambient !== false,
+      onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
+      onWorkerExit: (slot) => reactor.detach(slot),
+    });
+    try {
+      await pool.start();
+    } catch (e) {
+      reactor.close();
+      throw e;
+    }
+    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor);
+  }
+
+  /**
+   * Run export `name` of module `url` on a worker with `args`; resolves with its result.
+   * Throws synchronously (TypeError, code ERR_SHOAL_UNCLONEABLE) when an argument cannot be
+   * carried to a worker; nothing is sent then.
+   *
+   * @example
+   * const sum = await rt.run(new URL('../pool/math.js', import.meta.url), 'add', [1, 2]);
+   */
+  run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = NO_ARGS, options?: RunOptions): Promise<R> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    if (options?.timeout !== undefined) nonNegative(options.timeout, 'options.timeout');
+    return this.pool.submit(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+  }
+
+  /**
+   * A typed proxy over a task module: each function export becomes an async function that runs
+   * on the pool.
+   *
+   * @example
+   * const m = rt.load<typeof import('../pool/math.js')>(new URL('../pool/math.js', import.meta.url));
+   * await m.add(1, 2); // 3
+   */
+  load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
+    const href = moduleURL(url);
+    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined));
+  }
+
+  /**
+   * Run a long CPU job on the blocking pool (piscina), so it does not stall green-thread workers.
+   *
+   * @example
+   * const digest = await rt.blocking(new URL('../pool/hash.js', import.meta.url), 'sha256Many', [buf, 1e5]);
+   */
+  blocking<R = unknown>(
+    url: ModuleRef,
+    name: string,
+    args: readonly unknown[] = [],
+    options?: BlockingOptions,
+  ): Promise<R> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    return this.blockingPool.run(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+  }
+
+  /**
+   * Run export `name` once per input (called as `fn(input)`), keeping `concurrency` tasks active,
+   * and yield the results. Memory is bounded by the concurrency, not by the input.
+   *
+   * @example
+   * for await (const page of rt.map(urls, new URL('../pool/crawl.js', import.meta.url), 'fetchPage', {
+   *   concurrency: 128, onProgress: (p) => console.log(p.done, '/', p.total),
+   * })) save(page);
+   */
+  map<I, R = unknown>(
+    inputs: Iterable<I> | AsyncIterable<I>,
+    url: ModuleRef,
+    name: string,
+    options?: MapOptions,
+  ): AsyncGenerator<R, void, undefined> {
+    if (typeof name !== 'string') throw argType('name', 'a string', name);
+    if (
+      inputs == null ||
+      (typeof (inputs as Iterable<I>)[Symbol.iterator] !== 'function' &&
+        typeof (inputs as AsyncIterable<I>)[Symbol.asyncIterator] !== 'function')
+    ) {
+      throw argType('inputs', 'an iterable or async iterable', inputs);
+    }
+    const href = moduleURL(url);
+    const timeout = options?.timeout;
+    return boundedMap<I, R>(
+      inputs,
+      (input, signal) => this.pool.submit(href, name, [input], { signal, timeout }) as Promise<R>,
+      options,
+    );
+  }
+
+  /**
+   * A channel the workers can use: pass it to a task as an argument and the task sees a channel
+   * on the same buffer. `rt.channel(n)` (fixed), `rt.channel(dropping(n))`, `rt.channel(sliding(n))`;
+   * shared memory, or MessagePort when this runtime runs the message transport. See `sharedChan`.
+   *
+   * @example
+   * const jobs = rt.channel<Job>(1024);
+   * const done = rt.run(new URL('../pool/consume.js', import.meta.url), 'consume', [jobs]);
+   * for (const j of todo) await jobs.put(j);
+   * jobs.close(); await done;
+   */
+  channel<T>(buffer: number | BufferSpec, options?: Omit<SharedChanOptions, 'transport'>): SharedChannel<T> {
+    return sharedChan<T>(buffer, { ...options, transport: this.pool.transport.kind });
+  }
+
+  /**
+   * A frozen snapshot of the pool: per worker running / queued / completed / failed counts,
+   * event-loop delay and ring use.
+   *
+   * @example
+   * for (const w of rt.stats().workers) console.log(w.slot, w.running, w.loopDelayMaxMs);
+   */
+  stats(): RuntimeStats {
+    return Object.freeze({ ...snapshotStats(this.pool, this.blockingPool.size), net: this.reactor.stats() });
+  }
+
+  /**
+   * Serve TCP: the reactor (main thread) accepts and owns the sockets; each connection runs the
+   * handler module's default export `(conn: Conn) => Promise<void>` in a green thread on the
+   * least-loaded worker. See src/reactor/listen.ts for the options.
+   *
+   * @example
+   * const srv = await rt.listen({ port: 0, handler: new URL('../pool/echo.js', import.meta.url) });
+   * console.log(srv.port); await srv.close({ timeout: 1000 });
+   */
+  listen(options: ListenOptions): Promise<TcpServer> {
+    return reactorListen(this.reactor, options);
+  }
+
+  /**
+   * Live tasks across all workers (queued ones too), asking each worker for its view, followed by
+   * the green threads those tasks spawned (`kind: 'green'`, with spawn stacks when the runtime
+   * was started with `tracing: true`). A worker stuck in a long synchronous slice cannot answer:
+   * its tasks are reported 'unresponsive'.
+   *
+   * @example
+   * for (const t of await rt.tasks()) if (t.ageMs > 10_000) console.warn('slow', t.name, t.worker);
+   */
+  tasks(): Promise<LiveTask[]> {
+    return this.pool.liveTasks();
+  }
+
+  /**
+   * Graceful shutdown: stop accepting tasks, let in-flight ones finish for up to `timeout` ms,
+   * cancel the rest (they reject with ClosedError), then stop the threads. Idempotent.
+   *
+   * @example
+   * await rt.close({ timeout: 5000 });
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? 30_000;
+    nonNegative(timeout, 'options.timeout');
+    this.closePromise ??= (async () => {
+      if (this.reactor.servers.size > 0) {
+        this.pool.closing = true; // refuse new tasks now; TCP handlers still run
+        await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
+      }
+      await this.pool.close(timeout);
+      this.reactor.close();
+      await this.blockingPool.close();
+    })();
+    return this.closePromise;
+  }
+
+  /**
+   * Stop now: every unsettled task rejects with ClosedError, threads are terminated.
+   *
+   * @example
+   * await rt.destroy();
+   */
+  destroy(): Promise<void> {
+    this.closePromise ??= (async () => {
+      const servers = this.reactor.closeServers(0);
+      await this.pool.destroy();
+      await servers;
+      this.reactor.close();
+      await this.blockingPool.close();
+    })();
+    return this.closePromise;
+  }
+
+  /** `await using rt = await Runtime.start()` closes with the default timeout. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The arguments of a call without any (shared: only read, never kept or changed). */
+const NO_ARGS: readonly unknown[] = Object.freeze([]);
+
+function defaultTransport(): 'shared' | 'message' {
+  const env = process.env.SHOAL_TRANSPORT;
+  if (env === 'message' || env === 'shared') return env;
+  return 'shared';
+}
+
+/** Normalise a module reference to the URL string the worker imports. */
+export function moduleURL(ref: ModuleRef): string {
+  if (ref instanceof URL) return ref.href;
+  if (typeof ref !== 'string' || ref === '') throw argType('url', 'a URL or a module path', ref);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^[a-z]:[\\/]/i.test(ref)) return ref;
+  if (isAbsolute(ref) || ref.startsWith('.')) return pathToFileURL(resolve(ref)).href;
+  return ref; // a bare specifier: resolved by the worker's loader
+}
+
+function argType(name: string, expected: string, got: unknown): TypeError {
+  const e = new TypeError(`${name} must be ${expected}, got ${got === null ? 'null' : typeof got}`);
+  (e as { code?: string }).code = 'ERR_INVALID_ARG_TYPE';
+  return e;
+}
+
+function positiveInt(n: unknown, name: string): void {
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
+    throw Object.assign(new RangeError(`${name} must be a positive integer, got ${String(n)}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
+  }
+}
+
+function nonNegative(n: unknown, name: string): void {
+  if (typeof n !== 'number' || !(n >= 0) || n === Infinity) {
+    throw Object.assign(new RangeError(`${name} must be a non-negative finite number of ms, got ${String(n)}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
+  }
+}

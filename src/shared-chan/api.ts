@@ -1,0 +1,70 @@
+/**
+ * Shared channel — what every cross-thread channel offers, whichever transport carries it
+ * (`SharedChannel`: shared memory in shared-chan.ts, MessagePort in port-chan.ts), and the
+ * call-site checks both share for the batch methods.
+ *
+ * Runs on any thread. Owns nothing (types and argument checks only).
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
+import { codeError, type Op } from '../core/op.js';
+import type { SharedChanDescriptor } from './memory/layout.js';
+import type { PortChanDescriptor } from './port/channel.js';
+
+/** Largest `max` of takeMany. */
+export const MAX_TAKE_MANY = 1 << 16;
+
+/** Options of `takeMany`. */
+export interface TakeManyOptions {
+  /** Abort the wait; takeMany rejects with CancelledError and consumes nothing. */
+  signal?: AbortSignal;
+  /** Give up after this many ms (an integer) with TimeoutError, consuming nothing. */
+  timeout?: number;
+}
+
+/**
+ * What every cross-thread channel offers, whichever transport carries it (shared memory, or
+ * MessagePort under SHOAL_TRANSPORT=message). Same meaning as the core `Chan` methods, plus
+ * batches.
+ */
+export interface SharedChannel<T> extends AsyncIterable<T> {
+  readonly closed: boolean;
+  put(v: T, opts?: PutOptions): Promise<boolean>;
+  take(): Promise<T | undefined>;
+  take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
+  tryPut(v: T): boolean;
+  tryTake(): T | undefined;
+  /** Put `values` in order, waiting for room as put does: resolves with how many went in. */
+  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number>;
+  /** Take 1..max values at once, waiting for the first as take does; [] once closed and drained. */
+  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]>;
+  close(): void;
+  takeOp(): Op<T | undefined>;
+  putOp(v: T): Op<boolean>;
+  stats(): ChanStats;
+  /** What to send to another thread (with `transfer`, for postMessage's transfer list). */
+  descriptor(): { descriptor: SharedChanDescriptor | PortChanDescriptor; transfer: TransferListItem[] };
+}
+
+/** Check takeMany's `max` at the call site. */
+export function checkMax(max: unknown): number {
+  if (typeof max !== 'number')
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `max must be a number, got ${typeof max}`);
+  if (!Number.isInteger(max) || max < 1 || max > MAX_TAKE_MANY) {
+    throw codeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `max must be an integer in [1, ${MAX_TAKE_MANY}], got ${String(max)}`,
+    );
+  }
+  return max;
+}
+
+/** putMany's values as an array (TypeError at the call site for a non-iterable). */
+export function toArray<T>(values: Iterable<T>): T[] {
+  if (Array.isArray(values)) return values as T[];
+  if (values === null || typeof (values as { [Symbol.iterator]?: unknown })?.[Symbol.iterator] !== 'function') {
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'values must be an iterable (an array, a Set, a generator...)');
+  }
+  return Array.from(values);
+}

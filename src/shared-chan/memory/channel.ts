@@ -1,0 +1,414 @@
+/**
+ * Shared channel — a channel whose buffer lives in a SharedArrayBuffer, usable from every thread
+ * that holds it, with the core channel's API (`put`/`take`/`tryPut`/`tryTake`/`close`/`takeOp`/
+ * `putOp`/`for await`) plus batches (`putMany`/`takeMany`), and fixed, dropping and sliding
+ * buffers. Layout, words and invariants: shared-chan-layout.ts; the lock-free transitions:
+ * shared-chan-core.ts; values in slots: shared-chan-value.ts; parking: shared-chan-waiters.ts;
+ * select ops: shared-chan-ops.ts; creation and the SHOAL_TRANSPORT switch: shared-chan-factory.ts.
+ *
+ * Runs on any thread; one `SharedChan` object is one thread's handle (build another on another
+ * thread from `descriptor()`). Owns that handle's parked puts and takes; the channel state itself
+ * is owned by no thread (every transition is an atomic operation on the shared words).
+ *
+ * Guarantees (beyond the layout's invariants):
+ *  1. Every value put is taken at most once, by exactly one taker on one thread; values from one
+ *     producer reach any one consumer in the order they were put (slot positions are FIFO).
+ *  2. A parked op commits only through its own thread's atomic attempt after a wake-up (op.ts,
+ *     invariant 5), so select over shared and local ops commits exactly one, and a cancelled or
+ *     timed-out wait consumed nothing and delivers nothing.
+ *  3. Staging happens at the call site: a value the codec refuses, or one larger than
+ *     `valueBytes` encoded, throws there with nothing sent (shared-chan-value.ts invariant 1).
+ *  4. A put or take that can commit at once returns an already-settled promise (no parking, no
+ *     extra microtask); one that cannot spins briefly on shared memory before it parks.
+ */
+import type { TransferListItem } from 'node:worker_threads';
+import { onCancel, throwIfCancelled } from '../../core/context.js';
+import { TimeoutError } from '../../core/errors.js';
+import { NOT_READY, type Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest } from '../../core/op.js';
+import type { ChanStats, PutOptions, TakeOptions } from '../../core/chan.js';
+import { encode } from '../../codec/index.js';
+import { ChanCore, MANY_CLOSED } from './core.js';
+import { PUTTERS, PUT_SEQ, TAKERS, TAKE_SEQ, attachSharedChan, type SharedChanDescriptor } from './layout.js';
+import { SharedPutOp, SharedTakeOp, Solo, checkPending } from './ops.js';
+import { TAG_CODEC, tagOf } from './value.js';
+import { WaitEntry, WaitList } from './waiters.js';
+import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
+
+export { MAX_SHARED_PENDING } from './ops.js';
+export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
+
+/** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
+const PARK_SPIN = 200;
+
+const TRUE_P = Promise.resolve(true);
+const FALSE_P = Promise.resolve(false);
+const UNDEFINED_P = Promise.resolve(undefined);
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
+ * `rt.channel()`); on another thread it arrives as a task argument, or revive it with
+ * `fromDescriptor()`. Same API and meaning as the core `Chan`, across threads.
+ *
+ * @example
+ * const jobs = sharedChan<number>(1024);
+ * await rt.run(url, 'consume', [jobs]);     // the worker gets a SharedChan on the same memory
+ * for (let i = 0; i < 10; i++) await jobs.put(i);
+ * jobs.close();
+ */
+export class SharedChan<T> implements SharedChannel<T> {
+  readonly #d: SharedChanDescriptor;
+  readonly #core: ChanCore;
+  readonly #takers: WaitList;
+  readonly #putters: WaitList;
+  /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
+  #frame: Uint8Array | undefined;
+  readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
+  readonly #pollFn = (): unknown => this.#poll();
+
+  /** Attach to the channel `d` describes (validated against the memory). Use `fromDescriptor`. */
+  constructor(d: SharedChanDescriptor) {
+    const a = attachSharedChan(d);
+    this.#d = d;
+    this.#core = new ChanCore(a);
+    this.#takers = new WaitList(a.ctl, TAKERS, PUT_SEQ, this.#pollFn);
+    this.#putters = new WaitList(a.ctl, PUTTERS, TAKE_SEQ, (e) => this.#offer(e.tag, e.v, e.frame));
+  }
+
+  /** True once any thread closed the channel (buffered values may still be taken). */
+  get closed(): boolean {
+    return this.#core.closed;
+  }
+
+  /**
+   * Put `v`, waiting while a fixed buffer is full. Resolves `true` once the value is in the
+   * channel (or was dropped by a dropping / sliding buffer), `false` if the channel is or becomes
+   * closed (the value is then never delivered). Rejects with CancelledError on `signal` or ambient
+   * cancellation, delivering nothing. Throws TypeError for `undefined` or a value the codec
+   * refuses, RangeError for a value whose encoding exceeds `valueBytes`.
+   *
+   * @example
+   * if (!(await ch.put({ id: 7 }, { signal }))) console.log('closed');
+   */
+  put(v: T, opts?: PutOptions): Promise<boolean> {
+    const signal = putSignal(opts);
+    const tag = this.#stage(v);
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
+    return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
+  }
+
+  /**
+   * Take the oldest value, waiting until there is one; `undefined` once closed and drained.
+   * `timeout` / `default` as in the core `Chan.take`. Rejects with CancelledError on `signal` or
+   * ambient cancellation, consuming nothing.
+   *
+   * @example
+   * const job = await ch.take({ timeout: 100, default: null });
+   */
+  take(): Promise<T | undefined>;
+  take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
+  take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
+    const q = takeRequest(opts);
+    const { signal, timeout, hasDefault } = q;
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
+    let r = this.#poll();
+    // Spin before parking: a counterpart running on another core brings a value within a few µs,
+    // while parking costs a promise, a wake-up and a notify on the other side.
+    for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
+    if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
+    if (q.poll) return missedPoll<D>(q);
+    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, q.dflt) as Promise<
+      T | undefined | D
+    >;
+  }
+
+  /**
+   * Put `values` in order (staged first: a refused value throws here and nothing is put),
+   * committing as many at once as there is room for and waiting for room like `put`. Resolves
+   * with how many went in (dropped ones count, as put resolves true for them): all of them, or
+   * fewer once the channel closed, the rest never delivered. Cancellation rejects with
+   * CancelledError; the values committed before it stay in the channel.
+   *
+   * @example
+   * const n = await ch.putMany(lines); // n < lines.length: closed meanwhile
+   */
+  putMany(values: Iterable<T>, opts?: PutOptions): Promise<number> {
+    const signal = putSignal(opts);
+    const vals = toArray(values);
+    const n = vals.length;
+    const tags = new Array<number>(n);
+    const frames = new Array<Uint8Array | undefined>(n);
+    for (let i = 0; i < n; i++) {
+      const tag = (tags[i] = this.#stage(vals[i]!));
+      frames[i] = tag === TAG_CODEC ? this.#frame!.slice() : undefined;
+    }
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
+    const i = this.#offerRun(tags, vals, frames, 0);
+    if (i < 0 || i === n) return Promise.resolve(i < 0 ? ~i : n);
+    return this.#putManyRest(tags, vals, frames, i, signal);
+  }
+
+  /**
+   * Take up to `max` values at once: resolves as soon as at least one is there (waiting like
+   * `take`), with every value there is up to `max`; `[]` once closed and drained. `timeout`
+   * rejects with TimeoutError, `signal` with CancelledError, consuming nothing either way.
+   *
+   * @example
+   * for (let b = await ch.takeMany(256); b.length; b = await ch.takeMany(256)) handle(b);
+   */
+  takeMany(max: number, opts?: TakeManyOptions): Promise<T[]> {
+    checkMax(max);
+    const { signal, timeout } = takeRequest(opts);
+    const cancelled = rejectIfCancelled(signal);
+    if (cancelled !== undefined) return cancelled;
+    const out: T[] = [];
+    let r = this.#pollMany(max, out);
+    for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+    if (r !== 0) return Promise.resolve(out);
+    if (timeout === 0) return Promise.reject(new TimeoutError('takeMany timed out'));
+    const first = this.#park(false, 0, undefined, undefined, signal, timeout, false, undefined);
+    return first.then((v) => {
+      if (v === undefined) return out;
+      out.push(v as T);
+      if (max > 1) this.#pollMany(max - 1, out);
+      return out;
+    });
+  }
+
+  /**
+   * Put without waiting: true if the value is in the channel (or dropped by a dropping / sliding
+   * buffer), false if a fixed buffer is full or the channel is closed.
+   *
+   * @example
+   * if (!ch.tryPut(sample)) dropped++;
+   */
+  tryPut(v: T): boolean {
+    const tag = this.#stage(v);
+    return this.#offer(tag, v, tag === TAG_CODEC ? this.#frame : undefined) === true;
+  }
+
+  /**
+   * Take without waiting: the oldest value, or undefined when there is none.
+   *
+   * @example
+   * for (let v = ch.tryTake(); v !== undefined; v = ch.tryTake()) handle(v);
+   */
+  tryTake(): T | undefined {
+    const r = this.#poll();
+    return r === NOT_READY ? undefined : (r as T | undefined);
+  }
+
+  /**
+   * Close the channel for every thread (idempotent). Later puts resolve false; buffered values can
+   * still be taken; takes parked on any thread get `undefined` once the buffer is drained.
+   *
+   * @example
+   * await Promise.all(producers); ch.close();
+   */
+  close(): void {
+    if (!this.#core.close()) return;
+    this.#takers.kick();
+    this.#putters.kick();
+  }
+
+  /**
+   * An op for `select` that takes a value (or `undefined` once closed and drained). Single-use.
+   *
+   * @example
+   * const r = await select([shared.takeOp(), local.takeOp(), afterOp(50)]);
+   */
+  takeOp(): Op<T | undefined> {
+    return new SharedTakeOp<T>(this.#takers, this.#pollFn);
+  }
+
+  /**
+   * An op for `select` that puts `v` (commits `true`, or `false` when closed). Stages `v` now,
+   * so a refused value throws here. Single-use.
+   *
+   * @example
+   * const r = await select([out.putOp(result), afterOp(100)]);
+   */
+  putOp(v: T): Op<boolean> {
+    const tag = this.#stage(v);
+    return new SharedPutOp(this.#putters, this.#offerFn, tag, v, tag === TAG_CODEC ? this.#frame!.slice() : undefined);
+  }
+
+  /**
+   * A snapshot: `buffered` and `closed` are the channel's (all threads); `pendingPuts` and
+   * `pendingTakes` count this handle's parked ops only.
+   *
+   * @example
+   * const { buffered, capacity } = ch.stats();
+   */
+  stats(): ChanStats {
+    return Object.freeze({
+      buffered: this.#core.size,
+      capacity: this.#core.cap,
+      pendingPuts: this.#putters.live,
+      pendingTakes: this.#takers.live,
+      closed: this.#core.closed,
+    });
+  }
+
+  /**
+   * The serializable descriptor (plain data and the SharedArrayBuffer, nothing to transfer).
+   *
+   * @example
+   * const { descriptor } = ch.descriptor();
+   * worker.postMessage({ ch: descriptor }); // the worker: fromDescriptor(msg.ch)
+   */
+  descriptor(): { descriptor: SharedChanDescriptor; transfer: TransferListItem[] } {
+    return { descriptor: this.#d, transfer: [] };
+  }
+
+  /**
+   * Iterate values until the channel is closed and drained. Breaking out does not close it, and
+   * takes nothing beyond the values it yielded.
+   *
+   * @example
+   * for await (const job of jobs) await handle(job);
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
+    const wrap = (v: T | undefined): IteratorResult<T, undefined> =>
+      v === undefined ? DONE : { done: false, value: v };
+    return {
+      next: () => {
+        try {
+          throwIfCancelled(undefined);
+        } catch (e) {
+          return Promise.reject(e);
+        }
+        const r = this.#poll(); // the common case: a value is there, no extra promise hop
+        return r !== NOT_READY ? Promise.resolve(wrap(r as T | undefined)) : this.take().then(wrap);
+      },
+      return: () => Promise.resolve(DONE),
+    };
+  }
+
+  /** Classify (and for TAG_CODEC encode into this thread's scratch) at the call site. */
+  #stage(v: unknown): number {
+    if (v === undefined) {
+      throw codeError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        'cannot put undefined on a channel: undefined means "closed"',
+      );
+    }
+    const limit = this.#core.valueBytes;
+    const tag = tagOf(v, limit);
+    if (tag !== TAG_CODEC) return tag;
+    const bytes = encode(v);
+    if (bytes.length > limit) {
+      throw codeError(
+        RangeError,
+        'ERR_OUT_OF_RANGE',
+        `value encodes to ${bytes.length} bytes, more than this channel's valueBytes (${limit}); create it with a larger valueBytes`,
+      );
+    }
+    this.#frame = bytes;
+    return tag;
+  }
+
+  /** Offer, spin, then park a staged value; `owned`: the frame is already a private copy. */
+  #putStaged(
+    tag: number,
+    v: unknown,
+    frame: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+    owned: boolean,
+  ): Promise<boolean> {
+    let r = this.#offer(tag, v, frame);
+    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(tag, v, frame); // as in take
+    if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
+    const mine = frame !== undefined && !owned ? frame.slice() : frame;
+    return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
+  }
+
+  /** Commit staged values from `i` on while they fit: the next index, or ~index once closed. */
+  #offerRun(tags: number[], vals: unknown[], frames: (Uint8Array | undefined)[], i: number): number {
+    const n = vals.length;
+    const from = i;
+    while (i < n) {
+      const k = this.#core.offerMany(tags, vals, frames, i, n);
+      if (k === MANY_CLOSED) return ~i;
+      if (k === 0) break;
+      i += k;
+    }
+    if (i > from) this.#takers.kick();
+    return i;
+  }
+
+  async #putManyRest(
+    tags: number[],
+    vals: unknown[],
+    frames: (Uint8Array | undefined)[],
+    i: number,
+    signal: AbortSignal | undefined,
+  ): Promise<number> {
+    const n = vals.length;
+    while (i < n) {
+      if (!(await this.#putStaged(tags[i]!, vals[i], frames[i], signal, true))) return i;
+      i = this.#offerRun(tags, vals, frames, i + 1);
+      if (i < 0) return ~i;
+    }
+    return n;
+  }
+
+  /** Commit a put now; wake this handle's own parked takes too (they may be served at once). */
+  #offer(tag: number, v: unknown, frame: Uint8Array | undefined): boolean | typeof NOT_READY {
+    const r = this.#core.offer(tag, v, frame);
+    if (r === true) this.#takers.kick();
+    return r;
+  }
+
+  /** Commit a take now: the value, undefined (closed and drained), or NOT_READY. */
+  #poll(): unknown {
+    const r = this.#core.poll();
+    if (r !== NOT_READY) this.#putters.kick();
+    return r;
+  }
+
+  /** pollMany with this handle's kick: the count, 0, or -1 (closed and drained). */
+  #pollMany(max: number, out: unknown[]): number {
+    const r = this.#core.pollMany(max, out);
+    if (r > 0) this.#putters.kick();
+    return r;
+  }
+
+  #park(
+    puts: boolean,
+    tag: number,
+    v: unknown,
+    frame: Uint8Array | undefined,
+    signal: AbortSignal | undefined,
+    timeout: number | undefined,
+    hasDefault: boolean,
+    dflt: unknown,
+  ): Promise<unknown> {
+    const list = puts ? this.#putters : this.#takers;
+    checkPending(list, puts);
+    return new Promise((resolve, reject) => {
+      const h = new Solo(resolve, reject);
+      const e = new WaitEntry(h, 0, tag, v, frame);
+      list.add(e);
+      h.off = onCancel(signal, (err) => {
+        if (!h.claim()) return;
+        list.remove(e);
+        if (h.timer !== undefined) clearTimeout(h.timer);
+        reject(err);
+      });
+      if (timeout !== undefined) {
+        h.timer = setTimeout(() => {
+          if (!h.claim()) return;
+          list.remove(e);
+          h.off();
+          if (hasDefault) resolve(dflt);
+          else reject(new TimeoutError(`take timed out after ${timeout} ms`));
+        }, timeout);
+      }
+    });
+  }
+}
