@@ -55,14 +55,9 @@ import {
 import { CancelledError, isCancellation } from './errors.js';
 import { codeError, validateOptions, validateSignal } from './op.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
+import type { TaskNode, TaskState } from './task-registry.js';
 
-/**
- * Where a task is in its life. Only 'running' is live; the other three are final.
- *
- * @example
- * if (t.state === 'failed') console.error(await t.join().catch((e) => e));
- */
-export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
+export type { TaskNode, TaskState } from './task-registry.js';
 
 /**
  * What `fn` receives: the task's own signal, and the task itself.
@@ -95,19 +90,6 @@ export interface SpawnOptions {
    * on with SHOAL_AMBIENT=1). Off by default because it costs every promise of the thread.
    */
   ambient?: boolean;
-}
-
-/** @internal What the registry, signal groups and owners need of a task, whatever its T. */
-export interface TaskNode {
-  readonly id: number;
-  readonly name: string;
-  readonly state: TaskState;
-  readonly _value: unknown;
-  _prev: TaskNode | null;
-  _next: TaskNode | null;
-  readonly _born: number;
-  readonly _trace: Error | undefined;
-  cancel(reason?: unknown): boolean;
 }
 
 /** Receives a task's settlement (a scope owns its children this way, without promises). */

@@ -20,8 +20,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import { isBufferSpec, validateSize, type BufferSpec } from '../core/buffers.js';
 import { codeError } from '../core/op.js';
 import { checkInt } from '../shm/layout.js';
-import { PortChan, isPortChanDescriptor, type PortChanDescriptor } from './port/channel.js';
-import { SharedChan, type SharedChannel } from './memory/channel.js';
+import { PortChan } from './port/channel.js';
+import { SharedChan } from './memory/channel.js';
 import {
   DEFAULT_VALUE_BYTES,
   MAX_SHARED_CAPACITY,
@@ -29,9 +29,14 @@ import {
   initSharedChan,
   isSharedChanDescriptor,
   sharedChanBytes,
-  type SharedChanDescriptor,
-  type SharedKind,
 } from './memory/layout.js';
+import {
+  isPortChanDescriptor,
+  type PortChanDescriptor,
+  type SharedChanDescriptor,
+  type SharedChannel,
+  type SharedKind,
+} from './api.js';
 import { transportMode, type TransportMode } from './transport-mode.js';
 
 /** Options of `sharedChan`. */

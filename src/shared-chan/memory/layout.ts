@@ -77,6 +77,7 @@
  * 8. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
  */
 import { RingCorruptError } from '../../core/errors.js';
+import type { SharedChanDescriptor, SharedKind } from '../api.js';
 import { alignUp, badType, checkInt, checkMagic, checkRegion, checkSab, outOfRange } from '../../shm/layout.js';
 
 export const ENQ = 0;
@@ -118,21 +119,8 @@ export const MAX_VALUE_BYTES = 1 << 20;
 /** Largest region a channel may ask for (keeps a typo from allocating the machine's memory). */
 export const MAX_SHARED_CHAN_BYTES = 2 ** 30;
 
-/** The buffer kinds a shared channel supports (no unbounded, no rendezvous: see sharedChan). */
-export type SharedKind = 'fixed' | 'dropping' | 'sliding';
-
-/**
- * What a shared channel is, as it travels to another thread (postMessage or a task argument):
- * plain data plus the SharedArrayBuffer, which structured clone shares rather than copies.
- */
-export interface SharedChanDescriptor {
-  readonly kind: 'shoal:shared-chan';
-  readonly sab: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly buffer: SharedKind;
-  readonly capacity: number;
-  readonly valueBytes: number;
-}
+// The kind and the descriptor are shared with the port channel and the facade (../api.ts).
+export type { SharedChanDescriptor, SharedKind } from '../api.js';
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 

@@ -37,27 +37,20 @@ import {
   type NotReady,
 } from '../../core/op.js';
 import { decode, encode } from '../../codec/index.js';
-import { TAG_CODEC, tagOf } from '../memory/value.js';
+import { TAG_CODEC, tagOf } from '../value-tag.js';
 import { PortClient } from './client.js';
 import { PortOwner, PortWaiter } from './owner.js';
-import type { SharedKind } from '../memory/layout.js';
-import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
+import {
+  checkMax,
+  toArray,
+  type PortChanDescriptor,
+  type SharedChannel,
+  type SharedKind,
+  type TakeManyOptions,
+} from '../api.js';
 
-/** What a port channel is, as it travels to another thread (the port goes in the transfer list). */
-export interface PortChanDescriptor {
-  readonly kind: 'shoal:port-chan';
-  /** unique in the process: lets the owner's thread recognise its own channel coming back */
-  readonly id: string;
-  readonly port: MessagePort;
-  readonly buffer: SharedKind;
-  readonly capacity: number;
-  readonly valueBytes: number;
-}
-
-/** True when `x` has the shape of a PortChanDescriptor. */
-export function isPortChanDescriptor(x: unknown): x is PortChanDescriptor {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'shoal:port-chan';
-}
+// The descriptor is shared with the facade (../api.ts).
+export { isPortChanDescriptor, type PortChanDescriptor } from '../api.js';
 
 /** Owners made on this thread, by id (weakly: a dropped channel is collected). */
 const owners = new Map<string, WeakRef<PortOwner>>();

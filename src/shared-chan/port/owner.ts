@@ -71,7 +71,7 @@ import {
   TRY_TAKE,
   type FromClient,
 } from './wire.js';
-import type { SharedKind } from '../memory/layout.js';
+import type { SharedKind } from '../api.js';
 
 const LOCAL = 0;
 const SOLO = 1;
