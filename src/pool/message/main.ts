@@ -34,7 +34,7 @@ import {
 } from '../protocol.js';
 import type { SlotGauges, Transport, TransportSink } from '../transport.js';
 import { fromWire, type WireError } from '../wire-error.js';
-import { STALL_MS } from '../shared/siblings.js';
+import { STALL_MS } from '../protocol.js';
 
 interface Lane {
   worker: Worker;

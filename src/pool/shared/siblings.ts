@@ -13,16 +13,11 @@
  * its sibling idles. Tasks that finish synchronously do not count: they are done when claimed.
  */
 import { Doorbell, type DoorbellDescriptor } from '../../shm/doorbell.js';
+import { STALL_MS } from '../protocol.js';
 import { GAUGE_WORDS, G_ALIVE, G_LIVE, G_PARKED_LIVE, G_PARKS, G_SIBLING_WAKES } from './layout.js';
 
-/**
- * How long a worker at its share leaves queued work for siblings that are busy (running, not at
- * rest) before it takes more itself, ms. Long enough for a sibling between two turns to reach its
- * next claim even when the OS descheduled it for a few ms (at 1 ms, a loaded 2-core machine let
- * one worker take a whole burst about once in 60 runs); short against a sibling truly stuck in a
- * long synchronous slice, whose queued work then moves here one task per turn.
- */
-export const STALL_MS = 5;
+// The stall window is shared with the message transport (../protocol.ts).
+export { STALL_MS } from '../protocol.js';
 
 /** One worker's handle on the gauges and bells of every slot. */
 export class Siblings {

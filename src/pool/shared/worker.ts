@@ -54,7 +54,7 @@ import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from '.
 import { Siblings, STALL_MS } from './siblings.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
-import { postBatch } from '../message/worker.js';
+import { postBatch } from '../post-batch.js';
 
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
