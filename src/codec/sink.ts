@@ -20,6 +20,7 @@
  *    per staged payload; writeTo knows the destination's alignment and may need less).
  * 3. Everything is little-endian (codec-format.ts).
  */
+import { rangeError } from '../core/args.js';
 import { T_FLOAT64, T_INT32, T_INT8, T_LATIN1, T_UTF16, T_UTF8 } from './format.js';
 import { copyBytes } from '../shm/copy-bytes.js';
 
@@ -290,11 +291,7 @@ export class FrameSink {
 
 function checkUint(n: number, max: number, what: string): number {
   if (!Number.isInteger(n) || n < 0 || n > max) {
-    const e = new RangeError(`${what} must be an integer in [0, ${max}], got ${n}`) as RangeError & {
-      code: string;
-    };
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw rangeError(`${what} must be an integer in [0, ${max}], got ${n}`);
   }
   return n;
 }

@@ -16,6 +16,7 @@
  * 3. Every value item starts with a HEADER byte, so items can be read back one by one.
  */
 import { types } from 'node:util';
+import { rangeError } from '../core/args.js';
 import {
   FLAG_REFS,
   HEADER,
@@ -411,11 +412,5 @@ function elementCount(v: ArrayBufferView): number {
 function refusalError(r: Refusal, name: string): Error {
   const path = name + r.segs.reverse().join('');
   if (!r.tooDeep) return uncloneable(path, r.reason);
-  const e = new RangeError(`cannot send ${shortPath(path)}: ${r.reason}`) as RangeError & {
-    code: string;
-    path: string;
-  };
-  e.code = 'ERR_OUT_OF_RANGE';
-  e.path = path;
-  return e;
+  return Object.assign(rangeError(`cannot send ${shortPath(path)}: ${r.reason}`), { path });
 }

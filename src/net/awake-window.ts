@@ -32,6 +32,7 @@
  *    that goes quiet costs one hold of spinning, and a sparse peer (average gap over `maxMs`) is
  *    never held.
  */
+import { rangeError } from '../core/args.js';
 
 /** Below this a window is not worth a turn (ms). */
 const MIN_MS = 0.005;
@@ -58,9 +59,7 @@ export class AwakeWindow {
 
   constructor(maxMs: number) {
     if (!(maxMs >= 0) || !Number.isFinite(maxMs)) {
-      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`);
     }
     this.maxMs = maxMs;
   }
@@ -71,9 +70,7 @@ export class AwakeWindow {
    */
   setMax(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) {
-      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(ms)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(ms)}`);
     }
     this.maxMs = ms;
     if (this.windowMs > ms) this.windowMs = ms;
@@ -99,9 +96,7 @@ export class AwakeWindow {
   /** Rule 4: stay awake at least `ms` after work while the peer is busy (0 = no hold). */
   setHold(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) {
-      throw Object.assign(new RangeError(`AwakeWindow: holdMs must be a finite number >= 0, got ${String(ms)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: holdMs must be a finite number >= 0, got ${String(ms)}`);
     }
     this.holdMs = ms;
   }

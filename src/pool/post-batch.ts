@@ -6,6 +6,7 @@
  * Runs on a pool worker. Owns nothing.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { typeError } from '../core/args.js';
 import { ERR, OK, type FromWorker } from './protocol.js';
 import { toWire } from './wire-error.js';
 
@@ -22,10 +23,10 @@ export function postBatch(port: MessagePort, batch: FromWorker[]): void {
         port.postMessage([f]);
       } catch (e) {
         if (f[0] === OK) {
-          const why = new TypeError(
+          const why = typeError(
             `the task's result cannot be sent back to the main thread: ${(e as Error).message}`,
+            'ERR_SHOAL_UNCLONEABLE',
           );
-          (why as { code?: string }).code = 'ERR_SHOAL_UNCLONEABLE';
           port.postMessage([[ERR, f[1], toWire(why)]]);
         }
       }

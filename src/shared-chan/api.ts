@@ -8,7 +8,8 @@
  */
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
-import { codeError, type Op } from '../core/op.js';
+import { codeError } from '../core/args.js';
+import type { Op } from '../core/op.js';
 
 /** The buffer kinds a shared channel supports (no unbounded, no rendezvous: see sharedChan). */
 export type SharedKind = 'fixed' | 'dropping' | 'sliding';

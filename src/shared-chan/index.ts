@@ -18,7 +18,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { isBufferSpec, validateSize, type BufferSpec } from '../core/buffers.js';
-import { codeError } from '../core/op.js';
+import { codeError } from '../core/args.js';
 import { checkInt } from '../shm/layout.js';
 import { PortChan } from './port/channel.js';
 import { SharedChan } from './memory/channel.js';

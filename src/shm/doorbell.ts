@@ -39,6 +39,7 @@
  *    spin win, a timeout) it is stale: readers treat implausible values as unknown.
  */
 import { isMainThread } from 'node:worker_threads';
+import { stateError } from '../core/args.js';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { checkInt, checkMagic, checkRegion, checkSab, badType } from './layout.js';
 
@@ -235,11 +236,7 @@ export class Doorbell {
    */
   waitSync(seenSeq: number, timeoutMs: number): DoorbellWaitResult {
     if (isMainThread) {
-      const e = new Error('Doorbell.waitSync would block the main thread; use await bell.wait()') as Error & {
-        code: string;
-      };
-      e.code = 'ERR_INVALID_STATE';
-      throw e;
+      throw stateError('Doorbell.waitSync would block the main thread; use await bell.wait()');
     }
     this.enter(timeoutMs);
     try {
@@ -336,9 +333,7 @@ export class Doorbell {
   private enter(timeoutMs: number): void {
     if (!(timeoutMs >= 0)) checkInt('timeoutMs', timeoutMs, 0, Infinity);
     if (this.waiting) {
-      const e = new Error('Doorbell: only one wait at a time (only the owner waits)') as Error & { code: string };
-      e.code = 'ERR_INVALID_STATE';
-      throw e;
+      throw stateError('Doorbell: only one wait at a time (only the owner waits)');
     }
     this.waiting = true;
   }

@@ -13,6 +13,7 @@
  * the threads).
  */
 import type { Duplex } from 'node:stream';
+import { rangeError, stateError as stateErr, typeError as typeErr, typeName } from '../../core/args.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ClosedError, ConnectionResetError } from '../../core/errors.js';
 import { ByteRingReader } from '../../shm/byte-ring-reader.js';
@@ -62,18 +63,9 @@ export interface ConnWaitOptions {
 /** 1 ready, 0 timed out, -1 closed or failed (the seeds' poll-with-timeout answer). */
 export type Readiness = 1 | 0 | -1;
 
-function typeErr(msg: string): TypeError {
-  return Object.assign(new TypeError(msg), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-function stateErr(msg: string): Error {
-  return Object.assign(new Error(msg), { code: 'ERR_INVALID_STATE' });
-}
 function checkTimeout(ms: unknown): number {
   if (ms === undefined) return Infinity;
-  if (typeof ms !== 'number' || !(ms >= 0))
-    throw Object.assign(new RangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
+  if (typeof ms !== 'number' || !(ms >= 0)) throw rangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`);
   return ms;
 }
 
@@ -243,7 +235,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     let bytes: Uint8Array;
     if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
     else if (data instanceof Uint8Array) bytes = data;
-    else throw typeErr(`data must be a Uint8Array or a string, got ${data === null ? 'null' : typeof data}`);
+    else throw typeErr(`data must be a Uint8Array or a string, got ${typeName(data)}`);
     if (this.closed) return Promise.reject(new ClosedError('Conn.write after close()'));
     if (this.ended) return Promise.reject(new ClosedError('Conn.write after end()'));
     if (this.writeChain === undefined) {
