@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytes, collect, dial, rig, within } from '../fixtures/tcp-harness.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 /**
  * Connection A sends 1 MiB behind `hold`: its handler reads nothing, so its 4 KiB ring fills and

@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
 import { createNetLink, towardMain, MAX_SLOTS_PER_WORKER } from '../../src/net/conn-slot.js';
 import { roundSlots } from '../fixtures/dirty-set-marker.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 const MARKER = new URL('../fixtures/dirty-set-marker.js', import.meta.url);
 

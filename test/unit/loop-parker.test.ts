@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
 import { LoopParker } from '../../src/shm/loop-parker.js';
 import { BellLoop } from '../../src/net/bell-loop.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 const RINGER = new URL('../fixtures/loop-parker-ringer.js', import.meta.url);
 const turn = () => new Promise<void>((r) => setImmediate(r));
