@@ -1,6 +1,6 @@
 /**
  * The value codec's wire format: tags, typed-array kinds, limits, and the small errors both halves
- * throw. Encoder: codec-writer.ts. Decoder: codec-reader.ts. Facade: codec.ts.
+ * throw. Encoder: writer.ts. Decoder: reader.ts. Facade: index.ts.
  *
  * Runs on any thread. Owns no memory: the codec touches shared memory only as the bytes it is
  * handed (a view of a ring's SharedArrayBuffer); it reads and writes no Atomics words, so there is

@@ -2,7 +2,7 @@
  * The value codec: how every value crosses between shoal's threads (task arguments, results,
  * errors, channel values). A binary format with fast paths for the JSON shapes and byte arrays,
  * and hand-written tags for the rest of what structured clone carries. The wire format (a table
- * of tags) is in codec-format.ts; the rules for odd objects in codec-classify.ts.
+ * of tags) is in format.ts; the rules for odd objects in classify.ts.
  *
  * Runs on any thread. Owns, per thread, one scratch FrameWriter and one FrameReader, behind
  * `encode` / `encodeInto` / `decode`. Internal: not re-exported from src/index.ts (users pass

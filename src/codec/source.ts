@@ -1,7 +1,7 @@
 /**
  * FrameSource — the byte-level half of the codec's reader: a bounds-checked cursor over a frame,
  * raw numbers, varints, strings (with a cache for object keys) and byte payloads. FrameReader
- * (codec-reader.ts) adds values on top.
+ * (reader.ts) adds values on top.
  *
  * Runs on any thread. Owns nothing but its cursor and, per thread, the key cache: it reads the
  * bytes it is handed (a plain Uint8Array or a view of a ring's SharedArrayBuffer) and copies

@@ -4,7 +4,7 @@
  *
  * Runs on both sides (imported by the main-side pool and by the worker-side scheduler).
  * Owns the frame vocabulary only; how frames travel is the transport's business
- * (message-transport.ts / worker-message.ts). See docs/design.md "Dispatch protocol".
+ * (pool/message/main.ts / pool/message/worker.ts). See docs/design.md "Dispatch protocol".
  *
  * Direction main -> worker:
  *   SUBMIT  [1, id, url, name, args]   run export `name` of module `url` with `args`

@@ -77,7 +77,7 @@ export class Runtime implements AsyncDisposable {
   private readonly pool: Pool;
   private readonly blockingPool: BlockingPool;
   private closePromise: Promise<void> | undefined;
-  /** owns every socket; see src/reactor/reactor.ts */
+  /** owns every socket; see src/net/reactor/reactor.ts */
   private readonly reactor: Reactor;
 
   private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
@@ -228,7 +228,7 @@ export class Runtime implements AsyncDisposable {
   /**
    * Serve TCP: the reactor (main thread) accepts and owns the sockets; each connection runs the
    * handler module's default export `(conn: Conn) => Promise<void>` in a green thread on the
-   * least-loaded worker. See src/reactor/listen.ts for the options.
+   * least-loaded worker. See src/net/reactor/listen.ts for the options.
    *
    * @example
    * const srv = await rt.listen({ port: 0, handler: new URL('../pool/echo.js', import.meta.url) });

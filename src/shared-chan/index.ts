@@ -4,7 +4,7 @@
  * (`crossArgs` on the sending side, `reviveArgs` on the receiving side).
  *
  * Runs on any thread. Owns nothing: the channels it makes own their memory (shared kind) or
- * their state and ports (message kind, port-chan.ts).
+ * their state and ports (message kind, shared-chan/port/channel.ts).
  *
  * How a channel crosses:
  *  1. Sender: `crossArgs(args, transfer)` replaces every channel found in `args` (top level, and

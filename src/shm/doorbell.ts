@@ -33,7 +33,7 @@
  * 6. The main thread never calls Atomics.wait (waitSync throws there). An async wait holds a ref'd
  *    timer only while it is parked (Atomics.waitAsync alone does not keep a loop alive) and, when it
  *    settles by timeout or cancellation, notifies SEQ itself so no stale waiter is left behind.
- * 7. RUNG_AT is a hint for wake-up policies (reactor/awake-window.ts): when the owner was woken,
+ * 7. RUNG_AT is a hint for wake-up policies (net/awake-window.ts): when the owner was woken,
  *    so that the time it took to run again is not counted as its peer's silence. It is written
  *    only on the notify path (one store next to a syscall), so after a wake without a notify (a
  *    spin win, a timeout) it is stale: readers treat implausible values as unknown.

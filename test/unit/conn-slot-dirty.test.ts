@@ -1,6 +1,6 @@
 /**
  * DirtySet across real threads: a worker marks slots while the main thread takes them, racing
- * mark against take (conn-slot.ts DirtySet invariants 1 and 2). Each round's slots come from a
+ * mark against take (net/conn-slot.ts DirtySet invariants 1 and 2). Each round's slots come from a
  * seed both sides share, so the taker knows exactly what it must see: every mark taken exactly
  * once, nothing that was not marked, and no mark lost (a lost one leaves the round incomplete and
  * the bounded wait fails it). The seed is printed on failure; SHOAL_SEED=<n> replays it.

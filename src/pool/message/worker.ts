@@ -84,7 +84,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
   const runner = new TaskRunner(outbox, boot.ambient);
 
   port.on('message', (batch: ToWorker[]) => {
-    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/worker/host.ts)
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       switch (f[0]) {

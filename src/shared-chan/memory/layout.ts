@@ -1,9 +1,9 @@
 /**
  * Shared channel — layout of a channel that lives in a SharedArrayBuffer: its control words, its
  * ring of value slots, the descriptor that carries it to another thread, and the region's
- * constructors. The lock-free transitions are in shared-chan-core.ts, how a value sits in a slot
- * in shared-chan-value.ts, the API in shared-chan.ts, the per-thread parking in
- * shared-chan-waiters.ts.
+ * constructors. The lock-free transitions are in core.ts, how a value sits in a slot
+ * in value.ts, the API in channel.ts, the per-thread parking in
+ * waiters.ts.
  *
  * Runs on any thread (every thread that holds the channel attaches to the same words). Owns
  * `sharedChanBytes(...)` bytes of a SAB: the control block, then the slots.
@@ -32,7 +32,7 @@
  * |------|--------|------------------------------------------------|--------------------------------------------------------|
  * | 0    | SEQ    | the putter of pos (store), its taker (store)   | pos: free for pos; pos+1: holds pos; pos+slots: released |
  * | 1    | LEN    | the putter (plain)                             | payload bytes (codec frame) or chars (latin1 string)   |
- * | 2    | TAG    | the putter (plain)                             | how the value is stored (shared-chan-value.ts)         |
+ * | 2    | TAG    | the putter (plain)                             | how the value is stored (value.ts, ../value-tag.ts)    |
  * | 3    | INLINE | the putter (plain)                             | the value of a TAG_INT slot                            |
  *
  * Positions count puts (ENQ) and takes (DEQ) modulo 2^30 and are compared as 30-bit signed

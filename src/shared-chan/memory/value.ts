@@ -1,12 +1,12 @@
 /**
- * Shared channel — how one value sits in a slot (shared-chan-layout.ts): small integers in the
+ * Shared channel — how one value sits in a slot (layout.ts): small integers in the
  * slot header, other numbers as a float64, short latin1 strings as one byte per char, booleans
- * and null as a tag alone, and everything else as a codec frame (codec.ts). The fast kinds skip
+ * and null as a tag alone, and everything else as a codec frame (codec/index.ts). The fast kinds skip
  * the codec's writer and reader entirely; they are what most channels carry.
  *
  * Runs on any thread. Owns nothing: it reads and writes the slot it is handed, inside the
  * putter's (or taker's) synchronous section between claiming and publishing (or releasing) the
- * slot; the SEQ store that publishes it is the caller's (shared-chan-core.ts).
+ * slot; the SEQ store that publishes it is the caller's (core.ts).
  *
  * Tags (slot word TAG):
  *

@@ -1,8 +1,8 @@
 /**
  * Port channel — the cross-thread channel under SHOAL_TRANSPORT=message: the same API as the
  * shared-memory `SharedChan`, implemented over MessagePort. The thread that creates it owns the
- * state (shared-chan-port-owner.ts); every other thread sends requests over its own port
- * (shared-chan-port-client.ts). Values are encoded by the same codec as on the shared path, so
+ * state (owner.ts); every other thread sends requests over its own port
+ * (client.ts). Values are encoded by the same codec as on the shared path, so
  * both transports accept, refuse and deliver the same values and honour the same `valueBytes`.
  *
  * Runs on any thread. One `PortChan` is one thread's handle: the owner's (operations are local
@@ -12,7 +12,7 @@
  *  1. A client's `tryPut`, `stats()`, and `tryTake` / a select take's first try when nothing is
  *     lent to it, are synchronous round trips to the owner (tens of µs); the owner must keep its
  *     event loop turning. `closed` is local (the owner pushes CLOSED to every client).
- *  1a. A client that takes gets up to 64 values lent ahead (prefetch, shared-chan-port-owner.ts):
+ *  1a. A client that takes gets up to 64 values lent ahead (prefetch, owner.ts):
  *     its next takes are answered locally. Lent values count as buffered; another thread's
  *     take recalls them first (a round trip), so values leave in put order; a client that holds
  *     lent values and keeps its event loop blocked delays other threads' takes until it turns.
