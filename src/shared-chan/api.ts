@@ -4,7 +4,13 @@
  * descriptors that carry a channel to another thread, and the call-site checks both share for
  * the batch methods. Both transports import this file; it imports neither (no import loop).
  *
- * Runs on any thread. Owns nothing (types and argument checks only).
+ * The value-size rule, the same on both transports: a put whose value encodes (codec/) to more
+ * than the channel's `valueBytes` throws RangeError ERR_OUT_OF_RANGE at the call site, with
+ * nothing sent; a value of a fast tag (value-tag.ts: an int32, another number, a latin1 string of
+ * at most `valueBytes` chars, a boolean, null) is judged by its tag, not by its codec frame, so
+ * both transports accept exactly the same values.
+ *
+ * Runs on any thread. Owns nothing (types, constants and argument checks only).
  */
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
@@ -42,6 +48,11 @@ export interface PortChanDescriptor {
 export function isPortChanDescriptor(x: unknown): x is PortChanDescriptor {
   return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'shoal:port-chan';
 }
+
+/** Default payload bytes per value: an encoded value larger than this is refused at the put. */
+export const DEFAULT_VALUE_BYTES = 248;
+/** Largest `valueBytes`. */
+export const MAX_VALUE_BYTES = 1 << 20;
 
 /** Largest `max` of takeMany. */
 export const MAX_TAKE_MANY = 1 << 16;

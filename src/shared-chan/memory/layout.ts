@@ -77,7 +77,7 @@
  * 8. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
  */
 import { RingCorruptError } from '../../core/errors.js';
-import type { SharedChanDescriptor, SharedKind } from '../api.js';
+import { MAX_VALUE_BYTES, type SharedChanDescriptor, type SharedKind } from '../api.js';
 import { alignUp, badType, checkInt, checkMagic, checkRegion, checkSab, outOfRange } from '../../shm/layout.js';
 
 export const ENQ = 0;
@@ -112,15 +112,11 @@ export const SLIDING = 3;
 
 /** Largest buffer of a shared channel (2 * capacity slots, at most 2^24). */
 export const MAX_SHARED_CAPACITY = 2 ** 23;
-/** Default payload bytes per value: an encoded value larger than this is refused at the put. */
-export const DEFAULT_VALUE_BYTES = 248;
-/** Largest `valueBytes`. */
-export const MAX_VALUE_BYTES = 1 << 20;
 /** Largest region a channel may ask for (keeps a typo from allocating the machine's memory). */
 export const MAX_SHARED_CHAN_BYTES = 2 ** 30;
 
 // The kind and the descriptor are shared with the port channel and the facade (../api.ts).
-export type { SharedChanDescriptor, SharedKind } from '../api.js';
+export { DEFAULT_VALUE_BYTES, MAX_VALUE_BYTES, type SharedChanDescriptor, type SharedKind } from '../api.js';
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 
