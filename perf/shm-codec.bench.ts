@@ -1,5 +1,5 @@
 /**
- * Benchmark: the value codec (src/shm/codec.ts) against the ways Node can carry a value between
+ * Benchmark: the value codec (src/codec/index.ts) against the ways Node can carry a value between
  * threads — v8.serialize+deserialize (what postMessage does), structuredClone, and
  * JSON.stringify+parse (the floor for JSON shapes). One encode+decode round trip per value,
  * in µs (lower is better), median of the rounds, shoal and each anchor alternating in one run.

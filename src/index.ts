@@ -1,5 +1,25 @@
 /**
  * The public API of shoal. Re-exports only: what is not re-exported here is internal.
+ *
+ * General layout. A folder imports only from folders below it (checked by
+ * test/unit/layers.test.ts; why: docs/design.md "Layers"):
+ *
+ *   core < shm < codec < shared-chan < {pool, net} < features < runtime < cli
+ *
+ * - core/         single-thread primitives: tasks, timers, channels, select, promises, argument checks
+ * - shm/          shared-memory primitives: layout helpers, byte ring, slot queue, doorbell, loop parker
+ * - codec/        the value codec (what crosses threads as bytes)
+ * - shared-chan/  channels across threads: api.ts, memory/ (SharedArrayBuffer), port/ (MessagePort)
+ * - pool/         the worker pool: task table, worker lives; shared/ and message/ transports
+ * - net/          TCP: connection slot and protocol at the root; reactor/ (main thread), worker/ (handlers)
+ * - features      http/, agent/, ... : one folder each, built on the layers below
+ * - runtime/      the Runtime facade, which composes pool, net and the features
+ * - cli/          the `shoal` command
+ *
+ * pool and net never import each other; inside a folder, each thread's side (main / worker,
+ * reactor / worker) and each variant (shared / message, memory / port) never import each other:
+ * what they share sits at the folder's root. workers/ holds the thin entry points given to
+ * `new Worker`.
  */
 export {
   ShoalError,

@@ -10,5 +10,5 @@ import { installNetHost, netBusy } from '../src/net/worker/host.js';
 import type { WorkerBoot } from '../src/pool/protocol.js';
 
 if (!parentPort) throw new Error('workers/pool-worker.js must be started as a worker thread');
-installNetHost(parentPort); // the reactor's link arrives on parentPort (src/net/host.ts)
+installNetHost(parentPort); // the reactor's link arrives on parentPort (src/net/worker/host.ts)
 bootPoolWorker(parentPort, workerData as WorkerBoot, netBusy); // a worker with open connections must not park its loop

@@ -4,7 +4,7 @@
  * Also the table of shoal's own error classes, so a CancelledError thrown on one thread arrives
  * as a CancelledError on the other.
  *
- * Runs on any thread, called by codec-writer.ts (kinds) and codec-reader.ts (error classes).
+ * Runs on any thread, called by writer.ts (kinds) and reader.ts (error classes).
  * Owns no memory.
  *
  * The rules, following what `postMessage` does on Node 20:

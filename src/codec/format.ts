@@ -1,6 +1,6 @@
 /**
  * The value codec's wire format: tags, typed-array kinds, limits, and the small errors both halves
- * throw. Encoder: codec-writer.ts. Decoder: codec-reader.ts. Facade: codec.ts.
+ * throw. Encoder: writer.ts. Decoder: reader.ts. Facade: index.ts.
  *
  * Runs on any thread. Owns no memory: the codec touches shared memory only as the bytes it is
  * handed (a view of a ring's SharedArrayBuffer); it reads and writes no Atomics words, so there is
@@ -69,6 +69,7 @@
  * 4. Multi-byte numbers are little-endian; typed array payloads are the host's bytes, which is
  *    little-endian on every platform Node supports.
  */
+import { typeError } from '../core/args.js';
 import { CodecError } from '../core/errors.js';
 
 export const HEADER = 0xb0;
@@ -150,13 +151,12 @@ export function corrupt(what: string, at: number): CodecError {
 
 /** The refusal the encoder throws for a value postMessage could not carry either. */
 export function uncloneable(path: string, what: string): TypeError {
-  const e = new TypeError(`cannot send ${shortPath(path)} to another thread: ${what}`) as TypeError & {
-    code: string;
-    path: string;
-  };
-  e.code = 'ERR_SHOAL_UNCLONEABLE';
-  e.path = path;
-  return e;
+  return Object.assign(
+    typeError(`cannot send ${shortPath(path)} to another thread: ${what}`, 'ERR_SHOAL_UNCLONEABLE'),
+    {
+      path,
+    },
+  );
 }
 
 /** A path for a message: very deep paths keep their two ends. */

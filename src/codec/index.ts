@@ -2,7 +2,7 @@
  * The value codec: how every value crosses between shoal's threads (task arguments, results,
  * errors, channel values). A binary format with fast paths for the JSON shapes and byte arrays,
  * and hand-written tags for the rest of what structured clone carries. The wire format (a table
- * of tags) is in codec-format.ts; the rules for odd objects in codec-classify.ts.
+ * of tags) is in format.ts; the rules for odd objects in classify.ts.
  *
  * Runs on any thread. Owns, per thread, one scratch FrameWriter and one FrameReader, behind
  * `encode` / `encodeInto` / `decode`. Internal: not re-exported from src/index.ts (users pass
@@ -33,6 +33,7 @@
  * Decoding garbage (random, truncated or bit-flipped frames) throws CodecError
  * ('ERR_SHOAL_CODEC'): never a hang, a crash or an allocation beyond the frame's size.
  */
+import { rangeError, typeError } from '../core/args.js';
 import { FrameReader, type ReadOptions } from './reader.js';
 import { FrameWriter, type ValueOptions } from './writer.js';
 
@@ -136,16 +137,8 @@ export function decode(
 }
 
 function checkRange(dest: Uint8Array, offset: number, end: number): void {
-  if (!(dest instanceof Uint8Array)) {
-    const e = new TypeError('dest must be a Uint8Array') as TypeError & { code: string };
-    e.code = 'ERR_INVALID_ARG_TYPE';
-    throw e;
-  }
+  if (!(dest instanceof Uint8Array)) throw typeError('dest must be a Uint8Array');
   if (!Number.isInteger(offset) || !Number.isInteger(end) || offset < 0 || end < offset || end > dest.length) {
-    const e = new RangeError(
-      `offset ${offset} and end ${end} must satisfy 0 <= offset <= end <= ${dest.length}`,
-    ) as RangeError & { code: string };
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw rangeError(`offset ${offset} and end ${end} must satisfy 0 <= offset <= end <= ${dest.length}`);
   }
 }

@@ -1,8 +1,8 @@
 /**
- * FrameReader — the decoding half of the value codec (wire format: codec-format.ts): rebuilds
- * values, objects with the shape cache's factories (codec-shapes.ts), errors with their class,
+ * FrameReader — the decoding half of the value codec (wire format: format.ts): rebuilds
+ * values, objects with the shape cache's factories (shapes.ts), errors with their class,
  * and the side table's shared objects. The cursor, strings and payloads are FrameSource's
- * (codec-source.ts).
+ * (source.ts).
  *
  * Runs on any thread. Owns, during one `value()` call, the table of objects built so far (when
  * the frame uses REFs) and a stack of values for objects under construction.
@@ -225,7 +225,7 @@ export class FrameReader extends FrameSource {
     return a;
   }
 
-  /** OBJECT: vu n, n keys, n values. Built by a shape's factory when it can be (codec-shapes.ts). */
+  /** OBJECT: vu n, n keys, n values. Built by a shape's factory when it can be (shapes.ts). */
   private object(): Record<string, unknown> {
     const n = this.count(3);
     this.enter();

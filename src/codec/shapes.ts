@@ -3,7 +3,7 @@
  * to its keys, and, once a shape recurs, a generated factory that builds the object from an
  * object literal.
  *
- * Runs on any thread, called by codec-reader.ts. Owns the cache (SLOTS entries, direct-mapped).
+ * Runs on any thread, called by reader.ts. Owns the cache (SLOTS entries, direct-mapped).
  *
  * Why: building an object with `o[k] = v` for keys that change from store to store is slow in V8
  * (measured here: 2.1 µs for 20 keys, against 0.03 µs for an object literal and 1.1 µs for

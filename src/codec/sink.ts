@@ -1,7 +1,7 @@
 /**
  * FrameSink — the byte-level half of the codec's writer: a growable scratch buffer, raw numbers,
  * strings, byte payloads, and the staging that lets a frame be copied into its destination only
- * once it is complete. FrameWriter (codec-writer.ts) adds values on top.
+ * once it is complete. FrameWriter (writer.ts) adds values on top.
  *
  * Runs on any thread; one sink belongs to one thread. Owns its scratch buffer (4 KiB to start,
  * dropped back after a frame over 1 MiB) and, until the next `reset()`, references to the byte
@@ -18,8 +18,9 @@
  *    returns -1.
  * 2. `size` never underestimates what `writeTo()` writes (it counts 7 bytes of possible padding
  *    per staged payload; writeTo knows the destination's alignment and may need less).
- * 3. Everything is little-endian (codec-format.ts).
+ * 3. Everything is little-endian (format.ts).
  */
+import { rangeError } from '../core/args.js';
 import { T_FLOAT64, T_INT32, T_INT8, T_LATIN1, T_UTF16, T_UTF8 } from './format.js';
 import { copyBytes } from '../shm/copy-bytes.js';
 
@@ -268,7 +269,7 @@ export class FrameSink {
     this.pos = at + 1 + w + written;
   }
 
-  /** vu n, u8 pad, pad zero bytes, n bytes (see codec-format.ts). */
+  /** vu n, u8 pad, pad zero bytes, n bytes (see format.ts). */
   protected payload(src: Uint8Array): void {
     const n = src.length;
     this.vu(n);
@@ -290,11 +291,7 @@ export class FrameSink {
 
 function checkUint(n: number, max: number, what: string): number {
   if (!Number.isInteger(n) || n < 0 || n > max) {
-    const e = new RangeError(`${what} must be an integer in [0, ${max}], got ${n}`) as RangeError & {
-      code: string;
-    };
-    e.code = 'ERR_OUT_OF_RANGE';
-    throw e;
+    throw rangeError(`${what} must be an integer in [0, ${max}], got ${n}`);
   }
   return n;
 }

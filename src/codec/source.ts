@@ -1,7 +1,7 @@
 /**
  * FrameSource — the byte-level half of the codec's reader: a bounds-checked cursor over a frame,
  * raw numbers, varints, strings (with a cache for object keys) and byte payloads. FrameReader
- * (codec-reader.ts) adds values on top.
+ * (reader.ts) adds values on top.
  *
  * Runs on any thread. Owns nothing but its cursor and, per thread, the key cache: it reads the
  * bytes it is handed (a plain Uint8Array or a view of a ring's SharedArrayBuffer) and copies
@@ -16,6 +16,7 @@
  * 2. A length is checked against the bytes left before anything is allocated for it.
  * 3. Varints are at most 8 bytes and at most 2^53 - 1.
  */
+import { rangeError, typeError } from '../core/args.js';
 import { MAX_VARINT, T_LATIN1, T_UTF16, T_UTF8, corrupt } from './format.js';
 import { copyBytes } from '../shm/copy-bytes.js';
 
@@ -77,11 +78,7 @@ export class FrameSource {
 
   /** Read `bytes[offset, offset + length)` from the start. */
   reset(bytes: Uint8Array, offset = 0, length = bytes.length - offset): this {
-    if (!(bytes instanceof Uint8Array)) {
-      const e = new TypeError('bytes must be a Uint8Array') as TypeError & { code: string };
-      e.code = 'ERR_INVALID_ARG_TYPE';
-      throw e;
-    }
+    if (!(bytes instanceof Uint8Array)) throw typeError('bytes must be a Uint8Array');
     if (
       !Number.isInteger(offset) ||
       !Number.isInteger(length) ||
@@ -89,11 +86,7 @@ export class FrameSource {
       length < 0 ||
       offset + length > bytes.length
     ) {
-      const e = new RangeError(
-        `offset ${offset} and length ${length} do not fit in ${bytes.length} bytes`,
-      ) as RangeError & { code: string };
-      e.code = 'ERR_OUT_OF_RANGE';
-      throw e;
+      throw rangeError(`offset ${offset} and length ${length} do not fit in ${bytes.length} bytes`);
     }
     this.bytes = bytes;
     this.pos = offset;

@@ -1,9 +1,9 @@
 /**
- * FrameWriter — the encoding half of the value codec (wire format: codec-format.ts): walks a
- * value, applies the structured-clone rules (codec-classify.ts), tracks shared references and
+ * FrameWriter — the encoding half of the value codec (wire format: format.ts): walks a
+ * value, applies the structured-clone rules (classify.ts), tracks shared references and
  * cycles, and refuses what postMessage would refuse, naming the path. The bytes themselves, and
  * the staging that keeps a destination untouched until a frame is complete, are FrameSink's
- * (codec-sink.ts).
+ * (sink.ts).
  *
  * Runs on any thread; one writer belongs to one thread and is not re-entrant. Owns, during one
  * `value()` call only, the table of objects met so far and the caller's side table.
@@ -12,10 +12,11 @@
  * 1. After `value()` throws, the writer is exactly as it was before the call (same size, same
  *    staged payloads) and the caller's side table has its old length.
  * 2. Object ids are given in the order objects are met, an object before its children, exactly
- *    as the reader will number them (codec-format.ts).
+ *    as the reader will number them (format.ts).
  * 3. Every value item starts with a HEADER byte, so items can be read back one by one.
  */
 import { types } from 'node:util';
+import { rangeError } from '../core/args.js';
 import {
   FLAG_REFS,
   HEADER,
@@ -411,11 +412,5 @@ function elementCount(v: ArrayBufferView): number {
 function refusalError(r: Refusal, name: string): Error {
   const path = name + r.segs.reverse().join('');
   if (!r.tooDeep) return uncloneable(path, r.reason);
-  const e = new RangeError(`cannot send ${shortPath(path)}: ${r.reason}`) as RangeError & {
-    code: string;
-    path: string;
-  };
-  e.code = 'ERR_OUT_OF_RANGE';
-  e.path = path;
-  return e;
+  return Object.assign(rangeError(`cannot send ${shortPath(path)}: ${r.reason}`), { path });
 }

@@ -8,7 +8,8 @@
  * array leaves V8's fast "left-trim" path, and a channel shifts on every take.
  */
 
-import { codeError, type Handler } from './op.js';
+import { checkSize } from './args.js';
+import type { Handler } from './op.js';
 
 /** How a full buffer treats a new value. */
 export type BufferKind = 'fixed' | 'dropping' | 'sliding';
@@ -30,17 +31,7 @@ export const MAX_BUFFER_SIZE = 2 ** 30;
  * Throws TypeError (ERR_INVALID_ARG_TYPE) for a non-number, RangeError (ERR_OUT_OF_RANGE) otherwise.
  */
 export function validateSize(size: unknown, name: string, min: number): number {
-  if (typeof size !== 'number') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a number, got ${typeof size}`);
-  }
-  if (!Number.isInteger(size) || size < min || size > MAX_BUFFER_SIZE) {
-    throw codeError(
-      RangeError,
-      'ERR_OUT_OF_RANGE',
-      `${name} must be an integer >= ${min} and <= ${MAX_BUFFER_SIZE}, got ${String(size)}`,
-    );
-  }
-  return size;
+  return checkSize(name, size, min, MAX_BUFFER_SIZE);
 }
 
 /**

@@ -11,7 +11,7 @@
  * should `await yieldNow()` now and then.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { codeError, validateOptions } from './op.js';
+import { checkBoolean, codeError, validateOptions } from './args.js';
 import type { TaskState } from './task.js';
 import { registry } from './task-registry.js';
 
@@ -79,8 +79,7 @@ export function taskCount(): number {
  * setTracing(true); // then tasks()[0].stack
  */
 export function setTracing(on: boolean): void {
-  if (typeof on !== 'boolean')
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
+  checkBoolean('on', on);
   registry.tracing = on;
 }
 

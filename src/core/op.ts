@@ -57,8 +57,12 @@
  * channel never hands a value from a put straight to a parked take: the value always goes through
  * shared memory, and the parked side collects it itself after the doorbell.
  */
+import { codeError, validateOptions, validateSignal, validateTimeout } from './args.js';
 import { throwIfCancelled } from './context.js';
 import { TimeoutError } from './errors.js';
+
+// The call-site checks moved to args.ts; importable from here as before.
+export { MAX_TIMEOUT_MS, codeError, validateOptions, validateSignal, validateTimeout } from './args.js';
 
 /** Returned by `Op.try()` when the op cannot commit right now. */
 export const NOT_READY: unique symbol = Symbol('shoal.notReady');
@@ -126,52 +130,6 @@ export function opReusedError(op: Op<unknown>): TypeError {
 /** True when `x` is an Op. */
 export function isOp(x: unknown): x is Op<unknown> {
   return x instanceof Op;
-}
-
-/** Build a Node-style error with a `code` property (TypeError/RangeError at the call site). */
-export function codeError<E extends Error>(
-  Ctor: new (message: string) => E,
-  code: string,
-  message: string,
-): E & { code: string } {
-  const e = new Ctor(message) as E & { code: string };
-  e.code = code;
-  return e;
-}
-
-/** Longest timeout a timer can hold (setTimeout turns anything larger into 1 ms). */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-/** Check a timeout at the call site: an integer number of ms in [0, MAX_TIMEOUT_MS]. */
-export function validateTimeout(ms: unknown, name = 'timeout'): number {
-  if (typeof ms !== 'number') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a number of ms, got ${typeof ms}`);
-  }
-  if (!Number.isInteger(ms) || ms < 0 || ms > MAX_TIMEOUT_MS) {
-    throw codeError(
-      RangeError,
-      'ERR_OUT_OF_RANGE',
-      `${name} must be an integer in [0, ${MAX_TIMEOUT_MS}] ms, got ${String(ms)}`,
-    );
-  }
-  return ms;
-}
-
-/** Check an optional `signal` option at the call site. */
-export function validateSignal(signal: unknown): AbortSignal | undefined {
-  if (signal === undefined || signal instanceof AbortSignal) return signal;
-  throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `signal must be an AbortSignal, got ${typeof signal}`);
-}
-
-/** Check that an options argument is an object (or absent). */
-export function validateOptions(opts: unknown): void {
-  if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {
-    throw codeError(
-      TypeError,
-      'ERR_INVALID_ARG_TYPE',
-      `options must be an object, got ${opts === null ? 'null' : typeof opts}`,
-    );
-  }
 }
 
 /**

@@ -19,7 +19,7 @@
  */
 import { CancelledError, ClosedError } from './errors.js';
 import { ambientSignal, ambientTask } from './context.js';
-import { codeError, validateOptions, validateSignal } from './op.js';
+import { checkFunction, checkString, codeError, validateOptions, validateSignal } from './args.js';
 import { start, type Task, type TaskArgs, type TaskNode, type TaskOwner } from './task.js';
 import { reasonOf, registry } from './task-registry.js';
 
@@ -103,18 +103,10 @@ export class Scope implements TaskOwner, AsyncDisposable {
    * });
    */
   spawn<T>(fn: (args: TaskArgs<T>) => T | PromiseLike<T>, opts?: ScopeSpawnOptions): Task<T> {
-    if (typeof fn !== 'function') {
-      throw codeError(
-        TypeError,
-        'ERR_INVALID_ARG_TYPE',
-        `fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
-      );
-    }
+    checkFunction('fn', fn);
     validateOptions(opts);
     const name = opts?.name;
-    if (name !== undefined && typeof name !== 'string') {
-      throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `name must be a string, got ${typeof name}`);
-    }
+    if (name !== undefined) checkString('name', name);
     if (this.#ended) throw new ClosedError('scope has ended: cannot spawn into it');
     this.#live++;
     const ambient = opts?.ambient ?? registry.ambient;

@@ -9,7 +9,7 @@
  * clock of the tests (test/fixtures/fake-clock.ts) can stand in for them.
  */
 import { onCancel, throwIfCancelled } from './context.js';
-import { validateOptions, validateSignal, validateTimeout } from './op.js';
+import { validateOptions, validateSignal, validateTimeout } from './args.js';
 
 /**
  * Options of `sleep` and `yieldNow`.

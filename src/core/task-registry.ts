@@ -23,7 +23,27 @@
  *     MaxListenersExceededWarning past 10 tasks per signal.)
  */
 import { CancelledError } from './errors.js';
-import type { TaskNode } from './task.js';
+
+/**
+ * Where a task is in its life. Only 'running' is live; the other three are final.
+ *
+ * @example
+ * if (t.state === 'failed') console.error(await t.join().catch((e) => e));
+ */
+export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** @internal What the registry, signal groups and owners need of a task, whatever its T. */
+export interface TaskNode {
+  readonly id: number;
+  readonly name: string;
+  readonly state: TaskState;
+  readonly _value: unknown;
+  _prev: TaskNode | null;
+  _next: TaskNode | null;
+  readonly _born: number;
+  readonly _trace: Error | undefined;
+  cancel(reason?: unknown): boolean;
+}
 
 /** Per-thread registry: a doubly linked list of live tasks, and the tracing switch. */
 export const registry: { head: TaskNode | null; tracing: boolean; ambient: boolean; count: number } = {

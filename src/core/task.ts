@@ -53,16 +53,11 @@ import {
   type TaskContext,
 } from './context.js';
 import { CancelledError, isCancellation } from './errors.js';
-import { codeError, validateOptions, validateSignal } from './op.js';
+import { checkBoolean, checkFunction, checkString, validateOptions, validateSignal } from './args.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
+import type { TaskNode, TaskState } from './task-registry.js';
 
-/**
- * Where a task is in its life. Only 'running' is live; the other three are final.
- *
- * @example
- * if (t.state === 'failed') console.error(await t.join().catch((e) => e));
- */
-export type TaskState = 'running' | 'done' | 'failed' | 'cancelled';
+export type { TaskNode, TaskState } from './task-registry.js';
 
 /**
  * What `fn` receives: the task's own signal, and the task itself.
@@ -97,19 +92,6 @@ export interface SpawnOptions {
   ambient?: boolean;
 }
 
-/** @internal What the registry, signal groups and owners need of a task, whatever its T. */
-export interface TaskNode {
-  readonly id: number;
-  readonly name: string;
-  readonly state: TaskState;
-  readonly _value: unknown;
-  _prev: TaskNode | null;
-  _next: TaskNode | null;
-  readonly _born: number;
-  readonly _trace: Error | undefined;
-  cancel(reason?: unknown): boolean;
-}
-
 /** Receives a task's settlement (a scope owns its children this way, without promises). */
 export interface TaskOwner {
   childSettled(t: TaskNode): void;
@@ -126,8 +108,7 @@ export interface TaskOwner {
  * t.cancel(); // the sleep rejects with CancelledError
  */
 export function setAmbient(on: boolean): void {
-  if (typeof on !== 'boolean')
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `on must be a boolean, got ${typeof on}`);
+  checkBoolean('on', on);
   registry.ambient = on;
 }
 let nextId = 1;
@@ -379,22 +360,14 @@ export class Task<T> implements PromiseLike<T>, TaskArgs<T>, TaskContext, TaskNo
  * await t.join().catch((e) => e.code); // 'ERR_SHOAL_CANCELLED'
  */
 export function spawn<T>(fn: (args: TaskArgs<T>) => T | PromiseLike<T>, opts?: SpawnOptions): Task<T> {
-  if (typeof fn !== 'function') {
-    throw codeError(
-      TypeError,
-      'ERR_INVALID_ARG_TYPE',
-      `fn must be a function, got ${fn === null ? 'null' : typeof fn}`,
-    );
-  }
+  checkFunction('fn', fn);
   let name: string | undefined;
   let signal: AbortSignal | undefined;
   let ambient = registry.ambient;
   if (opts !== undefined) {
     validateOptions(opts);
     name = opts.name;
-    if (name !== undefined && typeof name !== 'string') {
-      throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `name must be a string, got ${typeof name}`);
-    }
+    if (name !== undefined) checkString('name', name);
     signal = validateSignal(opts.signal);
     if (opts.ambient !== undefined) ambient = opts.ambient === true;
   }

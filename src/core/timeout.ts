@@ -10,7 +10,7 @@
  */
 import { onCancel, throwIfCancelled } from './context.js';
 import { TimeoutError } from './errors.js';
-import { codeError, validateOptions, validateSignal, validateTimeout } from './op.js';
+import { checkString, codeError, validateOptions, validateSignal, validateTimeout } from './args.js';
 
 /**
  * Options of `timeout`.
@@ -41,8 +41,7 @@ export function timeout<T>(
   validateOptions(opts);
   const signal = validateSignal(opts?.signal);
   const message = opts?.message ?? `timed out after ${ms} ms`;
-  if (typeof message !== 'string')
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `message must be a string, got ${typeof message}`);
+  checkString('message', message);
   const isFn = typeof work === 'function';
   if (!isFn && (work === null || typeof work !== 'object' || typeof (work as PromiseLike<T>).then !== 'function')) {
     throw codeError(

@@ -16,7 +16,7 @@
  *
  * Errors of `after`'s `fn` likewise go where setTimeout's would.
  */
-import { codeError, validateOptions, validateSignal, validateTimeout } from './op.js';
+import { codeError, validateOptions, validateSignal, validateTimeout } from './args.js';
 
 /**
  * A running timer. Disposable: `using t = every(...)` cancels it at the end of the block.

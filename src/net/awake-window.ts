@@ -5,9 +5,8 @@
  * Runs on any thread: the reactor (main thread) and each worker's net host have one each. Owns
  * nothing shared; it is a small adaptive policy, one instance per loop, used from that loop only.
  *
- * Why: waking a parked thread costs the ringer an Atomics.notify (23-33 µs of its own CPU on our
- * 2-core VMs, measured in the Reactor section of docs/design.md) and the sleeper a wake-up through
- * the kernel. A loop that is awake (its doorbell STATE is RUNNING, a turn is queued) costs a ringer
+ * Why: waking a parked thread costs the ringer an Atomics.notify (tens of µs of its own CPU:
+ * docs/measurements.md "Platform") and the sleeper a wake-up through the kernel. A loop that is awake (its doorbell STATE is RUNNING, a turn is queued) costs a ringer
  * nothing and picks the work up on its next loop iteration. But staying awake burns CPU that the
  * other threads may need (on 2 cores the workers, the main thread and often the load all share
  * them), so the window adapts to what it would have saved:
@@ -19,19 +18,20 @@
  *    have been free. The gap ends when the peer rang, not when this loop ran again: the kernel's
  *    wake-up delay (tens of µs, more on a busy box; from the doorbell's RUNG_AT) is not the peer's
  *    silence. Counting it made a ping-pong that once parked keep parking (every gap then looked
- *    longer than maxMs): one connection ran at 7k or at 20k messages a second by chance.
+ *    longer than maxMs).
  * 3. Work keeps the loop awake for the current window after it; work never grows the window by
  *    itself, so a loop whose peers answer slowly (a CPU-heavy handler) converges to parking at once.
  * 4. A hold (`setHold`, 0 = none; the net hosts use it with at most a few connections open): while
  *    the moving average of the time between turns with work (1/8 weight to the newest gap) is
- *    under `maxMs`, the loop stays awake for at least `holdMs` after its last work. A busy
- *    ping-pong's gaps are mostly 20-160 µs here, but about 1% of them run 0.3-5 ms (a GC, the
- *    scheduler of a 2-core box running three busy threads); each of those parked the loop, cost
- *    the peer a notify, and rules 1 and 2 then spent several more parks relearning the window.
- *    Holding through them made one echo connection 1.2-1.5x faster. The cost is bounded: a peer
- *    that goes quiet costs one hold of spinning, and a sparse peer (average gap over `maxMs`) is
- *    never held.
+ *    under `maxMs`, the loop stays awake for at least `holdMs` after its last work: rare long gaps
+ *    (a GC, a busy scheduler) otherwise each park the loop, cost the peer a notify and send rules
+ *    1 and 2 relearning the window. The cost is bounded: a peer that goes quiet costs one hold of
+ *    spinning, and a sparse peer (average gap over `maxMs`) is never held.
+ *
+ * The design and the measurements behind each rule: docs/design.md "Why stay awake",
+ * docs/measurements.md "awake windows".
  */
+import { rangeError } from '../core/args.js';
 
 /** Below this a window is not worth a turn (ms). */
 const MIN_MS = 0.005;
@@ -58,9 +58,7 @@ export class AwakeWindow {
 
   constructor(maxMs: number) {
     if (!(maxMs >= 0) || !Number.isFinite(maxMs)) {
-      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(maxMs)}`);
     }
     this.maxMs = maxMs;
   }
@@ -71,9 +69,7 @@ export class AwakeWindow {
    */
   setMax(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) {
-      throw Object.assign(new RangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(ms)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: maxMs must be a finite number >= 0, got ${String(ms)}`);
     }
     this.maxMs = ms;
     if (this.windowMs > ms) this.windowMs = ms;
@@ -99,9 +95,7 @@ export class AwakeWindow {
   /** Rule 4: stay awake at least `ms` after work while the peer is busy (0 = no hold). */
   setHold(ms: number): void {
     if (!(ms >= 0) || !Number.isFinite(ms)) {
-      throw Object.assign(new RangeError(`AwakeWindow: holdMs must be a finite number >= 0, got ${String(ms)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw rangeError(`AwakeWindow: holdMs must be a finite number >= 0, got ${String(ms)}`);
     }
     this.holdMs = ms;
   }

@@ -1,6 +1,6 @@
 /**
  * BellLoop — a service loop on a thread's event loop, woken by that thread's doorbell. The
- * reactor (main thread) and each worker's net host (src/net/host.ts) run one.
+ * reactor (main thread) and each worker's net host (src/net/worker/host.ts) run one.
  *
  * Runs on any thread. Owns: the owner side of its doorbell (only it waits there), its
  * AwakeWindow, and the turn / park state.
@@ -21,9 +21,9 @@ import { AwakeWindow } from './awake-window.js';
  * With at most this many connections open the awake cap is FEW_CONNS_FACTOR times longer. Such a
  * loop is latency-bound: its idle gap is a whole round trip through the other thread and the peer
  * (250-500 µs once anyone on the way parks), and a park costs the next message a kernel wake-up,
- * so a short window kept it parking (a single ping-pong connection ran at 7k or 20k messages a
- * second by chance). With many connections the turns find work anyway, and a longer cap only took
- * CPU from the other threads and the load (4x measured no faster than 2x for one connection).
+ * so a short window kept it parking. With many connections the turns find work anyway, and a
+ * longer cap only took CPU from the other threads and the load (docs/measurements.md "awake
+ * windows: the corrections").
  */
 const FEW_CONNS = 4;
 const FEW_CONNS_FACTOR = 2;

@@ -1,10 +1,10 @@
 /**
  * The reactor's control plane: the few messages the reactor (main thread) and a worker's net host
  * exchange on their own MessagePort. Bytes never travel here — they go through the connection
- * slots' rings (src/shm/conn-slot.ts); these messages only open and refuse connections and report
+ * slots' rings (src/net/conn-slot.ts); these messages only open and refuse connections and report
  * handler failures, so each costs a wake-up only once per connection, not per chunk.
  *
- * Runs on both sides (imported by src/reactor/* and src/net/*). Owns the message vocabulary.
+ * Runs on both sides (imported by src/net/reactor/* and src/net/worker/*). Owns the message vocabulary.
  *
  * Every post is an array of messages (a batch): the reactor collects the OPENs of one event-loop
  * turn per worker and posts them together.

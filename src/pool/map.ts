@@ -13,6 +13,7 @@
  *   3. ordered: results come in input order; unordered: in completion order.
  */
 import { setMaxListeners } from 'node:events';
+import { checkPositiveInt } from '../core/args.js';
 import { cancelledError } from '../core/context.js';
 
 /** Progress of a map run, reported after every completion. */
@@ -44,11 +45,7 @@ export async function* boundedMap<I, R>(
   opts: MapOptions = {},
 ): AsyncGenerator<R, void, undefined> {
   const concurrency = opts.concurrency ?? 64;
-  if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw Object.assign(new RangeError(`concurrency must be a positive integer, got ${concurrency}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
+  checkPositiveInt('concurrency', concurrency);
   const ordered = opts.ordered ?? true;
   const outer = opts.signal;
   if (outer?.aborted) throw cancelledError(outer);

@@ -155,7 +155,7 @@ export class Pool implements TransportSink {
       if (transfer === undefined && allPrimitive(args)) {
         this.transport.submit(id, url, name, args, undefined);
       } else {
-        // channels cross as descriptors (src/shm/shared-chan-factory.ts crossArgs; revived in worker-side.ts)
+        // channels cross as descriptors (src/shared-chan/index.ts crossArgs; revived in task-runner.ts)
         const x = crossArgs(args, transfer);
         this.transport.submit(id, url, name, x.args, x.transfer);
       }

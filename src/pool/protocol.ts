@@ -4,7 +4,7 @@
  *
  * Runs on both sides (imported by the main-side pool and by the worker-side scheduler).
  * Owns the frame vocabulary only; how frames travel is the transport's business
- * (message-transport.ts / worker-message.ts). See docs/design.md "Dispatch protocol".
+ * (pool/message/main.ts / pool/message/worker.ts). See docs/design.md "Dispatch protocol".
  *
  * Direction main -> worker:
  *   SUBMIT  [1, id, url, name, args]   run export `name` of module `url` with `args`
@@ -24,6 +24,17 @@
  * costs a wake-up of the other thread (~35 µs here) while the frames themselves are cheap.
  */
 import type { WireError } from './wire-error.js';
+
+/**
+ * How long a worker at its share leaves queued work for siblings that are busy (running, not at
+ * rest) before it takes more itself, ms; and how long the message transport's main side waits
+ * for a silent worker before it treats it as stuck. Long enough for a sibling between two turns
+ * to reach its next claim even when the OS descheduled it for a few ms (at 1 ms, a loaded 2-core
+ * machine let one worker take a whole burst about once in 60 runs); short against a sibling truly
+ * stuck in a long synchronous slice, whose queued work then moves on. Both transports' "no
+ * hostages" rule uses it.
+ */
+export const STALL_MS = 5;
 
 export const SUBMIT = 1;
 export const CANCEL = 2;

@@ -3,7 +3,7 @@
  * caches task modules, delivers cancellation, and reports each outcome to an Outbox.
  *
  * Runs on pool workers only. Owns: the module cache and the table of live tasks on this worker.
- * Transport-agnostic: worker-message.ts (and the shared-memory worker loop) feed it SUBMIT and
+ * Transport-agnostic: pool/message/worker.ts (and the shared-memory worker loop) feed it SUBMIT and
  * CANCEL and carry what it reports.
  *
  * How a task function is called (the contract documented in README.md):

@@ -1,6 +1,6 @@
 /**
  * The transport abstraction: how task submissions reach workers and outcomes come back.
- * Two implementations: message-transport.ts (MessagePort, batched; SHOAL_TRANSPORT=message)
+ * Two implementations: pool/message/main.ts (MessagePort, batched; SHOAL_TRANSPORT=message)
  * and the shared-memory transport (rings + doorbells), chosen by pool.ts.
  *
  * Runs on the main thread. Owns nothing; it is the contract between the pool (which owns the

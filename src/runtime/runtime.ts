@@ -20,6 +20,7 @@ import { SharedTransport } from '../pool/shared/main.js';
 import { Pool, type LiveTask, type SubmitOptions } from '../pool/pool.js';
 import { snapshotStats, type RuntimeStats } from './stats.js';
 import type { Transport, TransportSink } from '../pool/transport.js';
+import { checkDurationMs, checkPositiveInt, typeError, typeName } from '../core/args.js';
 import type { BufferSpec } from '../core/buffers.js';
 import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
@@ -76,7 +77,7 @@ export class Runtime implements AsyncDisposable {
   private readonly pool: Pool;
   private readonly blockingPool: BlockingPool;
   private closePromise: Promise<void> | undefined;
-  /** owns every socket; see src/reactor/reactor.ts */
+  /** owns every socket; see src/net/reactor/reactor.ts */
   private readonly reactor: Reactor;
 
   private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
@@ -227,7 +228,7 @@ export class Runtime implements AsyncDisposable {
   /**
    * Serve TCP: the reactor (main thread) accepts and owns the sockets; each connection runs the
    * handler module's default export `(conn: Conn) => Promise<void>` in a green thread on the
-   * least-loaded worker. See src/reactor/listen.ts for the options.
+   * least-loaded worker. See src/net/reactor/listen.ts for the options.
    *
    * @example
    * const srv = await rt.listen({ port: 0, handler: new URL('../pool/echo.js', import.meta.url) });
@@ -314,23 +315,13 @@ export function moduleURL(ref: ModuleRef): string {
 }
 
 function argType(name: string, expected: string, got: unknown): TypeError {
-  const e = new TypeError(`${name} must be ${expected}, got ${got === null ? 'null' : typeof got}`);
-  (e as { code?: string }).code = 'ERR_INVALID_ARG_TYPE';
-  return e;
+  return typeError(`${name} must be ${expected}, got ${typeName(got)}`);
 }
 
 function positiveInt(n: unknown, name: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw Object.assign(new RangeError(`${name} must be a positive integer, got ${String(n)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
+  checkPositiveInt(name, n);
 }
 
 function nonNegative(n: unknown, name: string): void {
-  if (typeof n !== 'number' || !(n >= 0) || n === Infinity) {
-    throw Object.assign(new RangeError(`${name} must be a non-negative finite number of ms, got ${String(n)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
+  checkDurationMs(name, n);
 }

@@ -1,15 +1,58 @@
 /**
  * Shared channel — what every cross-thread channel offers, whichever transport carries it
- * (`SharedChannel`: shared memory in shared-chan.ts, MessagePort in port-chan.ts), and the
- * call-site checks both share for the batch methods.
+ * (`SharedChannel`: shared memory in memory/, MessagePort in port/), the buffer kinds, the
+ * descriptors that carry a channel to another thread, and the call-site checks both share for
+ * the batch methods. Both transports import this file; it imports neither (no import loop).
  *
- * Runs on any thread. Owns nothing (types and argument checks only).
+ * The value-size rule, the same on both transports: a put whose value encodes (codec/) to more
+ * than the channel's `valueBytes` throws RangeError ERR_OUT_OF_RANGE at the call site, with
+ * nothing sent; a value of a fast tag (value-tag.ts: an int32, another number, a latin1 string of
+ * at most `valueBytes` chars, a boolean, null) is judged by its tag, not by its codec frame, so
+ * both transports accept exactly the same values.
+ *
+ * Runs on any thread. Owns nothing (types, constants and argument checks only).
  */
-import type { TransferListItem } from 'node:worker_threads';
+import type { MessagePort, TransferListItem } from 'node:worker_threads';
 import type { ChanStats, PutOptions, TakeOptions } from '../core/chan.js';
-import { codeError, type Op } from '../core/op.js';
-import type { SharedChanDescriptor } from './memory/layout.js';
-import type { PortChanDescriptor } from './port/channel.js';
+import { codeError } from '../core/args.js';
+import type { Op } from '../core/op.js';
+
+/** The buffer kinds a shared channel supports (no unbounded, no rendezvous: see sharedChan). */
+export type SharedKind = 'fixed' | 'dropping' | 'sliding';
+
+/**
+ * What a shared channel is, as it travels to another thread (postMessage or a task argument):
+ * plain data plus the SharedArrayBuffer, which structured clone shares rather than copies.
+ */
+export interface SharedChanDescriptor {
+  readonly kind: 'shoal:shared-chan';
+  readonly sab: SharedArrayBuffer;
+  readonly byteOffset: number;
+  readonly buffer: SharedKind;
+  readonly capacity: number;
+  readonly valueBytes: number;
+}
+
+/** What a port channel is, as it travels to another thread (the port goes in the transfer list). */
+export interface PortChanDescriptor {
+  readonly kind: 'shoal:port-chan';
+  /** unique in the process: lets the owner's thread recognise its own channel coming back */
+  readonly id: string;
+  readonly port: MessagePort;
+  readonly buffer: SharedKind;
+  readonly capacity: number;
+  readonly valueBytes: number;
+}
+
+/** True when `x` has the shape of a PortChanDescriptor. */
+export function isPortChanDescriptor(x: unknown): x is PortChanDescriptor {
+  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'shoal:port-chan';
+}
+
+/** Default payload bytes per value: an encoded value larger than this is refused at the put. */
+export const DEFAULT_VALUE_BYTES = 248;
+/** Largest `valueBytes`. */
+export const MAX_VALUE_BYTES = 1 << 20;
 
 /** Largest `max` of takeMany. */
 export const MAX_TAKE_MANY = 1 << 16;

@@ -4,7 +4,7 @@
  * (`crossArgs` on the sending side, `reviveArgs` on the receiving side).
  *
  * Runs on any thread. Owns nothing: the channels it makes own their memory (shared kind) or
- * their state and ports (message kind, port-chan.ts).
+ * their state and ports (message kind, shared-chan/port/channel.ts).
  *
  * How a channel crosses:
  *  1. Sender: `crossArgs(args, transfer)` replaces every channel found in `args` (top level, and
@@ -18,10 +18,10 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { isBufferSpec, validateSize, type BufferSpec } from '../core/buffers.js';
-import { codeError } from '../core/op.js';
+import { codeError } from '../core/args.js';
 import { checkInt } from '../shm/layout.js';
-import { PortChan, isPortChanDescriptor, type PortChanDescriptor } from './port/channel.js';
-import { SharedChan, type SharedChannel } from './memory/channel.js';
+import { PortChan } from './port/channel.js';
+import { SharedChan } from './memory/channel.js';
 import {
   DEFAULT_VALUE_BYTES,
   MAX_SHARED_CAPACITY,
@@ -29,9 +29,14 @@ import {
   initSharedChan,
   isSharedChanDescriptor,
   sharedChanBytes,
-  type SharedChanDescriptor,
-  type SharedKind,
 } from './memory/layout.js';
+import {
+  isPortChanDescriptor,
+  type PortChanDescriptor,
+  type SharedChanDescriptor,
+  type SharedChannel,
+  type SharedKind,
+} from './api.js';
 import { transportMode, type TransportMode } from './transport-mode.js';
 
 /** Options of `sharedChan`. */

@@ -21,6 +21,7 @@ import {
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
 import { checkInt, outOfRange } from './layout.js';
+import { stateError as invalidState } from '../core/args.js';
 import { copyBytes } from './copy-bytes.js';
 import { throwIfCancelled } from '../core/context.js';
 import { TimeoutError } from '../core/errors.js';
@@ -31,12 +32,6 @@ export interface ByteRingWriterOptions {
   readonly onPublish?: () => void;
   /** Publish without waiting for flush() once this many bytes are pending. Default min(capacity / 4, 16 KiB). */
   readonly autoPublishBytes?: number;
-}
-
-function invalidState(message: string): Error {
-  const e = new Error(message) as Error & { code: string };
-  e.code = 'ERR_INVALID_STATE';
-  return e;
 }
 
 /**

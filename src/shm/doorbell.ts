@@ -33,12 +33,13 @@
  * 6. The main thread never calls Atomics.wait (waitSync throws there). An async wait holds a ref'd
  *    timer only while it is parked (Atomics.waitAsync alone does not keep a loop alive) and, when it
  *    settles by timeout or cancellation, notifies SEQ itself so no stale waiter is left behind.
- * 7. RUNG_AT is a hint for wake-up policies (reactor/awake-window.ts): when the owner was woken,
+ * 7. RUNG_AT is a hint for wake-up policies (net/awake-window.ts): when the owner was woken,
  *    so that the time it took to run again is not counted as its peer's silence. It is written
  *    only on the notify path (one store next to a syscall), so after a wake without a notify (a
  *    spin win, a timeout) it is stale: readers treat implausible values as unknown.
  */
 import { isMainThread } from 'node:worker_threads';
+import { stateError } from '../core/args.js';
 import { onCancel, throwIfCancelled } from '../core/context.js';
 import { checkInt, checkMagic, checkRegion, checkSab, badType } from './layout.js';
 
@@ -235,11 +236,7 @@ export class Doorbell {
    */
   waitSync(seenSeq: number, timeoutMs: number): DoorbellWaitResult {
     if (isMainThread) {
-      const e = new Error('Doorbell.waitSync would block the main thread; use await bell.wait()') as Error & {
-        code: string;
-      };
-      e.code = 'ERR_INVALID_STATE';
-      throw e;
+      throw stateError('Doorbell.waitSync would block the main thread; use await bell.wait()');
     }
     this.enter(timeoutMs);
     try {
@@ -336,9 +333,7 @@ export class Doorbell {
   private enter(timeoutMs: number): void {
     if (!(timeoutMs >= 0)) checkInt('timeoutMs', timeoutMs, 0, Infinity);
     if (this.waiting) {
-      const e = new Error('Doorbell: only one wait at a time (only the owner waits)') as Error & { code: string };
-      e.code = 'ERR_INVALID_STATE';
-      throw e;
+      throw stateError('Doorbell: only one wait at a time (only the owner waits)');
     }
     this.waiting = true;
   }

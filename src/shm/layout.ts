@@ -1,11 +1,15 @@
 /**
- * Layout helpers shared by the shared-memory protocols: alignment, cache-line padding, argument
- * checks for sizes and offsets, and the check that a descriptor received through postMessage
+ * Layout helpers shared by the shared-memory protocols: alignment, cache-line padding, the checks
+ * of a region's offset and size (argument checks in general: core/args.ts), and the check that a descriptor received through postMessage
  * really points at a region of the expected kind.
  *
  * Runs on any thread. Owns no memory; it only computes sizes and validates inputs.
  */
+import { checkInt, rangeError, typeError, typeName } from '../core/args.js';
 import { RingCorruptError } from '../core/errors.js';
+
+// The argument checks moved to core/args.ts; importable from here as before.
+export { badType, checkInt, checkPowerOfTwo, isPowerOfTwo, outOfRange } from '../core/args.js';
 
 /**
  * Bytes between words written by different threads. 64 is the x86/ARM line; 128 would also
@@ -21,43 +25,10 @@ export function alignUp(n: number, a: number): number {
   return (n + a - 1) & ~(a - 1);
 }
 
-/** True for 1, 2, 4, 8, ... up to 2^30. */
-export function isPowerOfTwo(n: number): boolean {
-  return Number.isInteger(n) && n > 0 && n <= 2 ** 30 && (n & (n - 1)) === 0;
-}
-
-function typeError(message: string): TypeError {
-  const e = new TypeError(message) as TypeError & { code: string };
-  e.code = 'ERR_INVALID_ARG_TYPE';
-  return e;
-}
-
-function rangeError(message: string): RangeError {
-  const e = new RangeError(message) as RangeError & { code: string };
-  e.code = 'ERR_OUT_OF_RANGE';
-  return e;
-}
-
-/** Throw ERR_OUT_OF_RANGE unless `v` is an integer in [min, max]. */
-export function checkInt(name: string, v: unknown, min: number, max: number): number {
-  if (typeof v !== 'number') throw typeError(`${name} must be a number, got ${typeof v}`);
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw rangeError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
-  }
-  return v;
-}
-
-/** Throw ERR_OUT_OF_RANGE unless `v` is a power of two in [min, max]. */
-export function checkPowerOfTwo(name: string, v: unknown, min: number, max: number): number {
-  checkInt(name, v, min, max);
-  if (!isPowerOfTwo(v as number)) throw rangeError(`${name} must be a power of two, got ${v}`);
-  return v as number;
-}
-
 /** Throw ERR_INVALID_ARG_TYPE unless `v` is a SharedArrayBuffer. */
 export function checkSab(name: string, v: unknown): SharedArrayBuffer {
   if (!(v instanceof SharedArrayBuffer)) {
-    throw typeError(`${name} must be a SharedArrayBuffer, got ${v === null ? 'null' : typeof v}`);
+    throw typeError(`${name} must be a SharedArrayBuffer, got ${typeName(v)}`);
   }
   return v;
 }
@@ -70,16 +41,6 @@ export function checkRegion(sab: SharedArrayBuffer, byteOffset: unknown, size: n
     throw rangeError(`region of ${size} bytes at ${byteOffset} does not fit a SharedArrayBuffer of ${sab.byteLength}`);
   }
   return byteOffset as number;
-}
-
-/** Throw ERR_OUT_OF_RANGE with `message` (for call-site checks of the protocols). */
-export function outOfRange(message: string): never {
-  throw rangeError(message);
-}
-
-/** Throw ERR_INVALID_ARG_TYPE with `message`. */
-export function badType(message: string): never {
-  throw typeError(message);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * LoopParker — the owner side of a doorbell (doorbell.ts) for a loop that lives on its thread's
  * event loop and parks and wakes thousands of times a second: the reactor and every net host
- * (src/reactor/bell-loop.ts). It replaces `Doorbell.wait()` for such a loop; the two are never
+ * (src/net/bell-loop.ts). It replaces `Doorbell.wait()` for such a loop; the two are never
  * mixed on one bell (doorbell.ts invariant 1: one waiter, the owner).
  *
  * Runs on the doorbell's owner thread only (any thread, main included: it never calls

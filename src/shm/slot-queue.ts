@@ -44,6 +44,7 @@
  * 6. A consumer that meets a LEN past `slotBytes`, or a SEQ that moves no correct peer could have
  *    moved, throws RingCorruptError instead of reading or spinning.
  */
+import { stateError as invalidState } from '../core/args.js';
 import { RingCorruptError } from '../core/errors.js';
 import { checkInt, checkMagic, checkPowerOfTwo, checkRegion, checkSab, badType, outOfRange } from './layout.js';
 
@@ -72,12 +73,6 @@ export interface SlotQueueDescriptor {
 export interface SlotQueueOptions {
   /** Called by a consumer's release that found WANT_SPACE set: ring the producer's bell here. */
   readonly onProducerWaiting?: () => void;
-}
-
-function invalidState(message: string): Error {
-  const e = new Error(message) as Error & { code: string };
-  e.code = 'ERR_INVALID_STATE';
-  return e;
 }
 
 /**

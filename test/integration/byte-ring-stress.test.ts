@@ -10,7 +10,8 @@ import * as assert from 'uvu/assert';
 import { createByteRing, maxFrameLength } from '../../src/shm/byte-ring.js';
 import { ByteRingReader } from '../../src/shm/byte-ring-reader.js';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
-import { checkFrame, testSeed } from '../fixtures/shm-frames.js';
+import { checkFrame } from '../fixtures/shm-frames.js';
+import { testSeed } from '../fixtures/seed.js';
 import { LONG, STALL_MS, all, describe, start } from '../fixtures/shm-harness.js';
 
 const FRAMES = LONG ? 10_000_000 : 300_000;

@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
-import { testSeed } from '../fixtures/shm-frames.js';
+import { testSeed } from '../fixtures/seed.js';
 import { LONG, STALL_MS, all, start } from '../fixtures/shm-harness.js';
 
 test('no wake-up is lost over 100k park/wake cycles between two parked workers', async () => {

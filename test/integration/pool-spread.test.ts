@@ -2,8 +2,8 @@
  * An I/O-bound batch is spread over the workers, and no worker blocks its thread while it holds
  * live tasks (their fs callbacks and timers could not run). Real workers, both transports: the
  * shared one (workers park with Atomics.wait and claim from a shared queue, fair share in
- * worker-siblings.ts) and the message one (main splits each pull by the fair share,
- * message-transport.ts rule 2).
+ * pool/shared/siblings.ts) and the message one (main splits each pull by the fair share,
+ * pool/message/main.ts rule 2).
  *
  * This file is also the task module of its test (the worker imports it; the suites are defined
  * on the main thread only), so the rendezvous task below needs no fixture of its own.

@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { sliding } from '../../src/core/buffers.js';
 import { sharedChan } from '../../src/shared-chan/index.js';
 import type { TransportMode } from '../../src/shared-chan/transport-mode.js';
-import { testSeed } from '../fixtures/shm-frames.js';
+import { testSeed } from '../fixtures/seed.js';
 import { checkExactlyOnce, reports, startOn } from '../fixtures/shared-chan-harness.js';
 
 for (const transport of ['shared', 'message'] as const satisfies readonly TransportMode[]) {

@@ -8,7 +8,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { sharedChan } from '../../src/shared-chan/index.js';
 import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
-import { testSeed } from '../fixtures/shm-frames.js';
+import { testSeed } from '../fixtures/seed.js';
 import { reports, startOn } from '../fixtures/shared-chan-harness.js';
 
 const test = suite('port channel across threads');

@@ -12,7 +12,7 @@ import { afterOp, select } from '../../src/core/select.js';
 import { sharedChan } from '../../src/shared-chan/index.js';
 import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
 import type { TransportMode } from '../../src/shared-chan/transport-mode.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 import { checkExactlyOnce, reports, startOn, waitAtLeast } from '../fixtures/shared-chan-harness.js';
 
 const MISS = Symbol('miss');

@@ -8,7 +8,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSlotQueue, SlotQueue } from '../../src/shm/slot-queue.js';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
-import { fillFrame, frameLength, rng, testSeed } from '../fixtures/shm-frames.js';
+import { fillFrame, frameLength } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 import { LONG, STALL_MS, all, describe, start } from '../fixtures/shm-harness.js';
 
 const TOTAL = LONG ? 10_000_000 : 300_000;

@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytes, collect, dial, rig, within } from '../fixtures/tcp-harness.js';
 import { burstBytes } from '../fixtures/tcp-burst.js';
-import { testSeed } from '../fixtures/shm-frames.js';
+import { testSeed } from '../fixtures/seed.js';
 
 test('100 MB through one connection come back byte for byte (sha256)', async () => {
   const r = await rig(2);

@@ -1,5 +1,5 @@
 /**
- * How the reactor reads sockets (src/reactor/scratch-reads.ts): on Node 20 every read lands in
+ * How the reactor reads sockets (src/net/reactor/scratch-reads.ts): on Node 20 every read lands in
  * one scratch buffer shared by all connections, so bytes that must wait for ring room are copied
  * out before another connection's read overwrites it. The same scenarios run on the public 'data'
  * path (SHOAL_NET_SCRATCH_READS=0), which the reactor falls back to when the internals it needs
@@ -8,7 +8,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytes, collect, dial, rig, within } from '../fixtures/tcp-harness.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 /**
  * Connection A sends 1 MiB behind `hold`: its handler reads nothing, so its 4 KiB ring fills and

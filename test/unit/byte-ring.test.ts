@@ -15,16 +15,9 @@ import {
 import { ByteRingWriter } from '../../src/shm/byte-ring-writer.js';
 import { ByteRingReader } from '../../src/shm/byte-ring-reader.js';
 import { RingCorruptError } from '../../src/core/errors.js';
-import { checkFrame, fillFrame, frameLength, rng, testSeed } from '../fixtures/shm-frames.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'no error';
-}
+import { checkFrame, fillFrame, frameLength } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
+import { code } from '../fixtures/errors.js';
 
 test('frames come out in order and byte for byte across many wraps (seeded model run)', () => {
   const seed = testSeed();

@@ -12,8 +12,9 @@ import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { chan } from '../../src/core/chan.js';
 import { CancelledError } from '../../src/core/errors.js';
+import { fixedSeed } from '../fixtures/seed.js';
 
-const seed = Number(process.env.SHOAL_SEED ?? 20261122);
+const seed = fixedSeed(20261122);
 const numRuns = Number(process.env.SHOAL_RUNS ?? 300);
 
 function within<T>(p: Promise<T>, ms = 2000): Promise<T> {

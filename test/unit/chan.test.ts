@@ -9,6 +9,7 @@ import { chan, MAX_PENDING } from '../../src/core/chan.js';
 import { dropping, fixed, sliding } from '../../src/core/buffers.js';
 import { CancelledError, TimeoutError, TooManyPendingError } from '../../src/core/errors.js';
 import { runInTask } from '../../src/core/context.js';
+import { throwsCode } from '../fixtures/errors.js';
 
 /** Let every pending microtask run (one macrotask turn). */
 const settle = () => new Promise<void>((r) => setImmediate(r));
@@ -37,17 +38,6 @@ async function rejectsWith(p: Promise<unknown>, Cls: abstract new (...a: never[]
   }
   assert.unreachable(`expected a ${Cls.name} rejection`);
   throw new Error('unreachable');
-}
-
-function throwsCode(fn: () => unknown, Cls: new (...a: never[]) => Error, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, Cls);
-    assert.is((e as { code?: string }).code, code);
-    return;
-  }
-  assert.unreachable(`expected ${Cls.name} ${code}`);
 }
 
 test('a dropping buffer of 1 given 1..5 keeps 1, and every put succeeds', async () => {

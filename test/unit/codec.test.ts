@@ -1,5 +1,5 @@
 /**
- * The value codec (src/shm/codec.ts): what arrives, what is refused, and the encodeInto/decode
+ * The value codec (src/codec/index.ts): what arrives, what is refused, and the encodeInto/decode
  * contract the rings build on. Randomized and garbage inputs: codec-fuzz.test.ts.
  */
 import { test } from 'uvu';

@@ -1,6 +1,6 @@
 /**
  * DirtySet across real threads: a worker marks slots while the main thread takes them, racing
- * mark against take (conn-slot.ts DirtySet invariants 1 and 2). Each round's slots come from a
+ * mark against take (net/conn-slot.ts DirtySet invariants 1 and 2). Each round's slots come from a
  * seed both sides share, so the taker knows exactly what it must see: every mark taken exactly
  * once, nothing that was not marked, and no mark lost (a lost one leaves the round incomplete and
  * the bounded wait fails it). The seed is printed on failure; SHOAL_SEED=<n> replays it.
@@ -13,7 +13,7 @@ import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
 import { createNetLink, towardMain, MAX_SLOTS_PER_WORKER } from '../../src/net/conn-slot.js';
 import { roundSlots } from '../fixtures/dirty-set-marker.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 const MARKER = new URL('../fixtures/dirty-set-marker.js', import.meta.url);
 

@@ -9,18 +9,10 @@ import * as assert from 'uvu/assert';
 import { createDoorbell, initDoorbell, Doorbell, DOORBELL_BYTES } from '../../src/shm/doorbell.js';
 import { CancelledError, RingCorruptError } from '../../src/core/errors.js';
 import { runInTask } from '../../src/core/context.js';
+import { code } from '../fixtures/errors.js';
 
 const turn = () => new Promise<void>((r) => setImmediate(r));
 const timers = () => process.getActiveResourcesInfo().filter((x) => x === 'Timeout').length;
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'no error';
-}
 
 test('ringing a running owner bumps SEQ and makes no notify', () => {
   const bell = new Doorbell(createDoorbell());

@@ -1,5 +1,5 @@
 /**
- * LoopParker and BellLoop guarantees (src/shm/loop-parker.ts, src/reactor/bell-loop.ts): a ring
+ * LoopParker and BellLoop guarantees (src/shm/loop-parker.ts, src/net/bell-loop.ts): a ring
  * after the owner's SEQ read always wakes it, however its parks and un-parks interleave with the
  * rings (seeded, across a real worker thread); un-parking makes later rings free; the waiter is
  * registered once and reused; a loop with nothing expected parks at once and leaves its awake
@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { createDoorbell, Doorbell } from '../../src/shm/doorbell.js';
 import { LoopParker } from '../../src/shm/loop-parker.js';
 import { BellLoop } from '../../src/net/bell-loop.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
+import { rng, testSeed } from '../fixtures/seed.js';
 
 const RINGER = new URL('../fixtures/loop-parker-ringer.js', import.meta.url);
 const turn = () => new Promise<void>((r) => setImmediate(r));
@@ -166,7 +166,7 @@ test('with nothing expected the loop parks at once and leaves its window alone',
   const loop = new BellLoop(bell, 10, () => (work > 0 ? work-- : 0), { expecting: () => expecting });
   loop.start();
   // a turn with work, then a park that ends the (closed) window; a quick answer to that park
-  // opens the window (awake-window.ts rule 2)
+  // opens the window (net/awake-window.ts rule 2)
   work = 1;
   loop.queueTurn();
   await turn();

@@ -1,5 +1,5 @@
 /**
- * The message transport's dispatch rule (src/pool/message-transport.ts, rules 1, 2 and 2a) with
+ * The message transport's dispatch rule (src/pool/message/main.ts, rules 1, 2 and 2a) with
  * fake workers: a burst is split by the fair share across every live worker, also one that is
  * not pulling at that moment; a worker at its share gets the rest only once the others have been
  * silent for the stall time; nothing is sent without a pull. Deterministic: the stall time is

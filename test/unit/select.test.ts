@@ -8,6 +8,7 @@ import { chan, MAX_PENDING } from '../../src/core/chan.js';
 import { afterOp, promiseOp, seedSelect, select } from '../../src/core/select.js';
 import { CancelledError, TimeoutError, TooManyPendingError } from '../../src/core/errors.js';
 import { runInTask } from '../../src/core/context.js';
+import { throwsCode } from '../fixtures/errors.js';
 
 const settle = () => new Promise<void>((r) => setImmediate(r));
 
@@ -24,17 +25,6 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
     return e;
   }
   assert.unreachable('expected a rejection');
-}
-
-function throwsCode(fn: () => unknown, Cls: new (...a: never[]) => Error, code: string): void {
-  try {
-    fn();
-  } catch (e) {
-    assert.instance(e, Cls);
-    assert.is((e as { code?: string }).code, code);
-    return;
-  }
-  assert.unreachable(`expected ${Cls.name} ${code}`);
 }
 
 test('a ready take wins at once and the other ops are untouched', async () => {

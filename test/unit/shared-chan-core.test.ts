@@ -17,15 +17,7 @@ import {
   type SharedChanDescriptor,
 } from '../../src/shared-chan/memory/layout.js';
 import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
-
-const code = async (fn: () => unknown): Promise<string | undefined> => {
-  try {
-    await fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
+import { code } from '../fixtures/errors.js';
 
 const VALUES: unknown[] = [
   0,

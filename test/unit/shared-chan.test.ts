@@ -13,15 +13,7 @@ import { PortChan } from '../../src/shared-chan/port/channel.js';
 import { SharedChan, MAX_SHARED_PENDING } from '../../src/shared-chan/memory/channel.js';
 import { crossArgs, fromDescriptor, reviveArgs, sharedChan } from '../../src/shared-chan/index.js';
 import { MAX_SHARED_CAPACITY, type SharedChanDescriptor } from '../../src/shared-chan/memory/layout.js';
-
-const code = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
+import { code } from '../fixtures/errors.js';
 
 for (const transport of ['shared', 'message'] as const) {
   const test = suite(`shared channel, one thread [${transport}]`);

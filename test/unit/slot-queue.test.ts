@@ -6,16 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSlotQueue, initSlotQueue, slotQueueBytes, SlotQueue } from '../../src/shm/slot-queue.js';
 import { RingCorruptError } from '../../src/core/errors.js';
-import { rng, testSeed } from '../fixtures/shm-frames.js';
-
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'no error';
-}
+import { rng, testSeed } from '../fixtures/seed.js';
+import { code } from '../fixtures/errors.js';
 
 test('items come out once each and in order across many wraps, whichever handle claims (seeded)', () => {
   const seed = testSeed();

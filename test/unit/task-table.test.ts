@@ -1,5 +1,5 @@
 /**
- * The pool's task table (src/pool/task-table.ts) and overflow FIFO (src/pool/overflow-queue.ts):
+ * The pool's task table (src/pool/task-table.ts) and overflow FIFO (src/pool/shared/overflow-queue.ts):
  * model-checked against a Map and an array with fast-check (seeded; rerun a failure with
  * SHOAL_SEED=<seed>), plus the cases the random runs reach too rarely: ids wrapping past 2^32,
  * a straggler outliving millions of ids, and a FIFO that never empties.

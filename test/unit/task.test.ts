@@ -19,15 +19,7 @@ import {
 } from '../../src/index.js';
 import { bounded, flush, installFakeClock } from '../fixtures/fake-clock.js';
 import { ambientTask } from '../../src/core/context.js';
-
-const codeOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    return `${(e as Error).constructor.name}:${(e as { code?: string }).code}`;
-  }
-  return undefined;
-};
+import { errorKind } from '../fixtures/errors.js';
 
 test('a task is awaitable and reports its value, id, name and state', async () => {
   const t = spawn(
@@ -359,65 +351,65 @@ test('yieldNow lets the event loop in (an already queued setImmediate runs first
 test('bad inputs throw at the call site with Node-style codes', () => {
   const fn = (): void => {};
   assert.is(
-    codeOf(() => spawn(123 as never)),
+    errorKind(() => spawn(123 as never)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => spawn(fn, { name: 5 as never })),
+    errorKind(() => spawn(fn, { name: 5 as never })),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => spawn(fn, { signal: {} as never })),
+    errorKind(() => spawn(fn, { signal: {} as never })),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => spawn(fn, 'x' as never)),
+    errorKind(() => spawn(fn, 'x' as never)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   for (const bad of [-1, NaN, Infinity, 1.5, 2 ** 31]) {
     assert.is(
-      codeOf(() => sleep(bad)),
+      errorKind(() => sleep(bad)),
       'RangeError:ERR_OUT_OF_RANGE',
       `sleep(${bad})`,
     );
     assert.is(
-      codeOf(() => after(bad, fn)),
+      errorKind(() => after(bad, fn)),
       'RangeError:ERR_OUT_OF_RANGE',
       `after(${bad})`,
     );
     assert.is(
-      codeOf(() => every(bad, fn)),
+      errorKind(() => every(bad, fn)),
       'RangeError:ERR_OUT_OF_RANGE',
       `every(${bad})`,
     );
     assert.is(
-      codeOf(() => timeout(Promise.resolve(), bad)),
+      errorKind(() => timeout(Promise.resolve(), bad)),
       'RangeError:ERR_OUT_OF_RANGE',
       `timeout(${bad})`,
     );
   }
   assert.is(
-    codeOf(() => every(0, fn)),
+    errorKind(() => every(0, fn)),
     'RangeError:ERR_OUT_OF_RANGE',
   );
   assert.is(
-    codeOf(() => sleep('5' as never)),
+    errorKind(() => sleep('5' as never)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => sleep(1, { signal: 'no' as never })),
+    errorKind(() => sleep(1, { signal: 'no' as never })),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => after(1, 'fn' as never)),
+    errorKind(() => after(1, 'fn' as never)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => every(1, null as never)),
+    errorKind(() => every(1, null as never)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   assert.is(
-    codeOf(() => timeout(42 as never, 1)),
+    errorKind(() => timeout(42 as never, 1)),
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
 });

@@ -1,6 +1,6 @@
 /**
  * One connection as the reactor sees it: a net.Socket on one side, a connection slot (two byte
- * rings and the readiness word, src/shm/conn-slot.ts) on the other, and the two copy loops between
+ * rings and the readiness word, src/net/conn-slot.ts) on the other, and the two copy loops between
  * them with backpressure both ways.
  *
  * Runs on the main thread only (it owns the socket). Owns: the socket's listeners, the inbound
@@ -132,7 +132,7 @@ export class MainConn {
     if (this.released) return;
     if (this.pending.length > 0) this.pushPending();
     for (let k = 0; k < MAX_WRITE_BATCHES && !this.writeBlocked && this.drainOnce(); k++);
-    const ws = Atomics.load(this.words, WSTATE); // pairs with: net/conn.ts end / close (Atomics.or WSTATE)
+    const ws = Atomics.load(this.words, WSTATE); // pairs with: net/worker/conn.ts end / close (Atomics.or WSTATE)
     if ((ws & W_CLOSE) !== 0 && !this.workerLetGo) {
       this.workerLetGo = true;
       this.pending = [];
@@ -147,7 +147,7 @@ export class MainConn {
     const ready = Atomics.load(this.words, READY);
     if ((ready & ERROR) !== 0) return;
     Atomics.store(this.words, ERRNO, errno); // invariant 3: before ERROR
-    Atomics.or(this.words, READY, ERROR | RD_CLOSED | WR_CLOSED); // pairs with: net/conn.ts state (Atomics.load READY)
+    Atomics.or(this.words, READY, ERROR | RD_CLOSED | WR_CLOSED); // pairs with: net/worker/conn.ts state (Atomics.load READY)
     this.owner.markWorker(this.index);
   }
 
@@ -297,7 +297,7 @@ export class MainConn {
 
   private setReady(bits: number): void {
     if ((Atomics.load(this.words, READY) & bits) === bits) return;
-    Atomics.or(this.words, READY, bits); // pairs with: net/conn.ts state (Atomics.load READY)
+    Atomics.or(this.words, READY, bits); // pairs with: net/worker/conn.ts state (Atomics.load READY)
     this.owner.markWorker(this.index);
   }
 

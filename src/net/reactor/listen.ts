@@ -8,6 +8,13 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import {
+  checkDurationMs,
+  checkPositiveInt,
+  rangeError as rangeErr,
+  typeError as typeErr,
+  typeName,
+} from '../../core/args.js';
 import { ClosedError } from '../../core/errors.js';
 import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
@@ -45,18 +52,11 @@ export interface TcpServerStats {
   readonly handlerErrors: number;
 }
 
-function rangeErr(msg: string): RangeError {
-  return Object.assign(new RangeError(msg), { code: 'ERR_OUT_OF_RANGE' });
-}
-function typeErr(msg: string): TypeError {
-  return Object.assign(new TypeError(msg), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-
 /** A module reference as the worker imports it. */
 export function handlerURL(ref: unknown): string {
   if (ref instanceof URL) return ref.href;
   if (typeof ref !== 'string' || ref === '')
-    throw typeErr(`handler must be a URL or a module path, got ${ref === null ? 'null' : typeof ref}`);
+    throw typeErr(`handler must be a URL or a module path, got ${typeName(ref)}`);
   if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^[a-z]:[\\/]/i.test(ref)) return ref;
   if (isAbsolute(ref) || ref.startsWith('.')) return pathToFileURL(resolve(ref)).href;
   return ref;
@@ -133,8 +133,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
     const timeout = options.timeout ?? 30_000;
-    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
-      throw rangeErr(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`);
+    checkDurationMs('timeout', timeout);
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       if (this.conns.size > 0) {
@@ -200,8 +199,7 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   if (!Number.isInteger(backlog) || backlog < 0)
     throw rangeErr(`backlog must be a non-negative integer, got ${String(backlog)}`);
   const max = options.maxConnections;
-  if (max !== undefined && (!Number.isInteger(max) || max < 1))
-    throw rangeErr(`maxConnections must be a positive integer, got ${String(max)}`);
+  if (max !== undefined) checkPositiveInt('maxConnections', max);
   if (reactor.closed) throw new ClosedError('runtime is closed: cannot listen');
   // allowHalfOpen: a peer's FIN ends the handler's reads only; its writes go on until it ends.
   const server = createServer({ allowHalfOpen: true, noDelay: true });

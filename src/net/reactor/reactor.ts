@@ -1,7 +1,7 @@
 /**
  * The reactor: the main thread's side of every TCP connection. On Node 20 a socket cannot move to
  * a worker thread, so the main thread keeps them all and the workers reach them through
- * connection slots in shared memory (src/shm/conn-slot.ts).
+ * connection slots in shared memory (src/net/conn-slot.ts).
  *
  * Runs on the main thread only. Owns: its doorbell (every worker rings it), one WorkerLink per
  * pool worker (worker-link.ts: link buffer, control port, slot table, free slots), the accepted and connected
@@ -19,7 +19,7 @@
  * 3. Still in the turn: each worker marked since the last turn (by step 1 or 2) gets its queued
  *    control messages in one postMessage and one ring of its doorbell: one wake-up per worker per
  *    turn, however many connections and chunks.
- * 4. Stay awake or park (bell-loop.ts, shared with the net hosts). While the reactor is busy
+ * 4. Stay awake or park (net/bell-loop.ts, shared with the net hosts). While the reactor is busy
  *    (step 2 found work, or some worker owes an answer to bytes it was handed and the awake window
  *    says it is likely soon) it queues the next turn and leaves its doorbell RUNNING, so workers'
  *    rings cost no syscall and their answers are taken on the next loop iteration; a socket event
@@ -69,7 +69,7 @@ export interface ReactorStats {
 }
 
 /**
- * Longest the reactor stays awake after its last work (ms); step 4 of the loop, awake-window.ts.
+ * Longest the reactor stays awake after its last work (ms); step 4 of the loop, net/awake-window.ts.
  * SHOAL_REACTOR_AWAKE_US (default 100, 0 = park as soon as a turn finds nothing) overrides it.
  */
 const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
@@ -86,7 +86,7 @@ export class Reactor implements LinkReactor {
   private readonly bell = new Doorbell(createDoorbell());
   private readonly links: Array<WorkerLink | undefined> = [];
   private readonly toFlush: WorkerLink[] = [];
-  /** steps 2 to 4: turns while busy, parked on `bell` otherwise (bell-loop.ts) */
+  /** steps 2 to 4: turns while busy, parked on `bell` otherwise (net/bell-loop.ts) */
   private readonly loop = new BellLoop(this.bell, REACTOR_AWAKE_MAX_MS, () => this.step(), {
     expecting: () => this.owed > 0,
   });
@@ -109,7 +109,7 @@ export class Reactor implements LinkReactor {
 
   /**
    * A worker started in pool slot `slot` (or replaced a dead one): give it a link. Its net host
-   * (src/net/host.ts, installed by the worker's entry file) answers on the port we send.
+   * (src/net/worker/host.ts, installed by the worker's entry file) answers on the port we send.
    */
   attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
     if (this.links[slot]?.alive) this.detach(slot);

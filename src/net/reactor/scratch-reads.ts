@@ -8,8 +8,7 @@
  *
  * Why: on the default path every read makes libuv allocate a fresh 64 KiB backing store, wraps
  * the bytes in a Buffer, pushes it through the Readable machinery and emits 'data'. For a 64-byte
- * echo that was ~10% of the reactor's CPU (interleaved A/B, 8 pairs, 100 connections, 2026-12-06:
- * main-thread CPU per message x0.90, messages/s x1.10).
+ * echo that was ~10% of the reactor's CPU (docs/measurements.md "scratch reads").
  *
  * How: this is what Node's documented `onread` option of `net.connect()` does (Socket's
  * constructor takes it too, in Node 20's code). `net.Server` offers no such option for the

@@ -1,6 +1,6 @@
 /**
  * WorkerLink — the reactor's side of one pool worker: its link buffer (doorbell and the two dirty
- * sets, src/shm/conn-slot.ts), its control port, its table of connection slots and the free
+ * sets, src/net/conn-slot.ts), its control port, its table of connection slots and the free
  * slots kept for reuse, and the control messages queued for it this turn.
  *
  * Runs on the main thread only. Owns: the slot table and free lists of one worker; the
@@ -105,7 +105,7 @@ export class WorkerLink implements SlotOwner {
     this.active--;
     this.reactor.gone(c);
     if (!this.alive) return;
-    resetConnSlot(c.slot); // conn-slot.ts invariant 4: socket closed and W_CLOSE seen
+    resetConnSlot(c.slot); // net/conn-slot.ts invariant 4: socket closed and W_CLOSE seen
     let list = this.freeSlots.get(c.slot.ringBytes);
     if (!list) this.freeSlots.set(c.slot.ringBytes, (list = []));
     if (list.length < 64) list.push(c.slot);

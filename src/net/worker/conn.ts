@@ -1,7 +1,7 @@
 /**
  * Conn — a TCP connection as a worker's green thread uses it. The socket stays on the main thread
  * (the reactor); a Conn reads the slot's INBOUND ring and writes its OUTBOUND ring
- * (src/shm/conn-slot.ts), and parks on its worker's net host until the reactor marks the slot.
+ * (src/net/conn-slot.ts), and parks on its worker's net host until the reactor marks the slot.
  *
  * Runs on a worker thread (the one whose net host opened it). Owns: the reader end of INBOUND,
  * the writer end of OUTBOUND, the WSTATE word of its slot, its waiting read, its other waits
@@ -9,10 +9,11 @@
  *
  * Waiting: every wait is "check the rings and READY, then park until the host pokes this slot".
  * The check and the parking happen in one synchronous step and pokes come from a later turn of
- * the host's loop, so a mark cannot slip between them (conn-slot.ts DirtySet invariant 2 covers
+ * the host's loop, so a mark cannot slip between them (net/conn-slot.ts DirtySet invariant 2 covers
  * the threads).
  */
 import type { Duplex } from 'node:stream';
+import { rangeError, stateError as stateErr, typeError as typeErr, typeName } from '../../core/args.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ClosedError, ConnectionResetError } from '../../core/errors.js';
 import { ByteRingReader } from '../../shm/byte-ring-reader.js';
@@ -45,7 +46,7 @@ export interface ConnHost {
   dropped(i: number): void;
   /**
    * Called on every read: true once the host's current turn has run long (it rang the reactor
-   * early, net/host.ts NET_RING_WITHIN_MS). The read then waits for the host's next turn even when
+   * early, host.ts NET_RING_WITHIN_MS). The read then waits for the host's next turn even when
    * bytes are there, so the handlers this turn did not wake get their turn too (fairness).
    */
   yieldRead(): boolean;
@@ -62,18 +63,9 @@ export interface ConnWaitOptions {
 /** 1 ready, 0 timed out, -1 closed or failed (the seeds' poll-with-timeout answer). */
 export type Readiness = 1 | 0 | -1;
 
-function typeErr(msg: string): TypeError {
-  return Object.assign(new TypeError(msg), { code: 'ERR_INVALID_ARG_TYPE' });
-}
-function stateErr(msg: string): Error {
-  return Object.assign(new Error(msg), { code: 'ERR_INVALID_STATE' });
-}
 function checkTimeout(ms: unknown): number {
   if (ms === undefined) return Infinity;
-  if (typeof ms !== 'number' || !(ms >= 0))
-    throw Object.assign(new RangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
+  if (typeof ms !== 'number' || !(ms >= 0)) throw rangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`);
   return ms;
 }
 
@@ -221,12 +213,12 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   tryRead(): Buffer | null | undefined {
     if (this.closed) throw new ClosedError('Conn.read after close()');
-    const ready = Atomics.load(this.words, READY); // pairs with: reactor/connection.ts setReady / fail (Atomics.or READY)
+    const ready = Atomics.load(this.words, READY); // pairs with: net/reactor/connection.ts setReady / fail (Atomics.or READY)
     if ((ready & ERROR) !== 0) throw this.failure();
     const r = this.inR;
     if (!r.available()) {
       if ((ready & RD_CLOSED) === 0) return undefined;
-      if (!r.available()) return null; // conn-slot.ts invariant 1: RD_CLOSED follows the last byte
+      if (!r.available()) return null; // net/conn-slot.ts invariant 1: RD_CLOSED follows the last byte
     }
     return r.readBytes(this.readMax); // hands the room back; rings main when it paused the socket for it
   }
@@ -243,7 +235,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     let bytes: Uint8Array;
     if (typeof data === 'string') bytes = Buffer.from(data, 'utf8');
     else if (data instanceof Uint8Array) bytes = data;
-    else throw typeErr(`data must be a Uint8Array or a string, got ${data === null ? 'null' : typeof data}`);
+    else throw typeErr(`data must be a Uint8Array or a string, got ${typeName(data)}`);
     if (this.closed) return Promise.reject(new ClosedError('Conn.write after close()'));
     if (this.ended) return Promise.reject(new ClosedError('Conn.write after end()'));
     if (this.writeChain === undefined) {
@@ -271,7 +263,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     const deadline = performance.now() + checkTimeout(timeoutMs);
     for (;;) {
       if (this.closed) return -1;
-      const ready = Atomics.load(this.words, READY); // pairs with: reactor/connection.ts setReady / fail
+      const ready = Atomics.load(this.words, READY); // pairs with: net/reactor/connection.ts setReady / fail
       if ((ready & ERROR) !== 0) return -1;
       if (this.inR.available()) return 1;
       if ((ready & RD_CLOSED) !== 0) return this.inR.available() ? 1 : -1;
@@ -310,7 +302,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     if (this.writeChain) await this.writeChain.catch(() => {});
     if (this.closed) return;
     this.outW.flush();
-    Atomics.or(this.words, WSTATE, W_END); // conn-slot.ts invariant 2; pairs with: reactor/connection.ts service (Atomics.load WSTATE)
+    Atomics.or(this.words, WSTATE, W_END); // net/conn-slot.ts invariant 2; pairs with: net/reactor/connection.ts service (Atomics.load WSTATE)
     this.host.markMain(this.index);
   }
 
@@ -326,7 +318,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     this.closed = true;
     this.outW.flush();
     this.host.dropped(this.index);
-    Atomics.or(this.words, WSTATE, W_CLOSE); // conn-slot.ts invariant 2: last touch of the slot
+    Atomics.or(this.words, WSTATE, W_CLOSE); // net/conn-slot.ts invariant 2: last touch of the slot
     this.host.markMain(this.index);
     this.poke();
   }
@@ -373,13 +365,13 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   private checkAbort(): void {
     // Runs on every poke: a plain flag, since AbortSignal.aborted is a slow (validating) getter.
     if (this.ac === undefined || this.acFired) return;
-    if ((Atomics.load(this.words, READY) & ERROR) === 0) return; // pairs with: reactor/connection.ts fail
+    if ((Atomics.load(this.words, READY) & ERROR) === 0) return; // pairs with: net/reactor/connection.ts fail
     this.acFired = true;
     this.ac.abort(this.failure());
   }
 
   private failure(): Error {
-    const errno = Atomics.load(this.words, ERRNO); // conn-slot.ts invariant 3: stored before ERROR
+    const errno = Atomics.load(this.words, ERRNO); // net/conn-slot.ts invariant 3: stored before ERROR
     if (errno === ERRNO_CLOSED) return new ClosedError('connection closed by the server');
     if (errno === ERRNO_RESET) return new ConnectionResetError('connection reset by peer', 'ECONNRESET');
     if (errno === ERRNO_TIMEOUT) return new ConnectionResetError('connection timed out', 'ETIMEDOUT');
@@ -389,7 +381,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
   /** Copy what fits of `bytes` from `off` into OUTBOUND, publish, return the new offset. */
   private writeSome(bytes: Uint8Array, off: number): number {
     if (this.closed) throw new ClosedError('Conn.write after close()');
-    const ready = Atomics.load(this.words, READY); // pairs with: reactor/connection.ts fail / endWrites
+    const ready = Atomics.load(this.words, READY); // pairs with: net/reactor/connection.ts fail / endWrites
     if ((ready & ERROR) !== 0) throw this.failure();
     if ((ready & WR_CLOSED) !== 0) throw new ClosedError('connection is closed for writing');
     const w = this.outW;

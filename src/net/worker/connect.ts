@@ -5,6 +5,7 @@
  *
  * Runs on a worker thread whose net host is attached (pool workers). Owns nothing.
  */
+import { rangeError as rangeErr, typeError } from '../../core/args.js';
 import { ClosedError } from '../../core/errors.js';
 import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
@@ -25,10 +26,6 @@ export interface ConnectOptions {
   ringBytes?: number;
 }
 
-function rangeErr(msg: string): RangeError {
-  return Object.assign(new RangeError(msg), { code: 'ERR_OUT_OF_RANGE' });
-}
-
 /**
  * Connect to `host:port` through the reactor and resolve with a Conn. Rejects with ConnectError
  * (`errno` 'ECONNREFUSED', 'ENOTFOUND'...), TimeoutError, or CancelledError.
@@ -41,13 +38,12 @@ function rangeErr(msg: string): RangeError {
  */
 export function connect(options: ConnectOptions): Promise<Conn> {
   if (options === null || typeof options !== 'object') {
-    throw Object.assign(new TypeError('options must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw typeError('options must be an object');
   }
   const { port, host = '127.0.0.1', timeout = 0, ringBytes = DEFAULT_RING_BYTES } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535)
     throw rangeErr(`port must be an integer in [1, 65535], got ${String(port)}`);
-  if (typeof host !== 'string' || host === '')
-    throw Object.assign(new TypeError('host must be a non-empty string'), { code: 'ERR_INVALID_ARG_TYPE' });
+  if (typeof host !== 'string' || host === '') throw typeError('host must be a non-empty string');
   if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 0x7fffffff)
     throw rangeErr(`timeout must be a number of ms >= 0, got ${String(timeout)}`);
   if (!isPowerOfTwo(ringBytes) || ringBytes < MIN_SLOT_RING || ringBytes > MAX_SLOT_RING) {

@@ -8,7 +8,17 @@
  * `destroy()` closes the Conn.
  */
 import { Duplex } from 'node:stream';
-import type { Conn } from './conn.js';
+
+/**
+ * What the adapter needs of a Conn (conn.ts); structural, so this file does not import conn.ts,
+ * which imports it.
+ */
+export interface DuplexConn {
+  read(): Promise<Buffer | null>;
+  write(data: Uint8Array): Promise<void>;
+  end(): Promise<void>;
+  close(): void;
+}
 
 /**
  * Wrap `conn` in a Duplex (allowHalfOpen: ending our side does not end the peer's).
@@ -17,7 +27,7 @@ import type { Conn } from './conn.js';
  * import { pipeline } from 'node:stream/promises';
  * await pipeline(conn.toDuplex(), zlib.createGzip(), fs.createWriteStream('in.gz'));
  */
-export function connDuplex(conn: Conn): Duplex {
+export function connDuplex(conn: DuplexConn): Duplex {
   let pulling = false;
   const d: Duplex = new Duplex({
     allowHalfOpen: true,

@@ -8,7 +8,7 @@
  * the worker's doorbell (it is the only one that waits on it), the table of open Conns, the
  * handler-module cache and the pending connect() calls.
  *
- * The host's loop (one per worker) is a BellLoop (src/reactor/bell-loop.ts) on the worker's bell:
+ * The host's loop (one per worker) is a BellLoop (src/net/bell-loop.ts) on the worker's bell:
  * 1. read SEQ of the worker's bell; poke the Conns whose reads yielded last turn, then take
  *    TOWARD_WORKER and poke each marked Conn (their waiters re-check, and the handlers run in the
  *    microtasks after this turn);
@@ -29,7 +29,7 @@
  * median got 227, p99 100 ms; with yields 155-182 against 224-239, p99 32-34 ms).
  * SHOAL_NET_AWAKE_US (default 200, 0 = never stay awake) caps the window; with at most a few
  * connections open the window also holds through a busy reactor's rare long gaps
- * (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
+ * (SHOAL_NET_HOLD_US, net/awake-window.ts rule 4).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
@@ -41,12 +41,12 @@ import { isAttachMessage, type AttachMessage, type OpenMessage, type ToMain, typ
 import { BellLoop } from '../bell-loop.js';
 import { Conn, type ConnHost } from './conn.js';
 
-/** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
+/** Longest a worker's net host stays awake after its last work (ms); see net/awake-window.ts. */
 const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
 
 /**
- * With at most a few connections open (bell-loop.ts FEW_CONNS), stay awake this long after the
- * last work while the reactor rings often (awake-window.ts rule 4). SHOAL_NET_HOLD_US (default
+ * With at most a few connections open (net/bell-loop.ts FEW_CONNS), stay awake this long after the
+ * last work while the reactor rings often (net/awake-window.ts rule 4). SHOAL_NET_HOLD_US (default
  * 5000, 0 = no hold) overrides it; SHOAL_NET_AWAKE_US=0 turns staying awake off altogether.
  */
 const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
@@ -94,7 +94,7 @@ export function installNetHost(parentPort: Pick<MessagePort, 'on'>): void {
 
 /**
  * True while this worker has open connections or pending connects: a pool worker must then not
- * block its event loop in Atomics.wait when it has no tasks (src/pool/worker-shared.ts idle()).
+ * block its event loop in Atomics.wait when it has no tasks (src/pool/shared/worker.ts idle()).
  */
 export function netBusy(): boolean {
   return current?.busy === true;
@@ -127,7 +127,7 @@ export class NetHost implements ConnHost {
   private yieldReads = false;
   /** Conns whose reads yielded, poked first thing next turn (in the order they yielded) */
   private deferred: Conn[] = [];
-  /** turns while marks come, parked on `bell` otherwise (reactor/bell-loop.ts) */
+  /** turns while marks come, parked on `bell` otherwise (net/bell-loop.ts) */
   private readonly loop: BellLoop;
 
   constructor(m: AttachMessage) {

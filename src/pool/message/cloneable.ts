@@ -12,6 +12,7 @@
  * is needed anyway.
  */
 import { types } from 'node:util';
+import { typeError } from '../../core/args.js';
 
 /** Thrown (as a TypeError with this code) for an argument that cannot cross to a worker. */
 export const ERR_UNCLONEABLE = 'ERR_SHOAL_UNCLONEABLE';
@@ -67,7 +68,8 @@ export function assertCloneable(value: unknown, what: string, transfer?: readonl
 }
 
 function fail(path: string, kind: string): never {
-  const err = new TypeError(`${path} cannot be sent to a worker: it is ${kind}, which structured clone cannot copy`);
-  (err as { code?: string }).code = ERR_UNCLONEABLE;
-  throw err;
+  throw typeError(
+    `${path} cannot be sent to a worker: it is ${kind}, which structured clone cannot copy`,
+    ERR_UNCLONEABLE,
+  );
 }

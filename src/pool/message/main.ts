@@ -5,7 +5,7 @@
  * Runs on the main thread only. Owns: the queue of unclaimed submissions, each worker's open
  * pull, and each worker's outgoing batch. Values travel by structured clone.
  *
- * Dispatch rule (pairs with worker-message.ts, "The pull rule"):
+ * Dispatch rule (pairs with worker.ts, "The pull rule"):
  *   1. A task is sent only against an open PULL; one PULL is answered by one batch.
  *   2. A batch holds at most min(n, fair share) tasks. The fair share of a worker is
  *      ceil((queued + tasks out on every live worker) / live workers) minus its own tasks out,
@@ -34,7 +34,7 @@ import {
 } from '../protocol.js';
 import type { SlotGauges, Transport, TransportSink } from '../transport.js';
 import { fromWire, type WireError } from '../wire-error.js';
-import { STALL_MS } from '../shared/siblings.js';
+import { STALL_MS } from '../protocol.js';
 
 interface Lane {
   worker: Worker;

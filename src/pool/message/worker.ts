@@ -30,8 +30,12 @@ import {
   type ToWorker,
   type WorkerBoot,
 } from '../protocol.js';
+import { postBatch } from '../post-batch.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
-import { toWire, type WireError } from '../wire-error.js';
+
+// Shared with the shared transport's port fallback (../post-batch.ts).
+export { postBatch } from '../post-batch.js';
+import type { WireError } from '../wire-error.js';
 
 const BATCH_BUDGET_MS = 2;
 const MAX_PULL = 1024;
@@ -80,7 +84,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
   const runner = new TaskRunner(outbox, boot.ambient);
 
   port.on('message', (batch: ToWorker[]) => {
-    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/worker/host.ts)
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       switch (f[0]) {
@@ -121,28 +125,4 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
   stats.unref();
 
   schedule(); // the first pull
-}
-
-/**
- * Post a batch; when one frame cannot be cloned (a task returned a function...), resend frame by
- * frame and turn each refused result into an ERR frame, so one bad result fails only its task.
- */
-export function postBatch(port: MessagePort, batch: FromWorker[]): void {
-  try {
-    port.postMessage(batch);
-  } catch {
-    for (const f of batch) {
-      try {
-        port.postMessage([f]);
-      } catch (e) {
-        if (f[0] === OK) {
-          const why = new TypeError(
-            `the task's result cannot be sent back to the main thread: ${(e as Error).message}`,
-          );
-          (why as { code?: string }).code = 'ERR_SHOAL_UNCLONEABLE';
-          port.postMessage([[ERR, f[1], toWire(why)]]);
-        }
-      }
-    }
-  }
 }

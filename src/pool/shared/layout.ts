@@ -47,7 +47,7 @@
  * | 4   | G_PARKED_LIVE     | worker s (Atomics.add)     | main (stats)     | blocking parks entered with live work: 0     |
  * | 5   | G_SIBLING_WAKES   | worker s (Atomics.add)     | main (stats)     | parked siblings it rang for queued work      |
  *
- * Fair share (worker-shared.ts claimSome): a worker keeps claiming tasks that finish
+ * Fair share (worker.ts claimSome): a worker keeps claiming tasks that finish
  * synchronously, but stops taking tasks that stay live (awaiting I/O, timers...) once it holds
  * ceil((live on all workers + queued) / workers) of them, and rings a sibling at rest (parked or
  * spinning, alive) to take the rest. Without it, whichever worker wakes first claims a whole burst

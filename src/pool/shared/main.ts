@@ -1,19 +1,19 @@
 /**
  * Main-thread half of the shared-memory transport (the default): tasks go into one multi-consumer
  * slot queue that idle workers claim from; results come back through one SPSC byte ring per
- * worker; doorbells wake whoever is parked. Layout and frames: shared-layout.ts.
+ * worker; doorbells wake whoever is parked. Layout and frames: layout.ts.
  *
  * Runs on the main thread only (it never calls Atomics.wait: it polls with setImmediate while
  * results are expected soon, then parks with waitAsync). Owns: the producer side of the task
  * queue, an overflow FIFO for when it is full, the reader of every results ring, the fnId table,
- * and each worker's control lane (shared-control.ts: what travels on its port).
+ * and each worker's control lane (control.ts: what travels on its port).
  *
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
  *   2. move overflowed tasks into the queue while it has room (else set WANT_SPACE: a worker's
  *      release rings main's bell); a long synchronous burst of submit() calls, which gets no
  *      turn, also refills every 64 overflowed tasks, so workers do not idle behind main;
- *   3. ring workers for what was queued (shared-wake.ts: at most one futex wake per burst);
+ *   3. ring workers for what was queued (wake.ts: at most one futex wake per burst);
  *   4. while results are expected: poll again next turn if anything happened in the last
  *      POLL_MS and results have been arriving less than POLL_MS apart, otherwise park on main's
  *      bell (waitAsync, unref'd: the pool refs the workers while
@@ -163,7 +163,7 @@ export class SharedTransport implements Transport {
     // The thread is gone: read what it published, then learn from its claim log which tasks it
     // had taken without telling us yet, so the pool rejects them too.
     this.drain(slot, lane);
-    const n = Atomics.load(lane.claims, 0); // pairs with: worker-shared.ts claimed (Atomics.store COUNT)
+    const n = Atomics.load(lane.claims, 0); // pairs with: worker.ts claimed (Atomics.store COUNT)
     for (let i = 0; i < n && i < CLAIM_LOG_SIZE; i++) this.sink.assigned(slot, lane.claims[1 + i]!);
     this.lanes[slot] = undefined;
     this.waker.setAlive(slot, false);
@@ -282,7 +282,7 @@ export class SharedTransport implements Transport {
     return true;
   };
 
-  /** Wake workers for what was queued (policy: shared-wake.ts), then maybe spin for a lone result. */
+  /** Wake workers for what was queued (policy: wake.ts), then maybe spin for a lone result. */
   private ringWorkers(): void {
     this.ringScheduled = false;
     this.waker.ring(this.queueDepth);

@@ -1,7 +1,7 @@
 /**
  * A pool worker's view of its siblings on the shared-memory transport: the fair share of async
  * work it may hold, which sibling to wake for work it leaves in the queue, and its own gauges
- * (live count, park counters) that main and the siblings read. Layout: shared-layout.ts "gauges".
+ * (live count, park counters) that main and the siblings read. Layout: layout.ts "gauges".
  *
  * Runs on a pool worker (one instance per worker thread). Owns: the worker's own gauge words
  * (G_LIVE, G_PARKS, G_PARKED_LIVE, G_SIBLING_WAKES of its slot; G_ALIVE := 1 once its loop runs) and non-spinning handles on
@@ -13,16 +13,11 @@
  * its sibling idles. Tasks that finish synchronously do not count: they are done when claimed.
  */
 import { Doorbell, type DoorbellDescriptor } from '../../shm/doorbell.js';
+import { STALL_MS } from '../protocol.js';
 import { GAUGE_WORDS, G_ALIVE, G_LIVE, G_PARKED_LIVE, G_PARKS, G_SIBLING_WAKES } from './layout.js';
 
-/**
- * How long a worker at its share leaves queued work for siblings that are busy (running, not at
- * rest) before it takes more itself, ms. Long enough for a sibling between two turns to reach its
- * next claim even when the OS descheduled it for a few ms (at 1 ms, a loaded 2-core machine let
- * one worker take a whole burst about once in 60 runs); short against a sibling truly stuck in a
- * long synchronous slice, whose queued work then moves here one task per turn.
- */
-export const STALL_MS = 5;
+// The stall window is shared with the message transport (../protocol.ts).
+export { STALL_MS } from '../protocol.js';
 
 /** One worker's handle on the gauges and bells of every slot. */
 export class Siblings {
@@ -51,7 +46,7 @@ export class Siblings {
   publishLive(n: number): void {
     if (n === this.lastLive) return;
     this.lastLive = n;
-    Atomics.store(this.g, this.me * GAUGE_WORDS + G_LIVE, n); // pairs with: share / wakeOne on siblings, shared-wake.ts leastLoaded
+    Atomics.store(this.g, this.me * GAUGE_WORDS + G_LIVE, n); // pairs with: share / wakeOne on siblings, wake.ts leastLoaded
   }
 
   /**
@@ -88,7 +83,7 @@ export class Siblings {
     }
     if (best >= 0) {
       this.heldSince = -1;
-      if (this.bells[best]!.ring()) Atomics.add(this.g, this.me * GAUGE_WORDS + G_SIBLING_WAKES, 1); // pairs with: shared-transport.ts gauges
+      if (this.bells[best]!.ring()) Atomics.add(this.g, this.me * GAUGE_WORDS + G_SIBLING_WAKES, 1); // pairs with: main.ts gauges
       return true;
     }
     if (this.heldSince < 0) this.heldSince = now;
@@ -108,11 +103,11 @@ export class Siblings {
   /** Count a blocking park; `live` says whether the worker had live work at that moment (a bug). */
   parked(live: boolean): void {
     const base = this.me * GAUGE_WORDS;
-    Atomics.add(this.g, base + G_PARKS, 1); // pairs with: shared-transport.ts gauges
-    if (live) Atomics.add(this.g, base + G_PARKED_LIVE, 1); // pairs with: shared-transport.ts gauges
+    Atomics.add(this.g, base + G_PARKS, 1); // pairs with: main.ts gauges
+    if (live) Atomics.add(this.g, base + G_PARKED_LIVE, 1); // pairs with: main.ts gauges
   }
 
   private alive(s: number): boolean {
-    return Atomics.load(this.g, s * GAUGE_WORDS + G_ALIVE) === 1; // pairs with: announce (worker s), shared-wake.ts setAlive (main, at its death)
+    return Atomics.load(this.g, s * GAUGE_WORDS + G_ALIVE) === 1; // pairs with: announce (worker s), wake.ts setAlive (main, at its death)
   }
 }

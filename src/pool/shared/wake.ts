@@ -1,6 +1,6 @@
 /**
  * Main's wake policy on the shared-memory transport: which worker bells to ring when tasks are
- * queued, and the per-slot bells and gauges behind it (layout: shared-layout.ts "bells",
+ * queued, and the per-slot bells and gauges behind it (layout: layout.ts "bells",
  * "gauges").
  *
  * Runs on the main thread only. Owns: one bell per slot (created once, inherited by replacement
@@ -14,7 +14,7 @@
  *      a worker parked in waitAsync with live tasks is free right now; leaving it asleep because
  *      some other worker is "awake" made a two-worker pool slower than one on I/O-bound tasks.
  *      More workers are woken by the workers themselves when they leave work at their fair share
- *      (worker-siblings.ts), so main pays at most one wake per burst.
+ *      (siblings.ts), so main pays at most one wake per burst.
  *   3. Once per pump turn, if the queue did not shrink since the last turn, wake one more parked
  *      worker (the backstop for a worker that stopped claiming).
  */
@@ -54,8 +54,8 @@ export class Waker {
     this.present[slot] = alive;
     if (alive) return; // the worker stores G_ALIVE = 1 itself when its loop starts
     const base = slot * GAUGE_WORDS;
-    Atomics.store(this.g, base + G_LIVE, 0); // pairs with: worker-siblings.ts share
-    Atomics.store(this.g, base + G_ALIVE, 0); // pairs with: worker-siblings.ts alive
+    Atomics.store(this.g, base + G_LIVE, 0); // pairs with: siblings.ts share
+    Atomics.store(this.g, base + G_ALIVE, 0); // pairs with: siblings.ts alive
   }
 
   /** Policy steps 1 and 2, after tasks were queued; `queued` reads the queue depth now. */
@@ -87,7 +87,7 @@ export class Waker {
     for (let i = 0; i < n; i++) {
       const s = (this.next + i) % n;
       if (!this.present[s] || this.bells[s]!.state() !== 'parked') continue;
-      const live = Atomics.load(this.g, s * GAUGE_WORDS + G_LIVE); // pairs with: worker-siblings.ts publishLive
+      const live = Atomics.load(this.g, s * GAUGE_WORDS + G_LIVE); // pairs with: siblings.ts publishLive
       if (live < bestLive) {
         best = s;
         bestLive = live;
@@ -101,16 +101,16 @@ export class Waker {
 
   /** Live tasks `slot` last published. */
   live(slot: number): number {
-    return Atomics.load(this.g, slot * GAUGE_WORDS + G_LIVE); // pairs with: worker-siblings.ts publishLive
+    return Atomics.load(this.g, slot * GAUGE_WORDS + G_LIVE); // pairs with: siblings.ts publishLive
   }
 
   /** Park counters of `slot` (they survive the slot's worker being replaced). */
   gauges(slot: number): SlotGauges {
     const base = slot * GAUGE_WORDS;
     return {
-      parks: Atomics.load(this.g, base + G_PARKS), // pairs with: worker-siblings.ts parked
-      parkedWhileLive: Atomics.load(this.g, base + G_PARKED_LIVE), // pairs with: worker-siblings.ts parked
-      siblingWakes: Atomics.load(this.g, base + G_SIBLING_WAKES), // pairs with: worker-siblings.ts leaveRest
+      parks: Atomics.load(this.g, base + G_PARKS), // pairs with: siblings.ts parked
+      parkedWhileLive: Atomics.load(this.g, base + G_PARKED_LIVE), // pairs with: siblings.ts parked
+      siblingWakes: Atomics.load(this.g, base + G_SIBLING_WAKES), // pairs with: siblings.ts leaveRest
     };
   }
 }

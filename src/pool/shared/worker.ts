@@ -12,7 +12,7 @@
  *      synchronous slice stops the claiming, so unclaimed tasks stay in the queue for other
  *      workers: no hostages, one task at a time. Tasks that stay live (await I/O) are claimed
  *      only up to this worker's fair share; the rest is left for a sibling at rest, which is
- *      rung (worker-siblings.ts).
+ *      rung (siblings.ts).
  *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
  *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
  *   3. if it claimed anything: next turn. Otherwise park: spin on the bell, then Atomics.wait
@@ -54,7 +54,7 @@ import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from '.
 import { Siblings, STALL_MS } from './siblings.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
-import { postBatch } from '../message/worker.js';
+import { postBatch } from '../post-batch.js';
 
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
@@ -304,7 +304,7 @@ class SharedWorker implements Outbox {
   private claimed(id: number): void {
     if (this.logCount === CLAIM_LOG_SIZE) this.flush();
     this.log[1 + this.logCount++] = id;
-    Atomics.store(this.log, 0, this.logCount); // pairs with: shared-transport.ts diedWith (read after exit)
+    Atomics.store(this.log, 0, this.logCount); // pairs with: main.ts diedWith (read after exit)
   }
 
   private awaitDefine(fnId: number, id: number, args: unknown[]): void {
@@ -324,7 +324,7 @@ class SharedWorker implements Outbox {
       this.backlog.shift();
     }
     this.out.flush(); // one TAIL store; onPublish rings main's bell
-    Atomics.store(this.log, 0, 0); // pairs with: shared-transport.ts diedWith
+    Atomics.store(this.log, 0, 0); // pairs with: main.ts diedWith
     this.logCount = 0;
     if (this.backlog.length > 0) {
       // ring full: main's release rings our bell (WANT_SPACE); retry on the next turn
@@ -394,7 +394,7 @@ class SharedWorker implements Outbox {
   // --- control plane (port) -----------------------------------------------------------------
 
   private control(batch: ToWorker[]): void {
-    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
+    if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/worker/host.ts)
     for (const f of batch) {
       switch (f[0]) {
         case SUBMIT:

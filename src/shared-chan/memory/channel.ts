@@ -2,9 +2,9 @@
  * Shared channel — a channel whose buffer lives in a SharedArrayBuffer, usable from every thread
  * that holds it, with the core channel's API (`put`/`take`/`tryPut`/`tryTake`/`close`/`takeOp`/
  * `putOp`/`for await`) plus batches (`putMany`/`takeMany`), and fixed, dropping and sliding
- * buffers. Layout, words and invariants: shared-chan-layout.ts; the lock-free transitions:
- * shared-chan-core.ts; values in slots: shared-chan-value.ts; parking: shared-chan-waiters.ts;
- * select ops: shared-chan-ops.ts; creation and the SHOAL_TRANSPORT switch: shared-chan-factory.ts.
+ * buffers. Layout, words and invariants: layout.ts; the lock-free transitions:
+ * core.ts; values in slots: value.ts; parking: waiters.ts;
+ * select ops: ops.ts; creation and the SHOAL_TRANSPORT switch: shared-chan/index.ts.
  *
  * Runs on any thread; one `SharedChan` object is one thread's handle (build another on another
  * thread from `descriptor()`). Owns that handle's parked puts and takes; the channel state itself
@@ -17,7 +17,7 @@
  *     invariant 5), so select over shared and local ops commits exactly one, and a cancelled or
  *     timed-out wait consumed nothing and delivers nothing.
  *  3. Staging happens at the call site: a value the codec refuses, or one larger than
- *     `valueBytes` encoded, throws there with nothing sent (shared-chan-value.ts invariant 1).
+ *     `valueBytes` encoded, throws there with nothing sent (value.ts invariant 1).
  *  4. A put or take that can commit at once returns an already-settled promise (no parking, no
  *     extra microtask); one that cannot spins briefly on shared memory before it parks.
  */

@@ -1,9 +1,9 @@
 /**
  * Shared channel — the lock-free transitions on a channel's memory: commit a put (one, or a
  * batch), commit a take (one, or a batch), close, and the wake-ups those owe to parked threads.
- * Words, slots and numbered invariants: shared-chan-layout.ts (cited below as "layout N"); how a
- * value sits in a slot: shared-chan-value.ts. The API, parking and select ops are in
- * shared-chan.ts.
+ * Words, slots and numbered invariants: layout.ts (cited below as "layout N"); how a
+ * value sits in a slot: value.ts. The API, parking and select ops are in
+ * channel.ts.
  *
  * Runs on any thread; one ChanCore per handle. Owns no state of its own beyond views of the
  * shared memory: every transition is one compareExchange (or Atomics.or) on ENQ or DEQ, and
@@ -77,18 +77,18 @@ export class ChanCore implements SlotViews {
 
   /** True once any thread closed the channel. */
   get closed(): boolean {
-    return (Atomics.load(this.ctl, ENQ) & CLOSED) !== 0; // pairs with: shared-chan-core.ts close (Atomics.or ENQ)
+    return (Atomics.load(this.ctl, ENQ) & CLOSED) !== 0; // pairs with: core.ts close (Atomics.or ENQ)
   }
 
   /** Values between DEQ and ENQ now, clamped to [0, capacity] (a snapshot). */
   get size(): number {
-    const e = Atomics.load(this.ctl, ENQ) & POS_MASK; // pairs with: shared-chan-core.ts offer (compareExchange ENQ)
-    const n = dist(e, Atomics.load(this.ctl, DEQ)); // pairs with: shared-chan-core.ts poll (compareExchange DEQ)
+    const e = Atomics.load(this.ctl, ENQ) & POS_MASK; // pairs with: core.ts offer (compareExchange ENQ)
+    const n = dist(e, Atomics.load(this.ctl, DEQ)); // pairs with: core.ts poll (compareExchange DEQ)
     return n < 0 ? 0 : Math.min(n, this.cap);
   }
 
   /**
-   * Commit a put of a staged value (tag and frame from shared-chan-value.ts): true (in the
+   * Commit a put of a staged value (tag and frame from value.ts): true (in the
    * channel, or dropped by a full dropping buffer), false (closed), NOT_READY (fixed and full).
    */
   offer(tag: number, v: unknown, frame: Uint8Array | undefined): boolean | NotReady {
@@ -97,17 +97,17 @@ export class ChanCore implements SlotViews {
     const mask = this.#mask;
     const stride = this.#stride;
     for (let k = 0; ; k++) {
-      const e = Atomics.load(ctl, ENQ); // pairs with: shared-chan-core.ts offer (compareExchange ENQ) / close (Atomics.or)
+      const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
       const at = (e & mask) * stride;
       let full = !this.#tight && !this.#roomAt(e);
       if (!full) {
-        const dif = dist(Atomics.load(words, at), e); // pairs with: shared-chan-core.ts #release (Atomics.store SEQ)
+        const dif = dist(Atomics.load(words, at), e); // pairs with: core.ts #release (Atomics.store SEQ)
         if (dif === 0) {
           // layout 1 and 5: this compareExchange is the put's commit point, refused once CLOSED is set
           if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
           writeValue(this, at, tag, v, frame);
-          Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: shared-chan-core.ts poll (Atomics.load SEQ)
+          Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
           wakeIf(ctl, TAKERS, PUT_SEQ);
           return true;
         }
@@ -149,13 +149,13 @@ export class ChanCore implements SlotViews {
     const mask = this.#mask;
     const stride = this.#stride;
     for (;;) {
-      const e = Atomics.load(ctl, ENQ); // pairs with: shared-chan-core.ts offer (compareExchange ENQ) / close (Atomics.or)
+      const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return MANY_CLOSED;
       let k = 0;
       while (from + k < to) {
         const p = (e + k) & POS_MASK;
         if (!this.#tight && !this.#roomAt(p)) break;
-        if (Atomics.load(words, (p & mask) * stride) !== p) break; // pairs with: shared-chan-core.ts #release
+        if (Atomics.load(words, (p & mask) * stride) !== p) break; // pairs with: core.ts #release
         k++;
       }
       if (k === 0) {
@@ -171,7 +171,7 @@ export class ChanCore implements SlotViews {
         writeValue(this, ((e + i) & mask) * stride, tags[from + i]!, vals[from + i], frames[from + i]);
       for (let i = 0; i < k; i++) {
         const p = (e + i) & POS_MASK;
-        Atomics.store(words, (p & mask) * stride, (p + 1) & POS_MASK); // pairs with: shared-chan-core.ts poll (Atomics.load SEQ)
+        Atomics.store(words, (p & mask) * stride, (p + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
       }
       wakeIf(ctl, TAKERS, PUT_SEQ);
       return k;
@@ -182,10 +182,10 @@ export class ChanCore implements SlotViews {
   poll(): unknown {
     const ctl = this.ctl;
     const words = this.words;
-    let d = Atomics.load(ctl, DEQ); // pairs with: shared-chan-core.ts poll (compareExchange DEQ)
+    let d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
     for (;;) {
       const at = (d & this.#mask) * this.#stride;
-      const dif = dist(Atomics.load(words, at), (d + 1) & POS_MASK); // pairs with: shared-chan-core.ts offer (Atomics.store SEQ)
+      const dif = dist(Atomics.load(words, at), (d + 1) & POS_MASK); // pairs with: core.ts offer (Atomics.store SEQ)
       if (dif === 0) {
         const seen = Atomics.compareExchange(ctl, DEQ, d, (d + 1) & POS_MASK); // layout 1: the take's commit point
         if (seen !== d) {
@@ -213,7 +213,7 @@ export class ChanCore implements SlotViews {
     const words = this.words;
     const mask = this.#mask;
     const stride = this.#stride;
-    let d = Atomics.load(ctl, DEQ); // pairs with: shared-chan-core.ts poll (compareExchange DEQ)
+    let d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
     for (;;) {
       let k = 0;
       while (k < max) {
@@ -254,7 +254,7 @@ export class ChanCore implements SlotViews {
   /** Set CLOSED and wake every parked thread (layout 5 and 8); false when it was closed already. */
   close(): boolean {
     const ctl = this.ctl;
-    if ((Atomics.or(ctl, ENQ, CLOSED) & CLOSED) !== 0) return false; // pairs with: shared-chan-core.ts offer (compareExchange ENQ)
+    if ((Atomics.or(ctl, ENQ, CLOSED) & CLOSED) !== 0) return false; // pairs with: core.ts offer (compareExchange ENQ)
     wake(ctl, PUT_SEQ);
     wake(ctl, TAKE_SEQ);
     return true;
@@ -263,18 +263,18 @@ export class ChanCore implements SlotViews {
   /** Layout 2: position `p - capacity` has been released (its SEQ reached p - capacity + slots). */
   #roomAt(p: number): boolean {
     const q = (p - this.cap) & POS_MASK;
-    const seq = Atomics.load(this.words, (q & this.#mask) * this.#stride); // pairs with: shared-chan-core.ts #release
+    const seq = Atomics.load(this.words, (q & this.#mask) * this.#stride); // pairs with: core.ts #release
     return dist(seq, (q + this.#slots) & POS_MASK) >= 0;
   }
 
   /** Hand slot `at` (position p) back to the putters (layout 1). */
   #release(at: number, p: number): void {
-    Atomics.store(this.words, at, (p + this.#slots) & POS_MASK); // pairs with: shared-chan-core.ts offer (Atomics.load SEQ) / #roomAt
+    Atomics.store(this.words, at, (p + this.#slots) & POS_MASK); // pairs with: core.ts offer (Atomics.load SEQ) / #roomAt
   }
 
   /** The slot at DEQ is not filled: closed and drained (undefined), or NOT_READY (layout 5). */
   #emptyOutcome(): undefined | NotReady {
-    const e = Atomics.load(this.ctl, ENQ); // pairs with: shared-chan-core.ts close (Atomics.or ENQ)
+    const e = Atomics.load(this.ctl, ENQ); // pairs with: core.ts close (Atomics.or ENQ)
     if ((e & CLOSED) !== 0 && (e & POS_MASK) === Atomics.load(this.ctl, DEQ)) return undefined;
     return NOT_READY;
   }
@@ -295,7 +295,7 @@ export class ChanCore implements SlotViews {
     for (let k = 0; ; k++) {
       if (k > SPIN_LIMIT)
         throw stuck('a sliding put could not commit for too long (a thread died inside a put or take?)');
-      const e = Atomics.load(ctl, ENQ); // pairs with: shared-chan-core.ts offer (compareExchange ENQ) / close (Atomics.or)
+      const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
       const d = Atomics.load(ctl, DEQ); // read after ENQ: ENQ - d can only overstate what is held
       if (dist(e, d) > this.cap) {
@@ -306,7 +306,7 @@ export class ChanCore implements SlotViews {
       if (Atomics.load(words, at) !== e) continue; // ENQ moved, or a taker one lap behind (layout 4)
       if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
       writeValue(this, at, tag, v, frame);
-      Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: shared-chan-core.ts poll (Atomics.load SEQ)
+      Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
       wakeIf(ctl, TAKERS, PUT_SEQ);
       // now at most CAPACITY + 1 are held: drop the oldest while more than CAPACITY are
       for (let j = 0; ; j++) {
@@ -337,7 +337,7 @@ export class ChanCore implements SlotViews {
 /** Layout 6: when a handle flagged that it may sleep on `seq`, wake it (once per flag). */
 export function wakeIf(w: Int32Array, flag: number, seq: number): void {
   if (
-    Atomics.load(w, flag) !== 0 && // pairs with: shared-chan-waiters.ts #run (Atomics.store flag 1)
+    Atomics.load(w, flag) !== 0 && // pairs with: waiters.ts #run (Atomics.store flag 1)
     Atomics.exchange(w, flag, 0) !== 0
   ) {
     wake(w, seq);
@@ -346,8 +346,8 @@ export function wakeIf(w: Int32Array, flag: number, seq: number): void {
 
 /** Bump `seq` and wake every thread parked on it. */
 function wake(w: Int32Array, seq: number): void {
-  Atomics.add(w, seq, 1); // pairs with: shared-chan-waiters.ts #run (Atomics.load SEQ before waitAsync)
-  Atomics.notify(w, seq); // pairs with: shared-chan-waiters.ts #run (waitAsync SEQ)
+  Atomics.add(w, seq, 1); // pairs with: waiters.ts #run (Atomics.load SEQ before waitAsync)
+  Atomics.notify(w, seq); // pairs with: waiters.ts #run (waitAsync SEQ)
 }
 
 function stuck(message: string): Error {

@@ -1,9 +1,9 @@
 /**
  * Shared channel — layout of a channel that lives in a SharedArrayBuffer: its control words, its
  * ring of value slots, the descriptor that carries it to another thread, and the region's
- * constructors. The lock-free transitions are in shared-chan-core.ts, how a value sits in a slot
- * in shared-chan-value.ts, the API in shared-chan.ts, the per-thread parking in
- * shared-chan-waiters.ts.
+ * constructors. The lock-free transitions are in core.ts, how a value sits in a slot
+ * in value.ts, the API in channel.ts, the per-thread parking in
+ * waiters.ts.
  *
  * Runs on any thread (every thread that holds the channel attaches to the same words). Owns
  * `sharedChanBytes(...)` bytes of a SAB: the control block, then the slots.
@@ -32,7 +32,7 @@
  * |------|--------|------------------------------------------------|--------------------------------------------------------|
  * | 0    | SEQ    | the putter of pos (store), its taker (store)   | pos: free for pos; pos+1: holds pos; pos+slots: released |
  * | 1    | LEN    | the putter (plain)                             | payload bytes (codec frame) or chars (latin1 string)   |
- * | 2    | TAG    | the putter (plain)                             | how the value is stored (shared-chan-value.ts)         |
+ * | 2    | TAG    | the putter (plain)                             | how the value is stored (value.ts, ../value-tag.ts)    |
  * | 3    | INLINE | the putter (plain)                             | the value of a TAG_INT slot                            |
  *
  * Positions count puts (ENQ) and takes (DEQ) modulo 2^30 and are compared as 30-bit signed
@@ -77,6 +77,7 @@
  * 8. close() sets CLOSED then bumps and notifies both SEQ words, so every parked thread re-checks.
  */
 import { RingCorruptError } from '../../core/errors.js';
+import { MAX_VALUE_BYTES, type SharedChanDescriptor, type SharedKind } from '../api.js';
 import { alignUp, badType, checkInt, checkMagic, checkRegion, checkSab, outOfRange } from '../../shm/layout.js';
 
 export const ENQ = 0;
@@ -111,28 +112,11 @@ export const SLIDING = 3;
 
 /** Largest buffer of a shared channel (2 * capacity slots, at most 2^24). */
 export const MAX_SHARED_CAPACITY = 2 ** 23;
-/** Default payload bytes per value: an encoded value larger than this is refused at the put. */
-export const DEFAULT_VALUE_BYTES = 248;
-/** Largest `valueBytes`. */
-export const MAX_VALUE_BYTES = 1 << 20;
 /** Largest region a channel may ask for (keeps a typo from allocating the machine's memory). */
 export const MAX_SHARED_CHAN_BYTES = 2 ** 30;
 
-/** The buffer kinds a shared channel supports (no unbounded, no rendezvous: see sharedChan). */
-export type SharedKind = 'fixed' | 'dropping' | 'sliding';
-
-/**
- * What a shared channel is, as it travels to another thread (postMessage or a task argument):
- * plain data plus the SharedArrayBuffer, which structured clone shares rather than copies.
- */
-export interface SharedChanDescriptor {
-  readonly kind: 'shoal:shared-chan';
-  readonly sab: SharedArrayBuffer;
-  readonly byteOffset: number;
-  readonly buffer: SharedKind;
-  readonly capacity: number;
-  readonly valueBytes: number;
-}
+// The kind and the descriptor are shared with the port channel and the facade (../api.ts).
+export { DEFAULT_VALUE_BYTES, MAX_VALUE_BYTES, type SharedChanDescriptor, type SharedKind } from '../api.js';
 
 const KINDS: Record<SharedKind, number> = { fixed: FIXED, dropping: DROPPING, sliding: SLIDING };
 

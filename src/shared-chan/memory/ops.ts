@@ -1,7 +1,7 @@
 /**
  * Shared channel — the waiters of one handle: the handler of a plain parked put or take
  * (`Solo`), the `select` ops (`takeOp` / `putOp`), and the per-handle cap on parked ops. They
- * plug the op protocol (src/core/op.ts) into a handle's wait lists (shared-chan-waiters.ts).
+ * plug the op protocol (src/core/op.ts) into a handle's wait lists (waiters.ts).
  *
  * Runs on any thread, on the thread of the handle that made them. Owns nothing shared: a parked
  * op is an entry in its handle's WaitList; it commits only through that list's attempt, on this

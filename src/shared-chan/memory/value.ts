@@ -1,12 +1,12 @@
 /**
- * Shared channel — how one value sits in a slot (shared-chan-layout.ts): small integers in the
+ * Shared channel — how one value sits in a slot (layout.ts): small integers in the
  * slot header, other numbers as a float64, short latin1 strings as one byte per char, booleans
- * and null as a tag alone, and everything else as a codec frame (codec.ts). The fast kinds skip
+ * and null as a tag alone, and everything else as a codec frame (codec/index.ts). The fast kinds skip
  * the codec's writer and reader entirely; they are what most channels carry.
  *
  * Runs on any thread. Owns nothing: it reads and writes the slot it is handed, inside the
  * putter's (or taker's) synchronous section between claiming and publishing (or releasing) the
- * slot; the SEQ store that publishes it is the caller's (shared-chan-core.ts).
+ * slot; the SEQ store that publishes it is the caller's (core.ts).
  *
  * Tags (slot word TAG):
  *
@@ -32,14 +32,10 @@
 import { RingCorruptError } from '../../core/errors.js';
 import { decode } from '../../codec/index.js';
 import { readLatin1 } from '../../codec/source.js';
+import { TAG_CODEC, TAG_F64, TAG_FALSE, TAG_INT, TAG_LATIN1, TAG_NULL, TAG_TRUE } from '../value-tag.js';
 
-export const TAG_CODEC = 0;
-export const TAG_INT = 1;
-export const TAG_F64 = 2;
-export const TAG_LATIN1 = 3;
-export const TAG_TRUE = 4;
-export const TAG_FALSE = 5;
-export const TAG_NULL = 6;
+// The tags and their classifier are shared with the port channel (../value-tag.ts).
+export { TAG_CODEC, TAG_F64, TAG_FALSE, TAG_INT, TAG_LATIN1, TAG_NULL, TAG_TRUE, tagOf } from '../value-tag.js';
 
 const { latin1Write } = Buffer.prototype as unknown as {
   latin1Write(this: Uint8Array, s: string, offset: number, length: number): number;
@@ -53,31 +49,6 @@ export interface SlotViews {
   readonly bytes: Uint8Array;
   readonly f64: Float64Array;
   readonly valueBytes: number;
-}
-
-/**
- * The fast tag for `v`, or TAG_CODEC when it needs the codec (invariants 1 and 2).
- *
- * @example
- * tagOf(7, 248) // TAG_INT
- */
-export function tagOf(v: unknown, valueBytes: number): number {
-  switch (typeof v) {
-    case 'number':
-      return (v | 0) === v && (v !== 0 || 1 / v > 0) ? TAG_INT : TAG_F64;
-    case 'string': {
-      const n = v.length;
-      if (n > valueBytes) return TAG_CODEC;
-      for (let i = 0; i < n; i++) if (v.charCodeAt(i) > 255) return TAG_CODEC;
-      return TAG_LATIN1;
-    }
-    case 'boolean':
-      return v ? TAG_TRUE : TAG_FALSE;
-    case 'object':
-      return v === null ? TAG_NULL : TAG_CODEC;
-    default:
-      return TAG_CODEC;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@
  * Shared channel — how one thread parks its waiting puts or takes on a shared channel: a local
  * FIFO of parked ops per direction, one "I may sleep" flag per direction raised by any handle
  * before it waits, and at most one `Atomics.waitAsync` outstanding per handle and direction. The
- * words are in shared-chan-layout.ts (TAKERS / PUT_SEQ for takes, PUTTERS / TAKE_SEQ for puts).
+ * words are in layout.ts (TAKERS / PUT_SEQ for takes, PUTTERS / TAKE_SEQ for puts).
  *
  * Runs on any thread, including the main thread: it never calls Atomics.wait, only waitAsync,
  * and holds a ref'd timer exactly while it has a live parked op (waitAsync alone does not keep a
@@ -14,7 +14,7 @@
  *  2. A cycle stores the sleep flag (TAKERS or PUTTERS = 1), then loads SEQ (layout invariant 4),
  *     then serves entries oldest first: an entry whose handler is no longer active is dropped;
  *     otherwise `attempt` commits on shared memory or says NOT_READY; the first NOT_READY ends it.
- *     (A plain put or take spins on its attempt before it parks at all: shared-chan.ts.)
+ *     (A plain put or take spins on its attempt before it parks at all: channel.ts.)
  *  3. Entries left: spin briefly on SEQ, then `waitAsync(SEQ, seen)` (unless one is pending); its
  *     resolution runs the next cycle. No entries left: unref (a flag left at 1 costs some
  *     counterpart one spurious bump, nothing more).
@@ -28,7 +28,7 @@ import { Ring } from '../../core/buffers.js';
 import { NOT_READY, type Handler, type NotReady } from '../../core/op.js';
 
 /**
- * One parked put or take. A put carries its staged value (shared-chan-value.ts): the tag, the
+ * One parked put or take. A put carries its staged value (value.ts): the tag, the
  * value itself for the fast tags, and a private copy of the codec frame for TAG_CODEC.
  */
 export class WaitEntry {
@@ -135,14 +135,14 @@ export class WaitList {
     this.#scheduled = false;
     if (this.#live === 0) return;
     const w = this.#w;
-    Atomics.store(w, this.#flag, 1); // pairs with: shared-chan-core.ts wakeIf (Atomics.load / exchange flag)
-    const seen = Atomics.load(w, this.#seq); // pairs with: shared-chan-core.ts wake (Atomics.add SEQ)
+    Atomics.store(w, this.#flag, 1); // pairs with: core.ts wakeIf (Atomics.load / exchange flag)
+    const seen = Atomics.load(w, this.#seq); // pairs with: core.ts wake (Atomics.add SEQ)
     this.#serve();
     if (this.#live === 0 || this.#pending) return;
     for (let k = SPIN; k > 0; k--) {
-      if (Atomics.load(w, this.#seq) !== seen) return this.kick(); // pairs with: shared-chan-core.ts wake
+      if (Atomics.load(w, this.#seq) !== seen) return this.kick(); // pairs with: core.ts wake
     }
-    const r = waitAsync(w, this.#seq, seen, WAIT_SLICE_MS); // pairs with: shared-chan-core.ts wake (Atomics.notify)
+    const r = waitAsync(w, this.#seq, seen, WAIT_SLICE_MS); // pairs with: core.ts wake (Atomics.notify)
     if (!r.async) return this.kick(); // SEQ moved already
     this.#pending = true;
     r.value.then(() => {

@@ -1,8 +1,8 @@
 /**
  * Port channel — the cross-thread channel under SHOAL_TRANSPORT=message: the same API as the
  * shared-memory `SharedChan`, implemented over MessagePort. The thread that creates it owns the
- * state (shared-chan-port-owner.ts); every other thread sends requests over its own port
- * (shared-chan-port-client.ts). Values are encoded by the same codec as on the shared path, so
+ * state (owner.ts); every other thread sends requests over its own port
+ * (client.ts). Values are encoded by the same codec as on the shared path, so
  * both transports accept, refuse and deliver the same values and honour the same `valueBytes`.
  *
  * Runs on any thread. One `PortChan` is one thread's handle: the owner's (operations are local
@@ -12,7 +12,7 @@
  *  1. A client's `tryPut`, `stats()`, and `tryTake` / a select take's first try when nothing is
  *     lent to it, are synchronous round trips to the owner (tens of µs); the owner must keep its
  *     event loop turning. `closed` is local (the owner pushes CLOSED to every client).
- *  1a. A client that takes gets up to 64 values lent ahead (prefetch, shared-chan-port-owner.ts):
+ *  1a. A client that takes gets up to 64 values lent ahead (prefetch, owner.ts):
  *     its next takes are answered locally. Lent values count as buffered; another thread's
  *     take recalls them first (a round trip), so values leave in put order; a client that holds
  *     lent values and keeps its event loop blocked delays other threads' takes until it turns.
@@ -37,27 +37,20 @@ import {
   type NotReady,
 } from '../../core/op.js';
 import { decode, encode } from '../../codec/index.js';
-import { TAG_CODEC, tagOf } from '../memory/value.js';
+import { TAG_CODEC, tagOf } from '../value-tag.js';
 import { PortClient } from './client.js';
 import { PortOwner, PortWaiter } from './owner.js';
-import type { SharedKind } from '../memory/layout.js';
-import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
+import {
+  checkMax,
+  toArray,
+  type PortChanDescriptor,
+  type SharedChannel,
+  type SharedKind,
+  type TakeManyOptions,
+} from '../api.js';
 
-/** What a port channel is, as it travels to another thread (the port goes in the transfer list). */
-export interface PortChanDescriptor {
-  readonly kind: 'shoal:port-chan';
-  /** unique in the process: lets the owner's thread recognise its own channel coming back */
-  readonly id: string;
-  readonly port: MessagePort;
-  readonly buffer: SharedKind;
-  readonly capacity: number;
-  readonly valueBytes: number;
-}
-
-/** True when `x` has the shape of a PortChanDescriptor. */
-export function isPortChanDescriptor(x: unknown): x is PortChanDescriptor {
-  return typeof x === 'object' && x !== null && (x as { kind?: unknown }).kind === 'shoal:port-chan';
-}
+// The descriptor is shared with the facade (../api.ts).
+export { isPortChanDescriptor, type PortChanDescriptor } from '../api.js';
 
 /** Owners made on this thread, by id (weakly: a dropped channel is collected). */
 const owners = new Map<string, WeakRef<PortOwner>>();

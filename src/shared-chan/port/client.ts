@@ -1,8 +1,8 @@
 /**
  * Port channel, client side — how a thread that is not a port channel's owner uses it: every
- * operation is a request over one MessagePort to the owner (shared-chan-port-owner.ts), except
+ * operation is a request over one MessagePort to the owner (owner.ts), except
  * takes that values lent ahead (prefetched) already answer; the wire vocabulary is in
- * shared-chan-port-wire.ts.
+ * wire.ts.
  *
  * Runs on any non-owner thread. Owns its port, the table of its requests still in flight, and
  * the values lent to it. The port is ref'd exactly while a request waits (a parked take keeps

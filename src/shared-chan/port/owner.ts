@@ -2,7 +2,7 @@
  * Port channel, owner side — the state of a channel under SHOAL_TRANSPORT=message: the buffer of
  * encoded values, the parked puts and takes of this thread and of remote threads, the values lent
  * to remote threads, and the ports those threads talk through. The client side is in
- * shared-chan-port-client.ts, the wire vocabulary in shared-chan-port-wire.ts.
+ * client.ts, the wire vocabulary in wire.ts.
  *
  * Runs on the thread that created the channel (its owner), from its event loop. Owns everything
  * above; remote threads hold only a MessagePort to it.
@@ -71,7 +71,7 @@ import {
   TRY_TAKE,
   type FromClient,
 } from './wire.js';
-import type { SharedKind } from '../memory/layout.js';
+import type { SharedKind } from '../api.js';
 
 const LOCAL = 0;
 const SOLO = 1;
