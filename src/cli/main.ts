@@ -4,14 +4,16 @@
  * Runs on the main thread of the CLI process. Owns argument parsing and the exit code.
  */
 import { parseArgs } from 'node:util';
-import { demo } from './demo.js';
+import { demo, type SceneName } from './demo/index.js';
 import { runCommand } from './run-command.js';
 
 const USAGE = `usage: shoal <command> [options]
 
 commands:
-  demo                     the main job: a CPU+IO workload on the pool, then on one thread, with a summary
-      --jobs N             jobs to run (default 400)
+  demo                     the main job: one scene per user (tasks, http, agents), each against the
+                           tool it replaces (piscina, node:http/node:cluster, a postMessage object)
+      --quick              smaller counts, shorter loads
+      --only SCENE         only this scene (repeatable): tasks, http, agents, sockets
       --workers N          pool workers (default: available parallelism)
   run <module> <export>    call <export>(input) for every input with bounded concurrency; prints
                            one JSON line per result on stdout, a live progress line on stderr
@@ -37,8 +39,15 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'demo': {
-      const { values } = parseArgs({ args: rest, options: { jobs: { type: 'string' }, workers: { type: 'string' } } });
-      await demo({ jobs: int(values.jobs, 'jobs'), workers: int(values.workers, 'workers') });
+      const { values } = parseArgs({
+        args: rest,
+        options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, workers: { type: 'string' } },
+      });
+      await demo({
+        quick: values.quick ?? false,
+        only: (values.only ?? []) as SceneName[],
+        workers: int(values.workers, 'workers'),
+      });
       return 0;
     }
     case 'run': {

@@ -1,9 +1,9 @@
 /**
- * The served-socket part of `shoal demo`: a TCP server on 127.0.0.1 whose handler burns CPU per
- * request (src/cli/demo-net-handler.ts), served by shoal (`rt.listen`: the reactor on the main
+ * Scene "sockets" of `shoal demo` (opt-in: `--only sockets`): a TCP server on 127.0.0.1 whose
+ * handler burns CPU per request (src/cli/demo/sockets-handler.ts), served by shoal (`rt.listen`: the reactor on the main
  * thread owns the sockets, the handler runs on the pool's workers) and then by a plain
  * single-thread node:net server running the very same handler code, each under the same bounded
- * closed-loop load from a child process (src/cli/demo-net-load.ts). Prints a small table.
+ * closed-loop load from a child process (src/cli/demo/sockets-load.ts). Returns the demo's summary rows.
  *
  * Runs on the main thread. Owns the Runtime and the node:net server it starts, and the load
  * child processes, for the duration of the call.
@@ -12,14 +12,15 @@ import { fork } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Runtime } from '../runtime/runtime.js';
-import { burn, serveSocket } from './demo-net-handler.js';
-import type { LoadJob, LoadReport } from './demo-net-load.js';
+import { Runtime } from '../../runtime/runtime.js';
+import { burn, serveSocket } from './sockets-handler.js';
+import type { Row as SceneRow } from './report.js';
+import type { LoadJob, LoadReport } from './sockets-load.js';
 
-const HANDLER = new URL('./demo-net-handler.js', import.meta.url);
-const LOAD = fileURLToPath(new URL('./demo-net-load.js', import.meta.url));
+const HANDLER = new URL('./sockets-handler.js', import.meta.url);
+const LOAD = fileURLToPath(new URL('./sockets-load.js', import.meta.url));
 
-/** Options of {@link demoNet}. */
+/** Options of {@link socketsScene}. */
 export interface DemoNetOptions {
   /** Pool workers for the shoal server. Default: availableParallelism(). */
   workers?: number;
@@ -41,15 +42,15 @@ interface Row {
  * Run the served-socket workload against shoal and against plain node:net; print the table.
  *
  * @example
- * await demoNet({ workers: 2, ms: 1000 });
+ * await socketsScene({ workers: 2, ms: 1000 });
  */
-export async function demoNet(o: DemoNetOptions = {}): Promise<void> {
+export async function socketsScene(o: DemoNetOptions = {}): Promise<SceneRow[]> {
   const workers = o.workers ?? availableParallelism();
   const conns = o.conns ?? 64;
   const cpuUs = o.cpuUs ?? 300;
   const ms = o.ms ?? 1500;
   const rounds = calibrate(cpuUs);
-  console.log(`\nserved sockets: ${conns} TCP connections on 127.0.0.1 (load from a child process), each request`);
+  console.log(`served sockets: ${conns} TCP connections on 127.0.0.1 (load from a child process), each request`);
   console.log(
     `                hashes ${rounds} rounds (~${cpuUs} µs CPU) and answers 32 bytes; ${(ms / 1000).toFixed(1)} s per server\n`,
   );
@@ -73,7 +74,27 @@ export async function demoNet(o: DemoNetOptions = {}): Promise<void> {
   } finally {
     await new Promise<void>((r) => plain.close(() => r()));
   }
-  printRows(rows);
+  const shoal = rows.find((r) => r.mode !== 'node:net')!.r;
+  const plainR = rows.find((r) => r.mode === 'node:net')!.r;
+  return [
+    {
+      scene: 'sockets',
+      case: 'TCP, ~300 µs CPU a request',
+      unit: 'req/s',
+      shoal: shoal.rate,
+      anchor: 'node:net',
+      other: plainR.rate,
+    },
+    {
+      scene: 'sockets',
+      case: 'TCP p99 latency',
+      unit: 'ms',
+      shoal: shoal.p99Us / 1000,
+      anchor: 'node:net',
+      other: plainR.p99Us / 1000,
+      lowerIsBetter: true,
+    },
+  ];
 }
 
 /** Hash rounds that take about `us` µs here: the fastest of 5 trials (other load only slows one). */
@@ -111,22 +132,4 @@ function load(job: LoadJob): Promise<LoadReport> {
     });
     child.send(job);
   });
-}
-
-function printRows(rows: Row[]): void {
-  const base = rows.find((r) => r.mode === 'node:net')!.r.rate;
-  const table = [
-    ['server', 'threads', 'requests/s', 'p50', 'p99', 'vs node:net'],
-    ...rows.map((x) => [
-      x.mode,
-      x.threads,
-      x.r.rate.toFixed(0),
-      `${(x.r.p50Us / 1000).toFixed(2)} ms`,
-      `${(x.r.p99Us / 1000).toFixed(2)} ms`,
-      `${(x.r.rate / base).toFixed(2)}x`,
-    ]),
-  ];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  for (const row of table)
-    console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
 }

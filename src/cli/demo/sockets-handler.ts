@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
-import type { Conn } from '../net/worker/conn.js';
+import type { Conn } from '../../net/worker/conn.js';
 
 /** Bytes of one request. */
 export const REQUEST_BYTES = 64;
@@ -69,7 +69,7 @@ export function serveSocket(socket: Socket, rounds: number): void {
  * The shoal handler: the same protocol on a worker's green thread, one per connection.
  *
  * @example
- * await rt.listen({ port: 0, handler: new URL('./demo-net-handler.js?rounds=40', import.meta.url) });
+ * await rt.listen({ port: 0, handler: new URL('./sockets-handler.js?rounds=40', import.meta.url) });
  */
 export default async function demoNetHandler(conn: Conn): Promise<void> {
   const rounds = Number(new URL(import.meta.url).searchParams.get('rounds') ?? 0);

@@ -1,5 +1,5 @@
 /**
- * The load generator of the served-socket demo: a child process (forked by demo-net.ts) that opens
+ * The load generator of the served-socket demo: a child process (forked by scene-sockets.ts) that opens
  * `conns` connections to 127.0.0.1:port and keeps one request in flight on each (closed loop),
  * for a warm-up and then a measured stretch, and reports requests/s and latency percentiles.
  *
@@ -8,7 +8,7 @@
  * Owns its sockets; exits by itself after one job (and after `ms + 10 s` at the latest).
  */
 import { connect, type Socket } from 'node:net';
-import { REPLY_BYTES, REQUEST_BYTES } from './demo-net-handler.js';
+import { REPLY_BYTES, REQUEST_BYTES } from './sockets-handler.js';
 
 /** What the parent asks for. */
 export interface LoadJob {
