@@ -146,7 +146,10 @@ export class Runtime implements AsyncDisposable {
    */
   load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
     const href = moduleURL(url);
-    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined));
+    return remoteModule<T>(
+      (name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined),
+      href,
+    );
   }
 
   /**
