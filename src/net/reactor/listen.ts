@@ -60,9 +60,16 @@ export class HandlerError extends Error {
   }
 }
 
+/** How often a closing server looks for connections that became idle (ms). */
+const IDLE_POLL_MS = 20;
+
 /** Options of `server.close()`. */
 export interface ServerCloseOptions {
-  /** How long handlers may keep running before their connections are closed. Default 30000 ms. */
+  /**
+   * How long busy handlers may keep running before their connections are closed. Default 30000 ms.
+   * Idle connections (the handler waits in `read()` and every byte has gone through) are closed at
+   * once, and busy ones as soon as they become idle.
+   */
   timeout?: number;
 }
 
@@ -169,13 +176,19 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       throw rangeErr(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`);
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
+      // idle connections (the handler waits in read() and every byte has gone through) are closed
+      // at once, and the rest as soon as they become idle, as node:http's server.close() does
+      this.closeIdle();
       if (this.conns.size > 0) {
         await new Promise<void>((r) => {
-          const timer = setTimeout(r, timeout);
-          this.emptyWaiters.push(() => {
+          const done = (): void => {
             clearTimeout(timer);
+            clearInterval(poll);
             r();
-          });
+          };
+          const timer = setTimeout(done, timeout);
+          const poll = setInterval(() => this.closeIdle(), IDLE_POLL_MS);
+          this.emptyWaiters.push(done);
         });
       }
       for (const c of [...this.conns]) c.forceClose();
@@ -187,6 +200,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** Close the connections that are idle now (MainConn.idle). */
+  private closeIdle(): void {
+    for (const c of [...this.conns]) if (c.idle()) c.forceClose();
   }
 
   /** @internal */
