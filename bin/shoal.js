@@ -11,4 +11,5 @@ if (!existsSync(main)) {
   );
   process.exit(1);
 }
-await import(main.href);
+const { start } = await import(main.href);
+start();

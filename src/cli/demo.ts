@@ -12,6 +12,7 @@ import { Runtime } from '../runtime/runtime.js';
 import { demoNet } from './demo-net.js';
 import { hashRounds, job, type JobSpec } from './demo-tasks.js';
 import { ProgressLine } from './progress.js';
+import { intOption, parse } from './usage.js';
 
 const TASKS = new URL('./demo-tasks.js', import.meta.url);
 
@@ -148,4 +149,31 @@ function printSummary(rows: Row[], jobs: number): void {
   console.log('');
   for (const row of table)
     console.log('  ' + row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('   '));
+}
+
+export const help = `usage: shoal demo [options]
+
+The main job: a CPU-plus-I/O workload (read a file, hash it, wait on a timer) on the worker pool
+with a live progress line, then the same jobs on one thread, then a served-socket workload, with a
+summary. The summary says when the machine was busy (load above its cores) and what that does to
+the figures.
+
+options:
+  --jobs N             jobs to run (default 400)
+  --workers N          pool workers (default: available parallelism)
+  -h, --help           this text`;
+
+/**
+ * Parse the arguments after `demo` and run it; resolves with the exit code.
+ *
+ * @example
+ * process.exitCode = await main(['--jobs', '100']);
+ */
+export async function main(args: string[]): Promise<number> {
+  const { values } = parse('demo', args, { jobs: { type: 'string' }, workers: { type: 'string' } });
+  await demo({
+    jobs: intOption('demo', values.jobs, 'jobs', 1),
+    workers: intOption('demo', values.workers, 'workers', 1, 1024),
+  });
+  return 0;
 }
