@@ -6,10 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../runtime/runtime.js';
 import { demoNet } from './demo-net.js';
+import { demoNotes, timedJobs } from './demo-notes.js';
 import { hashRounds, job, type JobSpec } from './demo-tasks.js';
 import { ProgressLine } from './progress.js';
 import { intOption, parse } from './usage.js';
@@ -42,6 +43,7 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
   const jobs = o.jobs ?? 400;
   const concurrency = o.concurrency ?? 32;
   const ioMs = o.ioMs ?? 3;
+  const loadBefore = loadavg()[0] ?? 0; // before our own work adds to it
   const dir = mkdtempSync(join(tmpdir(), 'shoal-demo-'));
   try {
     const files = Array.from({ length: 16 }, (_, i) => {
@@ -69,6 +71,7 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
       // warm-up: every worker loads the task module and JIT-compiles the job before timing starts
       const warm = [...specs()].slice(0, workers * 4).map((s) => ({ ...s, ioMs: 0 }));
       for await (const _ of rt.map(warm, TASKS, 'jobOf', { concurrency: warm.length })) void _;
+      const before = rt.stats().workers.map((w) => w.completed);
       const p = new ProgressLine('pool        ');
       const t0 = performance.now();
       let bytes = 0;
@@ -81,8 +84,12 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
       p.finish();
       rows.push({ mode: 'shoal pool', threads: workers, secs: (performance.now() - t0) / 1000 });
       const st = rt.stats();
+      const counted = timedJobs(
+        before,
+        st.workers.map((w) => w.completed),
+      );
       statsLine = st.workers
-        .map((w) => `worker ${w.slot}: ${w.completed} jobs, loop delay max ${w.loopDelayMaxMs.toFixed(1)} ms`)
+        .map((w, i) => `worker ${w.slot}: ${counted[i]} jobs, loop delay max ${w.loopDelayMaxMs.toFixed(1)} ms`)
         .join('; ');
       if (bytes !== jobs * 64 * 1024) throw new Error(`demo: read ${bytes} bytes, expected ${jobs * 64 * 1024}`);
     } finally {
@@ -108,6 +115,8 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
 
     printSummary(rows, jobs);
     console.log(`\n${statsLine}`);
+    const speedup = rows[1]!.secs / rows[0]!.secs;
+    for (const n of demoNotes({ loadBefore, cores: availableParallelism(), speedup, workers })) console.log(`\n${n}`);
     await demoNet({ workers }); // the served-socket workload (src/cli/demo-net.ts)
   } finally {
     rmSync(dir, { recursive: true, force: true });
