@@ -38,8 +38,8 @@ export function demoNotes(c: DemoConditions): string[] {
   if (busy) {
     notes.push(
       `note: this machine was busy before the demo started (load average ${c.loadBefore.toFixed(1)} on ${c.cores} cores):` +
-        ` other processes took CPU from every run, and most from the pool's, which needs all the cores at once;` +
-        ` its speed-up here understates what an idle machine shows. Run again when the load is below ${c.cores}.`,
+        ` other processes took CPU from every run above, and most from shoal's, which needs all the cores at once;` +
+        ` its speed-ups here understate what an idle machine shows. Run again when the load is below ${c.cores}.`,
     );
   }
   if (c.speedup < 1) {

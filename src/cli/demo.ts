@@ -116,8 +116,9 @@ export async function demo(o: DemoOptions = {}): Promise<void> {
     printSummary(rows, jobs);
     console.log(`\n${statsLine}`);
     const speedup = rows[1]!.secs / rows[0]!.secs;
-    for (const n of demoNotes({ loadBefore, cores: availableParallelism(), speedup, workers })) console.log(`\n${n}`);
     await demoNet({ workers }); // the served-socket workload (src/cli/demo-net.ts)
+    // the notes close the summary: they apply to both tables
+    for (const n of demoNotes({ loadBefore, cores: availableParallelism(), speedup, workers })) console.log(`\n${n}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

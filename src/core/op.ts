@@ -60,8 +60,14 @@
 import { throwIfCancelled } from './context.js';
 import { TimeoutError } from './errors.js';
 
-/** Returned by `Op.try()` when the op cannot commit right now. */
+/**
+ * Returned by `Op.try()` when the op cannot commit right now (for authors of custom ops; see `Op`).
+ *
+ * @example
+ * try() { return this.flag.set ? (true as const) : NOT_READY; }
+ */
 export const NOT_READY: unique symbol = Symbol('shoal.notReady');
+/** The type of NOT_READY: what a custom `Op.try()` returns when it cannot commit now. */
 export type NotReady = typeof NOT_READY;
 
 /**

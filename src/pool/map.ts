@@ -26,6 +26,12 @@ export interface MapProgress {
   total?: number;
 }
 
+/**
+ * Options of `rt.map()`.
+ *
+ * @example
+ * rt.map(urls, url, 'fetchPage', { concurrency: 128, ordered: false, timeout: 10_000, onProgress: (p) => log(p.done) })
+ */
 export interface MapOptions {
   /** tasks kept active at once (default 64) */
   concurrency?: number;

@@ -20,7 +20,7 @@ test('a busy machine is named in the summary with what it does to the figures', 
   assert.is(notes.length, 1);
   assert.match(notes[0]!, 'busy');
   assert.match(notes[0]!, 'load average 3.4 on 2 cores');
-  assert.match(notes[0]!, 'understates');
+  assert.match(notes[0]!, 'understate');
 });
 
 test('a slowdown is never printed without a comment', () => {
