@@ -85,4 +85,26 @@ test('a busy handler finishes its work before its connection is closed', async (
   }
 });
 
+test('closeIdle: false leaves idle connections to their handlers until the grace ends', async () => {
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const srv = await rt.listen({ port: 0, host: '127.0.0.1', handler: fixture('echo') });
+    const s = await dial(srv.port);
+    s.on('error', () => {});
+    const first = nextData(s, 'one');
+    s.write('one');
+    await within(first, 10_000, 'echo');
+    const closing = srv.close({ timeout: 60_000, closeIdle: false });
+    const second = nextData(s, 'two');
+    s.write('two'); // the idle connection is still served while the server closes
+    await within(second, 10_000, 'echo during close');
+    const gone = closed(s);
+    s.end(); // the handler's read returns null, it ends, and the close completes
+    await within(closing, 10_000, 'close after the handler ended');
+    await within(gone, 10_000, 'client sees the end');
+  } finally {
+    await rt.close({ timeout: 1000 });
+  }
+});
+
 test.run();

@@ -71,6 +71,12 @@ export interface ServerCloseOptions {
    * once, and busy ones as soon as they become idle.
    */
   timeout?: number;
+  /**
+   * Close idle connections at once (default true). A protocol layer that knows better when a
+   * connection is between requests (HTTP over `conn.toDuplex()`, where a slow upload also waits
+   * in read()) passes false and closes its connections itself.
+   */
+  closeIdle?: boolean;
 }
 
 /** Counters of one server. */
@@ -178,7 +184,8 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       // idle connections (the handler waits in read() and every byte has gone through) are closed
       // at once, and the rest as soon as they become idle, as node:http's server.close() does
-      this.closeIdle();
+      const closeIdle = options.closeIdle !== false;
+      if (closeIdle) this.closeIdleNow();
       if (this.conns.size > 0) {
         await new Promise<void>((r) => {
           const done = (): void => {
@@ -187,7 +194,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
             r();
           };
           const timer = setTimeout(done, timeout);
-          const poll = setInterval(() => this.closeIdle(), IDLE_POLL_MS);
+          const poll = closeIdle ? setInterval(() => this.closeIdleNow(), IDLE_POLL_MS) : undefined;
           this.emptyWaiters.push(done);
         });
       }
@@ -203,7 +210,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   }
 
   /** Close the connections that are idle now (MainConn.idle). */
-  private closeIdle(): void {
+  private closeIdleNow(): void {
     for (const c of [...this.conns]) if (c.idle()) c.forceClose();
   }
 
