@@ -143,6 +143,16 @@ test('with --inputs FILE the progress line has a total and a percentage', async 
   assert.match(r.err, '3/3 done');
 });
 
+test('run takes a bare file name as a file in the current directory, as node does', async () => {
+  writeFileSync(join(dir, 'local-tasks.mjs'), 'export function twice(x) {\n  return Number(x) * 2;\n}\n');
+  const r = await shoal(['run', 'local-tasks.mjs', 'twice', '--range', '3', '--quiet']);
+  assert.is(r.code, 0, r.err);
+  assert.equal(r.out.trim().split('\n').map(decodeLine), [0, 2, 4]);
+  const h = await shoal(['help', 'run']);
+  assert.is(h.code, 0);
+  assert.match(h.out, 'usage: shoal run');
+});
+
 test('run names a module path relative to the cwd and never prints shoal internals', async () => {
   const r = await shoal(['run', 'nope.mjs', 'f', '--range', '1', '--quiet']);
   assert.is(r.code, 1);
