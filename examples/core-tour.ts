@@ -5,7 +5,7 @@
  *
  * Runs on any thread: `npm run build && node dist/examples/core-tour.js`
  */
-import { afterOp, chan, scope, select, sleep, sliding, spawn } from '../src/index.js';
+import { afterOp, chan, scope, select, sleep, sliding, spawn } from 'shoal';
 
 // 1. A green thread, cancelled cooperatively: its finally block runs, it rejects with a code.
 const sleeper = spawn(

@@ -4,7 +4,7 @@
  *
  * Runs on the main thread: `npm run build && node dist/examples/map-progress.js`
  */
-import { Runtime } from '../src/index.js';
+import { Runtime } from 'shoal';
 
 const url = new URL('./tasks.js', import.meta.url);
 await using rt = await Runtime.start();

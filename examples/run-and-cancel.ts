@@ -4,7 +4,7 @@
  *
  * Runs on the main thread: `npm run build && node dist/examples/run-and-cancel.js`
  */
-import { Runtime, TimeoutError } from '../src/index.js';
+import { Runtime, TimeoutError } from 'shoal';
 
 const url = new URL('./tasks.js', import.meta.url);
 await using rt = await Runtime.start({ workers: 2 });

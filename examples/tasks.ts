@@ -3,7 +3,9 @@
  *
  * Runs on pool workers.
  */
-import { sleep, taskSignal } from '../src/index.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { type SharedChannel, sleep, taskSignal } from 'shoal';
 
 /** CPU: naive Fibonacci. */
 export function fib(n: number): number {
@@ -21,4 +23,25 @@ export async function waitForCancel(): Promise<string> {
   const signal = taskSignal();
   await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
   return `saw cancellation: ${String((signal.reason as Error)?.message ?? signal.reason)}`;
+}
+
+/** Cancellation without being handed the signal: `taskSignal()` and shoal's own waits see it. */
+export async function fileSize(path: string): Promise<number> {
+  const data = await readFile(path, { signal: taskSignal() });
+  await sleep(100); // rejects with CancelledError once the task is cancelled
+  return data.length;
+}
+
+/** A long CPU job for the blocking pool. */
+export function hashHuge(buf: Uint8Array, rounds = 1000): string {
+  let digest: Uint8Array = buf;
+  for (let i = 0; i < rounds; i++) digest = createHash('sha256').update(digest).digest();
+  return Buffer.from(digest).toString('hex');
+}
+
+/** Consumes a channel made on the main thread (`rt.channel`), returning the sum of what it took. */
+export async function consume(jobs: SharedChannel<number>): Promise<number> {
+  let sum = 0;
+  for await (const j of jobs) sum += j;
+  return sum;
 }

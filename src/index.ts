@@ -94,6 +94,12 @@ export { SharedChan, type SharedChannel, type TakeManyOptions } from './shared-c
 export { Conn, type ConnWaitOptions, type Readiness } from './net/worker/conn.js';
 export { connect, type ConnectOptions } from './net/worker/connect.js';
 export type { ConnHandler } from './net/worker/host.js';
-export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
+export {
+  TcpServer,
+  HandlerError,
+  type ListenOptions,
+  type ServerCloseOptions,
+  type TcpServerStats,
+} from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';

@@ -6,6 +6,7 @@
  */
 import type { BlockingJob, BlockingReply } from '../src/pool/blocking.js';
 import { TaskLoadError } from '../src/core/errors.js';
+import { describeModule, moduleLoadError } from '../src/core/module-ref.js';
 import { toWire } from '../src/pool/wire-error.js';
 
 export default async function runBlocking(job: BlockingJob): Promise<BlockingReply> {
@@ -15,16 +16,14 @@ export default async function runBlocking(job: BlockingJob): Promise<BlockingRep
   } catch (e) {
     return {
       ok: false,
-      error: toWire(
-        new TaskLoadError(`cannot load task module ${job.url}: ${(e as Error)?.message ?? e}`, { cause: e }),
-      ),
+      error: toWire(moduleLoadError('task module', job.url, e)),
     };
   }
   const fn = ns[job.name];
   if (typeof fn !== 'function') {
     return {
       ok: false,
-      error: toWire(new TaskLoadError(`task module ${job.url} has no function export '${job.name}'`)),
+      error: toWire(new TaskLoadError(`task module ${describeModule(job.url)} has no function export '${job.name}'`)),
     };
   }
   try {

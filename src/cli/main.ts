@@ -1,136 +1,154 @@
 /**
- * The `shoal` command (bin/shoal.js loads this file): `demo`, `run`, `bench`.
+ * The `shoal` command (bin/shoal.js loads this file): a table of commands, one row each, and the
+ * dispatch. A command lives in its own file under src/cli/ exporting `help` (its --help text) and
+ * `main(args)` (resolving with the exit code); adding one is adding a row below.
  *
- * Runs on the main thread of the CLI process. Owns argument parsing and the exit code.
+ * Conventions: `shoal <cmd> --help` prints the command's help and exits 0; a usage error is one
+ * line on stderr with a hint and exit code 2; `shoal --version` prints the version.
+ *
+ * Runs on the main thread of the CLI process. Owns argument dispatch and the exit code.
  */
-import { parseArgs } from 'node:util';
-import { demo, type SceneName } from './demo/index.js';
-import { runCommand } from './run-command.js';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { hint, UsageError } from './usage.js';
 
-const USAGE = `usage: shoal <command> [options]
+/** What a command file exports. */
+export interface CommandModule {
+  help: string;
+  main(args: string[]): Promise<number>;
+}
 
-commands:
-  demo                     the main job: one scene per user (tasks, http, agents), each against the
-                           tool it replaces (piscina, node:http/node:cluster, a postMessage object)
-      --quick              smaller counts, shorter loads
-      --only SCENE         only this scene (repeatable): tasks, http, agents, sockets
-      --workers N          pool workers (default: available parallelism)
-  run <module> <export>    call <export>(input) for every input with bounded concurrency; prints
-                           one JSON line per result on stdout, a live progress line on stderr
-      --range N            inputs 0..N-1 (default: JSON lines from --inputs <file> or stdin)
-      --inputs FILE        one JSON value (or plain string) per line
-      --concurrency N      tasks kept active (default 64)
-      --unordered          print results as they finish instead of in input order
-      --timeout MS         per-task timeout
-      --workers N          pool workers
-      --quiet              no progress line
-  serve <handler.js>       serve a TCP handler module (default export: async (conn) => ...) on the pool
-      --port N             port to listen on (0: any free port)
-      --host H             address (default 127.0.0.1)
-      --workers N          pool workers
-      --max-connections N  refuse connections beyond N
-  bench                    the perf suites side by side with piscina, tinypool, workerpool...
-      --quick              fewer iterations
-      --only NAME          only suites whose file name contains NAME (repeatable)
-  help                     this text
-`;
+/** One row of the command table. */
+export interface Command {
+  name: string;
+  /** one line for `shoal --help` */
+  summary: string;
+  load(): Promise<CommandModule>;
+  /** false hides the command (e.g. it needs a source checkout) */
+  available?(): boolean;
+}
 
-async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case 'demo': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true }, workers: { type: 'string' } },
-      });
-      await demo({
-        quick: values.quick ?? false,
-        only: (values.only ?? []) as SceneName[],
-        workers: int(values.workers, 'workers'),
-      });
-      return 0;
-    }
-    case 'run': {
-      const { values, positionals } = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: {
-          range: { type: 'string' },
-          inputs: { type: 'string' },
-          concurrency: { type: 'string' },
-          unordered: { type: 'boolean' },
-          timeout: { type: 'string' },
-          workers: { type: 'string' },
-          quiet: { type: 'boolean' },
-        },
-      });
-      const [module, exportName] = positionals;
-      if (!module || !exportName) throw new UsageError('shoal run needs <module> <export>');
-      return runCommand({
-        module,
-        exportName,
-        range: int(values.range, 'range'),
-        inputs: values.inputs,
-        concurrency: int(values.concurrency, 'concurrency') ?? 64,
-        workers: int(values.workers, 'workers'),
-        ordered: !values.unordered,
-        timeout: int(values.timeout, 'timeout'),
-        quiet: values.quiet ?? false,
-      });
-    }
-    case 'bench': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true } },
-      });
-      const harness = new URL('../../perf/harness.js', import.meta.url);
-      let mod: typeof import('../../perf/harness.js');
-      try {
-        mod = (await import(harness.href)) as typeof import('../../perf/harness.js');
-      } catch (e) {
-        throw new UsageError(`shoal bench runs from a source checkout (npm run build first): ${(e as Error).message}`);
-      }
-      const { printTable } = await import('../../perf/bench-types.js');
-      const rec = await mod.runAll({ quick: values.quick ?? false, only: values.only ?? [] });
-      console.log('');
-      printTable(rec.results);
-      const [json, svg] = mod.writeRecord(rec, new URL('../../../perf/results/', import.meta.url).pathname);
-      console.log(`\nwrote ${json}\n      ${svg}`);
-      return rec.failures.length ? 1 : 0;
-    }
-    case 'serve':
-      return (await import('./serve.js')).serveMain(rest);
-    case undefined:
-    case 'help':
-    case '--help':
-    case '-h':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 1 : 0;
-    default:
-      throw new UsageError(`unknown command '${cmd}'`);
+export const COMMANDS: Command[] = [
+  {
+    name: 'demo',
+    summary: 'the main job: one scene per user (tasks, http, agents) against the tool it replaces',
+    load: () => import('./demo.js'),
+  },
+  {
+    name: 'run',
+    summary: 'call an export for every input with bounded concurrency and a progress line',
+    load: () => import('./run.js'),
+  },
+  { name: 'serve', summary: 'serve a TCP handler module on the worker pool', load: () => import('./serve.js') },
+  {
+    name: 'bench',
+    summary: 'the perf suites side by side with their anchors (source checkout only)',
+    load: () => import('./bench.js'),
+    available: () => benchAvailable(),
+  },
+];
+
+function benchAvailable(): boolean {
+  try {
+    return readFileSync(new URL('../../perf/harness.js', import.meta.url)).length > 0;
+  } catch {
+    return false;
   }
 }
 
-class UsageError extends Error {}
-
-function int(v: string | undefined, name: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer, got '${v}'`);
-  return n;
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (e instanceof UsageError || (e as { code?: string })?.code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`shoal: ${(e as Error).message}\n\n${USAGE}`);
-      process.exitCode = 2;
-    } else {
-      console.error(e);
-      process.exitCode = 1;
-    }
-  },
-);
+function overview(): string {
+  const shown = COMMANDS.filter((c) => c.available?.() ?? true);
+  const width = Math.max(...shown.map((c) => c.name.length)) + 2;
+  return `usage: shoal <command> [options]
+
+commands:
+${shown.map((c) => `  ${c.name.padEnd(width)}${c.summary}`).join('\n')}
+
+  shoal <command> --help   a command's options
+  shoal --version          the version (${version()})
+`;
+}
+
+const isHelp = (a: string): boolean => a === '--help' || a === '-h';
+
+/**
+ * Dispatch `argv` (without node and the script); resolves with the exit code.
+ *
+ * @example
+ * process.exitCode = await cli(['run', './tasks.mjs', 'fib', '--range', '30']);
+ */
+export async function cli(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined) {
+    process.stderr.write(overview());
+    return 2;
+  }
+  if (isHelp(cmd) || cmd === 'help') {
+    const topic = rest[0] !== undefined ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    process.stdout.write(topic ? `${(await topic.load()).help}\n` : overview());
+    return 0;
+  }
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === cmd);
+  if (!command) {
+    const known = COMMANDS.filter((c) => c.available?.() ?? true).map((c) => c.name);
+    throw new UsageError(
+      cmd.startsWith('-') ? `unknown option '${cmd}'` : `unknown command '${cmd}' (commands: ${known.join(', ')})`,
+    );
+  }
+  const mod = await command.load();
+  if (rest.some(isHelp)) {
+    process.stdout.write(`${mod.help}\n`);
+    return 0;
+  }
+  return mod.main(rest);
+}
+
+/** Print a failure as the CLI does: usage errors as one line and a hint (exit 2), others in full (1). */
+export function report(e: unknown): number {
+  if (e instanceof UsageError) {
+    const who = e.command ? `shoal ${e.command}` : 'shoal';
+    console.error(`${who}: ${e.message} (${hint(e.command)})`);
+    return 2;
+  }
+  console.error(e);
+  return 1;
+}
+
+/**
+ * Run the CLI on `argv` and set the process exit code (what bin/shoal.js calls).
+ *
+ * @example
+ * start(['--version']);
+ */
+export function start(argv: string[] = process.argv.slice(2)): void {
+  cli(argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.exitCode = report(e);
+    },
+  );
+}
+
+// `node dist/src/cli/main.js ...` works too
+if (process.argv[1] !== undefined && isEntry(process.argv[1])) start();
+
+function isEntry(path: string): boolean {
+  try {
+    return pathToFileURL(realpathSync(path)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}

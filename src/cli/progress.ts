@@ -44,6 +44,11 @@ export class ProgressLine {
     this.print(extra, false);
   }
 
+  /** Erase the live line (TTY) so another message can be printed; the next update redraws it. */
+  clear(): void {
+    if (this.tty) this.out.write('\r\x1b[K');
+  }
+
   /** Print the final line (and end the TTY line). */
   finish(extra = ''): void {
     this.print(extra, true);

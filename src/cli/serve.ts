@@ -1,58 +1,80 @@
 /**
- * `shoal serve <handler.js> --port N [--host H] [--workers K]`: serve a TCP handler module on the
- * worker pool until SIGINT / SIGTERM, then close gracefully (handlers get 5 s to finish) and print
- * the server's counters.
+ * `shoal serve <handler> --port N`: serve a TCP handler module on the worker pool until SIGINT /
+ * SIGTERM, then close gracefully (busy handlers get --grace ms, idle connections close at once)
+ * and print the server's counters. A second Ctrl-C forces the exit.
+ *
+ * Every failure is one line on stderr: a handler module that cannot be loaded, a port in use, an
+ * address that cannot be bound. Handler errors are logged as they happen, with their stack and the
+ * peer's address, at most LOG_BURST per second (the rest are counted and summarised).
  *
  * Runs on the main thread of the CLI process. Owns the Runtime it starts and the signal handlers.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
+import { TaskLoadError } from '../core/errors.js';
+import type { HandlerError } from '../net/reactor/listen.js';
 import { Runtime } from '../runtime/runtime.js';
+import { intOption, parse, UsageError } from './usage.js';
 
-function usage(message: string): Error {
-  // main.ts prints the usage text for errors whose code starts with ERR_PARSE_ARGS
-  return Object.assign(new Error(message), { code: 'ERR_PARSE_ARGS_SERVE' });
-}
+export const help = `usage: shoal serve <handler> --port N [options]
 
-function intArg(v: string | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw usage(`--${name} must be an integer in [${min}, ${max}], got '${v}'`);
-  return n;
-}
+Serve a TCP handler module on the worker pool until Ctrl-C. <handler> is a file path (resolved
+against the current directory) whose default export is async (conn) => { ... }, run once per
+connection on a worker.
+
+options:
+  --port N             port to listen on (0: any free port, printed at start)
+  --host H             address to bind (default 127.0.0.1)
+  --workers N          pool workers (default: available parallelism)
+  --max-connections N  refuse connections beyond N
+  --grace MS           on Ctrl-C, how long busy handlers may finish (default 5000); idle
+                       connections close at once; a second Ctrl-C exits at once (code 130)
+  -h, --help           this text
+
+Handler errors are logged to stderr as they happen (with the stack and the peer address, at most
+${10} a second).`;
+
+/** Handler errors printed per second before the rest are only counted. */
+const LOG_BURST = 10;
 
 /**
  * Parse `args` (after the word `serve`), serve, and resolve with the exit code once stopped.
  *
  * @example
  * // shoal serve ./dist/echo.js --port 7000 --workers 2
- * process.exitCode = await serveMain(['./dist/echo.js', '--port', '7000']);
+ * process.exitCode = await main(['./dist/echo.js', '--port', '7000']);
  */
-export async function serveMain(args: string[], stop?: AbortSignal): Promise<number> {
-  const { values, positionals } = parseArgs({
+export async function main(args: string[], stop?: AbortSignal): Promise<number> {
+  const { values, positionals } = parse(
+    'serve',
     args,
-    allowPositionals: true,
-    options: {
+    {
       port: { type: 'string' },
       host: { type: 'string' },
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
+      grace: { type: 'string' },
     },
-  });
+    true,
+  );
   const handler = positionals[0];
-  if (!handler || positionals.length > 1) throw usage('shoal serve needs exactly one <handler.js>');
-  const port = intArg(values.port, 'port', 0, 65535);
-  if (port === undefined) throw usage('shoal serve needs --port N (0 picks a free port)');
-  const workers = intArg(values.workers, 'workers', 1, 1024);
-  const maxConnections = intArg(values['max-connections'], 'max-connections', 1, 1 << 24);
+  if (!handler) throw new UsageError('needs a <handler> module', 'serve');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`, 'serve');
+  const port = intOption('serve', values.port, 'port', 0, 65535);
+  if (port === undefined) throw new UsageError('needs --port N (0 picks a free port)', 'serve');
+  const workers = intOption('serve', values.workers, 'workers', 1, 1024);
+  const maxConnections = intOption('serve', values['max-connections'], 'max-connections', 1, 1 << 24);
+  const grace = intOption('serve', values.grace, 'grace', 0, 2 ** 31 - 1) ?? 5000;
+  const host = (values.host as string | undefined) ?? '127.0.0.1';
   const rt = await Runtime.start({ workers });
+  const log = errorLog();
+  let forced = false;
   try {
-    // a path on the command line is a file relative to the cwd, even without './'
-    const ref = existsSync(handler) ? pathToFileURL(resolve(handler)) : handler;
-    const srv = await rt.listen({ handler: ref, port, host: values.host ?? '127.0.0.1', maxConnections });
+    let srv: Awaited<ReturnType<Runtime['listen']>>;
+    try {
+      srv = await rt.listen({ handler, port, host, maxConnections, onError: log.onError });
+    } catch (e) {
+      console.error(`shoal serve: ${listenFailure(e, handler, host, port)}`);
+      return 1;
+    }
     const a = srv.address();
     console.log(
       `shoal serve: ${handler} on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
@@ -67,16 +89,61 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
       process.once('SIGTERM', done);
       stop?.addEventListener('abort', done, { once: true });
     });
-    console.log('shoal serve: closing (handlers get 5 s)');
-    await srv.close({ timeout: 5000 });
+    const force = (): void => {
+      forced = true;
+      console.error('shoal serve: second interrupt, exiting now');
+      process.exit(130);
+    };
+    process.once('SIGINT', force);
+    console.log(`shoal serve: closing (busy handlers get ${grace / 1000} s; press Ctrl-C again to exit at once)`);
+    await srv.close({ timeout: grace });
+    process.off('SIGINT', force);
+    log.flush();
     const s = srv.stats();
     const net = rt.stats().net;
     console.log(
       `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
     );
-    if (srv.lastHandlerError) console.log(`shoal serve: last handler error: ${srv.lastHandlerError}`);
     return 0;
   } finally {
-    await rt.close({ timeout: 5000 });
+    if (!forced) await rt.close({ timeout: grace });
   }
+}
+
+/** One line for a listen failure: what the user can do about it. */
+function listenFailure(e: unknown, handler: string, host: string, port: number): string {
+  if (e instanceof TaskLoadError) return e.message;
+  const code = (e as { code?: string })?.code;
+  if (code === 'EADDRINUSE') return `${host}:${port} is already in use (EADDRINUSE): pick another --port, or 0 for any`;
+  if (code === 'EACCES') return `not allowed to listen on ${host}:${port} (EACCES): ports below 1024 need privileges`;
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND')
+    return `cannot bind ${host} (${code}): give an address of this machine with --host`;
+  return `cannot serve ${handler} on ${host}:${port}: ${(e as Error)?.message ?? String(e)}`;
+}
+
+/** Handler errors to stderr as they happen, at most LOG_BURST a second; the rest are counted. */
+function errorLog(): { onError: (e: HandlerError) => void; flush: () => void } {
+  let windowStart = 0;
+  let inWindow = 0;
+  let suppressed = 0;
+  const flush = (): void => {
+    if (suppressed > 0) console.error(`shoal serve: ${suppressed} more handler errors not shown`);
+    suppressed = 0;
+  };
+  return {
+    onError(e) {
+      const now = Date.now();
+      if (now - windowStart >= 1000) {
+        flush();
+        windowStart = now;
+        inWindow = 0;
+      }
+      if (++inWindow > LOG_BURST) {
+        suppressed++;
+        return;
+      }
+      console.error(`shoal serve: handler error (${e.remoteAddress}:${e.remotePort}): ${e.stack ?? e.message}`);
+    },
+    flush,
+  };
 }

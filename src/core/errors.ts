@@ -4,6 +4,7 @@
  *
  * Runs on any thread. Owns nothing.
  */
+import { constants as osConstants } from 'node:os';
 
 /** Base class of every error shoal throws on purpose. */
 export class ShoalError extends Error {
@@ -134,17 +135,21 @@ export class ConnectionResetError extends ShoalError {
 }
 
 /**
- * An outbound `connect()` failed (refused, unreachable, bad host). `errno` is the socket's code.
+ * An outbound `connect()` failed (refused, unreachable, bad host). As with node:net, `code` is the
+ * socket's error code (`'ECONNREFUSED'`, `'EHOSTUNREACH'`, `'ENOTFOUND'`...), `errno` its number
+ * (negative, as libuv reports it, when known) and `syscall` is `'connect'`. A connect that runs
+ * out of time rejects with TimeoutError instead.
  *
  * @example
- * await connect({ port: 1 }).catch((e) => e.errno) // 'ECONNREFUSED'
+ * await connect({ port: 1 }).catch((e) => e.code) // 'ECONNREFUSED'
  */
 export class ConnectError extends ShoalError {
-  static readonly code = 'ERR_SHOAL_CONNECT';
-  readonly errno: string;
-  constructor(message: string, errno: string) {
-    super(ConnectError.code, message);
-    this.errno = errno;
+  readonly errno: number | undefined;
+  readonly syscall = 'connect';
+  constructor(message: string, code: string) {
+    super(code, message);
+    const n = (osConstants.errno as Record<string, number | undefined>)[code];
+    this.errno = n === undefined ? undefined : -n;
   }
 }
 

@@ -64,8 +64,14 @@ import { TimeoutError } from './errors.js';
 // The call-site checks moved to args.ts; importable from here as before.
 export { MAX_TIMEOUT_MS, codeError, validateOptions, validateSignal, validateTimeout } from './args.js';
 
-/** Returned by `Op.try()` when the op cannot commit right now. */
+/**
+ * Returned by `Op.try()` when the op cannot commit right now (for authors of custom ops; see `Op`).
+ *
+ * @example
+ * try() { return this.flag.set ? (true as const) : NOT_READY; }
+ */
 export const NOT_READY: unique symbol = Symbol('shoal.notReady');
+/** The type of NOT_READY: what a custom `Op.try()` returns when it cannot commit now. */
 export type NotReady = typeof NOT_READY;
 
 /**

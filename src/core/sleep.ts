@@ -9,7 +9,7 @@
  * clock of the tests (test/fixtures/fake-clock.ts) can stand in for them.
  */
 import { onCancel, throwIfCancelled } from './context.js';
-import { validateOptions, validateSignal, validateTimeout } from './args.js';
+import { codeError, MAX_TIMEOUT_MS, validateOptions, validateSignal } from './args.js';
 
 /**
  * Options of `sleep` and `yieldNow`.
@@ -23,15 +23,18 @@ export interface WaitOptions {
 }
 
 /**
- * Resolve after `ms` milliseconds (an integer in [0, 2^31-1]; anything else throws RangeError at
- * the call site). Keeps the thread alive while pending, like `setTimeout`.
+ * Resolve after `ms` milliseconds: any finite number in [0, 2^31-1], fractions included
+ * (`sleep(Math.random() * 100)`), handed to `setTimeout` as is, so it is rounded the way timers
+ * round (a timer fires on a whole millisecond, never early). NaN, negatives, Infinity and larger
+ * values throw RangeError at the call site. Keeps the thread alive while pending, like `setTimeout`.
  *
  * @example
  * await sleep(100);
+ * await sleep(Math.random() * 50); // jitter: fractions are fine
  * await sleep(60_000, { signal: AbortSignal.timeout(10) }).catch((e) => e.code); // 'ERR_SHOAL_CANCELLED'
  */
 export function sleep(ms: number, opts?: WaitOptions): Promise<void> {
-  validateTimeout(ms, 'ms');
+  validateDelay(ms);
   validateOptions(opts);
   const signal = validateSignal(opts?.signal);
   return new Promise<void>((resolve, reject) => {
@@ -75,4 +78,18 @@ export function yieldNow(opts?: WaitOptions): Promise<void> {
       resolve();
     });
   });
+}
+
+/** sleep's `ms`: a number of ms, fractions allowed (unlike the integer timeouts of channel waits). */
+function validateDelay(ms: unknown): void {
+  if (typeof ms !== 'number') {
+    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `ms must be a number of ms, got ${typeof ms}`);
+  }
+  if (!(ms >= 0 && ms <= MAX_TIMEOUT_MS)) {
+    throw codeError(
+      RangeError,
+      'ERR_OUT_OF_RANGE',
+      `ms must be a number in [0, ${MAX_TIMEOUT_MS}] ms, got ${String(ms)}`,
+    );
+  }
 }

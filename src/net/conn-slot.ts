@@ -18,6 +18,7 @@
  * | 0   | READY    | main (Atomics.or)                   | — (dirty set)| readiness word: RD_CLOSED, WR_CLOSED, ERROR                |
  * | 1   | ERRNO    | main (Atomics.store, before ERROR)  | —            | why ERROR was set: an ERRNO_* code                         |
  * | 16  | WSTATE   | worker (Atomics.or)                 | — (dirty set)| W_END (worker half-closed), W_CLOSE (worker let go)        |
+ * | 17  | WREADING | worker (Atomics.store)              | — (polled)   | 1 while the handler waits for inbound bytes (read/readable)|
  * | 32  | MAGIC    | createConnSlot / resetConnSlot      | —            | 0x5348_4353 ('SHCS')                                       |
  * | 33  | RINGCAP  | createConnSlot, once                | —            | data bytes of each ring                                    |
  *
@@ -36,6 +37,10 @@
  * 4. A slot is recycled (`resetConnSlot`) only by main, only once the socket is closed AND the
  *    worker has set W_CLOSE (or its thread is gone): no side holds a handle to the old rings.
  * 5. Bits only go up while a slot is in use; only `resetConnSlot` clears them.
+ * 6. WREADING is a hint, not a bit: the worker stores 1 just before its handler parks waiting
+ *    for inbound bytes (having found INBOUND empty) and 0 when it wakes. Main reads it only when a
+ *    server closes: WREADING=1 with INBOUND fully consumed and OUTBOUND drained means the
+ *    connection is idle and is closed at once instead of waiting out the grace period.
  *
  * Dirty sets (one pair per worker, in that worker's link buffer; see `DirtySet`): TOWARD_WORKER
  * (main marks, worker takes) and TOWARD_MAIN (worker marks, main takes). A mark says only "look
@@ -58,6 +63,7 @@ import { badType, checkMagic, checkPowerOfTwo, checkSab } from '../shm/layout.js
 export const READY = 0;
 export const ERRNO = 1;
 export const WSTATE = 16;
+export const WREADING = 17;
 const MAGIC = 32;
 const RINGCAP = 33;
 const SLOT_MAGIC = 0x53484353;
@@ -123,6 +129,7 @@ export function resetConnSlot(d: ConnSlotDescriptor): void {
   Atomics.store(w, ERRNO, 0);
   Atomics.store(w, READY, 0);
   Atomics.store(w, WSTATE, 0);
+  Atomics.store(w, WREADING, 0);
   Atomics.store(w, MAGIC, SLOT_MAGIC); // pairs with: conn-slot.ts slotWords (checkMagic)
 }
 

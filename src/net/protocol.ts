@@ -72,7 +72,13 @@ export interface ConnectMessage {
 export interface FailedMessage {
   readonly t: 'failed';
   readonly server: number;
+  /** `${name}: ${message}` of what the handler threw */
   readonly message: string;
+  readonly name?: string;
+  readonly stack?: string;
+  readonly code?: string;
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
 }
 
 export type ToMain = ConnectMessage | FailedMessage;

@@ -28,8 +28,16 @@ export interface BlockingJob {
   args: unknown[];
 }
 
+/**
+ * Options of `rt.blocking()`.
+ *
+ * @example
+ * await rt.blocking(url, 'compress', [buf], { signal: AbortSignal.timeout(60_000), transfer: [buf.buffer] });
+ */
 export interface BlockingOptions {
+  /** abort the job: a queued job is dropped; a started one ends its thread (piscina's behaviour) */
   signal?: AbortSignal;
+  /** ArrayBuffers / MessagePorts to move to the blocking thread rather than copy */
   transfer?: readonly TransferListItem[];
 }
 

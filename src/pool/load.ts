@@ -30,12 +30,57 @@ export type Remote<T> = {
 
 type Runner = (name: string, args: unknown[]) => Promise<unknown>;
 
-/** Build the proxy. `then` is not a method name on purpose: the proxy must not look like a promise. */
-export function remoteModule<T>(run: Runner): Remote<T> {
+/**
+ * Names the proxy answers itself and never sends as tasks: what JavaScript and Node ask of any
+ * object (`String(m)`, `${m}`, `await m`, `JSON.stringify(m)`, `console.log(m)`, `m + ''`).
+ * A module export with one of these names is still reachable with `rt.run(url, name, args)`.
+ */
+export const LOCAL_NAMES: readonly string[] = Object.freeze([
+  'then',
+  'toString',
+  'valueOf',
+  'toJSON',
+  'toLocaleString',
+  'inspect',
+  'constructor',
+  'hasOwnProperty',
+  'isPrototypeOf',
+  'propertyIsEnumerable',
+  '__proto__',
+  'asymmetricMatch',
+  '$$typeof',
+  'nodeType',
+]);
+const LOCAL = new Set(LOCAL_NAMES);
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * Build the proxy. `label` (the module's URL) is what `String(m)` and `console.log(m)` show.
+ * The well-known names above (and every symbol) are answered here, never run as tasks: a proxy
+ * must not look like a promise, and printing it must not send a task named `toString`.
+ */
+export function remoteModule<T>(run: Runner, label = 'module'): Remote<T> {
   const cache = new Map<string, (...args: unknown[]) => Promise<unknown>>();
-  return new Proxy(Object.create(null) as object, {
+  const text = `[shoal module ${label}]`;
+  const local: Record<string, unknown> = {
+    toString: () => text,
+    toLocaleString: () => text,
+    valueOf: () => text,
+    toJSON: () => text,
+    inspect: () => text,
+  };
+  // util.inspect looks at a proxy's target, not through its traps: the target answers it
+  const target = Object.create(null) as Record<symbol, unknown>;
+  Object.defineProperty(target, INSPECT, { value: () => text });
+  return new Proxy(target, {
     get(_t, key) {
-      if (typeof key !== 'string' || key === 'then') return undefined;
+      if (typeof key === 'symbol') {
+        if (key === Symbol.toPrimitive) return () => text;
+        if (key === INSPECT) return () => text;
+        if (key === Symbol.toStringTag) return 'shoal module';
+        return undefined;
+      }
+      if (LOCAL.has(key)) return local[key];
       let f = cache.get(key);
       if (!f) {
         f = (...args: unknown[]) => run(key, args);

@@ -11,6 +11,8 @@
  *   2. The first failure (or the caller's signal, or the consumer leaving the loop) aborts every
  *      task still active; the generator then throws that failure (or CancelledError).
  *   3. ordered: results come in input order; unordered: in completion order.
+ *   4. The failure thrown names what failed: `err.input` is the input and `err.index` its
+ *      position (0-based, in input order), set on the task's own error (its class and code stay).
  */
 import { setMaxListeners } from 'node:events';
 import { checkPositiveInt } from '../core/args.js';
@@ -25,6 +27,12 @@ export interface MapProgress {
   total?: number;
 }
 
+/**
+ * Options of `rt.map()`.
+ *
+ * @example
+ * rt.map(urls, url, 'fetchPage', { concurrency: 128, ordered: false, timeout: 10_000, onProgress: (p) => log(p.done) })
+ */
 export interface MapOptions {
   /** tasks kept active at once (default 64) */
   concurrency?: number;
@@ -36,7 +44,7 @@ export interface MapOptions {
   onProgress?: (p: MapProgress) => void;
 }
 
-type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown; input: unknown };
 
 /** Run `run(input, signal)` over `inputs` with bounded concurrency, yielding results. */
 export async function* boundedMap<I, R>(
@@ -104,7 +112,7 @@ export async function* boundedMap<I, R>(
         (error: unknown) => {
           active--;
           failed++;
-          ready.set(i, { ok: false, error });
+          ready.set(i, { ok: false, error, input: r.value });
           progress();
           poke();
         },
@@ -127,7 +135,7 @@ export async function* boundedMap<I, R>(
         const s = ready.get(key)!;
         ready.delete(key);
         yielded++;
-        if (!s.ok) throw s.error;
+        if (!s.ok) throw tagFailure(s.error, s.input, key);
         yield s.value;
         continue;
       }
@@ -139,6 +147,19 @@ export async function* boundedMap<I, R>(
     if (!exhausted || active > 0) ac.abort(outer?.reason);
     if (!exhausted) await (it as AsyncIterator<I>).return?.();
   }
+}
+
+/** Set `input` and `index` on a task's error (when it is an object that takes properties). */
+function tagFailure(error: unknown, input: unknown, index: number): unknown {
+  if (error === null || (typeof error !== 'object' && typeof error !== 'function')) return error;
+  if (!Object.isExtensible(error) || Object.hasOwn(error, 'index')) return error;
+  try {
+    Object.defineProperty(error, 'input', { value: input, enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(error, 'index', { value: index, enumerable: true, writable: true, configurable: true });
+  } catch {
+    // a proxy or an exotic object that refuses: throw it as it is
+  }
+  return error;
 }
 
 function totalOf(x: unknown): number | undefined {

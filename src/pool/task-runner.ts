@@ -19,6 +19,7 @@
  */
 import { runInTask, type TaskContext } from '../core/context.js';
 import { TaskLoadError } from '../core/errors.js';
+import { describeModule, moduleLoadError } from '../core/module-ref.js';
 import { tasks as greenThreads } from '../core/introspect.js';
 import type { WorkerTask } from './protocol.js';
 import { fromWire, toWire, type WireError } from './wire-error.js';
@@ -125,10 +126,7 @@ export class TaskRunner {
       (e: unknown) => {
         this.starting--;
         this.live.delete(id);
-        this.out.err(
-          id,
-          toWire(new TaskLoadError(`cannot load task module ${url}: ${(e as Error)?.message ?? e}`, { cause: e })),
-        );
+        this.out.err(id, toWire(moduleLoadError('task module', url, e)));
       },
     );
   }
@@ -180,8 +178,8 @@ export class TaskRunner {
       const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
       const msg =
         fn === undefined
-          ? `task module ${url} has no export '${name}' (function exports: ${names.join(', ') || 'none'})`
-          : `export '${name}' of task module ${url} is a ${typeof fn}, not a function`;
+          ? `task module ${describeModule(url)} has no export '${name}' (function exports: ${names.join(', ') || 'none'})`
+          : `export '${name}' of task module ${describeModule(url)} is a ${typeof fn}, not a function`;
       this.out.err(id, toWire(new TaskLoadError(msg)));
       return;
     }

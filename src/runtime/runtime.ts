@@ -9,8 +9,7 @@
  * const n = await rt.run(new URL('../pool/tasks.js', import.meta.url), 'fib', [30], { timeout: 5000 });
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { toModuleURL } from '../core/module-ref.js';
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { BlockingPool, type BlockingOptions } from '../pool/blocking.js';
 import { remoteModule, type LoadOptions, type Remote } from '../pool/load.js';
@@ -25,7 +24,7 @@ import type { BufferSpec } from '../core/buffers.js';
 import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
-import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { handlerURL, listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -69,7 +68,10 @@ export interface CloseOptions {
   timeout?: number;
 }
 
-/** A module reference: a URL, a `file:` URL string, or an absolute or relative file path. */
+/**
+ * A module reference: a URL, a URL string (`file:`...), or a file path, which is resolved against
+ * `process.cwd()` with or without `./` (never looked up as a package).
+ */
 export type ModuleRef = URL | string;
 
 /** The worker-thread runtime. Start with `Runtime.start()`; end with `close()` or `await using`. */
@@ -147,7 +149,10 @@ export class Runtime implements AsyncDisposable {
    */
   load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
     const href = moduleURL(url);
-    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined));
+    return remoteModule<T>(
+      (name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined),
+      href,
+    );
   }
 
   /**
@@ -234,7 +239,11 @@ export class Runtime implements AsyncDisposable {
    * const srv = await rt.listen({ port: 0, handler: new URL('../pool/echo.js', import.meta.url) });
    * console.log(srv.port); await srv.close({ timeout: 1000 });
    */
-  listen(options: ListenOptions): Promise<TcpServer> {
+  async listen(options: ListenOptions): Promise<TcpServer> {
+    // load the handler on a worker first: a missing module or one without a default export
+    // function rejects here with TaskLoadError, instead of closing every connection later
+    const handler = handlerURL(options?.handler);
+    await this.pool.submit(HANDLER_CHECK, 'checkHandler', [handler], undefined);
     return reactorListen(this.reactor, options);
   }
 
@@ -296,6 +305,9 @@ export class Runtime implements AsyncDisposable {
   }
 }
 
+/** The task rt.listen runs to check a handler module before listening. */
+const HANDLER_CHECK = new URL('../net/worker/handler-module.js', import.meta.url).href;
+
 /** The arguments of a call without any (shared: only read, never kept or changed). */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
@@ -305,13 +317,9 @@ function defaultTransport(): 'shared' | 'message' {
   return 'shared';
 }
 
-/** Normalise a module reference to the URL string the worker imports. */
+/** Normalise a module reference to the URL string the worker imports (src/core/module-ref.ts). */
 export function moduleURL(ref: ModuleRef): string {
-  if (ref instanceof URL) return ref.href;
-  if (typeof ref !== 'string' || ref === '') throw argType('url', 'a URL or a module path', ref);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^[a-z]:[\\/]/i.test(ref)) return ref;
-  if (isAbsolute(ref) || ref.startsWith('.')) return pathToFileURL(resolve(ref)).href;
-  return ref; // a bare specifier: resolved by the worker's loader
+  return toModuleURL(ref, 'url');
 }
 
 function argType(name: string, expected: string, got: unknown): TypeError {

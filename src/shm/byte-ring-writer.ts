@@ -257,6 +257,11 @@ export class ByteRingWriter {
     }
   }
 
+  /** True when the reader has released every byte written so far (nothing committed is unread). */
+  drained(): boolean {
+    return Atomics.load(this.ctl, HEAD) === this.tail; // pairs with: byte-ring-reader.ts release (Atomics.store HEAD)
+  }
+
   /** Bytes committed and not yet published. */
   pendingBytes(): number {
     return (this.tail - this.published) | 0;

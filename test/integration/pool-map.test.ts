@@ -63,6 +63,22 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is(rt.stats().inFlight, 0);
   });
 
+  t('the error a map throws names the failing input and its index, keeping its class and code', async ({ rt }) => {
+    const inputs = ['ok', 'ok', 'custom', 'ok'];
+    let err: unknown;
+    try {
+      for await (const _ of rt.map(inputs, url, 'fail', { concurrency: 1 })) void _;
+    } catch (e) {
+      err = e;
+    }
+    // fail('ok') throws a CustomError too: the first input fails, at index 0
+    const e = err as Error & { input?: unknown; index?: number; code?: string };
+    assert.is(e.name, 'CustomError');
+    assert.is(e.code, 'E_CUSTOM');
+    assert.is(e.input, 'ok');
+    assert.is(e.index, 0);
+  });
+
   t('aborting the signal ends the map with CancelledError', async ({ rt }) => {
     const ac = new AbortController();
     let n = 0;

@@ -367,11 +367,13 @@ test('bad inputs throw at the call site with Node-style codes', () => {
     'TypeError:ERR_INVALID_ARG_TYPE',
   );
   for (const bad of [-1, NaN, Infinity, 1.5, 2 ** 31]) {
-    assert.is(
-      errorKind(() => sleep(bad)),
-      'RangeError:ERR_OUT_OF_RANGE',
-      `sleep(${bad})`,
-    );
+    // sleep takes fractions as setTimeout does (timers.test.ts); after and every do not
+    if (bad !== 1.5)
+      assert.is(
+        errorKind(() => sleep(bad)),
+        'RangeError:ERR_OUT_OF_RANGE',
+        `sleep(${bad})`,
+      );
     assert.is(
       errorKind(() => after(bad, fn)),
       'RangeError:ERR_OUT_OF_RANGE',

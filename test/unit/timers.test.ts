@@ -208,4 +208,25 @@ test(
   }),
 );
 
+test('sleep accepts fractions of a millisecond as setTimeout does, and still refuses NaN, negatives and Infinity', async () => {
+  // real timers on purpose: the fraction goes to the platform's setTimeout
+  await sleep(1.5);
+  await sleep(0.25);
+  await sleep(Math.random() * 3);
+  for (const bad of [Number.NaN, -1, -0.5, Number.POSITIVE_INFINITY, 2 ** 31]) {
+    let err: unknown;
+    try {
+      void sleep(bad);
+    } catch (e) {
+      err = e;
+    }
+    assert.instance(err, RangeError, String(bad));
+    assert.is((err as { code?: string }).code, 'ERR_OUT_OF_RANGE');
+  }
+  assert.throws(
+    () => sleep('5' as unknown as number),
+    (e: unknown) => e instanceof TypeError,
+  );
+});
+
 test.run();

@@ -31,6 +31,7 @@ import {
   W_END,
   WR_CLOSED,
   WSTATE,
+  WREADING,
   inboundRing,
   outboundRing,
   slotWords,
@@ -149,6 +150,23 @@ export class MainConn {
     Atomics.store(this.words, ERRNO, errno); // invariant 3: before ERROR
     Atomics.or(this.words, READY, ERROR | RD_CLOSED | WR_CLOSED); // pairs with: net/worker/conn.ts state (Atomics.load READY)
     this.owner.markWorker(this.index);
+  }
+
+  /**
+   * Idle: the handler waits for inbound bytes (WREADING, conn-slot.ts invariant 6), it has been
+   * handed every byte the peer sent, and everything it wrote has reached the socket. A closing
+   * server closes idle connections at once (as node:http's closeIdleConnections does).
+   */
+  idle(): boolean {
+    if (this.released || this.workerLetGo) return false;
+    if (Atomics.load(this.words, WREADING) !== 1) return false; // pairs with: net/worker/conn.ts parkReading
+    return (
+      this.pending.length === 0 &&
+      this.inW.drained() &&
+      !this.outR.available() &&
+      !this.writeBlocked &&
+      this.socket.writableLength === 0
+    );
   }
 
   /** Close now (server close timeout, runtime close): the handler's next op fails. */

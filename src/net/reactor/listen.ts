@@ -6,20 +6,13 @@
  * counters.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import {
-  checkDurationMs,
-  checkPositiveInt,
-  rangeError as rangeErr,
-  typeError as typeErr,
-  typeName,
-} from '../../core/args.js';
+import { checkDurationMs, checkPositiveInt, rangeError as rangeErr, typeError as typeErr } from '../../core/args.js';
+import { toModuleURL } from '../../core/module-ref.js';
 import { ClosedError } from '../../core/errors.js';
 import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
 import type { MainConn } from './connection.js';
-import { DEFAULT_RING_BYTES } from '../protocol.js';
+import { DEFAULT_RING_BYTES, type FailedMessage } from '../protocol.js';
 import type { AcceptingServer, Reactor } from './reactor.js';
 
 /** Options of `rt.listen()`. */
@@ -36,12 +29,55 @@ export interface ListenOptions {
   maxConnections?: number;
   /** Bytes of each per-connection ring (a power of two, 1 KiB .. 16 MiB). Default 32 KiB. */
   ringBytes?: number;
+  /**
+   * Called on the main thread each time a handler throws (not for resets and closes, which are
+   * the peer's or the server's doing): `error` carries the worker's name, message, stack and code,
+   * `conn` the peer's address. Without it, errors are only counted (`stats().handlerErrors`,
+   * `lastHandlerError`). An exception thrown by `onError` itself is reported with
+   * `process.emitWarning` and does not stop the server.
+   */
+  onError?: (error: HandlerError, conn: { remoteAddress: string; remotePort: number }) => void;
 }
+
+/**
+ * What a handler threw, rebuilt on the main thread: the worker's `name`, `message`, `stack` and
+ * `code`, plus the connection's address.
+ *
+ * @example
+ * await rt.listen({ handler, onError: (e, c) => console.error(`${c.remoteAddress}:${c.remotePort}`, e.stack) });
+ */
+export class HandlerError extends Error {
+  readonly code: string | undefined;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  constructor(m: FailedMessage) {
+    const text = m.name && m.message.startsWith(`${m.name}: `) ? m.message.slice(m.name.length + 2) : m.message;
+    super(text);
+    this.name = m.name ?? 'Error';
+    this.code = m.code;
+    this.remoteAddress = m.remoteAddress ?? '';
+    this.remotePort = m.remotePort ?? 0;
+    if (m.stack) this.stack = m.stack;
+  }
+}
+
+/** How often a closing server looks for connections that became idle (ms). */
+const IDLE_POLL_MS = 20;
 
 /** Options of `server.close()`. */
 export interface ServerCloseOptions {
-  /** How long handlers may keep running before their connections are closed. Default 30000 ms. */
+  /**
+   * How long busy handlers may keep running before their connections are closed. Default 30000 ms.
+   * Idle connections (the handler waits in `read()` and every byte has gone through) are closed at
+   * once, and busy ones as soon as they become idle.
+   */
   timeout?: number;
+  /**
+   * Close idle connections at once (default true). A protocol layer that knows better when a
+   * connection is between requests (HTTP over `conn.toDuplex()`, where a slow upload also waits
+   * in read()) passes false and closes its connections itself.
+   */
+  closeIdle?: boolean;
 }
 
 /** Counters of one server. */
@@ -52,14 +88,9 @@ export interface TcpServerStats {
   readonly handlerErrors: number;
 }
 
-/** A module reference as the worker imports it. */
+/** A module reference as the worker imports it (src/core/module-ref.ts). */
 export function handlerURL(ref: unknown): string {
-  if (ref instanceof URL) return ref.href;
-  if (typeof ref !== 'string' || ref === '')
-    throw typeErr(`handler must be a URL or a module path, got ${typeName(ref)}`);
-  if (/^[a-z][a-z0-9+.-]*:/i.test(ref) && !/^[a-z]:[\\/]/i.test(ref)) return ref;
-  if (isAbsolute(ref) || ref.startsWith('.')) return pathToFileURL(resolve(ref)).href;
-  return ref;
+  return toModuleURL(ref, 'handler');
 }
 
 /**
@@ -81,12 +112,20 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   private refused = 0;
   private handlerErrors = 0;
   private lastError: string | undefined;
+  private readonly onError: ListenOptions['onError'];
   private closing: Promise<void> | undefined;
   private emptyWaiters: Array<() => void> = [];
 
   /** @internal use `listen()` / `rt.listen()` */
-  constructor(reactor: Reactor, server: Server, handler: string, ringBytes: number) {
+  constructor(
+    reactor: Reactor,
+    server: Server,
+    handler: string,
+    ringBytes: number,
+    onError?: ListenOptions['onError'],
+  ) {
     this.reactor = reactor;
+    this.onError = onError;
     this.server = server;
     this.handler = handler;
     this.ringBytes = ringBytes;
@@ -136,13 +175,20 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     checkDurationMs('timeout', timeout);
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
+      // idle connections (the handler waits in read() and every byte has gone through) are closed
+      // at once, and the rest as soon as they become idle, as node:http's server.close() does
+      const closeIdle = options.closeIdle !== false;
+      if (closeIdle) this.closeIdleNow();
       if (this.conns.size > 0) {
         await new Promise<void>((r) => {
-          const timer = setTimeout(r, timeout);
-          this.emptyWaiters.push(() => {
+          const done = (): void => {
             clearTimeout(timer);
+            clearInterval(poll);
             r();
-          });
+          };
+          const timer = setTimeout(done, timeout);
+          const poll = closeIdle ? setInterval(() => this.closeIdleNow(), IDLE_POLL_MS) : undefined;
+          this.emptyWaiters.push(done);
         });
       }
       for (const c of [...this.conns]) c.forceClose();
@@ -156,6 +202,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     return this.close();
   }
 
+  /** Close the connections that are idle now (MainConn.idle). */
+  private closeIdleNow(): void {
+    for (const c of [...this.conns]) if (c.idle()) c.forceClose();
+  }
+
   /** @internal */
   connGone(c: MainConn): void {
     this.conns.delete(c);
@@ -163,9 +214,16 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   }
 
   /** @internal */
-  handlerFailed(message: string): void {
+  handlerFailed(m: FailedMessage): void {
     this.handlerErrors++;
-    this.lastError = message;
+    this.lastError = m.message;
+    if (!this.onError) return;
+    const e = new HandlerError(m);
+    try {
+      this.onError(e, { remoteAddress: e.remoteAddress, remotePort: e.remotePort });
+    } catch (hookError) {
+      process.emitWarning(`rt.listen onError threw: ${String((hookError as Error)?.stack ?? hookError)}`);
+    }
   }
 
   /** @internal no worker could take it */
@@ -204,7 +262,10 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   // allowHalfOpen: a peer's FIN ends the handler's reads only; its writes go on until it ends.
   const server = createServer({ allowHalfOpen: true, noDelay: true });
   if (max !== undefined) server.maxConnections = max;
-  const srv = new TcpServer(reactor, server, handler, ringBytes);
+  const onError = options.onError;
+  if (onError !== undefined && typeof onError !== 'function')
+    throw typeErr(`onError must be a function, got ${onError === null ? 'null' : typeof onError}`);
+  const srv = new TcpServer(reactor, server, handler, ringBytes, onError);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog }, () => {

@@ -38,7 +38,7 @@ import { createNetLink } from '../conn-slot.js';
 import { BellLoop } from '../bell-loop.js';
 import { MainConn, type ConnServer } from './connection.js';
 import { WorkerLink, type LinkReactor } from './worker-link.js';
-import type { AttachMessage, ConnectMessage, Endpoints, ToMain } from '../protocol.js';
+import type { AttachMessage, ConnectMessage, Endpoints, FailedMessage, ToMain } from '../protocol.js';
 
 /** A server the reactor accepts for (implemented by TcpServer in listen.ts). */
 export interface AcceptingServer extends ConnServer {
@@ -46,7 +46,7 @@ export interface AcceptingServer extends ConnServer {
   readonly handler: string;
   readonly ringBytes: number;
   conns: Set<MainConn>;
-  handlerFailed(message: string): void;
+  handlerFailed(m: FailedMessage): void;
   refuse(socket: Socket): void;
   close(options?: { timeout?: number }): Promise<void>;
 }
@@ -278,7 +278,7 @@ export class Reactor implements LinkReactor {
       if (m.t === 'connect') this.connectFor(link, m);
       else if (m.t === 'failed') {
         this.handlerErrors++;
-        this.servers.get(m.server)?.handlerFailed(m.message);
+        this.servers.get(m.server)?.handlerFailed(m);
       }
     }
   }

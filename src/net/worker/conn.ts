@@ -30,6 +30,7 @@ import {
   W_END,
   WR_CLOSED,
   WSTATE,
+  WREADING,
   inboundRing,
   outboundRing,
   slotWords,
@@ -178,10 +179,14 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
     return new Promise((resolve, reject) => {
       const r: PendingRead = { resolve, reject, asResult, off: noop };
       r.off = onCancel(signal, (e) => {
-        if (this.reader === r) this.reader = undefined;
+        if (this.reader === r) {
+          this.reader = undefined;
+          this.parkReading(0);
+        }
         reject(e);
       });
       this.reader = r;
+      this.parkReading(1);
       if (yielding) this.host.deferRead(this);
     });
   }
@@ -194,12 +199,14 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       b = this.tryRead();
     } catch (e) {
       this.reader = undefined;
+      this.parkReading(0);
       r.off();
       r.reject(e);
       return;
     }
     if (b === undefined) return;
     this.reader = undefined;
+    this.parkReading(0);
     r.off();
     r.resolve(r.asResult ? iterResult(b) : b);
   }
@@ -267,7 +274,12 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
       if ((ready & ERROR) !== 0) return -1;
       if (this.inR.available()) return 1;
       if ((ready & RD_CLOSED) !== 0) return this.inR.available() ? 1 : -1;
-      if (!(await this.wakes.wait(deadline, options?.signal))) return 0;
+      this.parkReading(1);
+      try {
+        if (!(await this.wakes.wait(deadline, options?.signal))) return 0;
+      } finally {
+        this.parkReading(0);
+      }
     }
   }
 
@@ -353,6 +365,11 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
    */
   toDuplex(): Duplex {
     return connDuplex(this);
+  }
+
+  /** Tell a closing server whether this handler waits for input (conn-slot.ts invariant 6). */
+  private parkReading(v: 0 | 1): void {
+    Atomics.store(this.words, WREADING, v); // pairs with: reactor/connection.ts idle (Atomics.load)
   }
 
   /** @internal the host saw this slot marked: wake every waiter; they re-check. */

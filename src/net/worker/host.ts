@@ -33,6 +33,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
+import { loadHandler } from './handler-module.js';
 import { ConnectError, ConnectionResetError, ClosedError, isCancellation, TimeoutError } from '../../core/errors.js';
 import { spawn } from '../../core/task.js';
 import { Doorbell } from '../../shm/doorbell.js';
@@ -277,7 +278,18 @@ export class NetHost implements ConnHost {
         } catch (e) {
           // A reset or a forced close is the peer's or the server's doing, not a handler bug.
           if (!(e instanceof ConnectionResetError) && !(e instanceof ClosedError) && !isCancellation(e)) {
-            this.post({ t: 'failed', server, message: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+            const err = e instanceof Error ? e : undefined;
+            const code = (e as { code?: unknown } | undefined)?.code;
+            this.post({
+              t: 'failed',
+              server,
+              message: err ? `${err.name}: ${err.message}` : String(e),
+              name: err?.name,
+              stack: err?.stack,
+              code: typeof code === 'string' ? code : undefined,
+              remoteAddress: conn.remoteAddress,
+              remotePort: conn.remotePort,
+            });
           }
         } finally {
           conn.close();
@@ -290,11 +302,7 @@ export class NetHost implements ConnHost {
   private handler(url: string): Promise<ConnHandler> {
     let p = this.handlers.get(url);
     if (!p) {
-      p = (import(url) as Promise<{ default?: unknown }>).then((m) => {
-        if (typeof m.default !== 'function')
-          throw new TypeError(`TCP handler module ${url} has no default export function`);
-        return m.default as ConnHandler;
-      });
+      p = loadHandler(url);
       p.catch(() => this.handlers.delete(url)); // a module fixed on disk loads on the next connection
       this.handlers.set(url, p);
     }
