@@ -17,6 +17,7 @@ const VALUES = [
   'Conn',
   'ConnectError',
   'ConnectionResetError',
+  'HandlerError',
   'MAX_PENDING',
   'NOT_READY',
   'Op',

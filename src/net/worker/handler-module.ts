@@ -8,7 +8,10 @@
  */
 import { describeModule, moduleLoadError } from '../../core/module-ref.js';
 import { TaskLoadError } from '../../core/errors.js';
-import type { ConnHandler } from './host.js';
+import type { Conn } from './conn.js';
+
+/** A TCP handler module's default export. */
+export type ConnHandler = (conn: Conn) => unknown;
 
 /** Import `url` and return its default export, or throw TaskLoadError naming the module. */
 export async function loadHandler(url: string): Promise<ConnHandler> {

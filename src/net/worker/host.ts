@@ -66,8 +66,8 @@ const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
  */
 const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 2000) / 1000;
 
-/** A TCP handler module's default export. */
-export type ConnHandler = (conn: Conn) => unknown;
+import type { ConnHandler } from './handler-module.js';
+export type { ConnHandler };
 
 interface PendingConnect {
   resolve(c: Conn): void;
