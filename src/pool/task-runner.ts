@@ -198,17 +198,24 @@ export class TaskRunner {
       return;
     }
     this.after(t0);
-    if (
-      r === null ||
-      (typeof r !== 'object' && typeof r !== 'function') ||
-      typeof (r as PromiseLike<unknown>).then !== 'function'
-    ) {
+    let then: unknown;
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
+      try {
+        then = (r as PromiseLike<unknown>).then;
+      } catch (e) {
+        // a result whose `then` getter throws is a failure of the task, not of the worker
+        if (made) this.live.delete(id);
+        this.out.err(id, toWire(e));
+        return;
+      }
+    }
+    if (typeof then !== 'function') {
       if (made) this.live.delete(id);
       this.out.ok(id, r);
       return;
     }
     if (!made) this.live.set(id, ctx);
-    (r as PromiseLike<unknown>).then(
+    Promise.resolve(r as PromiseLike<unknown>).then(
       (v) => {
         this.live.delete(id);
         this.out.ok(id, v);

@@ -59,6 +59,16 @@ export class WorkerHost {
     this.worker.on('error', (e) => {
       this.error ??= e;
     });
+    // A batch main cannot deserialize is lost whole (results, the worker's pull): the worker would
+    // wait forever for work and its tasks would never settle. Both transports refuse such values
+    // on the worker first; should one still get through, end the worker: its tasks reject with
+    // WorkerExitedError and the pool replaces it. Nothing stays pending.
+    this.worker.on('messageerror', (e) => {
+      this.error ??= new Error(`a message from worker ${this.slot} could not be deserialized on the main thread`, {
+        cause: e,
+      });
+      void this.worker.terminate();
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (exitCode) => {
         opts.onExit({ slot: this.slot, threadId, exitCode, error: this.error, expected: this.stopping });

@@ -185,8 +185,21 @@ function walk(v: unknown, depth: number, out: ((ch: SharedChannel<unknown>) => u
   if (depth >= MAX_CROSS_DEPTH) return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
+    const n = v.length;
+    for (let i = 0; i < n; i++) {
       const x: unknown = v[i];
+      if (x === undefined && !(i in v)) {
+        // a hole: walk the present indices only (a sparse array costs what it holds, not its length)
+        for (const key of Object.keys(v)) {
+          const k = Number(key);
+          if (!(k < n) || String(k) !== key) break; // index keys come first, ascending
+          const z: unknown = v[k];
+          if (k <= i || typeof z !== 'object' || z === null) continue;
+          const y = walk(z, depth + 1, out);
+          if (y !== z) (copy ??= v.slice())[k] = y;
+        }
+        break;
+      }
       if (typeof x !== 'object' || x === null) continue;
       const y = walk(x, depth + 1, out);
       if (y !== x) (copy ??= v.slice())[i] = y;

@@ -32,6 +32,7 @@ import {
 } from '../protocol.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
+import { MAX_DEPTH, nestedDeeperThan, tooDeepError } from './cloneable.js';
 
 const BATCH_BUDGET_MS = 2;
 const MAX_PULL = 1024;
@@ -69,7 +70,12 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
 
   const outbox: Outbox = {
     ok(id, value) {
-      out.push([OK, id, value]);
+      // Main's stack is smaller than a worker's: a value nested deeper than the codec's limit
+      // would be posted fine and then fail to deserialize there ('messageerror'), losing the whole
+      // batch. Refuse it here, as the shared transport's codec does.
+      if (value !== null && typeof value === 'object' && nestedDeeperThan(value, MAX_DEPTH)) {
+        out.push([ERR, id, toWire(resultRefused(tooDeepError('result')))]);
+      } else out.push([OK, id, value]);
       schedule();
     },
     err(id, error) {
@@ -135,14 +141,29 @@ export function postBatch(port: MessagePort, batch: FromWorker[]): void {
       try {
         port.postMessage([f]);
       } catch (e) {
-        if (f[0] === OK) {
-          const why = new TypeError(
-            `the task's result cannot be sent back to the main thread: ${(e as Error).message}`,
-          );
-          (why as { code?: string }).code = 'ERR_SHOAL_UNCLONEABLE';
-          port.postMessage([[ERR, f[1], toWire(why)]]);
-        }
+        if (f[0] === OK) port.postMessage([[ERR, f[1], toWire(resultRefused(e))]]);
       }
     }
+  }
+}
+
+/**
+ * The error a task fails with when its result cannot travel back to main: TypeError
+ * ERR_SHOAL_UNCLONEABLE for what structured clone refuses, RangeError ERR_OUT_OF_RANGE for
+ * nesting deeper than the codec's limit (the `cause` is the refusal itself).
+ */
+export function resultRefused(e: unknown): Error {
+  const deep = (e as { code?: unknown })?.code === 'ERR_OUT_OF_RANGE';
+  const why = deep ? new RangeError(`the task's result cannot be sent back to the main thread: ${messageOf(e)}`)
+    : new TypeError(`the task's result cannot be sent back to the main thread: ${messageOf(e)}`);
+  (why as { code?: string }).code = deep ? 'ERR_OUT_OF_RANGE' : 'ERR_SHOAL_UNCLONEABLE';
+  return why;
+}
+
+function messageOf(e: unknown): string {
+  try {
+    return e instanceof Error ? e.message : String(e);
+  } catch {
+    return 'unprintable error';
   }
 }

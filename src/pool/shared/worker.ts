@@ -54,7 +54,7 @@ import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from '.
 import { Siblings, STALL_MS } from './siblings.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
-import { postBatch } from '../message/worker.js';
+import { postBatch, resultRefused } from '../message/worker.js';
 
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
@@ -166,13 +166,18 @@ class SharedWorker implements Outbox {
     try {
       fw.reset().u32(id).value(value, { name: 'result' });
     } catch (e) {
+      if (tag === R_OK && (e as { code?: unknown }).code === 'ERR_OUT_OF_RANGE') {
+        // nested deeper than the codec carries: main could not rebuild it either (its stack is
+        // smaller than a worker's), so the task fails with the codec's own RangeError
+        this.result(R_ERR, id, toWire(resultRefused(e)));
+        return;
+      }
       if (tag === R_OK) {
         // not encodable here (SharedArrayBuffer, port...): structured clone on the port may carry it
         this.portOut.push([OK, id, value]);
       } else {
         this.portOut.push([ERR, id, value as WireError]);
       }
-      void e;
       this.scheduleFlush();
       return;
     }
