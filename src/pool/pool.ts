@@ -109,7 +109,10 @@ export interface LiveTask {
 }
 
 const QUICK_DEATH_MS = 1000;
-const MAX_QUICK_DEATHS = 5;
+/** Boot failures in a row after which a slot is given up (the backoff doubles up to BOOT_BACKOFF_MAX_MS). */
+const MAX_BOOT_FAILURES = 5;
+const BOOT_BACKOFF_MS = 50;
+const BOOT_BACKOFF_MAX_MS = 2000;
 
 export class Pool implements TransportSink {
   private readonly opts: PoolOptions;
@@ -121,6 +124,10 @@ export class Pool implements TransportSink {
   private idleWaiters: Array<() => void> = [];
   private queries = new Map<number, (slot: number, t: WorkerTask[]) => void>();
   private nextQuery = 1;
+  /** slots waiting out a boot-failure backoff before their next start */
+  private readonly respawns = new Map<number, NodeJS.Timeout>();
+  /** set once every slot has given up: why no worker can take a task (submit rejects with it) */
+  private dead: string | undefined;
   closing = false;
 
   constructor(opts: PoolOptions) {
@@ -144,6 +151,7 @@ export class Pool implements TransportSink {
   /** Submit a task. Throws synchronously (nothing sent) when its arguments cannot be carried. */
   submit(url: string, name: string, args: unknown[], o: SubmitOptions | undefined): Promise<unknown> {
     if (this.closing) return Promise.reject(new ClosedError(`runtime is closed: ${url}#${name} was not started`));
+    if (this.dead !== undefined) return Promise.reject(this.noWorker(url, name));
     const signal = o?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     const id = this.table.nextId();
@@ -214,6 +222,8 @@ export class Pool implements TransportSink {
   assigned(slot: number, id: number): void {
     const rec = this.table.get(id);
     if (!rec) return;
+    const host = this.hosts[slot];
+    if (host) host.tookTask = true;
     rec.slot = slot;
     this.counters[slot]!.running++;
   }
@@ -285,11 +295,11 @@ export class Pool implements TransportSink {
 
   private exited(host: WorkerHost, end: WorkerEnd): void {
     if (this.hosts[end.slot] !== host) return;
+    this.transport.detach(end.slot); // may report claims it learns from the claim log (host.tookTask)
     this.hosts[end.slot] = undefined;
-    this.transport.detach(end.slot);
     this.opts.onWorkerExit?.(end.slot);
     const c = this.counters[end.slot]!;
-    const why = end.error instanceof Error ? `${end.error.name}: ${end.error.message}` : `exit code ${end.exitCode}`;
+    const why = describeEnd(end);
     for (const rec of this.table.values()) {
       if (rec.slot !== end.slot) continue;
       this.table.delete(rec.id);
@@ -297,25 +307,43 @@ export class Pool implements TransportSink {
       if (rec.settled) continue;
       c.failed++;
       const err = new WorkerExitedError(
-        `worker ${end.slot} (thread ${end.threadId}) died while running ${rec.url}#${rec.name} (${why}); it has been replaced`,
-        { cause: end.error ?? end.exitCode },
+        `worker ${end.slot} (thread ${end.threadId}) died while running ${rec.url}#${rec.name} (${why}); ` +
+          'it has been replaced. The task had started on it: a retry may run it twice',
+        { cause: end.error ?? end.exitCode, started: true },
       );
       this.finish(rec, false, err);
     }
     if (end.expected || this.closing) return;
     c.restarts++;
-    c.quickDeaths = Date.now() - host.startedAt < QUICK_DEATH_MS ? c.quickDeaths + 1 : 0;
-    if (c.quickDeaths >= MAX_QUICK_DEATHS) {
-      // A worker that dies at boot again and again would respawn forever: give up on this slot.
-      if (this.hosts.every((h) => !h))
-        this.failQueued(new WorkerExitedError(`every pool worker keeps dying at start (${why})`));
+    // A death caused by a task (process.exit, a crash, out of memory) says nothing about whether a
+    // worker can boot: replace at once. Only a worker that died before taking any task, soon after
+    // its start, counts as a boot failure; those are retried with a doubling backoff, and a slot
+    // is given up after MAX_BOOT_FAILURES in a row.
+    const bootFailure = !host.tookTask && Date.now() - host.startedAt < QUICK_DEATH_MS;
+    c.quickDeaths = bootFailure ? c.quickDeaths + 1 : 0;
+    if (!bootFailure) {
+      this.spawn(end.slot);
       return;
     }
-    this.spawn(end.slot);
+    if (c.quickDeaths >= MAX_BOOT_FAILURES) {
+      if (this.hosts.every((h) => !h) && this.respawns.size === 0) {
+        // No worker can take a task: never leave one pending. Reject what is queued and what comes.
+        this.dead = `every pool worker died at start ${MAX_BOOT_FAILURES} times in a row (last: ${why})`;
+        for (const rec of this.table.values()) if (rec.slot < 0) this.abort(rec, this.noWorker(rec.url, rec.name));
+      }
+      return;
+    }
+    const delay = Math.min(BOOT_BACKOFF_MAX_MS, BOOT_BACKOFF_MS * 2 ** (c.quickDeaths - 1));
+    const timer = setTimeout(() => {
+      this.respawns.delete(end.slot);
+      if (!this.closing) this.spawn(end.slot);
+    }, delay);
+    if (this.live === 0) timer.unref(); // pending tasks keep the process alive for the retry
+    this.respawns.set(end.slot, timer);
   }
 
-  private failQueued(err: Error): void {
-    for (const rec of this.table.values()) if (rec.slot < 0) this.abort(rec, err);
+  private noWorker(url: string, name: string): WorkerExitedError {
+    return new WorkerExitedError(`no pool worker can run ${url}#${name}: ${this.dead}`, { started: false });
   }
 
   private refAll(on: boolean): void {
@@ -419,8 +447,16 @@ export class Pool implements TransportSink {
   }
 
   private async stopThreads(): Promise<void> {
+    for (const t of this.respawns.values()) clearTimeout(t);
+    this.respawns.clear();
     this.transport.close();
     await Promise.all(this.hosts.map((h) => h?.terminate()));
     this.table.clear();
   }
+}
+
+function describeEnd(end: WorkerEnd): string {
+  const e = end.error;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `exit code ${end.exitCode}`;
 }

@@ -35,6 +35,8 @@ export class WorkerHost {
   private error: unknown;
   private stopping = false;
   private refd = true;
+  /** set by the pool once this worker took a task: a later death is not a boot failure */
+  tookTask = false;
   /** resolves once the worker thread has started running (or failed to) */
   readonly online: Promise<void>;
   readonly exited: Promise<void>;
