@@ -71,6 +71,20 @@ export class WorkerExitedError extends ShoalError {
   }
 }
 
+/**
+ * A module reference was refused by the runtime's module policy: a `data:` URL (refused unless
+ * allowed), or a URL outside `Runtime.start({ allowModules })`. Thrown at the call site.
+ *
+ * @example
+ * try { rt.run('data:text/javascript,export const f=()=>1', 'f') } catch (e) { e.code === 'ERR_SHOAL_MODULE_NOT_ALLOWED' }
+ */
+export class ModuleNotAllowedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_MODULE_NOT_ALLOWED';
+  constructor(message: string) {
+    super(ModuleNotAllowedError.code, message);
+  }
+}
+
 /** The runtime, pool, server or channel is closed and takes no new work. */
 export class ClosedError extends ShoalError {
   static readonly code = 'ERR_SHOAL_CLOSED';

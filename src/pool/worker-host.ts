@@ -84,8 +84,8 @@ export class WorkerHost {
    * Keep the process alive while this worker holds tasks, and only then: a runtime nobody closed
    * must not hang the process once its work is done.
    */
-  setRef(on: boolean): void {
-    if (on === this.refd) return;
+  setRef(on: boolean, force = false): void {
+    if (on === this.refd && !force) return;
     this.refd = on;
     if (on) this.worker.ref();
     else this.worker.unref();

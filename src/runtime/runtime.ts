@@ -25,6 +25,16 @@ import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
 import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { readConfig } from '../config.js';
+import { validateTimeout } from '../core/op.js';
+import { assertCloneable } from '../pool/message/cloneable.js';
+import {
+  checkMapOptions,
+  checkRunOptions,
+  checkStartOptions,
+  ModulePolicy,
+  type ModuleAllowList,
+} from './options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -50,6 +60,13 @@ export interface RuntimeOptions {
   ambient?: boolean;
   /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
   tracing?: boolean;
+  /**
+   * Which module URLs tasks, `rt.load`, `rt.blocking`, `rt.map` and TCP handlers may name: URL
+   * prefixes (`'file:///srv/app/'`, `'node:crypto'`), RegExps, or a predicate over the resolved
+   * URL. Default: any module except `data:` URLs. Set it when module names can come from outside
+   * the program (a queue, a REPL): see README "Trust model".
+   */
+  allowModules?: ModuleAllowList;
 }
 
 /** Options of rt.run. */
@@ -78,11 +95,18 @@ export class Runtime implements AsyncDisposable {
   private closePromise: Promise<void> | undefined;
   /** owns every socket; see src/reactor/reactor.ts */
   private readonly reactor: Reactor;
+  private readonly modules: ModulePolicy;
 
-  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, modules: ModulePolicy) {
     this.pool = pool;
     this.blockingPool = blocking;
     this.reactor = reactor;
+    this.modules = modules;
+  }
+
+  /** The URL a worker imports for `ref`, checked against the module policy. */
+  private href(ref: ModuleRef): string {
+    return this.modules.check(moduleURL(ref));
   }
 
   /**
@@ -92,11 +116,11 @@ export class Runtime implements AsyncDisposable {
    * const rt = await Runtime.start({ workers: 2, transport: 'message' });
    */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    checkStartOptions(options); // every option and every SHOAL_* variable, before a thread starts
+    const config = readConfig();
     const workers = options.workers ?? availableParallelism();
-    positiveInt(workers, 'options.workers');
     const maxRunning = options.maxRunningPerWorker ?? 4096;
-    positiveInt(maxRunning, 'options.maxRunningPerWorker');
-    const kind = options.transport ?? defaultTransport();
+    const kind = options.transport ?? config.transport;
     const make = (sink: TransportSink): Transport => {
       if (kind === 'message') return new MessageTransport(sink);
       return new SharedTransport(sink, workers);
@@ -118,7 +142,12 @@ export class Runtime implements AsyncDisposable {
       reactor.close();
       throw e;
     }
-    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor);
+    return new Runtime(
+      pool,
+      new BlockingPool(options.blockingThreads),
+      reactor,
+      new ModulePolicy(options.allowModules),
+    );
   }
 
   /**
@@ -132,8 +161,8 @@ export class Runtime implements AsyncDisposable {
   run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = NO_ARGS, options?: RunOptions): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
-    if (options?.timeout !== undefined) nonNegative(options.timeout, 'options.timeout');
-    return this.pool.submit(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+    const o = checkRunOptions(options); // before anything is sent (signal, timeout, transfer)
+    return this.pool.submit(this.href(url), name, args as unknown[], o) as Promise<R>;
   }
 
   /**
@@ -145,8 +174,9 @@ export class Runtime implements AsyncDisposable {
    * await m.add(1, 2); // 3
    */
   load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
-    const href = moduleURL(url);
-    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined));
+    const href = this.href(url);
+    const o = checkRunOptions(options) as SubmitOptions | undefined;
+    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, o));
   }
 
   /**
@@ -163,7 +193,10 @@ export class Runtime implements AsyncDisposable {
   ): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
-    return this.blockingPool.run(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+    const o = checkRunOptions(options);
+    // the same call-site rule as rt.run: what cannot be carried is refused now, nothing sent
+    assertCloneable(args, 'args', o?.transfer);
+    return this.blockingPool.run(this.href(url), name, args as unknown[], options) as Promise<R>;
   }
 
   /**
@@ -189,7 +222,8 @@ export class Runtime implements AsyncDisposable {
     ) {
       throw argType('inputs', 'an iterable or async iterable', inputs);
     }
-    const href = moduleURL(url);
+    checkMapOptions(options);
+    const href = this.href(url);
     const timeout = options?.timeout;
     return boundedMap<I, R>(
       inputs,
@@ -234,6 +268,13 @@ export class Runtime implements AsyncDisposable {
    * console.log(srv.port); await srv.close({ timeout: 1000 });
    */
   listen(options: ListenOptions): Promise<TcpServer> {
+    if (options !== null && typeof options === 'object' && options.handler !== undefined) {
+      try {
+        this.modules.check(moduleURL(options.handler));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
     return reactorListen(this.reactor, options);
   }
 
@@ -258,8 +299,7 @@ export class Runtime implements AsyncDisposable {
    * await rt.close({ timeout: 5000 });
    */
   close(options: CloseOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? 30_000;
-    nonNegative(timeout, 'options.timeout');
+    const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout');
     this.closePromise ??= (async () => {
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
@@ -298,12 +338,6 @@ export class Runtime implements AsyncDisposable {
 /** The arguments of a call without any (shared: only read, never kept or changed). */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
-function defaultTransport(): 'shared' | 'message' {
-  const env = process.env.SHOAL_TRANSPORT;
-  if (env === 'message' || env === 'shared') return env;
-  return 'shared';
-}
-
 /** Normalise a module reference to the URL string the worker imports. */
 export function moduleURL(ref: ModuleRef): string {
   if (ref instanceof URL) return ref.href;
@@ -319,18 +353,3 @@ function argType(name: string, expected: string, got: unknown): TypeError {
   return e;
 }
 
-function positiveInt(n: unknown, name: string): void {
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) {
-    throw Object.assign(new RangeError(`${name} must be a positive integer, got ${String(n)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
-}
-
-function nonNegative(n: unknown, name: string): void {
-  if (typeof n !== 'number' || !(n >= 0) || n === Infinity) {
-    throw Object.assign(new RangeError(`${name} must be a non-negative finite number of ms, got ${String(n)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  }
-}

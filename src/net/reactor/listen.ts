@@ -9,6 +9,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClosedError } from '../../core/errors.js';
+import { validateTimeout } from '../../core/op.js';
 import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
 import type { MainConn } from './connection.js';
@@ -132,9 +133,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    * await srv.close({ timeout: 5000 });
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? 30_000;
-    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
-      throw rangeErr(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`);
+    const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout'); // the core API's rule
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       if (this.conns.size > 0) {

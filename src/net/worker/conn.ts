@@ -15,6 +15,7 @@
 import type { Duplex } from 'node:stream';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ClosedError, ConnectionResetError } from '../../core/errors.js';
+import { validateTimeout } from '../../core/op.js';
 import { ByteRingReader } from '../../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../../shm/byte-ring-writer.js';
 import {
@@ -68,13 +69,10 @@ function typeErr(msg: string): TypeError {
 function stateErr(msg: string): Error {
   return Object.assign(new Error(msg), { code: 'ERR_INVALID_STATE' });
 }
+/** No timeout, or one a timer can hold: the core API's rule (2^31 ms or more would fire at once). */
 function checkTimeout(ms: unknown): number {
   if (ms === undefined) return Infinity;
-  if (typeof ms !== 'number' || !(ms >= 0))
-    throw Object.assign(new RangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`), {
-      code: 'ERR_OUT_OF_RANGE',
-    });
-  return ms;
+  return validateTimeout(ms, 'timeoutMs');
 }
 
 /** The read waiting for bytes; poke() settles it with them (Conn.readAs). */

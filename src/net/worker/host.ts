@@ -32,6 +32,7 @@
  * (SHOAL_NET_HOLD_US, awake-window.ts rule 4).
  */
 import type { MessagePort } from 'node:worker_threads';
+import { settingOrDefault } from '../../config.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ConnectError, ConnectionResetError, ClosedError, isCancellation, TimeoutError } from '../../core/errors.js';
 import { spawn } from '../../core/task.js';
@@ -42,14 +43,14 @@ import { BellLoop } from '../bell-loop.js';
 import { Conn, type ConnHost } from './conn.js';
 
 /** Longest a worker's net host stays awake after its last work (ms); see reactor/awake-window.ts. */
-const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
+const NET_AWAKE_MAX_MS = settingOrDefault('netAwakeUs') / 1000; // validated at boot (src/config.ts)
 
 /**
  * With at most a few connections open (bell-loop.ts FEW_CONNS), stay awake this long after the
  * last work while the reactor rings often (awake-window.ts rule 4). SHOAL_NET_HOLD_US (default
  * 5000, 0 = no hold) overrides it; SHOAL_NET_AWAKE_US=0 turns staying awake off altogether.
  */
-const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
+const NET_HOLD_MS = settingOrDefault('netHoldUs') / 1000;
 
 /**
  * Longest a write waits for the ring that tells the reactor about it, once the turn it was made
@@ -63,7 +64,7 @@ const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
  * one notify (~33 µs here) per bound: under 2% of a CPU-heavy worker.
  * SHOAL_NET_RING_WITHIN_US (default 2000; 0 = only at the end of the turn) overrides it.
  */
-const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 2000) / 1000;
+const NET_RING_WITHIN_MS = settingOrDefault('netRingWithinUs') / 1000;
 
 /** A TCP handler module's default export. */
 export type ConnHandler = (conn: Conn) => unknown;
