@@ -79,7 +79,7 @@ export const SETTINGS: readonly Setting[] = [
     unit: "'shared' | 'message'",
     meaning:
       'how threads exchange tasks and channel values: shared-memory rings, or MessagePort batches ' +
-      '(the fallback, kept tested); `Runtime.start({ transport })` and a channel\'s `transport` option override it',
+      "(the fallback, kept tested); `Runtime.start({ transport })` and a channel's `transport` option override it",
     parse: (raw) => (raw === 'shared' || raw === 'message' ? raw : { invalid: "'shared' or 'message'" }),
   },
   {
@@ -156,7 +156,8 @@ function parseOne<K extends keyof Config>(s: Setting<K>, env: NodeJS.ProcessEnv)
   const raw = env[s.variable];
   if (raw === undefined) return s.default;
   const v = s.parse(raw);
-  if (typeof v === 'object' && v !== null && 'invalid' in v) throw new ConfigError(s.variable, raw, `expected ${v.invalid}`);
+  if (typeof v === 'object' && v !== null && 'invalid' in v)
+    throw new ConfigError(s.variable, raw, `expected ${v.invalid}`);
   return v as Config[K];
 }
 

@@ -140,7 +140,11 @@ export function checkMapOptions(o: unknown): void {
   positiveIntOption(opts.concurrency, 'options.concurrency');
   booleanOption(opts.ordered, 'options.ordered');
   if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') {
-    throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `options.onProgress must be a function, got ${show(opts.onProgress)}`);
+    throw codeError(
+      TypeError,
+      'ERR_INVALID_ARG_TYPE',
+      `options.onProgress must be a function, got ${show(opts.onProgress)}`,
+    );
   }
 }
 

@@ -28,13 +28,7 @@ import { listen as reactorListen, type ListenOptions, type TcpServer } from '../
 import { readConfig } from '../config.js';
 import { validateTimeout } from '../core/op.js';
 import { assertCloneable } from '../pool/message/cloneable.js';
-import {
-  checkMapOptions,
-  checkRunOptions,
-  checkStartOptions,
-  ModulePolicy,
-  type ModuleAllowList,
-} from './options.js';
+import { checkMapOptions, checkRunOptions, checkStartOptions, ModulePolicy, type ModuleAllowList } from './options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -352,4 +346,3 @@ function argType(name: string, expected: string, got: unknown): TypeError {
   (e as { code?: string }).code = 'ERR_INVALID_ARG_TYPE';
   return e;
 }
-

@@ -55,7 +55,18 @@ for (const transport of ['message', 'shared'] as const) {
   t('a hostile thrown value fails only its own task: the worker and its neighbours live on', async () => {
     const rt = await Runtime.start({ workers: 1, transport });
     try {
-      const kinds = ['code', 'message', 'name', 'stack', 'cause', 'custom', 'proxy', 'toString', 'nullProto', 'symbolToPrimitive'];
+      const kinds = [
+        'code',
+        'message',
+        'name',
+        'stack',
+        'cause',
+        'custom',
+        'proxy',
+        'toString',
+        'nullProto',
+        'symbolToPrimitive',
+      ];
       const runs = kinds.map((k) => rt.run(url, 'hostile', [k]));
       const bystander = rt.run(url, 'add', [2, 3]);
       const outs = await Promise.all(runs.map((p) => outcome(p)));
@@ -104,7 +115,10 @@ for (const transport of ['message', 'shared'] as const) {
         );
       }
       const outs = await Promise.all(ps.map((p) => outcome(p)));
-      assert.ok(outs.every((o) => o.state === 'fulfilled'), 'every promise settled');
+      assert.ok(
+        outs.every((o) => o.state === 'fulfilled'),
+        'every promise settled',
+      );
       assert.is(settledCount, 200, 'exactly once each');
       const restarts = rt.stats().workers.reduce((n, w) => n + w.restarts, 0);
       // one replacement per death; two killers taken by one worker die with it once

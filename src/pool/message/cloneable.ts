@@ -89,7 +89,9 @@ export { MAX_DEPTH };
 
 /** The RangeError for a value nested deeper than MAX_DEPTH, the same the codec throws. */
 export function tooDeepError(path: string): RangeError & { code: string } {
-  const e = new RangeError(`cannot send ${path}: nesting deeper than ${MAX_DEPTH} levels cannot be sent`) as RangeError & {
+  const e = new RangeError(
+    `cannot send ${path}: nesting deeper than ${MAX_DEPTH} levels cannot be sent`,
+  ) as RangeError & {
     code: string;
   };
   e.code = 'ERR_OUT_OF_RANGE';
@@ -114,7 +116,8 @@ export function nestedDeeperThan(v: object, max: number): boolean {
     if (Array.isArray(o)) forEachIndex(o, push);
     else if (o instanceof Map) for (const [k, x] of o) push(k), push(x);
     else if (o instanceof Set) for (const x of o) push(x);
-    else if (!ArrayBuffer.isView(o) && !types.isProxy(o)) for (const k of Object.keys(o)) push((o as Record<string, unknown>)[k]);
+    else if (!ArrayBuffer.isView(o) && !types.isProxy(o))
+      for (const k of Object.keys(o)) push((o as Record<string, unknown>)[k]);
   }
   return false;
 }

@@ -154,7 +154,8 @@ export function postBatch(port: MessagePort, batch: FromWorker[]): void {
  */
 export function resultRefused(e: unknown): Error {
   const deep = (e as { code?: unknown })?.code === 'ERR_OUT_OF_RANGE';
-  const why = deep ? new RangeError(`the task's result cannot be sent back to the main thread: ${messageOf(e)}`)
+  const why = deep
+    ? new RangeError(`the task's result cannot be sent back to the main thread: ${messageOf(e)}`)
     : new TypeError(`the task's result cannot be sent back to the main thread: ${messageOf(e)}`);
   (why as { code?: string }).code = deep ? 'ERR_OUT_OF_RANGE' : 'ERR_SHOAL_UNCLONEABLE';
   return why;
