@@ -10,7 +10,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClosedError } from '../../core/errors.js';
 import { validateTimeout } from '../../core/op.js';
-import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
+import { ERRNO_TIMEOUT, MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
 import type { MainConn } from './connection.js';
 import { DEFAULT_RING_BYTES } from '../protocol.js';
@@ -30,6 +30,14 @@ export interface ListenOptions {
   maxConnections?: number;
   /** Bytes of each per-connection ring (a power of two, 1 KiB .. 16 MiB). Default 32 KiB. */
   ringBytes?: number;
+  /**
+   * Close a connection after this many ms with no byte in either direction (like node:http's
+   * `keepAliveTimeout`): its handler's next operation fails with ConnectionResetError 'ETIMEDOUT'
+   * and the peer sees the socket closed. Checked a few times per period, so a connection goes
+   * between `idleTimeout` and 1.25 x `idleTimeout` after its last byte. Default 0: no idle timeout
+   * (as node:net; a handler may still use `conn.readable(ms)`).
+   */
+  idleTimeout?: number;
 }
 
 /** Options of `server.close()`. */
@@ -44,6 +52,8 @@ export interface TcpServerStats {
   readonly accepted: number;
   readonly refused: number;
   readonly handlerErrors: number;
+  /** connections closed by `idleTimeout` */
+  readonly idleClosed: number;
 }
 
 function rangeErr(msg: string): RangeError {
@@ -84,9 +94,14 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   private lastError: string | undefined;
   private closing: Promise<void> | undefined;
   private emptyWaiters: Array<() => void> = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** per connection: its byte count at the last sweep, and since when it has not changed */
+  private readonly idle = new WeakMap<MainConn, { bytes: number; since: number }>();
+  /** connections closed for idling (stats().idleClosed) */
+  private idleClosed = 0;
 
   /** @internal use `listen()` / `rt.listen()` */
-  constructor(reactor: Reactor, server: Server, handler: string, ringBytes: number) {
+  constructor(reactor: Reactor, server: Server, handler: string, ringBytes: number, idleTimeout = 0) {
     this.reactor = reactor;
     this.server = server;
     this.handler = handler;
@@ -98,6 +113,34 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       reactor.accept(this, s);
     });
     server.on('drop', () => this.refused++);
+    // An accept that fails (EMFILE: out of file descriptors) emits 'error' on the server; with no
+    // listener that would crash the process. libuv has already closed the connection it could not
+    // take: count it as refused.
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EMFILE' || e.code === 'ENFILE' || e.code === 'ECONNABORTED' || e.syscall === 'accept') {
+        this.refused++;
+        this.lastError = `accept failed: ${e.code ?? e.message}`;
+      }
+    });
+    if (idleTimeout > 0) {
+      // One sweep timer per server, not one per connection: a connection's activity is its byte
+      // count, compared between sweeps (no clock read on the data path).
+      this.idleTimer = setInterval(() => this.sweepIdle(idleTimeout), Math.max(1, Math.floor(idleTimeout / 4)));
+      this.idleTimer.unref(); // open sockets keep the process alive, not this timer
+    }
+  }
+
+  private sweepIdle(limit: number): void {
+    const now = performance.now();
+    for (const c of this.conns) {
+      const bytes = c.bytesIn + c.bytesOut;
+      const seen = this.idle.get(c);
+      if (!seen || seen.bytes !== bytes) this.idle.set(c, { bytes, since: now });
+      else if (now - seen.since >= limit) {
+        this.idleClosed++;
+        c.forceClose(ERRNO_TIMEOUT);
+      }
+    }
   }
 
   /** The port it listens on. */
@@ -117,6 +160,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       accepted: this.accepted,
       refused: this.refused,
       handlerErrors: this.handlerErrors,
+      idleClosed: this.idleClosed,
     });
   }
 
@@ -134,6 +178,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
     const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout'); // the core API's rule
+    if (this.idleTimer) clearInterval(this.idleTimer);
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       if (this.conns.size > 0) {
@@ -205,7 +250,8 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   // allowHalfOpen: a peer's FIN ends the handler's reads only; its writes go on until it ends.
   const server = createServer({ allowHalfOpen: true, noDelay: true });
   if (max !== undefined) server.maxConnections = max;
-  const srv = new TcpServer(reactor, server, handler, ringBytes);
+  const idleTimeout = validateTimeout(options.idleTimeout ?? 0, 'options.idleTimeout');
+  const srv = new TcpServer(reactor, server, handler, ringBytes, idleTimeout);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog }, () => {
