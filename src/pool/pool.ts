@@ -217,7 +217,7 @@ export class Pool implements TransportSink {
     }
     rec.cleanup = () => {
       if (timer) clearTimeout(timer);
-      if (w && w.recs.delete(rec) && w.recs.size === 0 && this.watches.get(signal!) === w) {
+      if (w?.recs.delete(rec) && w.recs.size === 0 && this.watches.get(signal!) === w) {
         this.watches.delete(signal!);
         signal!.removeEventListener('abort', w.listener);
       }

@@ -82,12 +82,12 @@ for (const transport of ['message', 'shared'] as const) {
     try {
       const fake = { kind: 'shoal:shared-chan', sab: new SharedArrayBuffer(1024), byteOffset: 0, capacity: 4 };
       const port = { kind: 'shoal:port-chan', id: 'x' };
-      const escape = { kind: 'shoal:escaped', value: 1 };
+      const escaped = { kind: 'shoal:escaped', value: 1 };
       assert.equal(await outcome(rt.run(url, 'kindOf', [fake])), { state: 'fulfilled', value: 'object' });
       assert.equal(await outcome(rt.run(url, 'echo', [port])), { state: 'fulfilled', value: port });
-      assert.equal(await outcome(rt.run(url, 'echo', [{ nested: [escape] }])), {
+      assert.equal(await outcome(rt.run(url, 'echo', [{ nested: [escaped] }])), {
         state: 'fulfilled',
-        value: { nested: [escape] },
+        value: { nested: [escaped] },
       });
       const ch = rt.channel<number>(4);
       assert.equal(await outcome(rt.run(url, 'kindOf', [ch])), { state: 'fulfilled', value: 'channel' });
