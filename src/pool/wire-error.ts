@@ -21,6 +21,7 @@ import {
   TooManyPendingError,
   WorkerExitedError,
 } from '../core/errors.js';
+import { MAX_DEPTH, nestedDeeperThan } from './message/cloneable.js';
 
 /** A thrown value in a form both transports can carry. */
 export interface WireError {
@@ -93,6 +94,7 @@ function encode(e: unknown, depth: number): WireError {
     try {
       const v = (err as unknown as Record<string, unknown>)[k];
       const c = structuredClone(v);
+      if (c !== null && typeof c === 'object' && nestedDeeperThan(c, MAX_DEPTH)) continue; // main could not rebuild it
       props ??= {};
       props[k] = c;
     } catch {
@@ -183,7 +185,9 @@ function cloneOr(v: unknown, fallback: unknown): unknown {
   if (typeof v === 'bigint') return v;
   if (v === null || (typeof v !== 'object' && typeof v !== 'function' && typeof v !== 'symbol')) return v;
   try {
-    return structuredClone(v);
+    const c = structuredClone(v);
+    // a thrown value nested deeper than the codec carries would be refused on the way to main
+    return c !== null && typeof c === 'object' && nestedDeeperThan(c, MAX_DEPTH) ? fallback : c;
   } catch {
     return fallback;
   }

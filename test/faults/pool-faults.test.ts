@@ -25,6 +25,9 @@ for (const transport of ['message', 'shared'] as const) {
         assert.match(e.message, /nesting deeper than 1000/);
         assert.equal(await outcome(rt.run(url, 'add', [1, 2])), { state: 'fulfilled', value: 3 });
       }
+      const thrown = await outcome(rt.run(url, 'throwDeep', [5000]));
+      assert.is(thrown.state, 'rejected', 'a deep thrown value fails its task too, described');
+      assert.equal(await outcome(rt.run(url, 'add', [1, 2])), { state: 'fulfilled', value: 3 });
       const ok = await outcome(rt.run(url, 'deep', [900]));
       assert.is(ok.state, 'fulfilled', 'a value within the limit still arrives');
       assert.is(rt.stats().workers[0]!.restarts, 0);
@@ -96,6 +99,31 @@ for (const transport of ['message', 'shared'] as const) {
       assert.is(rt.stats().workers[0]!.restarts, 7);
       assert.is(rt.stats().inFlight, 0);
     } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t('when no worker can boot any more, queued and new tasks reject (started: false) instead of pending', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    const old = process.env.SHOAL_NET_HOLD_US;
+    // replacements inherit this environment and refuse it at boot (src/config.ts): they die
+    // before taking any task, which is what a boot failure is
+    process.env.SHOAL_NET_HOLD_US = 'abc';
+    try {
+      const killer = await outcome(rt.run(url, 'exitNow', [1]));
+      assert.is(killer.state, 'rejected');
+      const queued = await outcome(rt.run(url, 'add', [1, 2]));
+      assert.is(queued.state, 'rejected', 'a task no worker can take must not pend');
+      const e = (queued as { reason: WorkerExitedError }).reason;
+      assert.instance(e, WorkerExitedError);
+      assert.is(e.started, false);
+      assert.match(e.message, /SHOAL_NET_HOLD_US/);
+      const later = await outcome(rt.run(url, 'add', [1, 2]));
+      assert.is(later.state, 'rejected');
+      assert.is(rt.stats().inFlight, 0);
+    } finally {
+      if (old === undefined) delete process.env.SHOAL_NET_HOLD_US;
+      else process.env.SHOAL_NET_HOLD_US = old;
       await rt.close({ timeout: 1000 });
     }
   });
