@@ -70,7 +70,12 @@ function flag(raw: string): boolean | { invalid: string } {
   return { invalid: "'1' or '0' (also 'true' / 'false')" };
 }
 
-/** The table of every variable (README "Environment variables" lists the same). */
+/**
+ * The table of every variable (README "Environment variables" lists the same).
+ *
+ * @example
+ * for (const s of SETTINGS) console.log(s.variable, s.default, s.unit, s.meaning);
+ */
 export const SETTINGS: readonly Setting[] = [
   {
     variable: 'SHOAL_TRANSPORT',

@@ -64,6 +64,25 @@ for (const transport of ['message', 'shared'] as const) {
     }
   });
 
+  t('conn.readable(2 ** 31) is refused with the core timeout error, not fired after 1 ms', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    try {
+      const srv = await rt.listen({
+        port: 0,
+        host: '127.0.0.1',
+        handler: new URL('../fixtures/tcp-timeout-check.js', import.meta.url),
+      });
+      const s = await open(srv.port);
+      let got = '';
+      s.on('data', (d) => (got += d));
+      await closed(s);
+      assert.is(got, 'ERR_OUT_OF_RANGE');
+      await srv.close({ timeout: 1000 });
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
   t('idleTimeout is checked like every timeout', async () => {
     const rt = await Runtime.start({ workers: 1, transport });
     try {
