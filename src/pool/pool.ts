@@ -31,6 +31,8 @@ export interface PoolOptions {
   execArgv?: string[];
   tracing?: boolean;
   ambient?: boolean;
+  /** distinct task modules a worker may load before it is recycled (default DEFAULT_MAX_MODULES) */
+  maxModules?: number;
   /** A worker started in `slot` (first start or replacement): the reactor attaches its net link. */
   onWorkerStart?(slot: number, worker: import('node:worker_threads').Worker): void;
   /** The worker in `slot` exited: the reactor closes its connections. */
@@ -91,6 +93,8 @@ interface SlotCounters {
   completed: number;
   failed: number;
   restarts: number;
+  /** workers replaced because they loaded too many modules (Pool.retiring) */
+  recycled: number;
   quickDeaths: number;
   load: WorkerLoad | undefined;
 }
@@ -113,7 +117,11 @@ export interface LiveTask {
   stack?: string;
 }
 
-const QUICK_DEATH_MS = 1000;
+/** Distinct modules a worker loads before it is recycled (Node's loader never frees a module). */
+export const DEFAULT_MAX_MODULES = 1000;
+
+/** A worker that died this soon after its start, before its transport spoke, failed to boot. */
+const BOOT_MS = 60_000;
 /** Boot failures in a row after which a slot is given up (the backoff doubles up to BOOT_BACKOFF_MAX_MS). */
 const MAX_BOOT_FAILURES = 5;
 const BOOT_BACKOFF_MS = 50;
@@ -147,7 +155,15 @@ export class Pool implements TransportSink {
   async start(): Promise<void> {
     this.starting = true;
     for (let s = 0; s < this.opts.workers; s++) {
-      this.counters[s] = { running: 0, completed: 0, failed: 0, restarts: 0, quickDeaths: 0, load: undefined };
+      this.counters[s] = {
+        running: 0,
+        completed: 0,
+        failed: 0,
+        restarts: 0,
+        recycled: 0,
+        quickDeaths: 0,
+        load: undefined,
+      };
       this.spawn(s);
     }
     try {
@@ -302,6 +318,19 @@ export class Pool implements TransportSink {
     this.queries.get(queryId)?.(slot, tasks);
   }
 
+  /**
+   * The worker in `slot` loaded more distinct modules than `maxModules`: Node's module loader keeps
+   * every module it ever loaded, so the heap of a worker fed ever new module URLs only grows. It is
+   * recycled: nothing new is routed to it, it finishes what it holds and exits, and a fresh thread
+   * takes the slot (counted in `recycled`, not in `restarts`). No task is lost or failed by it.
+   */
+  retiring(slot: number): void {
+    const host = this.hosts[slot];
+    if (!host || host.retiring || this.closing) return;
+    host.retiring = true;
+    this.transport.retire(slot);
+  }
+
   // --- workers -------------------------------------------------------------------------------
 
   private spawn(slot: number): void {
@@ -310,6 +339,7 @@ export class Pool implements TransportSink {
       transport: this.transport.kind,
       shared: this.transport.bootData(slot),
       maxRunning: this.opts.maxRunning,
+      maxModules: this.opts.maxModules ?? DEFAULT_MAX_MODULES,
       tracing: this.opts.tracing ?? false,
       ambient: this.opts.ambient ?? true,
     };
@@ -349,12 +379,17 @@ export class Pool implements TransportSink {
       this.finish(rec, false, err);
     }
     if (end.expected || this.closing) return;
+    if (host.retiring) {
+      c.recycled++;
+      this.spawn(end.slot);
+      return;
+    }
     c.restarts++;
     // A death caused by a task (process.exit, a crash, out of memory) says nothing about whether a
-    // worker can boot: replace at once. Only a worker that died before taking any task, soon after
-    // its start, counts as a boot failure; those are retried with a doubling backoff, and a slot
-    // is given up after MAX_BOOT_FAILURES in a row.
-    const bootFailure = !host.tookTask && Date.now() - host.startedAt < QUICK_DEATH_MS;
+    // worker can boot: replace at once. Only a worker that died before its transport sent its
+    // first message and before taking any task counts as a boot failure; those are retried with a
+    // doubling backoff, and a slot is given up after MAX_BOOT_FAILURES in a row.
+    const bootFailure = !host.tookTask && !host.booted && Date.now() - host.startedAt < BOOT_MS;
     c.quickDeaths = bootFailure ? c.quickDeaths + 1 : 0;
     if (!bootFailure) {
       this.spawn(end.slot);

@@ -69,6 +69,11 @@ export class TaskRunner {
   private readonly live = new Map<number, Ctx>();
   /** tasks waiting for their module to load */
   starting = 0;
+  /** distinct modules loaded so far (the worker asks to be recycled past its bound) */
+  moduleCount = 0;
+  /** called once a load takes moduleCount past `maxModules` */
+  onTooManyModules: (() => void) | undefined = undefined;
+  maxModules = Infinity;
   /** exponentially weighted mean of the synchronous slice a task start takes, ms */
   sliceMs = 0.001;
 
@@ -161,6 +166,7 @@ export class TaskRunner {
     const p = (import(url) as Promise<Namespace>).then(
       (m) => {
         this.modules.set(url, m);
+        if (++this.moduleCount === this.maxModules + 1) this.onTooManyModules?.();
         return m;
       },
       (e: unknown) => {

@@ -37,6 +37,10 @@ export class WorkerHost {
   private refd = true;
   /** set by the pool once this worker took a task: a later death is not a boot failure */
   tookTask = false;
+  /** asked to retire (too many modules): its exit is a recycling, not a death */
+  retiring = false;
+  /** the worker has booted: its transport sent a first message (a pull, or a first load report) */
+  booted = false;
   /** resolves once the worker thread has started running (or failed to) */
   readonly online: Promise<void>;
   readonly exited: Promise<void>;
@@ -60,6 +64,9 @@ export class WorkerHost {
     this.online.catch(() => {});
     this.worker.on('error', (e) => {
       this.error ??= e;
+    });
+    this.worker.once('message', () => {
+      this.booted = true;
     });
     // A batch main cannot deserialize is lost whole (results, the worker's pull): the worker would
     // wait forever for work and its tasks would never settle. Both transports refuse such values

@@ -46,6 +46,7 @@ export function checkStartOptions(o: unknown): void {
   positiveIntOption(opts.workers, 'options.workers');
   positiveIntOption(opts.maxRunningPerWorker, 'options.maxRunningPerWorker');
   positiveIntOption(opts.blockingThreads, 'options.blockingThreads');
+  positiveIntOption(opts.maxModulesPerWorker, 'options.maxModulesPerWorker');
   const t = opts.transport;
   if (t !== undefined && t !== 'shared' && t !== 'message') {
     throw codeError(

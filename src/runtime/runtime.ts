@@ -61,6 +61,13 @@ export interface RuntimeOptions {
    * the program (a queue, a REPL): see README "Trust model".
    */
   allowModules?: ModuleAllowList;
+  /**
+   * Distinct task modules a worker may load before it is recycled (default 1000). Node's module
+   * loader keeps every module it ever loaded, so a program that names ever new module URLs would
+   * grow each worker's heap without bound; past this count the worker finishes what it holds and
+   * a fresh thread takes its place (`rt.stats().workers[i].recycled`). No task is lost or failed.
+   */
+  maxModulesPerWorker?: number;
 }
 
 /** Options of rt.run. */
@@ -127,6 +134,7 @@ export class Runtime implements AsyncDisposable {
       resourceLimits: options.resourceLimits,
       tracing: options.tracing === true,
       ambient: options.ambient !== false,
+      maxModules: options.maxModulesPerWorker,
       onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
       onWorkerExit: (slot) => reactor.detach(slot),
     });

@@ -176,3 +176,37 @@ for (const transport of ['message', 'shared'] as const) {
 
   t.run();
 }
+
+for (const transport of ['message', 'shared'] as const) {
+  const t = suite(`module bound [${transport}]`);
+  const mod = (i: number): string => `data:text/javascript,export const f = (x) => x + ${i};`;
+
+  t('a worker that loaded maxModulesPerWorker modules is recycled; no task is lost or failed', async () => {
+    const rt = await Runtime.start({ workers: 1, transport, maxModulesPerWorker: 3, allowModules: ['data:'] });
+    try {
+      for (let i = 0; i < 12; i++)
+        assert.equal(await outcome(rt.run(mod(i), 'f', [1])), { state: 'fulfilled', value: 1 + i });
+      // and many at once, over more modules than the bound
+      const outs = await Promise.all(Array.from({ length: 60 }, (_, i) => outcome(rt.run(mod(i % 20), 'f', [i]))));
+      outs.forEach((o, i) => assert.equal(o, { state: 'fulfilled', value: i + (i % 20) }));
+      const w = rt.stats().workers[0]!;
+      assert.ok(w.recycled >= 2, `recycled ${w.recycled}`);
+      assert.is(w.restarts, 0, 'a recycling is not a death');
+      assert.is(rt.stats().inFlight, 0);
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
+  t('maxModulesPerWorker is checked', async () => {
+    let code: unknown;
+    try {
+      await Runtime.start({ workers: 1, transport, maxModulesPerWorker: 0 });
+    } catch (e) {
+      code = (e as { code?: unknown }).code;
+    }
+    assert.is(code, 'ERR_OUT_OF_RANGE');
+  });
+
+  t.run();
+}

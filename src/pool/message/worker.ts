@@ -23,6 +23,8 @@ import {
   OK,
   PULL,
   QUERY,
+  RETIRE,
+  RETIRING,
   STATS,
   SUBMIT,
   TASKS,
@@ -39,14 +41,16 @@ const MAX_PULL = 1024;
 const STATS_EVERY_MS = 500;
 
 /** Boot the message-transport loop on `port` (the worker's parentPort). */
-export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
+export function startMessageWorker(port: MessagePort, boot: WorkerBoot, idleVeto?: () => boolean): void {
   let out: FromWorker[] = [];
   let flushScheduled = false;
   let pullOpen = false;
 
+  /** RETIRE received: pull nothing more, exit once nothing is live (Pool.retiring) */
+  let retiring = false;
   const flush = (): void => {
     flushScheduled = false;
-    if (!pullOpen && runner.starting === 0) {
+    if (!pullOpen && runner.starting === 0 && !retiring) {
       const room = boot.maxRunning - runner.running;
       if (room > 0) {
         const want = Math.max(
@@ -57,10 +61,12 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
         pullOpen = true;
       }
     }
-    if (out.length === 0) return;
-    const batch = out;
-    out = [];
-    postBatch(port, batch);
+    if (out.length > 0) {
+      const batch = out;
+      out = [];
+      postBatch(port, batch);
+    }
+    if (retiring && runner.liveCount === 0 && (idleVeto === undefined || !idleVeto())) process.exit(0);
   };
   const schedule = (): void => {
     if (flushScheduled) return;
@@ -84,6 +90,11 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
     },
   };
   const runner = new TaskRunner(outbox, boot.ambient);
+  runner.maxModules = boot.maxModules;
+  runner.onTooManyModules = () => {
+    out.push([RETIRING]);
+    schedule();
+  };
 
   port.on('message', (batch: ToWorker[]) => {
     if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/host.ts)
@@ -99,6 +110,9 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
           break;
         case QUERY:
           out.push([TASKS, f[1], runner.snapshot()]);
+          break;
+        case RETIRE:
+          retiring = true;
           break;
         default:
           throw new Error(`pool worker: unknown frame kind ${String((f as unknown[])[0])}`);
@@ -121,7 +135,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
       },
     ]);
     delay.reset();
-    schedule();
+    schedule(); // also re-checks a retiring worker held by open connections
   }, STATS_EVERY_MS);
   // The stats timer must not keep the worker alive: the port does that while main holds it.
   stats.unref();

@@ -43,6 +43,8 @@ import {
   ERR,
   OK,
   QUERY,
+  RETIRE,
+  RETIRING,
   STATS,
   SUBMIT,
   TASKS,
@@ -70,7 +72,7 @@ const STATS_EVERY_MS = 500;
 export type IdleVeto = () => boolean;
 
 export function startSharedWorker(port: MessagePort, boot: WorkerBoot, idleVeto: IdleVeto = () => false): void {
-  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient, idleVeto).start();
+  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient, idleVeto, boot.maxModules).start();
 }
 
 class SharedWorker implements Outbox {
@@ -107,6 +109,8 @@ class SharedWorker implements Outbox {
   private full = false;
   /** the last turn left queued work to siblings (fair share): do not spin on the queue */
   private leftWork = false;
+  /** RETIRE received: claim nothing more, exit once nothing is live (Pool.retiring) */
+  private retiring = false;
 
   constructor(
     port: MessagePort,
@@ -114,6 +118,7 @@ class SharedWorker implements Outbox {
     maxRunning: number,
     ambient: boolean,
     private readonly idleVeto: IdleVeto,
+    maxModules = Infinity,
   ) {
     this.port = port;
     this.maxRunning = maxRunning;
@@ -128,12 +133,20 @@ class SharedWorker implements Outbox {
     this.log = new Int32Array(s.claims);
     for (const [id, url, name] of s.defs) this.defs.set(id, [url, name]);
     this.runner = new TaskRunner(this, ambient);
+    this.runner.maxModules = maxModules;
+    this.runner.onTooManyModules = () => {
+      this.portOut.push([RETIRING]);
+      this.scheduleFlush();
+    };
   }
 
   start(): void {
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
+    // a first load report: tells main this worker booted (a later death is not a boot failure)
+    this.portOut.push([STATS, { running: 0, starting: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 }]);
+    this.scheduleFlush();
     setInterval(() => {
       this.portOut.push([
         STATS,
@@ -145,7 +158,7 @@ class SharedWorker implements Outbox {
         },
       ]);
       delay.reset();
-      this.scheduleFlush();
+      this.scheduleFlush(); // also re-checks a retiring worker held by open connections
     }, STATS_EVERY_MS).unref();
     this.sib.announce();
     this.scheduleTurn();
@@ -248,6 +261,7 @@ class SharedWorker implements Outbox {
 
   /** Step 1 of the loop: claim and start tasks within the turn budget. Returns how many. */
   private claimSome(): number {
+    if (this.retiring) return 0; // the others take what is queued
     const q = this.q;
     const t0 = performance.now();
     let n = 0;
@@ -342,6 +356,9 @@ class SharedWorker implements Outbox {
       postBatch(this.port, b);
     }
     this.sib.publishLive(this.liveWork());
+    if (this.retiring && this.liveWork() === 0 && this.backlog.length === 0 && !this.idleVeto()) {
+      process.exit(0); // everything is published: main drains the ring and the port before 'exit'
+    }
   }
 
   /** CLAIM frame: which claimed tasks are still running (main needs them to route cancels). */
@@ -411,6 +428,9 @@ class SharedWorker implements Outbox {
           break;
         case QUERY:
           this.portOut.push([TASKS, f[1], this.runner.snapshot()]);
+          break;
+        case RETIRE:
+          this.retiring = true;
           break;
         case DEFINE: {
           this.defs.set(f[1], [f[2], f[3]]);
