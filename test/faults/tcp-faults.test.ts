@@ -128,8 +128,15 @@ emfile('running out of file descriptors does not crash the server; it serves aga
     for (const s of socks) s.destroy();
     // descriptors freed (the server learns of each close asynchronously): within a bounded number
     // of attempts the same server serves a new connection again (echo)
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      child.stdin!.write('stats\n');
+      const st = JSON.parse(String((await lines.next()).value)) as { open: number };
+      if (st.open === 0 || Date.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     let answer = '';
-    for (let attempt = 0; attempt < 50 && answer !== 'ping'; attempt++) {
+    for (let attempt = 0; attempt < 100 && answer !== 'ping'; attempt++) {
       const s = await open(port).catch(() => undefined);
       if (!s) continue;
       answer = await new Promise<string>((r) => {
