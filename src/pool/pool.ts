@@ -174,7 +174,7 @@ export class Pool implements TransportSink {
     } finally {
       this.starting = false;
     }
-    for (const h of this.hosts) h?.setRef(this.live > 0, true);
+    for (const h of this.hosts) h?.setRef(this.live > 0 || this.holds > 0, true);
   }
 
   /** Submit a task. Throws synchronously (nothing sent) when its arguments cannot be carried. */
@@ -355,7 +355,7 @@ export class Pool implements TransportSink {
     // Listeners the transports and the reactor just added re-ref the worker's port on Node 20:
     // unref again, or a runtime nobody closed would keep the process alive with nothing in flight.
     // While Runtime.start waits for the threads, they hold the process (an unsettled top-level await).
-    host.setRef(this.live > 0 || this.starting, true);
+    host.setRef(this.live > 0 || this.starting || this.holds > 0, true);
   }
 
   private exited(host: WorkerHost, end: WorkerEnd): void {
@@ -417,7 +417,27 @@ export class Pool implements TransportSink {
   }
 
   private refAll(on: boolean): void {
-    for (const h of this.hosts) h?.setRef(on);
+    for (const h of this.hosts) h?.setRef(on || this.holds > 0);
+  }
+
+  private holds = 0;
+
+  /**
+   * Keep the workers (and so the process) alive until the returned release is called: for a
+   * feature that waits on a worker outside pool tasks (invariant 3 otherwise lets the process
+   * exit once no task is in flight). Release is idempotent.
+   *
+   * @example
+   * const release = pool.keepAlive(); try { await replyFromWorker() } finally { release() }
+   */
+  keepAlive(): () => void {
+    if (this.holds++ === 0) this.refAll(true);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.holds === 0 && this.live === 0) this.refAll(false);
+    };
   }
 
   // --- observation ---------------------------------------------------------------------------
