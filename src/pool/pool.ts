@@ -11,7 +11,14 @@
  *      on its worker), by its worker's death (WorkerExitedError), or by close/destroy.
  *   2. A record stays in the table until its worker has reported the outcome (or died), so
  *      stats() counts a task that ignored its cancellation as still running: hung work is visible.
- *   3. Workers hold the process alive only while unsettled tasks exist (WorkerHost.setRef).
+ *   3. Workers hold the process alive only while unsettled tasks exist, while start() waits for
+ *      them, or while a keepAlive() hold is open (WorkerHost.setRef, forced after every spawn:
+ *      the listeners transports add re-ref a worker on Node 20).
+ *   4. A worker that took a task, or whose transport spoke, and then died is replaced at once;
+ *      only one that died before either is a boot failure (doubling backoff, slot given up after
+ *      MAX_BOOT_FAILURES). With no slot left, no task pends: queued and new tasks reject.
+ *   5. A worker asked to retire (too many modules) is sent nothing new and exits once idle; its
+ *      exit is a recycling (`recycled`), never a failure of any task.
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { cancelledError } from '../core/context.js';
