@@ -112,7 +112,8 @@ for (const transport of ['message', 'shared'] as const) {
     try {
       const killer = await outcome(rt.run(url, 'exitNow', [1]));
       assert.is(killer.state, 'rejected');
-      const queued = await outcome(rt.run(url, 'add', [1, 2]));
+      // bound generous: five boots under a doubling backoff on a busy machine
+      const queued = await outcome(rt.run(url, 'add', [1, 2]), 90_000);
       assert.is(queued.state, 'rejected', 'a task no worker can take must not pend');
       const e = (queued as { reason: WorkerExitedError }).reason;
       assert.instance(e, WorkerExitedError);

@@ -39,14 +39,14 @@ for (const transport of ['message', 'shared'] as const) {
   t('idleTimeout closes connections that send nothing, and not one that keeps talking', async () => {
     const rt = await Runtime.start({ workers: 1, transport });
     try {
-      const srv = await rt.listen({ port: 0, host: '127.0.0.1', handler: echo, idleTimeout: 1000 });
+      const srv = await rt.listen({ port: 0, host: '127.0.0.1', handler: echo, idleTimeout: 2000 });
       const idle = await Promise.all(Array.from({ length: 50 }, () => open(srv.port)));
       const talker = await open(srv.port);
       let echoed = 0;
       talker.on('data', (d) => (echoed += d.length));
       let talkerClosed = false;
       talker.on('close', () => (talkerClosed = true));
-      // keep talking every 50 ms (20x inside the idle limit) until every idle one is closed
+      // keep talking every 50 ms (40x inside the idle limit) until every idle one is closed
       const ping = setInterval(() => talker.write('x'), 50);
       try {
         await Promise.all(idle.map((s) => closed(s)));
