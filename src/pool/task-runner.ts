@@ -67,6 +67,8 @@ export class TaskRunner {
   private readonly out: Outbox;
   private readonly modules = new Map<string, Namespace | Promise<Namespace>>();
   private readonly live = new Map<number, Ctx>();
+  /** task modules that failed to load, and how often (the next load uses a fresh URL) */
+  private readonly failedLoads = new Map<string, number>();
   /** tasks waiting for their module to load */
   starting = 0;
   /** distinct modules loaded so far (the worker asks to be recycled past its bound) */
@@ -163,7 +165,11 @@ export class TaskRunner {
   private load(url: string): Promise<Namespace> {
     const hit = this.modules.get(url);
     if (hit) return Promise.resolve(hit);
-    const p = (import(url) as Promise<Namespace>).then(
+    // After a failed load, import under a fresh URL: Node keeps a module whose source could not be
+    // read (EMFILE, a syntax error) failed forever under its URL. A module that failed never ran.
+    const n = this.failedLoads.get(url) ?? 0;
+    const at = n > 0 && url.startsWith('file:') ? `${url}${url.includes('?') ? '&' : '?'}shoal-retry=${n}` : url;
+    const p = (import(at) as Promise<Namespace>).then(
       (m) => {
         this.modules.set(url, m);
         if (++this.moduleCount === this.maxModules + 1) this.onTooManyModules?.();
@@ -172,6 +178,7 @@ export class TaskRunner {
       (e: unknown) => {
         // forget the failure so a module fixed on disk can load on a later task
         this.modules.delete(url);
+        this.failedLoads.set(url, n + 1);
         throw e;
       },
     );

@@ -114,6 +114,8 @@ export class NetHost implements ConnHost {
   private readonly toMain: DirtySet;
   private readonly conns: Array<Conn | undefined> = [];
   private readonly handlers = new Map<string, Promise<ConnHandler>>();
+  /** handler modules that failed to load, and how often (the next load uses a fresh URL) */
+  private readonly failedLoads = new Map<string, number>();
   private readonly connects = new Map<number, PendingConnect>();
   private nextReq = 1;
   private openCount = 0;
@@ -291,12 +293,21 @@ export class NetHost implements ConnHost {
   private handler(url: string): Promise<ConnHandler> {
     let p = this.handlers.get(url);
     if (!p) {
-      p = (import(url) as Promise<{ default?: unknown }>).then((m) => {
+      // After a failed load, import under a fresh URL: Node keeps a module whose source could not
+      // be read (EMFILE while the process was out of descriptors) failed forever under its URL,
+      // and every later connection would fail with it. A module that failed never ran, so a fresh
+      // instance is the same module to the handler.
+      const n = this.failedLoads.get(url) ?? 0;
+      const at = n > 0 && url.startsWith('file:') ? `${url}${url.includes('?') ? '&' : '?'}shoal-retry=${n}` : url;
+      p = (import(at) as Promise<{ default?: unknown }>).then((m) => {
         if (typeof m.default !== 'function')
           throw new TypeError(`TCP handler module ${url} has no default export function`);
         return m.default as ConnHandler;
       });
-      p.catch(() => this.handlers.delete(url)); // a module fixed on disk loads on the next connection
+      p.catch(() => {
+        this.handlers.delete(url); // a module fixed on disk (or descriptors freed) loads on the next connection
+        this.failedLoads.set(url, n + 1);
+      });
       this.handlers.set(url, p);
     }
     return p;
