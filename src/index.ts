@@ -103,3 +103,7 @@ export {
 } from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
+// reliability: the environment (every SHOAL_* variable) and the module policy
+export { ConfigError, readConfig, SETTINGS, type Config, type Setting } from './config.js';
+export { ModuleNotAllowedError } from './core/errors.js';
+export type { ModuleAllowList } from './runtime/options.js';

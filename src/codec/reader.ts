@@ -215,12 +215,12 @@ export class FrameReader extends FrameSource {
         this.pos++;
         const k = this.vu();
         if (k === 0 || k > n - i) throw corrupt(`bad HOLES run ${k}`, this.pos);
-        i += k;
-        a.length = i;
+        i += k; // holes are not written: `a[1e9] = 1` costs one element, not its length
       } else {
         a[i++] = this.val();
       }
     }
+    if (a.length !== n) a.length = n; // trailing holes
     this.depth--;
     return a;
   }

@@ -54,11 +54,35 @@ export class TooManyPendingError extends ShoalError {
   }
 }
 
-/** A worker thread died while it held this task (or connection); the worker has been replaced. */
+/**
+ * A worker thread died while it held this task (or connection); the worker has been replaced.
+ * `started` is true when the dead worker had taken the task: it may have run in part or in whole,
+ * so retrying it may run it twice. False when no worker had taken it (no worker could start).
+ *
+ * @example
+ * await rt.run(url, 'job', []).catch((e) => { if (e.code === 'ERR_SHOAL_WORKER_EXITED' && !e.started) retry(); });
+ */
 export class WorkerExitedError extends ShoalError {
   static readonly code = 'ERR_SHOAL_WORKER_EXITED';
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** the dead worker had taken the task (it may have run): a retry may run it twice */
+  readonly started: boolean;
+  constructor(message: string, options?: { cause?: unknown; started?: boolean }) {
     super(WorkerExitedError.code, message, options);
+    this.started = options?.started ?? true;
+  }
+}
+
+/**
+ * A module reference was refused by the runtime's module policy: a `data:` URL (refused unless
+ * allowed), or a URL outside `Runtime.start({ allowModules })`. Thrown at the call site.
+ *
+ * @example
+ * try { rt.run('data:text/javascript,export const f=()=>1', 'f') } catch (e) { e.code === 'ERR_SHOAL_MODULE_NOT_ALLOWED' }
+ */
+export class ModuleNotAllowedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_MODULE_NOT_ALLOWED';
+  constructor(message: string) {
+    super(ModuleNotAllowedError.code, message);
   }
 }
 

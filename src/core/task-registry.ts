@@ -22,6 +22,7 @@
  *     removed when its last task settles. (A listener per task would make removals O(n) and trip
  *     MaxListenersExceededWarning past 10 tasks per signal.)
  */
+import { settingOrDefault } from '../config.js';
 import { CancelledError } from './errors.js';
 
 /**
@@ -48,8 +49,8 @@ export interface TaskNode {
 /** Per-thread registry: a doubly linked list of live tasks, and the tracing switch. */
 export const registry: { head: TaskNode | null; tracing: boolean; ambient: boolean; count: number } = {
   head: null,
-  tracing: process.env.SHOAL_TRACE === '1',
-  ambient: process.env.SHOAL_AMBIENT === '1',
+  tracing: settingOrDefault('trace'),
+  ambient: settingOrDefault('ambient'),
   count: 0,
 };
 

@@ -68,7 +68,11 @@ export class BlockingPool {
       );
     } catch (e) {
       if (o?.signal?.aborted) throw cancelledError(o.signal);
-      throw e;
+      if (e instanceof Error) throw e;
+      // piscina rejects with whatever failed (a bare `{}` when a message could not be cloned)
+      throw Object.assign(new Error(`blocking job ${url}#${name} failed: ${describe(e)}`, { cause: e }), {
+        code: 'ERR_SHOAL_BLOCKING',
+      });
     }
     if (reply.ok) return reply.value;
     throw fromWire(reply.error);
@@ -84,5 +88,13 @@ export class BlockingPool {
     const p = this.pool;
     this.pool = undefined;
     if (p) await p.destroy();
+  }
+}
+
+function describe(v: unknown): string {
+  try {
+    return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
   }
 }

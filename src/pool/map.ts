@@ -85,11 +85,19 @@ export async function* boundedMap<I, R>(
   };
   outer?.addEventListener('abort', onOuter, { once: true });
 
+  /** set when onProgress threw: the map fails with it (it must not escape as an uncaught error) */
+  const progressFailed: { failed: boolean; error?: unknown } = { failed: false };
   const progress = (): void => {
-    if (!opts.onProgress) return;
+    if (!opts.onProgress || progressFailed.failed) return;
     const p: MapProgress = { done, failed, active };
     if (total !== undefined) p.total = total;
-    opts.onProgress(p);
+    try {
+      opts.onProgress(p);
+    } catch (error) {
+      progressFailed.failed = true;
+      progressFailed.error = error;
+      ac.abort(error); // stop the active tasks, as a failed task would
+    }
   };
 
   const fill = async (): Promise<void> => {
@@ -122,8 +130,10 @@ export async function* boundedMap<I, R>(
 
   try {
     for (;;) {
+      if (progressFailed.failed) throw progressFailed.error;
       if (outer?.aborted) throw cancelledError(outer);
       await fill();
+      if (progressFailed.failed) throw progressFailed.error;
       let key: number | undefined;
       if (ordered) key = ready.has(yielded) ? yielded : undefined;
       else

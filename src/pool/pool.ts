@@ -11,7 +11,14 @@
  *      on its worker), by its worker's death (WorkerExitedError), or by close/destroy.
  *   2. A record stays in the table until its worker has reported the outcome (or died), so
  *      stats() counts a task that ignored its cancellation as still running: hung work is visible.
- *   3. Workers hold the process alive only while unsettled tasks exist (WorkerHost.setRef).
+ *   3. Workers hold the process alive only while unsettled tasks exist, while start() waits for
+ *      them, or while a keepAlive() hold is open (WorkerHost.setRef, forced after every spawn:
+ *      the listeners transports add re-ref a worker on Node 20).
+ *   4. A worker that took a task, or whose transport spoke, and then died is replaced at once;
+ *      only one that died before either is a boot failure (doubling backoff, slot given up after
+ *      MAX_BOOT_FAILURES). With no slot left, no task pends: queued and new tasks reject.
+ *   5. A worker asked to retire (too many modules) is sent nothing new and exits once idle; its
+ *      exit is a recycling (`recycled`), never a failure of any task.
  */
 import type { ResourceLimits, TransferListItem } from 'node:worker_threads';
 import { cancelledError } from '../core/context.js';
@@ -31,6 +38,8 @@ export interface PoolOptions {
   execArgv?: string[];
   tracing?: boolean;
   ambient?: boolean;
+  /** distinct task modules a worker may load before it is recycled (default DEFAULT_MAX_MODULES) */
+  maxModules?: number;
   /** A worker started in `slot` (first start or replacement): the reactor attaches its net link. */
   onWorkerStart?(slot: number, worker: import('node:worker_threads').Worker): void;
   /** The worker in `slot` exited: the reactor closes its connections. */
@@ -81,11 +90,18 @@ function allPrimitive(args: readonly unknown[]): boolean {
   return true;
 }
 
+interface SignalWatch {
+  recs: Set<Rec>;
+  listener: () => void;
+}
+
 interface SlotCounters {
   running: number;
   completed: number;
   failed: number;
   restarts: number;
+  /** workers replaced because they loaded too many modules (Pool.retiring) */
+  recycled: number;
   quickDeaths: number;
   load: WorkerLoad | undefined;
 }
@@ -108,8 +124,15 @@ export interface LiveTask {
   stack?: string;
 }
 
-const QUICK_DEATH_MS = 1000;
-const MAX_QUICK_DEATHS = 5;
+/** Distinct modules a worker loads before it is recycled (Node's loader never frees a module). */
+export const DEFAULT_MAX_MODULES = 1000;
+
+/** A worker that died this soon after its start, before its transport spoke, failed to boot. */
+const BOOT_MS = 60_000;
+/** Boot failures in a row after which a slot is given up (the backoff doubles up to BOOT_BACKOFF_MAX_MS). */
+const MAX_BOOT_FAILURES = 5;
+const BOOT_BACKOFF_MS = 50;
+const BOOT_BACKOFF_MAX_MS = 2000;
 
 export class Pool implements TransportSink {
   private readonly opts: PoolOptions;
@@ -121,7 +144,15 @@ export class Pool implements TransportSink {
   private idleWaiters: Array<() => void> = [];
   private queries = new Map<number, (slot: number, t: WorkerTask[]) => void>();
   private nextQuery = 1;
+  /** the tasks watching each signal, and the one listener they share */
+  private readonly watches = new Map<AbortSignal, SignalWatch>();
+  /** slots waiting out a boot-failure backoff before their next start */
+  private readonly respawns = new Map<number, NodeJS.Timeout>();
+  /** set once every slot has given up: why no worker can take a task (submit rejects with it) */
+  private dead: string | undefined;
   closing = false;
+  /** true while start() waits for the first threads: they hold the process alive until online */
+  private starting = false;
 
   constructor(opts: PoolOptions) {
     this.opts = opts;
@@ -129,8 +160,17 @@ export class Pool implements TransportSink {
   }
 
   async start(): Promise<void> {
+    this.starting = true;
     for (let s = 0; s < this.opts.workers; s++) {
-      this.counters[s] = { running: 0, completed: 0, failed: 0, restarts: 0, quickDeaths: 0, load: undefined };
+      this.counters[s] = {
+        running: 0,
+        completed: 0,
+        failed: 0,
+        restarts: 0,
+        recycled: 0,
+        quickDeaths: 0,
+        load: undefined,
+      };
       this.spawn(s);
     }
     try {
@@ -138,12 +178,16 @@ export class Pool implements TransportSink {
     } catch (e) {
       await this.destroy();
       throw e;
+    } finally {
+      this.starting = false;
     }
+    for (const h of this.hosts) h?.setRef(this.live > 0 || this.holds > 0, true);
   }
 
   /** Submit a task. Throws synchronously (nothing sent) when its arguments cannot be carried. */
   submit(url: string, name: string, args: unknown[], o: SubmitOptions | undefined): Promise<unknown> {
     if (this.closing) return Promise.reject(new ClosedError(`runtime is closed: ${url}#${name} was not started`));
+    if (this.dead !== undefined) return Promise.reject(this.noWorker(url, name));
     const signal = o?.signal;
     if (signal?.aborted) return Promise.reject(cancelledError(signal));
     const id = this.table.nextId();
@@ -170,17 +214,36 @@ export class Pool implements TransportSink {
 
   private watch(rec: Rec, signal: AbortSignal | undefined, ms: number | undefined): void {
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => this.abort(rec, cancelledError(signal!));
     if (ms !== undefined) {
       timer = setTimeout(
         () => this.abort(rec, new TimeoutError(`task ${rec.url}#${rec.name} timed out after ${ms} ms`)),
         ms,
       );
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    // One 'abort' listener per signal, however many tasks share it: a listener per task made
+    // 100k tasks on one signal take 46 s to submit (EventTarget removal is linear).
+    let w: SignalWatch | undefined;
+    if (signal) {
+      w = this.watches.get(signal);
+      if (!w) {
+        const recs = new Set<Rec>();
+        const listener = (): void => {
+          this.watches.delete(signal);
+          const err = cancelledError(signal);
+          for (const r of [...recs]) this.abort(r, err);
+        };
+        w = { recs, listener };
+        this.watches.set(signal, w);
+        signal.addEventListener('abort', listener, { once: true });
+      }
+      w.recs.add(rec);
+    }
     rec.cleanup = () => {
       if (timer) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (w?.recs.delete(rec) && w.recs.size === 0 && this.watches.get(signal!) === w) {
+        this.watches.delete(signal!);
+        signal!.removeEventListener('abort', w.listener);
+      }
     };
   }
 
@@ -214,6 +277,8 @@ export class Pool implements TransportSink {
   assigned(slot: number, id: number): void {
     const rec = this.table.get(id);
     if (!rec) return;
+    const host = this.hosts[slot];
+    if (host) host.tookTask = true;
     rec.slot = slot;
     this.counters[slot]!.running++;
   }
@@ -260,6 +325,19 @@ export class Pool implements TransportSink {
     this.queries.get(queryId)?.(slot, tasks);
   }
 
+  /**
+   * The worker in `slot` loaded more distinct modules than `maxModules`: Node's module loader keeps
+   * every module it ever loaded, so the heap of a worker fed ever new module URLs only grows. It is
+   * recycled: nothing new is routed to it, it finishes what it holds and exits, and a fresh thread
+   * takes the slot (counted in `recycled`, not in `restarts`). No task is lost or failed by it.
+   */
+  retiring(slot: number): void {
+    const host = this.hosts[slot];
+    if (!host || host.retiring || this.closing) return;
+    host.retiring = true;
+    this.transport.retire(slot);
+  }
+
   // --- workers -------------------------------------------------------------------------------
 
   private spawn(slot: number): void {
@@ -268,6 +346,7 @@ export class Pool implements TransportSink {
       transport: this.transport.kind,
       shared: this.transport.bootData(slot),
       maxRunning: this.opts.maxRunning,
+      maxModules: this.opts.maxModules ?? DEFAULT_MAX_MODULES,
       tracing: this.opts.tracing ?? false,
       ambient: this.opts.ambient ?? true,
     };
@@ -280,16 +359,19 @@ export class Pool implements TransportSink {
     this.hosts[slot] = host;
     this.transport.attach(slot, host.worker);
     this.opts.onWorkerStart?.(slot, host.worker);
-    if (this.live > 0) host.setRef(true);
+    // Listeners the transports and the reactor just added re-ref the worker's port on Node 20:
+    // unref again, or a runtime nobody closed would keep the process alive with nothing in flight.
+    // While Runtime.start waits for the threads, they hold the process (an unsettled top-level await).
+    host.setRef(this.live > 0 || this.starting || this.holds > 0, true);
   }
 
   private exited(host: WorkerHost, end: WorkerEnd): void {
     if (this.hosts[end.slot] !== host) return;
+    this.transport.detach(end.slot); // may report claims it learns from the claim log (host.tookTask)
     this.hosts[end.slot] = undefined;
-    this.transport.detach(end.slot);
     this.opts.onWorkerExit?.(end.slot);
     const c = this.counters[end.slot]!;
-    const why = end.error instanceof Error ? `${end.error.name}: ${end.error.message}` : `exit code ${end.exitCode}`;
+    const why = describeEnd(end);
     for (const rec of this.table.values()) {
       if (rec.slot !== end.slot) continue;
       this.table.delete(rec.id);
@@ -297,29 +379,72 @@ export class Pool implements TransportSink {
       if (rec.settled) continue;
       c.failed++;
       const err = new WorkerExitedError(
-        `worker ${end.slot} (thread ${end.threadId}) died while running ${rec.url}#${rec.name} (${why}); it has been replaced`,
-        { cause: end.error ?? end.exitCode },
+        `worker ${end.slot} (thread ${end.threadId}) died while running ${rec.url}#${rec.name} (${why}); ` +
+          'it has been replaced. The task had started on it: a retry may run it twice',
+        { cause: end.error ?? end.exitCode, started: true },
       );
       this.finish(rec, false, err);
     }
     if (end.expected || this.closing) return;
-    c.restarts++;
-    c.quickDeaths = Date.now() - host.startedAt < QUICK_DEATH_MS ? c.quickDeaths + 1 : 0;
-    if (c.quickDeaths >= MAX_QUICK_DEATHS) {
-      // A worker that dies at boot again and again would respawn forever: give up on this slot.
-      if (this.hosts.every((h) => !h))
-        this.failQueued(new WorkerExitedError(`every pool worker keeps dying at start (${why})`));
+    if (host.retiring) {
+      c.recycled++;
+      this.spawn(end.slot);
       return;
     }
-    this.spawn(end.slot);
+    c.restarts++;
+    // A death caused by a task (process.exit, a crash, out of memory) says nothing about whether a
+    // worker can boot: replace at once. Only a worker that died before its transport sent its
+    // first message and before taking any task counts as a boot failure; those are retried with a
+    // doubling backoff, and a slot is given up after MAX_BOOT_FAILURES in a row.
+    const bootFailure = !host.tookTask && !host.booted && Date.now() - host.startedAt < BOOT_MS;
+    c.quickDeaths = bootFailure ? c.quickDeaths + 1 : 0;
+    if (!bootFailure) {
+      this.spawn(end.slot);
+      return;
+    }
+    if (c.quickDeaths >= MAX_BOOT_FAILURES) {
+      if (this.hosts.every((h) => !h) && this.respawns.size === 0) {
+        // No worker can take a task: never leave one pending. Reject what is queued and what comes.
+        this.dead = `every pool worker died at start ${MAX_BOOT_FAILURES} times in a row (last: ${why})`;
+        for (const rec of this.table.values()) if (rec.slot < 0) this.abort(rec, this.noWorker(rec.url, rec.name));
+      }
+      return;
+    }
+    const delay = Math.min(BOOT_BACKOFF_MAX_MS, BOOT_BACKOFF_MS * 2 ** (c.quickDeaths - 1));
+    const timer = setTimeout(() => {
+      this.respawns.delete(end.slot);
+      if (!this.closing) this.spawn(end.slot);
+    }, delay);
+    if (this.live === 0) timer.unref(); // pending tasks keep the process alive for the retry
+    this.respawns.set(end.slot, timer);
   }
 
-  private failQueued(err: Error): void {
-    for (const rec of this.table.values()) if (rec.slot < 0) this.abort(rec, err);
+  private noWorker(url: string, name: string): WorkerExitedError {
+    return new WorkerExitedError(`no pool worker can run ${url}#${name}: ${this.dead}`, { started: false });
   }
 
   private refAll(on: boolean): void {
-    for (const h of this.hosts) h?.setRef(on);
+    for (const h of this.hosts) h?.setRef(on || this.holds > 0);
+  }
+
+  private holds = 0;
+
+  /**
+   * Keep the workers (and so the process) alive until the returned release is called: for a
+   * feature that waits on a worker outside pool tasks (invariant 3 otherwise lets the process
+   * exit once no task is in flight). Release is idempotent.
+   *
+   * @example
+   * const release = pool.keepAlive(); try { await replyFromWorker() } finally { release() }
+   */
+  keepAlive(): () => void {
+    if (this.holds++ === 0) this.refAll(true);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (--this.holds === 0 && this.live === 0) this.refAll(false);
+    };
   }
 
   // --- observation ---------------------------------------------------------------------------
@@ -419,8 +544,16 @@ export class Pool implements TransportSink {
   }
 
   private async stopThreads(): Promise<void> {
+    for (const t of this.respawns.values()) clearTimeout(t);
+    this.respawns.clear();
     this.transport.close();
     await Promise.all(this.hosts.map((h) => h?.terminate()));
     this.table.clear();
   }
+}
+
+function describeEnd(end: WorkerEnd): string {
+  const e = end.error;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `exit code ${end.exitCode}`;
 }

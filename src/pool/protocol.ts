@@ -40,24 +40,30 @@ export const SUBMIT = 1;
 export const CANCEL = 2;
 export const QUERY = 3;
 export const DEFINE = 4;
+/** main -> worker: stop taking tasks, finish what you hold, then exit (answer to RETIRING) */
+export const RETIRE = 5;
 export const PULL = 10;
 export const OK = 11;
 export const ERR = 12;
 export const STATS = 13;
 export const TASKS = 14;
+/** worker -> main: this worker loaded more distinct modules than its bound and asks to be recycled */
+export const RETIRING = 15;
 
 export type SubmitFrame = [typeof SUBMIT, number, string, string, unknown[]];
 export type CancelFrame = [typeof CANCEL, number, WireError];
 export type QueryFrame = [typeof QUERY, number];
 export type DefineFrame = [typeof DEFINE, number, string, string];
-export type ToWorker = SubmitFrame | CancelFrame | QueryFrame | DefineFrame;
+export type RetireFrame = [typeof RETIRE];
+export type ToWorker = SubmitFrame | CancelFrame | QueryFrame | DefineFrame | RetireFrame;
 
 export type PullFrame = [typeof PULL, number];
 export type OkFrame = [typeof OK, number, unknown];
 export type ErrFrame = [typeof ERR, number, WireError];
 export type StatsFrame = [typeof STATS, WorkerLoad];
 export type TasksFrame = [typeof TASKS, number, WorkerTask[]];
-export type FromWorker = PullFrame | OkFrame | ErrFrame | StatsFrame | TasksFrame;
+export type RetiringFrame = [typeof RETIRING];
+export type FromWorker = PullFrame | OkFrame | ErrFrame | StatsFrame | TasksFrame | RetiringFrame;
 
 /** What a worker reports about its own load, about twice a second. */
 export interface WorkerLoad {
@@ -98,4 +104,9 @@ export interface WorkerBoot {
   tracing: boolean;
   /** run each task inside runInTask so shoal's waits see its signal without being passed it */
   ambient: boolean;
+  /**
+   * distinct task modules this worker may load before it asks to be recycled (Node's loader keeps
+   * every module it ever loaded: the only way to give that memory back is a fresh thread)
+   */
+  maxModules: number;
 }

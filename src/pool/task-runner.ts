@@ -68,8 +68,15 @@ export class TaskRunner {
   private readonly out: Outbox;
   private readonly modules = new Map<string, Namespace | Promise<Namespace>>();
   private readonly live = new Map<number, Ctx>();
+  /** task modules that failed to load, and how often (the next load uses a fresh URL) */
+  private readonly failedLoads = new Map<string, number>();
   /** tasks waiting for their module to load */
   starting = 0;
+  /** distinct modules loaded so far (the worker asks to be recycled past its bound) */
+  moduleCount = 0;
+  /** called once a load takes moduleCount past `maxModules` */
+  onTooManyModules: (() => void) | undefined = undefined;
+  maxModules = Infinity;
   /** exponentially weighted mean of the synchronous slice a task start takes, ms */
   sliceMs = 0.001;
 
@@ -156,14 +163,20 @@ export class TaskRunner {
   private load(url: string): Promise<Namespace> {
     const hit = this.modules.get(url);
     if (hit) return Promise.resolve(hit);
-    const p = (import(url) as Promise<Namespace>).then(
+    // After a failed load, import under a fresh URL: Node keeps a module whose source could not be
+    // read (EMFILE, a syntax error) failed forever under its URL. A module that failed never ran.
+    const n = this.failedLoads.get(url) ?? 0;
+    const at = n > 0 && url.startsWith('file:') ? `${url}${url.includes('?') ? '&' : '?'}shoal-retry=${n}` : url;
+    const p = (import(at) as Promise<Namespace>).then(
       (m) => {
         this.modules.set(url, m);
+        if (++this.moduleCount === this.maxModules + 1) this.onTooManyModules?.();
         return m;
       },
       (e: unknown) => {
         // forget the failure so a module fixed on disk can load on a later task
         this.modules.delete(url);
+        this.failedLoads.set(url, n + 1);
         throw e;
       },
     );
@@ -196,17 +209,24 @@ export class TaskRunner {
       return;
     }
     this.after(t0);
-    if (
-      r === null ||
-      (typeof r !== 'object' && typeof r !== 'function') ||
-      typeof (r as PromiseLike<unknown>).then !== 'function'
-    ) {
+    let then: unknown;
+    if (r !== null && (typeof r === 'object' || typeof r === 'function')) {
+      try {
+        then = (r as PromiseLike<unknown>).then;
+      } catch (e) {
+        // a result whose `then` getter throws is a failure of the task, not of the worker
+        if (made) this.live.delete(id);
+        this.out.err(id, toWire(e));
+        return;
+      }
+    }
+    if (typeof then !== 'function') {
       if (made) this.live.delete(id);
       this.out.ok(id, r);
       return;
     }
     if (!made) this.live.set(id, ctx);
-    (r as PromiseLike<unknown>).then(
+    Promise.resolve(r as PromiseLike<unknown>).then(
       (v) => {
         this.live.delete(id);
         this.out.ok(id, v);

@@ -29,6 +29,8 @@ export interface TransportSink {
   pending(): number;
   /** The worker in `slot` answered query `queryId`. */
   tasks(slot: number, queryId: number, tasks: WorkerTask[]): void;
+  /** The worker in `slot` asks to be recycled (it loaded too many modules): see Pool.retiring. */
+  retiring(slot: number): void;
 }
 
 /** Park counters of one worker slot (rt.stats()); zeros on transports that never park a worker. */
@@ -50,6 +52,11 @@ export interface Transport {
   attach(slot: number, worker: Worker): void;
   /** The worker in `slot` is gone: forget its pull/claim state (the pool rejects its tasks). */
   detach(slot: number): void;
+  /**
+   * Route nothing new to the worker in `slot` (no pull answered, no direct task), then tell it
+   * RETIRE: it finishes what it holds and exits; the pool replaces it.
+   */
+  retire(slot: number): void;
   /**
    * Queue a task for whichever worker claims it first. Throws, with nothing queued, when the
    * arguments cannot be carried (call-site refusal).

@@ -14,7 +14,7 @@ export function bootPoolWorker(port: MessagePort, boot: WorkerBoot, idleVeto?: I
   if (boot.tracing) setTracing(true);
   switch (boot.transport) {
     case 'message':
-      startMessageWorker(port, boot);
+      startMessageWorker(port, boot, idleVeto);
       return;
     case 'shared':
       startSharedWorker(port, boot, idleVeto);

@@ -35,6 +35,12 @@ export class WorkerHost {
   private error: unknown;
   private stopping = false;
   private refd = true;
+  /** set by the pool once this worker took a task: a later death is not a boot failure */
+  tookTask = false;
+  /** asked to retire (too many modules): its exit is a recycling, not a death */
+  retiring = false;
+  /** the worker has booted: its transport sent a first message (a pull, or a first load report) */
+  booted = false;
   /** resolves once the worker thread has started running (or failed to) */
   readonly online: Promise<void>;
   readonly exited: Promise<void>;
@@ -59,6 +65,19 @@ export class WorkerHost {
     this.worker.on('error', (e) => {
       this.error ??= e;
     });
+    this.worker.once('message', () => {
+      this.booted = true;
+    });
+    // A batch main cannot deserialize is lost whole (results, the worker's pull): the worker would
+    // wait forever for work and its tasks would never settle. Both transports refuse such values
+    // on the worker first; should one still get through, end the worker: its tasks reject with
+    // WorkerExitedError and the pool replaces it. Nothing stays pending.
+    this.worker.on('messageerror', (e) => {
+      this.error ??= new Error(`a message from worker ${this.slot} could not be deserialized on the main thread`, {
+        cause: e,
+      });
+      void this.worker.terminate();
+    });
     this.exited = new Promise((resolve) => {
       this.worker.once('exit', (exitCode) => {
         opts.onExit({ slot: this.slot, threadId, exitCode, error: this.error, expected: this.stopping });
@@ -72,8 +91,8 @@ export class WorkerHost {
    * Keep the process alive while this worker holds tasks, and only then: a runtime nobody closed
    * must not hang the process once its work is done.
    */
-  setRef(on: boolean): void {
-    if (on === this.refd) return;
+  setRef(on: boolean, force = false): void {
+    if (on === this.refd && !force) return;
     this.refd = on;
     if (on) this.worker.ref();
     else this.worker.unref();

@@ -19,12 +19,16 @@ import { SharedTransport } from '../pool/shared/main.js';
 import { Pool, type LiveTask, type SubmitOptions } from '../pool/pool.js';
 import { snapshotStats, type RuntimeStats } from './stats.js';
 import type { Transport, TransportSink } from '../pool/transport.js';
-import { checkDurationMs, checkPositiveInt, typeError, typeName } from '../core/args.js';
+import { typeError, typeName } from '../core/args.js';
 import type { BufferSpec } from '../core/buffers.js';
 import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
 import { handlerURL, listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { readConfig } from '../config.js';
+import { validateTimeout } from '../core/op.js';
+import { assertCloneable } from '../pool/message/cloneable.js';
+import { checkMapOptions, checkRunOptions, checkStartOptions, ModulePolicy, type ModuleAllowList } from './options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -50,6 +54,20 @@ export interface RuntimeOptions {
   ambient?: boolean;
   /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
   tracing?: boolean;
+  /**
+   * Which module URLs tasks, `rt.load`, `rt.blocking`, `rt.map` and TCP handlers may name: URL
+   * prefixes (`'file:///srv/app/'`, `'node:crypto'`), RegExps, or a predicate over the resolved
+   * URL. Default: any module except `data:` URLs. Set it when module names can come from outside
+   * the program (a queue, a REPL): see README "Trust model".
+   */
+  allowModules?: ModuleAllowList;
+  /**
+   * Distinct task modules a worker may load before it is recycled (default 1000). Node's module
+   * loader keeps every module it ever loaded, so a program that names ever new module URLs would
+   * grow each worker's heap without bound; past this count the worker finishes what it holds and
+   * a fresh thread takes its place (`rt.stats().workers[i].recycled`). No task is lost or failed.
+   */
+  maxModulesPerWorker?: number;
 }
 
 /** Options of rt.run. */
@@ -81,11 +99,18 @@ export class Runtime implements AsyncDisposable {
   private closePromise: Promise<void> | undefined;
   /** owns every socket; see src/net/reactor/reactor.ts */
   private readonly reactor: Reactor;
+  private readonly modules: ModulePolicy;
 
-  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, modules: ModulePolicy) {
     this.pool = pool;
     this.blockingPool = blocking;
     this.reactor = reactor;
+    this.modules = modules;
+  }
+
+  /** The URL a worker imports for `ref`, checked against the module policy. */
+  private href(ref: ModuleRef): string {
+    return this.modules.check(moduleURL(ref));
   }
 
   /**
@@ -95,11 +120,11 @@ export class Runtime implements AsyncDisposable {
    * const rt = await Runtime.start({ workers: 2, transport: 'message' });
    */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    checkStartOptions(options); // every option and every SHOAL_* variable, before a thread starts
+    const config = readConfig();
     const workers = options.workers ?? availableParallelism();
-    positiveInt(workers, 'options.workers');
     const maxRunning = options.maxRunningPerWorker ?? 4096;
-    positiveInt(maxRunning, 'options.maxRunningPerWorker');
-    const kind = options.transport ?? defaultTransport();
+    const kind = options.transport ?? config.transport;
     const make = (sink: TransportSink): Transport => {
       if (kind === 'message') return new MessageTransport(sink);
       return new SharedTransport(sink, workers);
@@ -112,6 +137,7 @@ export class Runtime implements AsyncDisposable {
       resourceLimits: options.resourceLimits,
       tracing: options.tracing === true,
       ambient: options.ambient !== false,
+      maxModules: options.maxModulesPerWorker,
       onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
       onWorkerExit: (slot) => reactor.detach(slot),
     });
@@ -121,7 +147,12 @@ export class Runtime implements AsyncDisposable {
       reactor.close();
       throw e;
     }
-    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor);
+    return new Runtime(
+      pool,
+      new BlockingPool(options.blockingThreads),
+      reactor,
+      new ModulePolicy(options.allowModules),
+    );
   }
 
   /**
@@ -135,8 +166,8 @@ export class Runtime implements AsyncDisposable {
   run<R = unknown>(url: ModuleRef, name: string, args: readonly unknown[] = NO_ARGS, options?: RunOptions): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
-    if (options?.timeout !== undefined) nonNegative(options.timeout, 'options.timeout');
-    return this.pool.submit(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+    const o = checkRunOptions(options); // before anything is sent (signal, timeout, transfer)
+    return this.pool.submit(this.href(url), name, args as unknown[], o) as Promise<R>;
   }
 
   /**
@@ -148,11 +179,9 @@ export class Runtime implements AsyncDisposable {
    * await m.add(1, 2); // 3
    */
   load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
-    const href = moduleURL(url);
-    return remoteModule<T>(
-      (name, args) => this.pool.submit(href, name, args, options as SubmitOptions | undefined),
-      href,
-    );
+    const href = this.href(url);
+    const o = checkRunOptions(options) as SubmitOptions | undefined;
+    return remoteModule<T>((name, args) => this.pool.submit(href, name, args, o), href);
   }
 
   /**
@@ -169,7 +198,10 @@ export class Runtime implements AsyncDisposable {
   ): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
-    return this.blockingPool.run(moduleURL(url), name, args as unknown[], options) as Promise<R>;
+    const o = checkRunOptions(options);
+    // the same call-site rule as rt.run: what cannot be carried is refused now, nothing sent
+    assertCloneable(args, 'args', o?.transfer);
+    return this.blockingPool.run(this.href(url), name, args as unknown[], options) as Promise<R>;
   }
 
   /**
@@ -195,7 +227,8 @@ export class Runtime implements AsyncDisposable {
     ) {
       throw argType('inputs', 'an iterable or async iterable', inputs);
     }
-    const href = moduleURL(url);
+    checkMapOptions(options);
+    const href = this.href(url);
     const timeout = options?.timeout;
     return boundedMap<I, R>(
       inputs,
@@ -240,9 +273,10 @@ export class Runtime implements AsyncDisposable {
    * console.log(srv.port); await srv.close({ timeout: 1000 });
    */
   async listen(options: ListenOptions): Promise<TcpServer> {
-    // load the handler on a worker first: a missing module or one without a default export
-    // function rejects here with TaskLoadError, instead of closing every connection later
+    // the allowlist first, then load the handler on a worker: a missing module or one without a
+    // default export function rejects here with TaskLoadError, instead of closing every connection later
     const handler = handlerURL(options?.handler);
+    this.modules.check(handler);
     await this.pool.submit(HANDLER_CHECK, 'checkHandler', [handler], undefined);
     return reactorListen(this.reactor, options);
   }
@@ -268,8 +302,7 @@ export class Runtime implements AsyncDisposable {
    * await rt.close({ timeout: 5000 });
    */
   close(options: CloseOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? 30_000;
-    nonNegative(timeout, 'options.timeout');
+    const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout');
     this.closePromise ??= (async () => {
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
@@ -311,12 +344,6 @@ const HANDLER_CHECK = new URL('../net/worker/handler-module.js', import.meta.url
 /** The arguments of a call without any (shared: only read, never kept or changed). */
 const NO_ARGS: readonly unknown[] = Object.freeze([]);
 
-function defaultTransport(): 'shared' | 'message' {
-  const env = process.env.SHOAL_TRANSPORT;
-  if (env === 'message' || env === 'shared') return env;
-  return 'shared';
-}
-
 /** Normalise a module reference to the URL string the worker imports (src/core/module-ref.ts). */
 export function moduleURL(ref: ModuleRef): string {
   return toModuleURL(ref, 'url');
@@ -324,12 +351,4 @@ export function moduleURL(ref: ModuleRef): string {
 
 function argType(name: string, expected: string, got: unknown): TypeError {
   return typeError(`${name} must be ${expected}, got ${typeName(got)}`);
-}
-
-function positiveInt(n: unknown, name: string): void {
-  checkPositiveInt(name, n);
-}
-
-function nonNegative(n: unknown, name: string): void {
-  checkDurationMs(name, n);
 }

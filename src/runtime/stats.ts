@@ -19,6 +19,8 @@ export interface WorkerStats {
   failed: number;
   /** times a dead worker in this slot was replaced */
   restarts: number;
+  /** times this slot's worker was recycled after loading `maxModulesPerWorker` distinct modules */
+  recycled: number;
   /** event-loop delay over the last report period (~0.5 s): p99 and max, ms */
   loopDelayP99Ms: number;
   loopDelayMaxMs: number;
@@ -60,6 +62,7 @@ export function snapshotStats(pool: Pool, blockingThreads: number): RuntimeStats
       completed: c.completed,
       failed: c.failed,
       restarts: c.restarts,
+      recycled: c.recycled,
       loopDelayP99Ms: finite(c.load?.loopDelayP99Ms),
       loopDelayMaxMs: finite(c.load?.loopDelayMaxMs),
       ringUse: pool.transport.ringUse(slot),

@@ -184,14 +184,44 @@ function walk(v: unknown, depth: number, out: ((ch: SharedChannel<unknown>) => u
   if (typeof v !== 'object' || v === null) return v;
   if (out !== undefined) {
     if (isSharedChannel(v)) return out(v);
-  } else if (isChannelDescriptor(v)) {
-    return fromDescriptor(v);
+    // User data shaped like a descriptor (or like an escape) travels escaped, so the receiving
+    // side never takes it for a channel: only what crossArgs made from a channel is revived.
+    if (isChannelDescriptor(v) || isEscaped(v)) return { kind: ESCAPED, value: children(v, depth, out) };
+  } else {
+    if (isEscaped(v)) return children(v.value, depth, out);
+    if (isChannelDescriptor(v)) return fromDescriptor(v);
   }
+  return children(v, depth, out);
+}
+
+/** The kind of the wrapper around user data that looks like a descriptor (see walk). */
+const ESCAPED = 'shoal:escaped';
+
+function isEscaped(v: object): v is { kind: typeof ESCAPED; value: unknown } {
+  return (v as { kind?: unknown }).kind === ESCAPED && 'value' in v;
+}
+
+/** walk's copy-on-write pass over the elements of an array or the values of a plain object. */
+function children(v: unknown, depth: number, out: ((ch: SharedChannel<unknown>) => unknown) | undefined): unknown {
+  if (typeof v !== 'object' || v === null) return v;
   if (depth >= MAX_CROSS_DEPTH) return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
-    for (let i = 0; i < v.length; i++) {
+    const n = v.length;
+    for (let i = 0; i < n; i++) {
       const x: unknown = v[i];
+      if (x === undefined && !(i in v)) {
+        // a hole: walk the present indices only (a sparse array costs what it holds, not its length)
+        for (const key of Object.keys(v)) {
+          const k = Number(key);
+          if (!(k < n) || String(k) !== key) break; // index keys come first, ascending
+          const z: unknown = v[k];
+          if (k <= i || typeof z !== 'object' || z === null) continue;
+          const y = walk(z, depth + 1, out);
+          if (y !== z) (copy ??= v.slice())[k] = y;
+        }
+        break;
+      }
       if (typeof x !== 'object' || x === null) continue;
       const y = walk(x, depth + 1, out);
       if (y !== x) (copy ??= v.slice())[i] = y;

@@ -1,11 +1,13 @@
 /**
  * The transport switch: `SHOAL_TRANSPORT=message` replaces every shared-memory path with
- * MessagePort (so both paths stay tested and benchmarked); anything else, or nothing, means the
- * shared-memory default. Read at the moment something is created (a channel, a runtime), so a
- * test may flip it between creations.
+ * MessagePort (so both paths stay tested and benchmarked); `shared`, or nothing, means the
+ * shared-memory default; any other value is a ConfigError (src/config.ts). Read at the moment
+ * something is created (a channel, a runtime), so a test may flip it between creations.
  *
  * Runs on any thread (workers inherit the parent's environment). Owns nothing.
  */
+
+import { setting } from '../config.js';
 
 /** Which path carries values between threads. */
 export type TransportMode = 'shared' | 'message';
@@ -17,5 +19,5 @@ export type TransportMode = 'shared' | 'message';
  * if (transportMode() === 'message') console.log('running on the MessagePort fallback');
  */
 export function transportMode(): TransportMode {
-  return process.env.SHOAL_TRANSPORT === 'message' ? 'message' : 'shared';
+  return setting('transport'); // throws ConfigError naming SHOAL_TRANSPORT when it is invalid
 }

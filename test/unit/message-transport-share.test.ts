@@ -56,6 +56,7 @@ function sink(): TransportSink & { assignedTo: Map<number, number>; failed: numb
     active: () => true,
     pending: () => 0,
     tasks: () => {},
+    retiring: () => {},
   };
 }
 

@@ -8,6 +8,7 @@
  * Owns its sockets; exits by itself after one job (and after `ms + 10 s` at the latest).
  */
 import { connect, type Socket } from 'node:net';
+import { setting } from '../../config.js';
 import { REPLY_BYTES, REQUEST_BYTES } from './sockets-handler.js';
 
 /** What the parent asks for. */
@@ -91,7 +92,7 @@ export async function runLoad(job: LoadJob): Promise<LoadReport> {
 }
 
 // The child's entry: one job from the parent, one report back, then exit.
-if (process.env.SHOAL_DEMO_NET_LOAD === '1' && process.send) {
+if (setting('demoNetLoad') && process.send) {
   process.once('message', (job: LoadJob) => {
     const guard = setTimeout(() => process.exit(2), job.warmMs + job.ms + 10_000);
     runLoad(job)

@@ -6,10 +6,11 @@
  * counters.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { checkDurationMs, checkPositiveInt, rangeError as rangeErr, typeError as typeErr } from '../../core/args.js';
+import { checkPositiveInt, rangeError as rangeErr, typeError as typeErr } from '../../core/args.js';
 import { toModuleURL } from '../../core/module-ref.js';
 import { ClosedError } from '../../core/errors.js';
-import { MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
+import { validateTimeout } from '../../core/op.js';
+import { ERRNO_TIMEOUT, MAX_SLOT_RING, MIN_SLOT_RING } from '../conn-slot.js';
 import { isPowerOfTwo } from '../../shm/layout.js';
 import type { MainConn } from './connection.js';
 import { DEFAULT_RING_BYTES, type FailedMessage } from '../protocol.js';
@@ -37,6 +38,14 @@ export interface ListenOptions {
    * `process.emitWarning` and does not stop the server.
    */
   onError?: (error: HandlerError, conn: { remoteAddress: string; remotePort: number }) => void;
+  /**
+   * Close a connection after this many ms with no byte in either direction (like node:http's
+   * `keepAliveTimeout`): its handler's next operation fails with ConnectionResetError 'ETIMEDOUT'
+   * and the peer sees the socket closed. Checked a few times per period, so a connection goes
+   * between `idleTimeout` and 1.25 x `idleTimeout` after its last byte. Default 0: no idle timeout
+   * (as node:net; a handler may still use `conn.readable(ms)`).
+   */
+  idleTimeout?: number;
 }
 
 /**
@@ -86,6 +95,8 @@ export interface TcpServerStats {
   readonly accepted: number;
   readonly refused: number;
   readonly handlerErrors: number;
+  /** connections closed by `idleTimeout` */
+  readonly idleClosed: number;
 }
 
 /** A module reference as the worker imports it (src/core/module-ref.ts). */
@@ -115,6 +126,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   private readonly onError: ListenOptions['onError'];
   private closing: Promise<void> | undefined;
   private emptyWaiters: Array<() => void> = [];
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** per connection: its byte count at the last sweep, and since when it has not changed */
+  private readonly idle = new WeakMap<MainConn, { bytes: number; since: number }>();
+  /** connections closed for idling (stats().idleClosed) */
+  private idleClosed = 0;
 
   /** @internal use `listen()` / `rt.listen()` */
   constructor(
@@ -123,6 +139,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     handler: string,
     ringBytes: number,
     onError?: ListenOptions['onError'],
+    idleTimeout = 0,
   ) {
     this.reactor = reactor;
     this.onError = onError;
@@ -136,6 +153,34 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       reactor.accept(this, s);
     });
     server.on('drop', () => this.refused++);
+    // An accept that fails (EMFILE: out of file descriptors) emits 'error' on the server; with no
+    // listener that would crash the process. libuv has already closed the connection it could not
+    // take: count it as refused.
+    server.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EMFILE' || e.code === 'ENFILE' || e.code === 'ECONNABORTED' || e.syscall === 'accept') {
+        this.refused++;
+        this.lastError = `accept failed: ${e.code ?? e.message}`;
+      }
+    });
+    if (idleTimeout > 0) {
+      // One sweep timer per server, not one per connection: a connection's activity is its byte
+      // count, compared between sweeps (no clock read on the data path).
+      this.idleTimer = setInterval(() => this.sweepIdle(idleTimeout), Math.max(1, Math.floor(idleTimeout / 4)));
+      this.idleTimer.unref(); // open sockets keep the process alive, not this timer
+    }
+  }
+
+  private sweepIdle(limit: number): void {
+    const now = performance.now();
+    for (const c of this.conns) {
+      const bytes = c.bytesIn + c.bytesOut;
+      const seen = this.idle.get(c);
+      if (!seen || seen.bytes !== bytes) this.idle.set(c, { bytes, since: now });
+      else if (now - seen.since >= limit) {
+        this.idleClosed++;
+        c.forceClose(ERRNO_TIMEOUT);
+      }
+    }
   }
 
   /** The port it listens on. */
@@ -155,6 +200,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       accepted: this.accepted,
       refused: this.refused,
       handlerErrors: this.handlerErrors,
+      idleClosed: this.idleClosed,
     });
   }
 
@@ -171,8 +217,8 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    * await srv.close({ timeout: 5000 });
    */
   close(options: ServerCloseOptions = {}): Promise<void> {
-    const timeout = options.timeout ?? 30_000;
-    checkDurationMs('timeout', timeout);
+    const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout'); // the core API's rule
+    if (this.idleTimer) clearInterval(this.idleTimer);
     this.closing ??= (async () => {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       // idle connections (the handler waits in read() and every byte has gone through) are closed
@@ -265,7 +311,8 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== 'function')
     throw typeErr(`onError must be a function, got ${onError === null ? 'null' : typeof onError}`);
-  const srv = new TcpServer(reactor, server, handler, ringBytes, onError);
+  const idleTimeout = validateTimeout(options.idleTimeout ?? 0, 'options.idleTimeout');
+  const srv = new TcpServer(reactor, server, handler, ringBytes, onError, idleTimeout);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog }, () => {

@@ -33,6 +33,7 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import type { Worker } from 'node:worker_threads';
 import { MessageChannel } from 'node:worker_threads';
+import { settingOrDefault } from '../../config.js';
 import { createDoorbell, Doorbell } from '../../shm/doorbell.js';
 import { createNetLink } from '../conn-slot.js';
 import { BellLoop } from '../bell-loop.js';
@@ -72,7 +73,7 @@ export interface ReactorStats {
  * Longest the reactor stays awake after its last work (ms); step 4 of the loop, net/awake-window.ts.
  * SHOAL_REACTOR_AWAKE_US (default 100, 0 = park as soon as a turn finds nothing) overrides it.
  */
-const REACTOR_AWAKE_MAX_MS = Number(process.env.SHOAL_REACTOR_AWAKE_US ?? 100) / 1000;
+const REACTOR_AWAKE_MAX_MS = settingOrDefault('reactorAwakeUs') / 1000; // validated by Runtime.start (src/config.ts)
 
 /**
  * The reactor. One per Runtime; workers are attached as the pool starts (and replaces) them.

@@ -20,6 +20,7 @@
  * usual on a switched socket (Node's onread contract). SHOAL_NET_SCRATCH_READS=0 turns it off.
  */
 import type { Socket } from 'node:net';
+import { settingOrDefault } from '../../config.js';
 
 /** Called with the bytes of one read; they are valid only during the call. */
 export type ScratchReader = (bytes: Buffer) => void;
@@ -48,7 +49,7 @@ function ownSymbol(socket: Socket, description: string): symbol | undefined {
  */
 export function readIntoScratch(socket: Socket, onBytes: ScratchReader): boolean {
   // read per connection, not per read: cheap, and a test can switch paths between servers
-  if (process.env.SHOAL_NET_SCRATCH_READS === '0' || socket.readableLength > 0) return false;
+  if (!settingOrDefault('netScratchReads') || socket.readableLength > 0) return false;
   const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
   if (handle == null || typeof handle.useUserBuffer !== 'function') return false;
   const kBuffer = ownSymbol(socket, 'kBuffer');

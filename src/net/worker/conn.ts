@@ -13,9 +13,10 @@
  * the threads).
  */
 import type { Duplex } from 'node:stream';
-import { rangeError, stateError as stateErr, typeError as typeErr, typeName } from '../../core/args.js';
+import { stateError as stateErr, typeError as typeErr, typeName } from '../../core/args.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ClosedError, ConnectionResetError } from '../../core/errors.js';
+import { validateTimeout } from '../../core/op.js';
 import { ByteRingReader } from '../../shm/byte-ring-reader.js';
 import { ByteRingWriter } from '../../shm/byte-ring-writer.js';
 import {
@@ -64,10 +65,10 @@ export interface ConnWaitOptions {
 /** 1 ready, 0 timed out, -1 closed or failed (the seeds' poll-with-timeout answer). */
 export type Readiness = 1 | 0 | -1;
 
+/** No timeout, or one a timer can hold: the core API's rule (2^31 ms or more would fire at once). */
 function checkTimeout(ms: unknown): number {
   if (ms === undefined) return Infinity;
-  if (typeof ms !== 'number' || !(ms >= 0)) throw rangeError(`timeoutMs must be a number >= 0, got ${String(ms)}`);
-  return ms;
+  return validateTimeout(ms, 'timeoutMs');
 }
 
 /** The read waiting for bytes; poke() settles it with them (Conn.readAs). */

@@ -14,17 +14,17 @@ import type { Conn } from './conn.js';
 export type ConnHandler = (conn: Conn) => unknown;
 
 /** Import `url` and return its default export, or throw TaskLoadError naming the module. */
-export async function loadHandler(url: string): Promise<ConnHandler> {
+export async function loadHandler(url: string, named = url): Promise<ConnHandler> {
   let m: { default?: unknown };
   try {
     m = (await import(url)) as { default?: unknown };
   } catch (e) {
-    throw moduleLoadError('TCP handler module', url, e);
+    throw moduleLoadError('TCP handler module', named, e);
   }
   if (typeof m.default !== 'function') {
     const names = Object.keys(m).join(', ') || 'none';
     throw new TaskLoadError(
-      `TCP handler module ${describeModule(url)} has no default export function ` +
+      `TCP handler module ${describeModule(named)} has no default export function ` +
         `(default: ${m.default === undefined ? 'missing' : typeof m.default}; exports: ${names})`,
     );
   }

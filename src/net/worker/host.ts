@@ -32,6 +32,7 @@
  * (SHOAL_NET_HOLD_US, net/awake-window.ts rule 4).
  */
 import type { MessagePort } from 'node:worker_threads';
+import { settingOrDefault } from '../../config.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { loadHandler } from './handler-module.js';
 import { ConnectError, ConnectionResetError, ClosedError, isCancellation, TimeoutError } from '../../core/errors.js';
@@ -43,14 +44,14 @@ import { BellLoop } from '../bell-loop.js';
 import { Conn, type ConnHost } from './conn.js';
 
 /** Longest a worker's net host stays awake after its last work (ms); see net/awake-window.ts. */
-const NET_AWAKE_MAX_MS = Number(process.env.SHOAL_NET_AWAKE_US ?? 200) / 1000;
+const NET_AWAKE_MAX_MS = settingOrDefault('netAwakeUs') / 1000; // validated at boot (src/config.ts)
 
 /**
  * With at most a few connections open (net/bell-loop.ts FEW_CONNS), stay awake this long after the
  * last work while the reactor rings often (net/awake-window.ts rule 4). SHOAL_NET_HOLD_US (default
  * 5000, 0 = no hold) overrides it; SHOAL_NET_AWAKE_US=0 turns staying awake off altogether.
  */
-const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
+const NET_HOLD_MS = settingOrDefault('netHoldUs') / 1000;
 
 /**
  * Longest a write waits for the ring that tells the reactor about it, once the turn it was made
@@ -64,7 +65,7 @@ const NET_HOLD_MS = Number(process.env.SHOAL_NET_HOLD_US ?? 5000) / 1000;
  * one notify (~33 µs here) per bound: under 2% of a CPU-heavy worker.
  * SHOAL_NET_RING_WITHIN_US (default 2000; 0 = only at the end of the turn) overrides it.
  */
-const NET_RING_WITHIN_MS = Number(process.env.SHOAL_NET_RING_WITHIN_US ?? 2000) / 1000;
+const NET_RING_WITHIN_MS = settingOrDefault('netRingWithinUs') / 1000;
 
 import type { ConnHandler } from './handler-module.js';
 export type { ConnHandler };
@@ -114,6 +115,8 @@ export class NetHost implements ConnHost {
   private readonly toMain: DirtySet;
   private readonly conns: Array<Conn | undefined> = [];
   private readonly handlers = new Map<string, Promise<ConnHandler>>();
+  /** handler modules that failed to load, and how often (the next load uses a fresh URL) */
+  private readonly failedLoads = new Map<string, number>();
   private readonly connects = new Map<number, PendingConnect>();
   private nextReq = 1;
   private openCount = 0;
@@ -302,8 +305,17 @@ export class NetHost implements ConnHost {
   private handler(url: string): Promise<ConnHandler> {
     let p = this.handlers.get(url);
     if (!p) {
-      p = loadHandler(url);
-      p.catch(() => this.handlers.delete(url)); // a module fixed on disk loads on the next connection
+      // After a failed load, import under a fresh URL: Node keeps a module whose source could not
+      // be read (EMFILE while the process was out of descriptors) failed forever under its URL,
+      // and every later connection would fail with it. A module that failed never ran, so a fresh
+      // instance is the same module to the handler.
+      const n = this.failedLoads.get(url) ?? 0;
+      const at = n > 0 && url.startsWith('file:') ? `${url}${url.includes('?') ? '&' : '?'}shoal-retry=${n}` : url;
+      p = loadHandler(at, url);
+      p.catch(() => {
+        this.handlers.delete(url); // a module fixed on disk (or descriptors freed) loads on the next connection
+        this.failedLoads.set(url, n + 1);
+      });
       this.handlers.set(url, p);
     }
     return p;

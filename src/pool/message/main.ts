@@ -25,6 +25,8 @@ import {
   OK,
   PULL,
   QUERY,
+  RETIRE,
+  RETIRING,
   STATS,
   SUBMIT,
   TASKS,
@@ -46,6 +48,8 @@ interface Lane {
   /** transfer list of the whole outgoing batch, and per task (for the one-by-one fallback) */
   transfer: TransferListItem[];
   taskTransfer: Map<number, readonly TransferListItem[]>;
+  /** asked to retire: its pulls are no longer answered */
+  retiring: boolean;
 }
 
 /** The MessagePort transport (SHOAL_TRANSPORT=message). */
@@ -82,6 +86,7 @@ export class MessageTransport implements Transport {
       batch: [],
       transfer: [],
       taskTransfer: new Map(),
+      retiring: false,
     };
     this.lanes[slot] = lane;
     worker.on('message', (batch: FromWorker[]) => {
@@ -98,6 +103,16 @@ export class MessageTransport implements Transport {
     assertCloneable(args, 'args', transfer);
     this.q.push([SUBMIT, id, url, name, args]);
     if (transfer?.length) this.transfers.set(id, transfer);
+    this.scheduleDispatch();
+  }
+
+  retire(slot: number): void {
+    const lane = this.lanes[slot];
+    if (!lane || lane.retiring) return;
+    lane.retiring = true;
+    lane.want = 0;
+    // after every batch already sent (the port is FIFO): the worker has all it will ever get
+    lane.batch.push([RETIRE]);
     this.scheduleDispatch();
   }
 
@@ -154,6 +169,7 @@ export class MessageTransport implements Transport {
           this.sink.settled(slot, f[1], false, fromWire(f[2]));
           break;
         case PULL:
+          if (lane.retiring) break;
           lane.want = f[1];
           if (this.q.length > this.head) this.scheduleDispatch();
           break;
@@ -162,6 +178,9 @@ export class MessageTransport implements Transport {
           break;
         case TASKS:
           this.sink.tasks(slot, f[1], f[2]);
+          break;
+        case RETIRING:
+          this.sink.retiring(slot);
           break;
         default:
           throw new Error(`pool: unknown frame kind ${String((f as unknown[])[0])} from worker ${slot}`);
@@ -181,7 +200,7 @@ export class MessageTransport implements Transport {
     let live = 0;
     let out = 0;
     for (let s = 0; s < this.lanes.length; s++) {
-      if (!this.lanes[s]) continue;
+      if (!this.lanes[s] || this.lanes[s]!.retiring) continue;
       live++;
       out += this.sink.running(s);
     }

@@ -23,6 +23,8 @@ import {
   OK,
   PULL,
   QUERY,
+  RETIRE,
+  RETIRING,
   STATS,
   SUBMIT,
   TASKS,
@@ -34,22 +36,25 @@ import { postBatch } from '../post-batch.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 
 // Shared with the shared transport's port fallback (../post-batch.ts).
-export { postBatch } from '../post-batch.js';
-import type { WireError } from '../wire-error.js';
+import { resultRefused } from '../post-batch.js';
+import { toWire, type WireError } from '../wire-error.js';
+import { MAX_DEPTH, nestedDeeperThan, tooDeepError } from './cloneable.js';
 
 const BATCH_BUDGET_MS = 2;
 const MAX_PULL = 1024;
 const STATS_EVERY_MS = 500;
 
 /** Boot the message-transport loop on `port` (the worker's parentPort). */
-export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
+export function startMessageWorker(port: MessagePort, boot: WorkerBoot, idleVeto?: () => boolean): void {
   let out: FromWorker[] = [];
   let flushScheduled = false;
   let pullOpen = false;
 
+  /** RETIRE received: pull nothing more, exit once nothing is live (Pool.retiring) */
+  let retiring = false;
   const flush = (): void => {
     flushScheduled = false;
-    if (!pullOpen && runner.starting === 0) {
+    if (!pullOpen && runner.starting === 0 && !retiring) {
       const room = boot.maxRunning - runner.running;
       if (room > 0) {
         const want = Math.max(
@@ -60,10 +65,12 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
         pullOpen = true;
       }
     }
-    if (out.length === 0) return;
-    const batch = out;
-    out = [];
-    postBatch(port, batch);
+    if (out.length > 0) {
+      const batch = out;
+      out = [];
+      postBatch(port, batch);
+    }
+    if (retiring && runner.liveCount === 0 && (idleVeto === undefined || !idleVeto())) process.exit(0);
   };
   const schedule = (): void => {
     if (flushScheduled) return;
@@ -73,7 +80,12 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
 
   const outbox: Outbox = {
     ok(id, value) {
-      out.push([OK, id, value]);
+      // Main's stack is smaller than a worker's: a value nested deeper than the codec's limit
+      // would be posted fine and then fail to deserialize there ('messageerror'), losing the whole
+      // batch. Refuse it here, as the shared transport's codec does.
+      if (value !== null && typeof value === 'object' && nestedDeeperThan(value, MAX_DEPTH)) {
+        out.push([ERR, id, toWire(resultRefused(tooDeepError('result')))]);
+      } else out.push([OK, id, value]);
       schedule();
     },
     err(id, error) {
@@ -82,6 +94,11 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
     },
   };
   const runner = new TaskRunner(outbox, boot.ambient);
+  runner.maxModules = boot.maxModules;
+  runner.onTooManyModules = () => {
+    out.push([RETIRING]);
+    schedule();
+  };
 
   port.on('message', (batch: ToWorker[]) => {
     if (!Array.isArray(batch)) return; // not ours: the reactor's attach message (src/net/worker/host.ts)
@@ -97,6 +114,9 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
           break;
         case QUERY:
           out.push([TASKS, f[1], runner.snapshot()]);
+          break;
+        case RETIRE:
+          retiring = true;
           break;
         default:
           throw new Error(`pool worker: unknown frame kind ${String((f as unknown[])[0])}`);
@@ -119,7 +139,7 @@ export function startMessageWorker(port: MessagePort, boot: WorkerBoot): void {
       },
     ]);
     delay.reset();
-    schedule();
+    schedule(); // also re-checks a retiring worker held by open connections
   }, STATS_EVERY_MS);
   // The stats timer must not keep the worker alive: the port does that while main holds it.
   stats.unref();

@@ -10,7 +10,7 @@
  */
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import type { Doorbell } from '../../shm/doorbell.js';
-import { ERR, OK, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker } from '../protocol.js';
+import { ERR, OK, RETIRING, STATS, SUBMIT, TASKS, type FromWorker, type ToWorker } from '../protocol.js';
 import type { TransportSink } from '../transport.js';
 import { fromWire } from '../wire-error.js';
 
@@ -72,6 +72,9 @@ export function receiveControl(sink: TransportSink, slot: number, batch: FromWor
         break;
       case TASKS:
         sink.tasks(slot, f[1], f[2]);
+        break;
+      case RETIRING:
+        sink.retiring(slot);
         break;
       default:
         break; // PULL is a message-transport frame; a shared worker never sends it

@@ -28,7 +28,7 @@ import { OverflowQueue } from './overflow-queue.js';
 import { copyBytes } from '../../shm/copy-bytes.js';
 import { createSlotQueue, SlotQueue } from '../../shm/slot-queue.js';
 import { FrameReader, FrameWriter } from '../../codec/index.js';
-import { CANCEL, DEFINE, QUERY, SUBMIT, type FromWorker, type ToWorker } from '../protocol.js';
+import { CANCEL, DEFINE, QUERY, RETIRE, SUBMIT, type FromWorker, type ToWorker } from '../protocol.js';
 import { ControlLane, receiveControl } from './control.js';
 import {
   CLAIM_LOG_SIZE,
@@ -67,6 +67,8 @@ interface Lane {
   reader: ByteRingReader;
   claims: Int32Array;
   control: ControlLane;
+  /** asked to retire: no direct task goes to it any more */
+  retiring: boolean;
 }
 
 const enum Pump {
@@ -148,6 +150,7 @@ export class SharedTransport implements Transport {
       reader: new ByteRingReader(boot.results, { onWriterWaiting: () => bell.ring() }),
       claims: new Int32Array(boot.claims),
       control: new ControlLane(worker, bell),
+      retiring: false,
     };
     this.lanes[slot] = lane;
     this.waker.setAlive(slot, true);
@@ -186,6 +189,13 @@ export class SharedTransport implements Transport {
       queueMicrotask(() => this.ringWorkers());
     }
     this.kick();
+  }
+
+  retire(slot: number): void {
+    const lane = this.lanes[slot];
+    if (!lane || lane.retiring) return;
+    lane.retiring = true;
+    this.send(slot, [RETIRE]); // it stops claiming from the queue; the others take the rest
   }
 
   drop(id: number, reason: WireError): void {
@@ -236,12 +246,16 @@ export class SharedTransport implements Transport {
     for (let i = 0; i < this.lanes.length; i++) {
       const s = (this.rr + i) % this.lanes.length;
       const lane = this.lanes[s];
-      if (!lane) continue;
+      if (!lane || lane.retiring) continue;
       if (slot < 0) slot = s;
       if (lane.bell.state() !== 'running') {
         slot = s; // prefer an idle worker
         break;
       }
+    }
+    if (slot < 0) {
+      // every live worker is retiring: the first one still runs what it is given before it exits
+      for (let s = 0; s < this.lanes.length && slot < 0; s++) if (this.lanes[s]) slot = s;
     }
     if (slot < 0) throw new Error('pool: no worker is running to take the task');
     this.rr = slot + 1;

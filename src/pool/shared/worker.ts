@@ -43,6 +43,8 @@ import {
   ERR,
   OK,
   QUERY,
+  RETIRE,
+  RETIRING,
   STATS,
   SUBMIT,
   TASKS,
@@ -54,7 +56,7 @@ import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from '.
 import { Siblings, STALL_MS } from './siblings.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
-import { postBatch } from '../post-batch.js';
+import { postBatch, resultRefused } from '../post-batch.js';
 
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
@@ -70,7 +72,7 @@ const STATS_EVERY_MS = 500;
 export type IdleVeto = () => boolean;
 
 export function startSharedWorker(port: MessagePort, boot: WorkerBoot, idleVeto: IdleVeto = () => false): void {
-  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient, idleVeto).start();
+  new SharedWorker(port, boot.shared as SharedBoot, boot.maxRunning, boot.ambient, idleVeto, boot.maxModules).start();
 }
 
 class SharedWorker implements Outbox {
@@ -107,6 +109,8 @@ class SharedWorker implements Outbox {
   private full = false;
   /** the last turn left queued work to siblings (fair share): do not spin on the queue */
   private leftWork = false;
+  /** RETIRE received: claim nothing more, exit once nothing is live (Pool.retiring) */
+  private retiring = false;
 
   constructor(
     port: MessagePort,
@@ -114,6 +118,7 @@ class SharedWorker implements Outbox {
     maxRunning: number,
     ambient: boolean,
     private readonly idleVeto: IdleVeto,
+    maxModules = Infinity,
   ) {
     this.port = port;
     this.maxRunning = maxRunning;
@@ -128,12 +133,20 @@ class SharedWorker implements Outbox {
     this.log = new Int32Array(s.claims);
     for (const [id, url, name] of s.defs) this.defs.set(id, [url, name]);
     this.runner = new TaskRunner(this, ambient);
+    this.runner.maxModules = maxModules;
+    this.runner.onTooManyModules = () => {
+      this.portOut.push([RETIRING]);
+      this.scheduleFlush();
+    };
   }
 
   start(): void {
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
     const delay = monitorEventLoopDelay({ resolution: 10 });
     delay.enable();
+    // a first load report: tells main this worker booted (a later death is not a boot failure)
+    this.portOut.push([STATS, { running: 0, starting: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 }]);
+    this.scheduleFlush();
     setInterval(() => {
       this.portOut.push([
         STATS,
@@ -145,7 +158,7 @@ class SharedWorker implements Outbox {
         },
       ]);
       delay.reset();
-      this.scheduleFlush();
+      this.scheduleFlush(); // also re-checks a retiring worker held by open connections
     }, STATS_EVERY_MS).unref();
     this.sib.announce();
     this.scheduleTurn();
@@ -166,13 +179,18 @@ class SharedWorker implements Outbox {
     try {
       fw.reset().u32(id).value(value, { name: 'result' });
     } catch (e) {
+      if (tag === R_OK && (e as { code?: unknown }).code === 'ERR_OUT_OF_RANGE') {
+        // nested deeper than the codec carries: main could not rebuild it either (its stack is
+        // smaller than a worker's), so the task fails with the codec's own RangeError
+        this.result(R_ERR, id, toWire(resultRefused(e)));
+        return;
+      }
       if (tag === R_OK) {
         // not encodable here (SharedArrayBuffer, port...): structured clone on the port may carry it
         this.portOut.push([OK, id, value]);
       } else {
         this.portOut.push([ERR, id, value as WireError]);
       }
-      void e;
       this.scheduleFlush();
       return;
     }
@@ -243,6 +261,7 @@ class SharedWorker implements Outbox {
 
   /** Step 1 of the loop: claim and start tasks within the turn budget. Returns how many. */
   private claimSome(): number {
+    if (this.retiring) return 0; // the others take what is queued
     const q = this.q;
     const t0 = performance.now();
     let n = 0;
@@ -337,6 +356,9 @@ class SharedWorker implements Outbox {
       postBatch(this.port, b);
     }
     this.sib.publishLive(this.liveWork());
+    if (this.retiring && this.liveWork() === 0 && this.backlog.length === 0 && !this.idleVeto()) {
+      process.exit(0); // everything is published: main drains the ring and the port before 'exit'
+    }
   }
 
   /** CLAIM frame: which claimed tasks are still running (main needs them to route cancels). */
@@ -406,6 +428,9 @@ class SharedWorker implements Outbox {
           break;
         case QUERY:
           this.portOut.push([TASKS, f[1], this.runner.snapshot()]);
+          break;
+        case RETIRE:
+          this.retiring = true;
           break;
         case DEFINE: {
           this.defs.set(f[1], [f[2], f[3]]);

@@ -95,7 +95,11 @@ export class SharedChan<T> implements SharedChannel<T> {
     const tag = this.#stage(v);
     const cancelled = rejectIfCancelled(signal);
     if (cancelled !== undefined) return cancelled;
-    return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
+    try {
+      return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
+    } catch (e) {
+      return Promise.reject(e); // RingCorruptError
+    }
   }
 
   /**
@@ -113,10 +117,15 @@ export class SharedChan<T> implements SharedChannel<T> {
     const { signal, timeout, hasDefault } = q;
     const cancelled = rejectIfCancelled(signal);
     if (cancelled !== undefined) return cancelled;
-    let r = this.#poll();
-    // Spin before parking: a counterpart running on another core brings a value within a few µs,
-    // while parking costs a promise, a wake-up and a notify on the other side.
-    for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
+    let r: unknown;
+    try {
+      r = this.#poll();
+      // Spin before parking: a counterpart running on another core brings a value within a few µs,
+      // while parking costs a promise, a wake-up and a notify on the other side.
+      for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
+    } catch (e) {
+      return Promise.reject(e); // RingCorruptError: an awaiting call rejects, it never throws
+    }
     if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
     if (q.poll) return missedPoll<D>(q);
     return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, q.dflt) as Promise<
@@ -165,8 +174,13 @@ export class SharedChan<T> implements SharedChannel<T> {
     const cancelled = rejectIfCancelled(signal);
     if (cancelled !== undefined) return cancelled;
     const out: T[] = [];
-    let r = this.#pollMany(max, out);
-    for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+    let r: number;
+    try {
+      r = this.#pollMany(max, out);
+      for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+    } catch (e) {
+      return Promise.reject(e); // RingCorruptError
+    }
     if (r !== 0) return Promise.resolve(out);
     if (timeout === 0) return Promise.reject(new TimeoutError('takeMany timed out'));
     const first = this.#park(false, 0, undefined, undefined, signal, timeout, false, undefined);

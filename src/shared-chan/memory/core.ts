@@ -38,10 +38,12 @@ import {
 import { readValue, writeValue, type SlotViews } from './value.js';
 
 /**
- * Spins waiting out another thread's synchronous section (layout 4) before reporting a thread
- * that died inside one. Seconds, far beyond any preemption.
+ * How long a put spins waiting out another thread's synchronous section (layout 4) before it
+ * reports a thread that died inside one (RingCorruptError 'stuck'), ms. A section is a few hundred
+ * instructions; this is far beyond a preemption, and short enough that a synchronous tryPut()
+ * does not block its thread for seconds (it used to spin 200M times: 4.6 s).
  */
-const SPIN_LIMIT = 200_000_000;
+const STUCK_MS = 200;
 
 /** The committed-put outcomes of offerMany besides a count. */
 export const MANY_CLOSED = -1;
@@ -116,11 +118,19 @@ export class ChanCore implements SlotViews {
           continue;
         }
         // layout 2 and 4: with slots == capacity this slot is position e - capacity's: full;
-        // otherwise a taker one lap behind is finishing its section
+        // otherwise a taker one lap behind is finishing its section. The slot then belongs to
+        // position e - slots (SEQ e - slots: its putter is inside its section; e - slots + 1: it
+        // holds that value); any other SEQ is no state of this queue: report it now, not after a spin.
+        if (dif !== -this.#slots && dif !== 1 - this.#slots) {
+          this.#checkMoved(ENQ, e, 'ENQ', `a slot's SEQ is ${dif} from ENQ`);
+          continue;
+        }
         full = this.#tight;
-        if (!full && k > SPIN_LIMIT) throw stuck('a slot stayed claimed for too long (a thread died inside a take?)');
+        if (!full && (k & 1023) === 1023 && this.#spunTooLong(k))
+          throw stuck('a slot stayed claimed for too long (a thread died inside a take?)');
       }
       if (full) {
+        this.#checkWindow(e);
         if (this.kind === FIXED) return NOT_READY;
         if (this.kind === DROPPING) return true;
         return this.#offerSliding(tag, v, frame);
@@ -199,8 +209,11 @@ export class ChanCore implements SlotViews {
           if (this.kind === FIXED) wakeIf(ctl, PUTTERS, TAKE_SEQ);
         }
       }
-      if (dif < 0) return this.#emptyOutcome();
-      d = this.#checkMoved(DEQ, d, 'DEQ');
+      // Empty for now: SEQ d (its putter is inside its section, or nothing was put), or SEQ
+      // d - slots + 1 (a taker one lap behind has not released it yet). Any other SEQ is no state
+      // of this queue (words overwritten): RingCorruptError, rather than a take that waits forever.
+      if (dif === -1 || dif === -this.#slots) return this.#emptyOutcome();
+      d = this.#checkMoved(DEQ, d, 'DEQ', dif < 0 ? `a slot's SEQ is ${dif} from DEQ` : undefined);
     }
   }
 
@@ -223,8 +236,8 @@ export class ChanCore implements SlotViews {
       }
       if (k === 0) {
         const dif = dist(Atomics.load(words, (d & mask) * stride), (d + 1) & POS_MASK); // pairs with: offer (Atomics.store SEQ)
-        if (dif < 0) return this.#emptyOutcome() === undefined ? -1 : 0;
-        if (dif > 0) d = this.#checkMoved(DEQ, d, 'DEQ'); // else published meanwhile: count again
+        if (dif === -1 || dif === -this.#slots) return this.#emptyOutcome() === undefined ? -1 : 0;
+        if (dif !== 0) d = this.#checkMoved(DEQ, d, 'DEQ', dif < 0 ? `a slot's SEQ is ${dif} from DEQ` : undefined); // else published meanwhile: count again
         continue;
       }
       const seen = Atomics.compareExchange(ctl, DEQ, d, (d + k) & POS_MASK); // layout 1: claims all k
@@ -276,16 +289,44 @@ export class ChanCore implements SlotViews {
   #emptyOutcome(): undefined | NotReady {
     const e = Atomics.load(this.ctl, ENQ); // pairs with: core.ts close (Atomics.or ENQ)
     if ((e & CLOSED) !== 0 && (e & POS_MASK) === Atomics.load(this.ctl, DEQ)) return undefined;
+    if ((e & ~(POS_MASK | CLOSED)) !== 0) {
+      throw new RingCorruptError('positions', `shared channel: ENQ holds bits no state sets (${e})`);
+    }
     return NOT_READY;
   }
 
-  /** A SEQ ahead of our position: the word must have moved on; reload it or report corruption. */
-  #checkMoved(index: number, seen: number, name: string): number {
+  /**
+   * A SEQ that does not fit our position: the word must have moved on (another thread took the
+   * position first); reload it, or report corruption when it has not moved.
+   */
+  #checkMoved(index: number, seen: number, name: string, why?: string): number {
     const again = Atomics.load(this.ctl, index);
     if ((again & POS_MASK) === (seen & POS_MASK)) {
-      throw new RingCorruptError('positions', `shared channel: a slot's SEQ is ahead of ${name} ${seen & POS_MASK}`);
+      throw new RingCorruptError(
+        'positions',
+        `shared channel: ${why ?? "a slot's SEQ is ahead of"} ${name} ${seen & POS_MASK}`,
+      );
     }
     return again;
+  }
+
+  /**
+   * A full buffer: ENQ (read as `e`) must be at most `slots` positions past DEQ and never behind
+   * it. When it is not and ENQ has not moved meanwhile, the words were overwritten.
+   */
+  #checkWindow(e: number): void {
+    const n = dist(e & POS_MASK, Atomics.load(this.ctl, DEQ)); // pairs with: poll (compareExchange DEQ)
+    if (n >= 0 && n <= this.#slots) return;
+    if (Atomics.load(this.ctl, ENQ) !== e) return; // moved on: the caller looks again
+    throw new RingCorruptError('positions', `shared channel: ENQ is ${n} positions from DEQ (${this.#slots} slots)`);
+  }
+
+  #spinStart = 0;
+  /** Layout 4's wait for another thread's section, bounded in time (checked every 1024 spins). */
+  #spunTooLong(k: number): boolean {
+    const now = performance.now();
+    if (k === 1023) this.#spinStart = now;
+    return now - this.#spinStart > STUCK_MS;
   }
 
   /** Layout 3: a sliding put on a full buffer. */
@@ -293,7 +334,7 @@ export class ChanCore implements SlotViews {
     const ctl = this.ctl;
     const words = this.words;
     for (let k = 0; ; k++) {
-      if (k > SPIN_LIMIT)
+      if ((k & 1023) === 1023 && this.#spunTooLong(k))
         throw stuck('a sliding put could not commit for too long (a thread died inside a put or take?)');
       const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
@@ -310,7 +351,8 @@ export class ChanCore implements SlotViews {
       wakeIf(ctl, TAKERS, PUT_SEQ);
       // now at most CAPACITY + 1 are held: drop the oldest while more than CAPACITY are
       for (let j = 0; ; j++) {
-        if (j > SPIN_LIMIT) throw stuck('a sliding put could not evict for too long (a thread died inside a put?)');
+        if ((j & 1023) === 1023 && this.#spunTooLong(j))
+          throw stuck('a sliding put could not evict for too long (a thread died inside a put?)');
         const e2 = Atomics.load(ctl, ENQ) & POS_MASK;
         const d2 = Atomics.load(ctl, DEQ);
         if (dist(e2, d2) <= this.cap) return true;
@@ -350,6 +392,6 @@ function wake(w: Int32Array, seq: number): void {
   Atomics.notify(w, seq); // pairs with: waiters.ts #run (waitAsync SEQ)
 }
 
-function stuck(message: string): Error {
-  return new Error(`shared channel: ${message}`);
+function stuck(message: string): RingCorruptError {
+  return new RingCorruptError('stuck', `shared channel: ${message}`);
 }
