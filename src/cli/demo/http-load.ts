@@ -10,6 +10,9 @@ import { execFile, execFileSync, fork } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
+/** The first argument of the forked generator: it runs only when started as that child. */
+const CHILD_FLAG = '--shoal-demo-http-load';
+
 /** One load run's outcome. */
 export interface LoadResult {
   rps: number;
@@ -48,8 +51,7 @@ function wrk(url: string, conns: number, secs: number): Promise<LoadResult> {
 
 function fallback(url: string, conns: number, secs: number): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), [url, String(conns), String(secs)], {
-      env: { ...process.env, SHOAL_DEMO_HTTP_LOAD: '1' },
+    const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG, url, String(conns), String(secs)], {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     child.once('message', (r: LoadResult) => resolve(r));
@@ -100,8 +102,8 @@ async function generate(url: string, conns: number, secs: number): Promise<LoadR
   return { rps: lat.length / secsTaken, p99Ms: lat[Math.floor(lat.length * 0.99)] ?? Number.NaN, errors };
 }
 
-if (process.env.SHOAL_DEMO_HTTP_LOAD === '1' && process.send) {
-  const [url = '', conns = '64', secs = '1'] = process.argv.slice(2);
+if (process.argv[2] === CHILD_FLAG && process.send) {
+  const [url = '', conns = '64', secs = '1'] = process.argv.slice(3);
   generate(url, Number(conns), Number(secs)).then(
     (r) => process.send!(r, () => process.exit(0)),
     () => process.exit(1),
