@@ -77,3 +77,10 @@ export type { ConnHandler } from './net/worker/host.js';
 export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
+// agents: objects of exported classes on the pool, with ordered mailboxes
+export { asAgent, type Agent, type AgentClass, type CallOptions, type StopOptions, type RestartOptions } from './agent/handle.js';
+export type { AgentOptions } from './agent/options.js';
+export type { MailboxPolicy } from './agent/protocol.js';
+export type { LiveAgent, WorkerAgentStats } from './agent/main.js';
+export { currentAgent } from './agent/worker.js';
+export { AgentFailedError, AgentStoppedError, MailboxFullError } from './core/errors.js';

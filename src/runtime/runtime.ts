@@ -25,6 +25,9 @@ import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
 import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { AgentHub, type LiveAgent } from '../agent/main.js';
+import type { Agent, AgentClass } from '../agent/handle.js';
+import type { AgentOptions } from '../agent/options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -78,11 +81,14 @@ export class Runtime implements AsyncDisposable {
   private closePromise: Promise<void> | undefined;
   /** owns every socket; see src/reactor/reactor.ts */
   private readonly reactor: Reactor;
+  /** agents' placement, records and supervision; see src/agent/main.ts */
+  private readonly agents: AgentHub;
 
-  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, agents: AgentHub) {
     this.pool = pool;
     this.blockingPool = blocking;
     this.reactor = reactor;
+    this.agents = agents;
   }
 
   /**
@@ -102,6 +108,7 @@ export class Runtime implements AsyncDisposable {
       return new SharedTransport(sink, workers);
     };
     const reactor = new Reactor();
+    const agents = new AgentHub();
     const pool = new Pool({
       workers,
       transport: make,
@@ -109,16 +116,23 @@ export class Runtime implements AsyncDisposable {
       resourceLimits: options.resourceLimits,
       tracing: options.tracing === true,
       ambient: options.ambient !== false,
-      onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
-      onWorkerExit: (slot) => reactor.detach(slot),
+      onWorkerStart: (slot, worker) => {
+        reactor.attach(slot, worker);
+        agents.attach(slot, worker);
+      },
+      onWorkerExit: (slot) => {
+        reactor.detach(slot);
+        agents.exited(slot);
+      },
     });
     try {
       await pool.start();
     } catch (e) {
       reactor.close();
+      agents.close();
       throw e;
     }
-    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor);
+    return new Runtime(pool, new BlockingPool(options.blockingThreads), reactor, agents);
   }
 
   /**
@@ -214,6 +228,28 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Create an agent: an object of the exported class `className` of module `url`, living on one
+   * worker, with its own ordered mailbox. Resolves with a handle typed from the class once the
+   * object is constructed (rejects with TaskLoadError, or the constructor's error, otherwise).
+   * See README "Agents" and src/agent/ for ordering, turns, errors, mailboxes and supervision.
+   *
+   * @example
+   * const counter = await rt.agent<typeof Counter>(new URL('./counter.js', import.meta.url), 'Counter', [0]);
+   * counter.send('inc', 5);
+   * await counter.call('get'); // 5
+   */
+  agent<C extends AgentClass = AgentClass>(
+    url: ModuleRef,
+    className: string,
+    args: ConstructorParameters<C> | readonly unknown[] = NO_ARGS,
+    options?: AgentOptions,
+  ): Promise<Agent<C>> {
+    if (typeof className !== 'string' || className === '') throw argType('className', 'a class export name', className);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    return this.agents.create<C>(moduleURL(url), className, args as unknown[], options);
+  }
+
+  /**
    * A frozen snapshot of the pool: per worker running / queued / completed / failed counts,
    * event-loop delay and ring use.
    *
@@ -221,7 +257,10 @@ export class Runtime implements AsyncDisposable {
    * for (const w of rt.stats().workers) console.log(w.slot, w.running, w.loopDelayMaxMs);
    */
   stats(): RuntimeStats {
-    return Object.freeze({ ...snapshotStats(this.pool, this.blockingPool.size), net: this.reactor.stats() });
+    const base = snapshotStats(this.pool, this.blockingPool.size);
+    const ag = this.agents.stats(base.workers.length);
+    const workers = Object.freeze(base.workers.map((w, i) => Object.freeze({ ...w, ...ag[i] })));
+    return Object.freeze({ ...base, workers, agents: this.agents.size, net: this.reactor.stats() });
   }
 
   /**
@@ -246,8 +285,9 @@ export class Runtime implements AsyncDisposable {
    * @example
    * for (const t of await rt.tasks()) if (t.ageMs > 10_000) console.warn('slow', t.name, t.worker);
    */
-  tasks(): Promise<LiveTask[]> {
-    return this.pool.liveTasks();
+  async tasks(): Promise<Array<LiveTask | LiveAgent>> {
+    const [t, a] = await Promise.all([this.pool.liveTasks(), this.agents.live()]);
+    return [...t, ...a];
   }
 
   /**
@@ -261,6 +301,7 @@ export class Runtime implements AsyncDisposable {
     const timeout = options.timeout ?? 30_000;
     nonNegative(timeout, 'options.timeout');
     this.closePromise ??= (async () => {
+      this.agents.close();
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
@@ -280,6 +321,7 @@ export class Runtime implements AsyncDisposable {
    */
   destroy(): Promise<void> {
     this.closePromise ??= (async () => {
+      this.agents.close();
       const servers = this.reactor.closeServers(0);
       await this.pool.destroy();
       await servers;
