@@ -108,6 +108,8 @@ export interface AgentDescriptor {
   policy: MailboxPolicy | null;
   /** the main-side hub (runtime) the agent belongs to */
   hub: number;
+  /** default call timeout, ms (0: none) */
+  timeout: number;
 }
 
 export function isAgentDescriptor(v: unknown): v is AgentDescriptor {
@@ -136,6 +138,7 @@ export class AgentHandle implements AgentDescriptor {
   readonly name: string;
   readonly policy: MailboxPolicy | null;
   readonly hub: number;
+  readonly timeout: number;
   readonly #router: AgentRouter;
 
   constructor(d: AgentDescriptor, router: AgentRouter) {
@@ -144,6 +147,7 @@ export class AgentHandle implements AgentDescriptor {
     this.name = d.name;
     this.policy = d.policy;
     this.hub = d.hub;
+    this.timeout = d.timeout;
     this.#router = router;
   }
 
@@ -183,7 +187,7 @@ export class AgentHandle implements AgentDescriptor {
 
   /** Plain wire form (what crosses threads). */
   toJSON(): AgentDescriptor {
-    return { shoalAgent: 1, id: this.id, gen: this.gen, name: this.name, policy: this.policy, hub: this.hub };
+    return { shoalAgent: 1, id: this.id, gen: this.gen, name: this.name, policy: this.policy, hub: this.hub, timeout: this.timeout };
   }
 }
 

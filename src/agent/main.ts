@@ -62,6 +62,7 @@ import {
   type FromHost,
   type LiveAgentRow,
   type ToHost,
+  type WireAgentOptions,
 } from './protocol.js';
 import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
 
@@ -96,6 +97,7 @@ export interface WorkerAgentStats {
 }
 
 class Rec {
+  wire: WireAgentOptions | undefined = undefined;
   slot = -1;
   error: Error | undefined = undefined;
   stopped = false;
@@ -156,6 +158,8 @@ export class AgentHub implements AgentRouter {
   private nextQuery = 1;
   private flushQueued = false;
   private reffed = false;
+  /** answers main itself waits for (its calls, acks, creations): the ports are ref'd while > 0 */
+  private own = 0;
   private closed = false;
   /** agents to re-create once a worker is live again */
   private homeless: Rec[] = [];
@@ -254,9 +258,13 @@ export class AgentHub implements AgentRouter {
     assertCloneable(args, 'args');
     const r = new Rec(this.nextId++, url, cls, args, o);
     this.recs.set(r.id, r);
+    this.own++;
+    this.refresh();
     return new Promise<Agent<C>>((resolve, reject) => {
       r.created = (e) => {
         r.created = undefined;
+        this.own--;
+        this.refresh();
         if (e) {
           this.recs.delete(r.id);
           reject(e);
@@ -269,7 +277,7 @@ export class AgentHub implements AgentRouter {
   private handle(r: Rec): AgentHandle {
     const bounded = r.o.wire.size !== Infinity && (r.o.wire.policy === 'wait' || r.o.wire.policy === 'error');
     return new AgentHandle(
-      { shoalAgent: 1, id: r.id, gen: 1, name: r.cls, policy: bounded ? r.o.wire.policy : null, hub: this.hubId },
+      { shoalAgent: 1, id: r.id, gen: 1, name: r.cls, policy: bounded ? r.o.wire.policy : null, hub: this.hubId, timeout: r.o.callTimeout },
       this,
     );
   }
@@ -294,7 +302,8 @@ export class AgentHub implements AgentRouter {
     const lane = this.lanes[slot]!;
     r.slot = slot;
     lane.agents++;
-    this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.o.wire, r.snapshot, r.hasSnap]);
+    r.wire ??= { ...r.o.wire, hub: this.hubId, timeout: r.o.callTimeout };
+    this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
   }
 
   // --- AgentRouter: main's own handles -------------------------------------------------------
@@ -335,9 +344,13 @@ export class AgentHub implements AgentRouter {
         r.snapshot = newState;
         r.hasSnap = true;
       }
+      this.own++;
+      this.refresh();
       return new Promise<void>((resolve, reject) => {
         r.created = (e) => {
           r.created = undefined;
+          this.own--;
+          this.refresh();
           if (e) reject(e);
           else resolve();
         };
@@ -348,6 +361,7 @@ export class AgentHub implements AgentRouter {
       const reply = this.nextReply++;
       const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void, reject);
       this.waits.set(reply, w);
+      this.own++;
       this.refresh();
       this.push(this.lanes[r.slot]!, [RESTART, r.id, 1, newState, hasState, clear, reply]);
     }).then(() => {
@@ -383,6 +397,7 @@ export class AgentHub implements AgentRouter {
       const signal = o?.signal;
       if (signal?.aborted) return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
       this.waits.set(reply, w);
+      this.own++;
       const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
       if (ms > 0) {
         w.timer = setTimeout(() => {
@@ -414,6 +429,7 @@ export class AgentHub implements AgentRouter {
     if (w.timer) clearTimeout(w.timer);
     w.cleanup?.();
     if (w.origin < 0) {
+      this.own--;
       if (ok) w.resolve(v);
       else w.reject(v);
     } else {
@@ -548,22 +564,10 @@ export class AgentHub implements AgentRouter {
 
   /** Ref the agent ports while main waits for answers (so the process stays up for them). */
   private refresh(): void {
-    let mine = false;
-    if (this.waits.size > 0) {
-      for (const w of this.waits.values()) {
-        if (w.origin < 0) {
-          mine = true;
-          break;
-        }
-      }
-    }
+    const mine = this.own > 0;
     if (mine === this.reffed) return;
     this.reffed = mine;
-    for (const l of this.lanes) {
-      if (!l) continue;
-      if (mine) l.port.ref();
-      else l.port.unref();
-    }
+    lanesRef(this.lanes, mine);
   }
 
   // --- observation -----------------------------------------------------------------------------

@@ -35,7 +35,7 @@ export interface AgentOptions {
 
 /** Validated options. */
 export interface CheckedOptions {
-  wire: WireAgentOptions;
+  wire: Omit<WireAgentOptions, 'hub' | 'timeout'>;
   onError: ((error: Error, method: string) => void) | undefined;
   callTimeout: number;
   restart: { intensity: number; period: number };

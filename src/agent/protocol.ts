@@ -65,6 +65,9 @@ export interface WireAgentOptions {
   policy: MailboxPolicy;
   reentrant: boolean;
   interleave: string[];
+  /** the hub (runtime) id and the default call timeout, for handles made on the worker */
+  hub: number;
+  timeout: number;
 }
 
 /** One agent as its worker reports it for rt.tasks(). */

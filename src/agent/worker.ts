@@ -193,7 +193,8 @@ export class AgentHost implements AgentRouter {
         gen: a.gen,
         name: a.name,
         policy: a.opts.size !== Infinity && (a.opts.policy === 'wait' || a.opts.policy === 'error') ? a.opts.policy : null,
-        hub: 0,
+        hub: a.opts.hub,
+        timeout: a.opts.timeout,
       },
       this,
     );
@@ -214,7 +215,7 @@ export class AgentHost implements AgentRouter {
 
   call(h: AgentDescriptor, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
-      const ms = o?.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
+      const ms = o?.timeout ?? h.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
       const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
       let done = false;
       let timer: NodeJS.Timeout | undefined;
@@ -238,7 +239,7 @@ export class AgentHost implements AgentRouter {
         reject: fail,
       };
       if (signal?.aborted) return onAbort();
-      timer = setTimeout(
+      if (ms > 0) timer = setTimeout(
         () =>
           fail(
             new TimeoutError(
@@ -618,9 +619,9 @@ export class AgentHost implements AgentRouter {
       this.ended(a, m, false, noMethod(a, m.method), false);
       return;
     }
+    if (a.open === 0 || !inter) a.current = m.method; // an interleaved turn does not hide the one it joined
     a.open++;
     if (!inter) a.exclusive = true;
-    a.current = m.method;
     this.running = a;
     let r: unknown;
     try {
