@@ -97,6 +97,8 @@ export interface WorkerAgentStats {
 }
 
 class Rec {
+  /** answers main waits for from this agent, not counting stop() */
+  waiting = 0;
   wire: WireAgentOptions | undefined = undefined;
   slot = -1;
   error: Error | undefined = undefined;
@@ -255,7 +257,7 @@ export class AgentHub implements AgentRouter {
   create<C extends AgentClass>(url: string, cls: string, args: unknown[], options: AgentOptions | undefined): Promise<Agent<C>> {
     if (this.closed) return Promise.reject(new ClosedError(`runtime is closed: agent ${cls} was not created`));
     const o = validateAgentOptions(options, this.slots);
-    assertCloneable(args, 'args');
+    if (!allPrimitive(args)) assertCloneable(args, 'args');
     const r = new Rec(this.nextId++, url, cls, args, o);
     this.recs.set(r.id, r);
     this.own++;
@@ -312,7 +314,7 @@ export class AgentHub implements AgentRouter {
     const r = this.recs.get(h.id);
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0) assertCloneable(args, 'args');
+    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
     if (h.policy === null) {
       this.push(this.lanes[r!.slot]!, [MSG, h.id, 1, method, args, 0, flags]);
       return RESOLVED;
@@ -322,9 +324,10 @@ export class AgentHub implements AgentRouter {
 
   call(h: AgentDescriptor, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
     const r = this.recs.get(h.id);
+    if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0) assertCloneable(args, 'args');
+    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
     return this.wait(r!, method, args, flags, o);
   }
 
@@ -362,6 +365,7 @@ export class AgentHub implements AgentRouter {
       const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void, reject);
       this.waits.set(reply, w);
       this.own++;
+      r.waiting++;
       this.refresh();
       this.push(this.lanes[r.slot]!, [RESTART, r.id, 1, newState, hasState, clear, reply]);
     }).then(() => {
@@ -398,6 +402,7 @@ export class AgentHub implements AgentRouter {
       if (signal?.aborted) return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
       this.waits.set(reply, w);
       this.own++;
+      if (what !== 'stop()') r.waiting++;
       const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
       if (ms > 0) {
         w.timer = setTimeout(() => {
@@ -428,6 +433,7 @@ export class AgentHub implements AgentRouter {
   private settle(w: Wait, ok: boolean, v: unknown): void {
     if (w.timer) clearTimeout(w.timer);
     w.cleanup?.();
+    if (w.what !== 'stop()') w.rec.waiting--;
     if (w.origin < 0) {
       this.own--;
       if (ok) w.resolve(v);
@@ -533,6 +539,12 @@ export class AgentHub implements AgentRouter {
     const lane = r.slot >= 0 ? this.lanes[r.slot] : undefined;
     if (lane) lane.agents--;
     this.recs.delete(r.id);
+    // turns still open on the worker (stop({ drain: false }) does not wait for them): nobody waits
+    if (r.waiting > 0) for (const [reply, w] of this.waits) {
+      if (w.rec !== r || w.what === 'stop()') continue;
+      this.waits.delete(reply);
+      this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
+    }
   }
 
   /** A worker-side handle's message for an agent on another worker (or on the same, moved). */
@@ -558,6 +570,7 @@ export class AgentHub implements AgentRouter {
       mainReply = this.nextReply++;
       const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
       this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP, NOOP));
+      if (what !== 'stop()') r.waiting++;
     }
     this.push(this.lanes[r.slot]!, [MSG, id, 1, method, args, mainReply, flags]);
   }
@@ -666,6 +679,14 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+function allPrimitive(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && (typeof a === 'object' || typeof a === 'function')) return false;
+  }
+  return true;
+}
 const NOOP = (): void => {};
 
 function reviveValue(v: unknown): unknown {
