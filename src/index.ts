@@ -78,7 +78,14 @@ export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerS
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
 // agents: objects of exported classes on the pool, with ordered mailboxes
-export { asAgent, type Agent, type AgentClass, type CallOptions, type StopOptions, type RestartOptions } from './agent/handle.js';
+export {
+  asAgent,
+  type Agent,
+  type AgentClass,
+  type CallOptions,
+  type StopOptions,
+  type RestartOptions,
+} from './agent/handle.js';
 export type { AgentOptions } from './agent/options.js';
 export type { MailboxPolicy } from './agent/protocol.js';
 export type { LiveAgent, WorkerAgentStats } from './agent/main.js';

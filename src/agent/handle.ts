@@ -125,7 +125,13 @@ export function isAgentDescriptor(v: unknown): v is AgentDescriptor {
 /** Where a handle sends: main's hub or a worker's host. */
 export interface AgentRouter {
   send(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void>;
-  call(h: AgentDescriptor, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown>;
+  call(
+    h: AgentDescriptor,
+    method: string,
+    args: unknown[],
+    flags: number,
+    o: CallOptions | undefined,
+  ): Promise<unknown>;
   error(h: AgentDescriptor): Error | undefined;
   restart(h: AgentDescriptor, newState: unknown, hasState: boolean, o: RestartOptions | undefined): Promise<void>;
 }
@@ -182,12 +188,20 @@ export class AgentHandle implements AgentDescriptor {
   }
 
   restart(newState?: unknown, options?: RestartOptions): Promise<void> {
-    return this.#router.restart(this, newState, arguments.length > 0 && newState !== undefined, options);
+    return this.#router.restart(this, newState, newState !== undefined, options);
   }
 
   /** Plain wire form (what crosses threads). */
   toJSON(): AgentDescriptor {
-    return { shoalAgent: 1, id: this.id, gen: this.gen, name: this.name, policy: this.policy, hub: this.hub, timeout: this.timeout };
+    return {
+      shoalAgent: 1,
+      id: this.id,
+      gen: this.gen,
+      name: this.name,
+      policy: this.policy,
+      hub: this.hub,
+      timeout: this.timeout,
+    };
   }
 }
 

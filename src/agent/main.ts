@@ -206,7 +206,14 @@ export class AgentHub implements AgentRouter {
   exited(slot: number): void {
     const lane = this.lanes[slot];
     if (!lane) return;
-    this.lanes[slot] = { ...lane, agents: 0, mailbox: 0, turns: 0, turnsBefore: lane.turnsBefore + lane.turns, out: [] };
+    this.lanes[slot] = {
+      ...lane,
+      agents: 0,
+      mailbox: 0,
+      turns: 0,
+      turnsBefore: lane.turnsBefore + lane.turns,
+      out: [],
+    };
     this.lanes[slot] = undefined;
     lane.port.close();
     for (const q of lane.queries.values()) q([]);
@@ -254,7 +261,12 @@ export class AgentHub implements AgentRouter {
   // --- creation and placement ----------------------------------------------------------------
 
   /** rt.agent: create an object of class `cls` from module `url` on a worker. */
-  create<C extends AgentClass>(url: string, cls: string, args: unknown[], options: AgentOptions | undefined): Promise<Agent<C>> {
+  create<C extends AgentClass>(
+    url: string,
+    cls: string,
+    args: unknown[],
+    options: AgentOptions | undefined,
+  ): Promise<Agent<C>> {
     if (this.closed) return Promise.reject(new ClosedError(`runtime is closed: agent ${cls} was not created`));
     const o = validateAgentOptions(options, this.slots);
     if (!allPrimitive(args)) assertCloneable(args, 'args');
@@ -279,7 +291,15 @@ export class AgentHub implements AgentRouter {
   private handle(r: Rec): AgentHandle {
     const bounded = r.o.wire.size !== Infinity && (r.o.wire.policy === 'wait' || r.o.wire.policy === 'error');
     return new AgentHandle(
-      { shoalAgent: 1, id: r.id, gen: 1, name: r.cls, policy: bounded ? r.o.wire.policy : null, hub: this.hubId, timeout: r.o.callTimeout },
+      {
+        shoalAgent: 1,
+        id: r.id,
+        gen: 1,
+        name: r.cls,
+        policy: bounded ? r.o.wire.policy : null,
+        hub: this.hubId,
+        timeout: r.o.callTimeout,
+      },
       this,
     );
   }
@@ -322,7 +342,13 @@ export class AgentHub implements AgentRouter {
     return this.wait(r!, method, args, flags | F_ACK, undefined) as Promise<void>;
   }
 
-  call(h: AgentDescriptor, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
+  call(
+    h: AgentDescriptor,
+    method: string,
+    args: unknown[],
+    flags: number,
+    o: CallOptions | undefined,
+  ): Promise<unknown> {
     const r = this.recs.get(h.id);
     if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
     const bad = this.refuse(r, h, method, flags);
@@ -337,7 +363,8 @@ export class AgentHub implements AgentRouter {
 
   restart(h: AgentDescriptor, newState: unknown, hasState: boolean, o: RestartOptions | undefined): Promise<void> {
     const r = this.recs.get(h.id);
-    if (!r || r.stopped) return Promise.reject(new AgentStoppedError(`agent ${h.name}#${h.id} is stopped: it cannot restart`));
+    if (!r || r.stopped)
+      return Promise.reject(new AgentStoppedError(`agent ${h.name}#${h.id} is stopped: it cannot restart`));
     const clear = o?.clearActions === true;
     if (r.slot < 0) {
       // failed by supervision (its worker kept dying): re-create it
@@ -375,7 +402,8 @@ export class AgentHub implements AgentRouter {
 
   /** Why a message from main cannot go now, or undefined. */
   private refuse(r: Rec | undefined, h: AgentDescriptor, method: string, flags: number): Error | undefined {
-    if (this.closed) return new ClosedError(`runtime is closed: ${method || 'message'} to agent ${h.name}#${h.id} not sent`);
+    if (this.closed)
+      return new ClosedError(`runtime is closed: ${method || 'message'} to agent ${h.name}#${h.id} not sent`);
     if (!r || r.stopped) {
       if (flags & F_STOP) return undefined;
       return new AgentStoppedError(`agent ${h.name}#${h.id} is stopped: ${method || 'sync()'} was not delivered`);
@@ -387,7 +415,9 @@ export class AgentHub implements AgentRouter {
       );
     }
     if (r.slot < 0 && (flags & F_STOP) === 0) {
-      return new WorkerExitedError(`agent ${r.label} is being re-created after its worker died: ${method || 'sync()'} not sent`);
+      return new WorkerExitedError(
+        `agent ${r.label} is being re-created after its worker died: ${method || 'sync()'} not sent`,
+      );
     }
     return undefined;
   }
@@ -396,10 +426,18 @@ export class AgentHub implements AgentRouter {
     if (r.stopped || r.slot < 0) return Promise.resolve(undefined); // stop of a stopped agent
     return new Promise<unknown>((resolve, reject) => {
       const reply = this.nextReply++;
-      const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : flags & F_ACK ? `send('${method}')` : `call('${method}')`;
+      const what =
+        flags & F_SYNC
+          ? 'sync()'
+          : flags & F_STOP
+            ? 'stop()'
+            : flags & F_ACK
+              ? `send('${method}')`
+              : `call('${method}')`;
       const w = new Wait(r, what, r.slot, -1, 0, resolve, reject);
       const signal = o?.signal;
-      if (signal?.aborted) return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+      if (signal?.aborted)
+        return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
       this.waits.set(reply, w);
       this.own++;
       if (what !== 'stop()') r.waiting++;
@@ -420,7 +458,11 @@ export class AgentHub implements AgentRouter {
       if (signal) {
         const onAbort = (): void => {
           if (!this.waits.delete(reply)) return;
-          this.settle(w, false, new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+          this.settle(
+            w,
+            false,
+            new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
+          );
         };
         signal.addEventListener('abort', onAbort, { once: true });
         w.cleanup = () => signal.removeEventListener('abort', onAbort);
@@ -474,7 +516,11 @@ export class AgentHub implements AgentRouter {
           if (!w) break;
           this.waits.delete(f[1]);
           if (w.what === 'stop()' && f[2]) this.forget(w.rec);
-          this.settle(w, f[2], f[2] ? (w.origin < 0 ? reviveValue(f[3]) : f[3]) : w.origin < 0 ? fromWire(f[3] as WireError) : f[3]);
+          this.settle(
+            w,
+            f[2],
+            f[2] ? (w.origin < 0 ? reviveValue(f[3]) : f[3]) : w.origin < 0 ? fromWire(f[3] as WireError) : f[3],
+          );
           break;
         }
         case FWD:
@@ -540,11 +586,12 @@ export class AgentHub implements AgentRouter {
     if (lane) lane.agents--;
     this.recs.delete(r.id);
     // turns still open on the worker (stop({ drain: false }) does not wait for them): nobody waits
-    if (r.waiting > 0) for (const [reply, w] of this.waits) {
-      if (w.rec !== r || w.what === 'stop()') continue;
-      this.waits.delete(reply);
-      this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
-    }
+    if (r.waiting > 0)
+      for (const [reply, w] of this.waits) {
+        if (w.rec !== r || w.what === 'stop()') continue;
+        this.waits.delete(reply);
+        this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
+      }
   }
 
   /** A worker-side handle's message for an agent on another worker (or on the same, moved). */
@@ -661,7 +708,8 @@ export class AgentHub implements AgentRouter {
       this.waits.delete(reply);
       this.settle(w, false, new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`));
     }
-    for (const r of this.recs.values()) r.created?.(new ClosedError(`runtime closed: agent ${r.label} was not created`));
+    for (const r of this.recs.values())
+      r.created?.(new ClosedError(`runtime closed: agent ${r.label} was not created`));
     this.recs.clear();
     this.homeless = [];
     this.flush();
@@ -713,4 +761,3 @@ addArgReviver((v) => {
   const hub = hubs.get(v.hub);
   return hub ? new AgentHandle(v, hub) : v;
 });
-

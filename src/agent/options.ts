@@ -49,16 +49,20 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
   if (o === undefined) return DEFAULTS;
   if (o === null || typeof o !== 'object') bad(TypeError, 'options', 'an object', o);
   const errorMode = o.errorMode ?? 'fail';
-  if (errorMode !== 'fail' && errorMode !== 'continue') bad(TypeError, 'options.errorMode', "'fail' or 'continue'", errorMode);
-  if (o.onError !== undefined && typeof o.onError !== 'function') bad(TypeError, 'options.onError', 'a function', o.onError);
+  if (errorMode !== 'fail' && errorMode !== 'continue')
+    bad(TypeError, 'options.errorMode', "'fail' or 'continue'", errorMode);
+  if (o.onError !== undefined && typeof o.onError !== 'function')
+    bad(TypeError, 'options.onError', 'a function', o.onError);
   let size = Infinity;
   let policy: MailboxPolicy = 'wait';
   if (o.mailbox !== undefined) {
-    if (o.mailbox === null || typeof o.mailbox !== 'object') bad(TypeError, 'options.mailbox', '{ size, policy }', o.mailbox);
+    if (o.mailbox === null || typeof o.mailbox !== 'object')
+      bad(TypeError, 'options.mailbox', '{ size, policy }', o.mailbox);
     size = o.mailbox.size;
     if (!Number.isInteger(size) || size < 1) bad(RangeError, 'options.mailbox.size', 'a positive integer', size);
     policy = o.mailbox.policy ?? 'wait';
-    if (!POLICIES.includes(policy)) bad(TypeError, 'options.mailbox.policy', "'wait', 'drop', 'slide' or 'error'", policy);
+    if (!POLICIES.includes(policy))
+      bad(TypeError, 'options.mailbox.policy', "'wait', 'drop', 'slide' or 'error'", policy);
   }
   const interleave = o.interleave ?? [];
   if (!Array.isArray(interleave) || interleave.some((m) => typeof m !== 'string')) {
@@ -70,8 +74,10 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
   }
   const intensity = o.restart?.intensity ?? 1;
   const period = o.restart?.period ?? 5000;
-  if (!Number.isInteger(intensity) || intensity < 0) bad(RangeError, 'options.restart.intensity', 'an integer >= 0', intensity);
-  if (typeof period !== 'number' || !(period > 0)) bad(RangeError, 'options.restart.period', 'a positive number of ms', period);
+  if (!Number.isInteger(intensity) || intensity < 0)
+    bad(RangeError, 'options.restart.intensity', 'an integer >= 0', intensity);
+  if (typeof period !== 'number' || !(period > 0))
+    bad(RangeError, 'options.restart.period', 'a positive number of ms', period);
   let worker: number | undefined;
   if (o.worker !== undefined) {
     if (!Number.isInteger(o.worker) || o.worker < 0 || (slots > 0 && o.worker >= slots)) {
@@ -79,10 +85,12 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
     }
     worker = o.worker;
   } else if (o.key !== undefined) {
-    if (typeof o.key !== 'string' && typeof o.key !== 'number') bad(TypeError, 'options.key', 'a string or number', o.key);
+    if (typeof o.key !== 'string' && typeof o.key !== 'number')
+      bad(TypeError, 'options.key', 'a string or number', o.key);
     worker = hash(String(o.key)) % Math.max(1, slots);
   }
-  if (o.reentrant !== undefined && typeof o.reentrant !== 'boolean') bad(TypeError, 'options.reentrant', 'a boolean', o.reentrant);
+  if (o.reentrant !== undefined && typeof o.reentrant !== 'boolean')
+    bad(TypeError, 'options.reentrant', 'a boolean', o.reentrant);
   return {
     wire: { errorMode, size, policy, reentrant: o.reentrant === true, interleave: [...interleave] },
     onError: o.onError,
@@ -107,7 +115,8 @@ function hash(s: string): number {
 }
 
 function bad(Ctor: new (m: string) => Error, name: string, expected: string, got: unknown): never {
-  const shown = typeof got === 'string' ? `'${got}'` : got === null ? 'null' : typeof got === 'object' ? typeof got : String(got);
+  const shown =
+    typeof got === 'string' ? `'${got}'` : got === null ? 'null' : typeof got === 'object' ? typeof got : String(got);
   throw codeError(
     Ctor,
     Ctor === RangeError ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE',

@@ -192,7 +192,8 @@ export class AgentHost implements AgentRouter {
         id: a.id,
         gen: a.gen,
         name: a.name,
-        policy: a.opts.size !== Infinity && (a.opts.policy === 'wait' || a.opts.policy === 'error') ? a.opts.policy : null,
+        policy:
+          a.opts.size !== Infinity && (a.opts.policy === 'wait' || a.opts.policy === 'error') ? a.opts.policy : null,
         hub: a.opts.hub,
         timeout: a.opts.timeout,
       },
@@ -213,7 +214,13 @@ export class AgentHost implements AgentRouter {
     });
   }
 
-  call(h: AgentDescriptor, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
+  call(
+    h: AgentDescriptor,
+    method: string,
+    args: unknown[],
+    flags: number,
+    o: CallOptions | undefined,
+  ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       const ms = o?.timeout ?? h.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
       const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
@@ -239,15 +246,16 @@ export class AgentHost implements AgentRouter {
         reject: fail,
       };
       if (signal?.aborted) return onAbort();
-      if (ms > 0) timer = setTimeout(
-        () =>
-          fail(
-            new TimeoutError(
-              `${what} on agent ${h.name}#${h.id} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+      if (ms > 0)
+        timer = setTimeout(
+          () =>
+            fail(
+              new TimeoutError(
+                `${what} on agent ${h.name}#${h.id} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+              ),
             ),
-          ),
-        ms,
-      );
+          ms,
+        );
       signal?.addEventListener('abort', onAbort, { once: true });
       this.deliver(h, method, args, flags, w);
     });
@@ -259,7 +267,11 @@ export class AgentHost implements AgentRouter {
 
   restart(): Promise<void> {
     return Promise.reject(
-      codeError(TypeError, 'ERR_SHOAL_MAIN_ONLY', 'agent.restart() is called from the main thread (where rt.agent ran)'),
+      codeError(
+        TypeError,
+        'ERR_SHOAL_MAIN_ONLY',
+        'agent.restart() is called from the main thread (where rt.agent ran)',
+      ),
     );
   }
 
@@ -469,7 +481,14 @@ export class AgentHost implements AgentRouter {
     return p;
   }
 
-  private restartLocal(id: number, gen: number, state: unknown, hasState: boolean, clear: boolean, reply: number): void {
+  private restartLocal(
+    id: number,
+    gen: number,
+    state: unknown,
+    hasState: boolean,
+    clear: boolean,
+    reply: number,
+  ): void {
     const a = this.agents.get(id);
     if (a === undefined || a.gen !== gen) {
       this.push([REPLY, reply, false, toWire(stoppedError(id, 'restart'))]);
@@ -488,7 +507,11 @@ export class AgentHost implements AgentRouter {
     a.failed = undefined;
     if (clear) {
       for (const m of a.box.clear()) {
-        this.answer(m, false, new AgentFailedError(`agent ${a.name}#${a.id} was restarted with clearActions: message dropped`, { cause }));
+        this.answer(
+          m,
+          false,
+          new AgentFailedError(`agent ${a.name}#${a.id} was restarted with clearActions: message dropped`, { cause }),
+        );
       }
     }
     a.dirty = true;
@@ -632,7 +655,11 @@ export class AgentHost implements AgentRouter {
       return;
     }
     this.running = undefined;
-    if (r === null || (typeof r !== 'object' && typeof r !== 'function') || typeof (r as PromiseLike<unknown>).then !== 'function') {
+    if (
+      r === null ||
+      (typeof r !== 'object' && typeof r !== 'function') ||
+      typeof (r as PromiseLike<unknown>).then !== 'function'
+    ) {
       this.ended(a, m, true, r, true, inter);
       return;
     }
@@ -686,7 +713,8 @@ export class AgentHost implements AgentRouter {
     // calls cannot wait for a restart that may never come: they reject now; sends stay held
     const held = a.box.clear();
     for (const x of held) {
-      if ((x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0) this.answer(x, false, failedError(a, x.method));
+      if ((x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
+        this.answer(x, false, failedError(a, x.method));
       else a.box.offer(x, true);
     }
   }

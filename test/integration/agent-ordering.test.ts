@@ -52,7 +52,10 @@ for (const transport of ['message', 'shared'] as const) {
   t('a method that awaits is not interleaved: concurrent calls lose no update', async ({ rt }) => {
     const c = await rt.agent<C>(url, 'Counter', [0]);
     const r = await Promise.all(Array.from({ length: 20 }, () => c.call('slowInc', 1)));
-    assert.equal(r, Array.from({ length: 20 }, (_, i) => i + 1));
+    assert.equal(
+      r,
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
     assert.is(await c.call('get'), 20);
   });
 

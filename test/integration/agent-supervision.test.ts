@@ -40,7 +40,10 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is.not(await c.call('thread'), before);
     assert.is(c.error, undefined);
     const st = rt.stats();
-    assert.is(st.workers.reduce((n, w) => n + (w.agents ?? 0), 0), 1);
+    assert.is(
+      st.workers.reduce((n, w) => n + (w.agents ?? 0), 0),
+      1,
+    );
   });
 
   t('a class with snapshot()/restore() is re-created from its last snapshot', async ({ rt }) => {
