@@ -232,7 +232,7 @@ export const nact = {
           let k = 0;
           return spawnStateless(sys, () => {
             x += Math.sin(k++);
-            if (++total === actors * n) resolve(total);
+            if (++total === actors * n) resolve(total + (Number.isNaN(x) ? 1 : 0));
           });
         });
         for (let i = 0; i < n; i++) for (const w of ws) dispatch(w, 0);
