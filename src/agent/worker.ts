@@ -107,6 +107,8 @@ class Live {
   readonly born = performance.now();
   /** a turn ran since the last snapshot was sent */
   dirty = false;
+  /** the class has snapshot() */
+  snapshots = false;
   constructor(
     readonly id: number,
     readonly gen: number,
@@ -308,7 +310,7 @@ export class AgentHost implements AgentRouter {
       switch (f[0]) {
         case MSG: {
           const a = this.agents.get(f[1]);
-          const m = new Msg(f[3], f[4], f[5], f[6], null);
+          const m = new Msg(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null);
           if (a === undefined || a.gen !== f[2]) this.answer(m, false, stoppedError(f[1], f[3]));
           else this.enqueue(a, m);
           break;
@@ -429,7 +431,10 @@ export class AgentHost implements AgentRouter {
         } finally {
           this.running = undefined;
         }
-        if (typeof a.inst.snapshot === 'function') this.snapshotters.add(a);
+        if (typeof a.inst.snapshot === 'function') {
+          this.snapshotters.add(a);
+          a.snapshots = true;
+        }
       } catch (e) {
         this.agents.delete(id);
         a.stopped = true;
@@ -610,16 +615,16 @@ export class AgentHost implements AgentRouter {
 
   /** Start the turns of `a` that may start now (at most 256, then requeue it: fairness). */
   private step(a: Live): void {
-    for (let k = 0; k < 256; k++) {
-      if (a.stopped || a.failed !== undefined || a.inst === undefined) return;
+    a.queued = true; // a turn ending inside this step must not put `a` on the run queue again
+    let k = 0;
+    for (; k < 256; k++) {
+      if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
       const m = a.box.peek();
-      if (m === undefined) return;
+      if (m === undefined) break;
       const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
       const inter = !control && a.interleave !== null && a.interleave.has(m.method);
-      if (a.open > 0) {
-        if (control) return; // sync and stop wait for the open turns
-        if (!a.opts.reentrant && !inter) return;
-      }
+      // sync and stop wait for the open turns; other messages too unless they may interleave
+      if (a.open > 0 && (control || (!a.opts.reentrant && !inter))) break;
       a.box.take();
       const admitted = a.box.admitted;
       if (admitted !== undefined && (admitted.flags & F_ACK) !== 0) this.answer(admitted, true, undefined);
@@ -632,7 +637,8 @@ export class AgentHost implements AgentRouter {
       }
       this.turn(a, m, inter);
     }
-    this.schedule(a);
+    a.queued = false;
+    if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
   }
 
   private turn(a: Live, m: Msg, inter: boolean): void {
@@ -648,7 +654,7 @@ export class AgentHost implements AgentRouter {
     this.running = a;
     let r: unknown;
     try {
-      r = (fn as (...x: unknown[]) => unknown).apply(inst, m.args.length > 0 ? reviveArgs(m.args) : m.args);
+      r = (fn as (...x: unknown[]) => unknown).apply(inst, m.args); // revived on arrival (receive)
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true, inter);
@@ -683,7 +689,7 @@ export class AgentHost implements AgentRouter {
     }
     a.turns++;
     this.turnsTotal++;
-    if (a.ctor !== undefined && this.snapshotters.has(a)) a.dirty = true;
+    if (a.snapshots) a.dirty = true;
     if (ok) {
       this.answer(m, true, v);
     } else if ((m.flags & F_CALL) !== 0) {
@@ -750,6 +756,14 @@ export class AgentHost implements AgentRouter {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+function hasObjects(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && typeof a === 'object') return true;
+  }
+  return false;
+}
 
 /** Revive handles inside a value received from another thread (a call's result). */
 function reviveValue(v: unknown): unknown {
