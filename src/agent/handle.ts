@@ -211,11 +211,14 @@ function methodType(m: unknown): TypeError {
   return codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `method must be a method name (a string), got ${typeof m}`);
 }
 
-/** The reviver of the current thread (main: hubs by id; worker: its host). */
-let threadReviver: ((d: AgentDescriptor) => AgentHandle | undefined) | undefined;
+/**
+ * The revivers of the current thread: main's (hubs by id) and, on a pool worker, its host's. Both
+ * modules load on a worker that imports the whole package, so each is asked in turn.
+ */
+const threadRevivers: Array<(d: AgentDescriptor) => AgentHandle | undefined> = [];
 
 export function setThreadReviver(f: (d: AgentDescriptor) => AgentHandle | undefined): void {
-  threadReviver = f;
+  threadRevivers.unshift(f); // the latest (a worker's host) first
 }
 
 /**
@@ -230,7 +233,8 @@ export function asAgent<C extends AgentClass = AgentClass>(v: unknown): Agent<C>
   if (!isAgentDescriptor(v)) {
     throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', 'not an agent handle (expected what rt.agent returned)');
   }
-  const h = threadReviver?.(v);
+  let h: AgentHandle | undefined;
+  for (const f of threadRevivers) if ((h = f(v)) !== undefined) break;
   if (!h) throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', `agent ${v.name}#${v.id} belongs to no runtime here`);
   return h as unknown as Agent<C>;
 }

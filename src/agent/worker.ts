@@ -174,7 +174,6 @@ export class AgentHost implements AgentRouter {
   constructor(port: MessagePort) {
     this.port = port;
     port.on('message', (batch: ToHost[]) => this.receive(batch));
-    setThreadReviver((d) => new AgentHandle(d, this));
   }
 
   get pendingCount(): number {
@@ -793,3 +792,4 @@ function noMethod(a: Live, method: string): TypeError {
 }
 
 addArgReviver((v) => (isAgentDescriptor(v) && host !== undefined ? new AgentHandle(v, host) : v));
+setThreadReviver((d) => (host !== undefined ? new AgentHandle(d, host) : undefined));

@@ -241,7 +241,7 @@ export class Runtime implements AsyncDisposable {
   agent<C extends AgentClass = AgentClass>(
     url: ModuleRef,
     className: string,
-    args: ConstructorParameters<C> | readonly unknown[] = NO_ARGS,
+    args: ConstructorParameters<C> = NO_ARGS as ConstructorParameters<C>,
     options?: AgentOptions,
   ): Promise<Agent<C>> {
     if (typeof className !== 'string' || className === '') throw argType('className', 'a class export name', className);

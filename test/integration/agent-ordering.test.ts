@@ -86,6 +86,14 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is(await self.call('get'), 107);
   });
 
+  t('a handle passes through a channel (asAgent revives it on the other side)', async ({ rt }) => {
+    const c = await rt.agent<C>(url, 'Counter', [0]);
+    const ch = rt.channel<unknown>(4);
+    const task = rt.run(tasksUrl, 'viaChannel', [ch, 25]);
+    await ch.put(c);
+    assert.is(await task, 25);
+  });
+
   t('sync waits for everything this sender sent', async ({ rt }) => {
     const c = await rt.agent<C>(url, 'Counter', [0]);
     for (let i = 0; i < 1000; i++) void c.send('inc', 1);

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Fifo, Mailbox, PARKED, REFUSED, SLID, TAKEN } from '../../src/agent/mailbox.js';
 import { validateAgentOptions } from '../../src/agent/options.js';
-import type { Agent } from '../../src/index.js';
+import type { Agent, Runtime } from '../../src/index.js';
 
 test('an unbounded mailbox takes everything in order', () => {
   const m = new Mailbox<number>();
@@ -152,6 +152,12 @@ test('handles are typed from the class (compile-time checks)', () => {
     return n;
   };
   assert.type(typed, 'function');
+  const made = async (rt: Runtime): Promise<void> => {
+    await rt.agent<typeof Acct>('./acct.js', 'Acct', []);
+    // @ts-expect-error: Acct's constructor takes no arguments
+    await rt.agent<typeof Acct>('./acct.js', 'Acct', [1, 2]);
+  };
+  assert.type(made, 'function');
 });
 
 test.run();
