@@ -107,6 +107,8 @@ class Rec {
   hasSnap = false;
   readonly crashes: number[] = [];
   created: ((e: Error | undefined) => void) | undefined;
+  /** Date.now() when the pending creation (or re-creation by restart) began */
+  since = Date.now();
   readonly born = Date.now();
   constructor(
     readonly id: number,
@@ -285,7 +287,33 @@ export class AgentHub implements AgentRouter {
         } else resolve(this.handle(r) as unknown as Agent<C>);
       };
       this.place(r, o.worker);
+      this.watchCreations();
     });
+  }
+
+  private creationSweep: NodeJS.Timeout | undefined;
+
+  /** No creation waits forever: past its callTimeout it rejects with TimeoutError (swept each second). */
+  private watchCreations(): void {
+    if (this.creationSweep) return;
+    this.creationSweep = setInterval(() => {
+      const now = Date.now();
+      let pending = 0;
+      for (const r of this.recs.values()) {
+        if (!r.created) continue;
+        pending++;
+        const ms = r.o.callTimeout;
+        if (ms > 0 && now - r.since > ms) {
+          r.created(new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
+          this.forget(r);
+        }
+      }
+      if (pending === 0) {
+        clearInterval(this.creationSweep);
+        this.creationSweep = undefined;
+      }
+    }, 1000);
+    this.creationSweep.unref();
   }
 
   private handle(r: Rec): AgentHandle {
@@ -376,6 +404,7 @@ export class AgentHub implements AgentRouter {
       }
       this.own++;
       this.refresh();
+      r.since = Date.now();
       return new Promise<void>((resolve, reject) => {
         r.created = (e) => {
           r.created = undefined;
@@ -385,6 +414,7 @@ export class AgentHub implements AgentRouter {
           else resolve();
         };
         this.place(r, r.o.worker);
+        this.watchCreations();
       });
     }
     return new Promise<void>((resolve, reject) => {
@@ -712,6 +742,7 @@ export class AgentHub implements AgentRouter {
       r.created?.(new ClosedError(`runtime closed: agent ${r.label} was not created`));
     this.recs.clear();
     this.homeless = [];
+    if (this.creationSweep) clearInterval(this.creationSweep);
     this.flush();
     for (const l of this.lanes) l?.port.close();
     hubs.delete(this.hubId);
