@@ -520,8 +520,9 @@ export class AgentHub implements AgentRouter {
   // --- port ------------------------------------------------------------------------------------
 
   private push(lane: Lane, f: ToHost): void {
-    lane.out.push(f);
-    if (!this.flushQueued) {
+    // a long burst goes out in slices, so the worker starts on the first while main clones the next
+    if (lane.out.push(f) >= SLICE) this.flushLane(lane);
+    else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);
     }
@@ -529,13 +530,14 @@ export class AgentHub implements AgentRouter {
 
   private readonly flush = (): void => {
     this.flushQueued = false;
-    for (const lane of this.lanes) {
-      if (!lane || lane.out.length === 0) continue;
-      const b = lane.out;
-      lane.out = [];
-      lane.port.postMessage(b);
-    }
+    for (const lane of this.lanes) if (lane && lane.out.length > 0) this.flushLane(lane);
   };
+
+  private flushLane(lane: Lane): void {
+    const b = lane.out;
+    lane.out = [];
+    lane.port.postMessage(b);
+  }
 
   private receive(slot: number, lane: Lane, batch: FromHost[]): void {
     for (let i = 0; i < batch.length; i++) {
@@ -758,6 +760,8 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** frames per post in a long burst (see push) */
+const SLICE = 2048;
 
 function allPrimitive(args: readonly unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {
