@@ -165,6 +165,8 @@ export class AgentHub implements AgentRouter {
   /** answers main itself waits for (its calls, acks, creations): the ports are ref'd while > 0 */
   private own = 0;
   private closed = false;
+  /** rt.close began: no more creations, no re-creation of agents whose workers stop */
+  private closing = false;
   /** agents to re-create once a worker is live again */
   private homeless: Rec[] = [];
   /** slots the pool runs (for stats before any worker attached) */
@@ -219,14 +221,14 @@ export class AgentHub implements AgentRouter {
     this.lanes[slot] = undefined;
     lane.port.close();
     for (const q of lane.queries.values()) q([]);
-    const dead = this.closed ? undefined : lane;
+    const dead = this.closed || this.closing ? undefined : lane;
     for (const [reply, w] of this.waits) {
       if (w.slot !== slot) continue;
       this.waits.delete(reply);
       this.settle(
         w,
         false,
-        this.closed
+        this.closed || this.closing
           ? new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`)
           : new WorkerExitedError(
               `the worker of agent ${w.rec.label} (slot ${slot}) died while ${w.what} was in flight; ` +
@@ -269,7 +271,9 @@ export class AgentHub implements AgentRouter {
     args: unknown[],
     options: AgentOptions | undefined,
   ): Promise<Agent<C>> {
-    if (this.closed) return Promise.reject(new ClosedError(`runtime is closed: agent ${cls} was not created`));
+    if (this.closed || this.closing) {
+      return Promise.reject(new ClosedError(`runtime is closed: agent ${cls} was not created`));
+    }
     const o = validateAgentOptions(options, this.slots);
     if (!allPrimitive(args)) assertCloneable(args, 'args');
     const r = new Rec(this.nextId++, url, cls, args, o);
@@ -730,6 +734,14 @@ export class AgentHub implements AgentRouter {
       });
     }
     return out;
+  }
+
+  /**
+   * rt.close began: refuse new agents and stop supervising (workers are about to stop), but keep
+   * carrying messages so tasks still finishing can use their agents.
+   */
+  beginClose(): void {
+    this.closing = true;
   }
 
   /** Reject everything main waits for, forget every agent, close the ports. */

@@ -301,12 +301,13 @@ export class Runtime implements AsyncDisposable {
     const timeout = options.timeout ?? 30_000;
     nonNegative(timeout, 'options.timeout');
     this.closePromise ??= (async () => {
-      this.agents.close();
+      this.agents.beginClose(); // agents keep working for the tasks still finishing
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
       }
       await this.pool.close(timeout);
+      this.agents.close(); // anything main still waits for from an agent rejects with ClosedError
       this.reactor.close();
       await this.blockingPool.close();
     })();
