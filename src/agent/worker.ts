@@ -341,7 +341,8 @@ export class AgentHost implements AgentRouter {
   }
 
   private push(f: FromHost): void {
-    if (this.out.push(f) >= SLICE) this.flush(); // a long burst goes out in slices (pipelining)
+    if (this.out.push(f) >= SLICE)
+      this.flush(); // a long burst goes out in slices (pipelining)
     else if (!this.flushScheduled && !this.draining) {
       this.flushScheduled = true;
       setImmediate(this.flush);
