@@ -110,6 +110,8 @@ export interface AgentDescriptor {
   hub: number;
   /** default call timeout, ms (0: none) */
   timeout: number;
+  /** the worker slot the agent lived on when this handle was made (a routing hint) */
+  slot: number;
 }
 
 export function isAgentDescriptor(v: unknown): v is AgentDescriptor {
@@ -145,6 +147,7 @@ export class AgentHandle implements AgentDescriptor {
   readonly policy: MailboxPolicy | null;
   readonly hub: number;
   readonly timeout: number;
+  readonly slot: number;
   readonly #router: AgentRouter;
 
   constructor(d: AgentDescriptor, router: AgentRouter) {
@@ -154,6 +157,7 @@ export class AgentHandle implements AgentDescriptor {
     this.policy = d.policy;
     this.hub = d.hub;
     this.timeout = d.timeout;
+    this.slot = d.slot;
     this.#router = router;
   }
 
@@ -201,6 +205,7 @@ export class AgentHandle implements AgentDescriptor {
       policy: this.policy,
       hub: this.hub,
       timeout: this.timeout,
+      slot: this.slot,
     };
   }
 }

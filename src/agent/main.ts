@@ -45,6 +45,8 @@ import {
   AGENTS,
   ANSWER,
   CREATE,
+  DOWN,
+  MOVED,
   CREATED,
   F_ACK,
   F_STOP,
@@ -59,6 +61,7 @@ import {
   RESTART,
   SNAP,
   type AgentAttach,
+  type PeerAttach,
   type FromHost,
   type LiveAgentRow,
   type ToHost,
@@ -97,6 +100,8 @@ export interface WorkerAgentStats {
 }
 
 class Rec {
+  /** re-created at least once (workers were told where it went) */
+  moved = false;
   /** answers main waits for from this agent, not counting stop() */
   waiting = 0;
   wire: WireAgentOptions | undefined = undefined;
@@ -199,6 +204,18 @@ export class AgentHub implements AgentRouter {
     if (!this.reffed) port1.unref();
     const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot };
     worker.postMessage(msg, [port2]);
+    if (DIRECT) {
+      // a port straight to every other live worker: worker-side handles send without main
+      for (let t = 0; t < this.lanes.length; t++) {
+        const other = this.lanes[t];
+        if (!other || t === slot) continue;
+        const { port1: a, port2: b } = new MessageChannel();
+        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, port: a };
+        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, port: b };
+        port1.postMessage(toNew, [a]);
+        other.port.postMessage(toOld, [b]);
+      }
+    }
     if (this.homeless.length > 0) {
       const h = this.homeless;
       this.homeless = [];
@@ -237,6 +254,7 @@ export class AgentHub implements AgentRouter {
       );
     }
     if (!dead) return;
+    for (const l of this.lanes) if (l) this.push(l, [DOWN, slot]);
     this.keepStats(slot, lane);
     const now = Date.now();
     for (const r of this.recs.values()) {
@@ -331,6 +349,7 @@ export class AgentHub implements AgentRouter {
         policy: bounded ? r.o.wire.policy : null,
         hub: this.hubId,
         timeout: r.o.callTimeout,
+        slot: r.slot,
       },
       this,
     );
@@ -358,6 +377,10 @@ export class AgentHub implements AgentRouter {
     lane.agents++;
     r.wire ??= { ...r.o.wire, hub: this.hubId, timeout: r.o.callTimeout };
     this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
+    if (r.crashes.length > 0 || r.moved) {
+      r.moved = true; // re-created: workers that route to it directly learn its new place
+      for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
+    }
   }
 
   // --- AgentRouter: main's own handles -------------------------------------------------------
@@ -560,7 +583,7 @@ export class AgentHub implements AgentRouter {
           break;
         }
         case FWD:
-          this.forward(slot, f[1], f[3], f[4], f[5], f[6]);
+          this.forward(f[7] ?? slot, f[1], f[3], f[4], f[5], f[6]);
           break;
         case CREATED: {
           const r = this.recs.get(f[1]);
@@ -772,6 +795,8 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** SHOAL_AGENT_DIRECT=0: worker-side handles send through main instead of straight to the owner */
+const DIRECT = process.env.SHOAL_AGENT_DIRECT !== '0';
 /** frames per post in a long burst (see push) */
 const SLICE = 2048;
 

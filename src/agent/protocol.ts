@@ -15,6 +15,14 @@
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
  *   QUERY   [4, queryId]                                  answer with AGENTS
  *   ANSWER  [5, reply, ok, value]                         answer to a worker's forwarded call
+ *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
+ *                                                         sent to it directly and not answered
+ *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
+ *   (and, not batched: { kind: 'shoal:agent-peer', slot, port }: a port straight to that worker)
+ *
+ * Direction worker -> worker (peer ports, one per pair of workers, made by main at attach):
+ *   PMSG    [40, id, gen, method, args, reply, flags]      like MSG; the reply goes back on this port
+ *   PREPLY  [41, reply, ok, value]
  *
  * Direction worker -> main:
  *   CREATED [20, id, ok, error]
@@ -23,8 +31,9 @@
  *   SNAP    [23, id, snapshot]                            latest snapshot() of a snapshotting agent
  *   GONE    [24, id]                                      the agent stopped (or failed to construct)
  *   LOAD    [25, agents, mailbox, turns]                  this worker's agent counters
- *   FWD     [26, id, gen, method, args, reply, flags]     a worker-side handle's message for an agent
- *                                                         on another worker: main forwards it
+ *   FWD     [26, id, gen, method, args, reply, flags, origin]  a message for an agent that is not on
+ *                                                         this worker and has no direct path: main
+ *                                                         forwards it and answers `origin`
  *   AGENTS  [27, queryId, LiveAgentRow[]]
  *
  * Message flags (MSG, FWD): F_CALL (reply with the result), F_ACK (reply once the message is in
@@ -38,6 +47,10 @@ export const MSG = 2;
 export const RESTART = 3;
 export const QUERY = 4;
 export const ANSWER = 5;
+export const DOWN = 6;
+export const MOVED = 7;
+export const PMSG = 40;
+export const PREPLY = 41;
 
 export const CREATED = 20;
 export const REPLY = 21;
@@ -87,7 +100,20 @@ export type ToHost =
   | [typeof MSG, number, number, string, unknown[], number, number]
   | [typeof RESTART, number, number, unknown, boolean, boolean, number]
   | [typeof QUERY, number]
-  | [typeof ANSWER, number, boolean, unknown];
+  | [typeof ANSWER, number, boolean, unknown]
+  | [typeof DOWN, number]
+  | [typeof MOVED, number, number];
+
+export type PeerFrame =
+  | [typeof PMSG, number, number, string, unknown[], number, number]
+  | [typeof PREPLY, number, boolean, unknown];
+
+/** A port straight to another worker (posted on the agent port, outside the batches). */
+export interface PeerAttach {
+  kind: 'shoal:agent-peer';
+  slot: number;
+  port: import('node:worker_threads').MessagePort;
+}
 
 export type FromHost =
   | [typeof CREATED, number, boolean, WireError | undefined]
@@ -96,7 +122,7 @@ export type FromHost =
   | [typeof SNAP, number, unknown]
   | [typeof GONE, number]
   | [typeof LOAD, number, number, number]
-  | [typeof FWD, number, number, string, unknown[], number, number]
+  | [typeof FWD, number, number, string, unknown[], number, number, number]
   | [typeof AGENTS, number, LiveAgentRow[]];
 
 /** The message that hands a worker its agent port (posted on the worker's parentPort). */
@@ -108,4 +134,8 @@ export interface AgentAttach {
 
 export function isAgentAttach(m: unknown): m is AgentAttach {
   return m !== null && typeof m === 'object' && (m as { kind?: unknown }).kind === 'shoal:agent-attach';
+}
+
+export function isPeerAttach(m: unknown): m is PeerAttach {
+  return m !== null && typeof m === 'object' && (m as { kind?: unknown }).kind === 'shoal:agent-peer';
 }

@@ -25,7 +25,14 @@
  * messages to one agent always take the same path while the agent lives where it lives.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { AgentFailedError, AgentStoppedError, MailboxFullError, TimeoutError, CancelledError } from '../core/errors.js';
+import {
+  AgentFailedError,
+  AgentStoppedError,
+  MailboxFullError,
+  TimeoutError,
+  CancelledError,
+  WorkerExitedError,
+} from '../core/errors.js';
 import { TaskLoadError } from '../core/errors.js';
 import { codeError } from '../core/op.js';
 import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
@@ -43,6 +50,13 @@ import {
   AGENTS,
   ANSWER,
   CREATE,
+  DOWN,
+  MOVED,
+  PMSG,
+  PREPLY,
+  isPeerAttach,
+  type PeerAttach,
+  type PeerFrame,
   CREATED,
   F_ACK,
   F_CALL,
@@ -87,7 +101,15 @@ class Msg {
     readonly flags: number,
     /** a waiter on this thread (local call / sync / ack), or null */
     readonly local: Waiter | null,
+    /** the peer (worker slot) the reply goes to, or -1: main */
+    readonly origin = -1,
   ) {}
+}
+
+/** A port straight to another worker and the frames for it this turn. */
+interface Peer {
+  port: MessagePort;
+  out: PeerFrame[];
 }
 
 /** One agent living on this worker. */
@@ -130,7 +152,7 @@ export function installAgentHost(parentPort: Pick<MessagePort, 'on'>): void {
   parentPort.on('message', (m: unknown) => {
     if (!isAgentAttach(m)) return;
     host?.detach();
-    host = new AgentHost(m.port);
+    host = new AgentHost(m.port, m.slot);
   });
 }
 
@@ -173,9 +195,66 @@ export class AgentHost implements AgentRouter {
   private depthAt = 0;
   private readonly snapshotters = new Set<Live>();
 
-  constructor(port: MessagePort) {
+  /** direct ports to the other workers (slot -> peer) */
+  private readonly peers = new Map<number, Peer>();
+  /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
+  private readonly routes = new Map<number, number>();
+  /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
+  private readonly paths = new Map<number, number>();
+  /** replies owed by peers: reply id -> slot (DOWN rejects them) */
+  private readonly owedBy = new Map<number, number>();
+  readonly slot: number;
+
+  constructor(port: MessagePort, slot: number) {
     this.port = port;
-    port.on('message', (batch: ToHost[]) => this.receive(batch));
+    this.slot = slot;
+    port.on('message', (batch: ToHost[] | PeerAttach) => {
+      if (Array.isArray(batch)) this.receive(batch);
+      else if (isPeerAttach(batch)) this.addPeer(batch);
+    });
+  }
+
+  private addPeer(m: PeerAttach): void {
+    this.peers.get(m.slot)?.port.close();
+    const peer: Peer = { port: m.port, out: [] };
+    this.peers.set(m.slot, peer);
+    m.port.on('message', (batch: PeerFrame[]) => this.receivePeer(m.slot, peer, batch));
+    m.port.unref(); // the agent port keeps the worker alive, not the peers
+  }
+
+  private receivePeer(from: number, peer: Peer, batch: PeerFrame[]): void {
+    if (this.peers.get(from) !== peer) return;
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      if (f[0] === PMSG) {
+        const a = this.agents.get(f[1]);
+        const args = hasObjects(f[4]) ? reviveArgs(f[4]) : f[4];
+        if (a !== undefined && a.gen === f[2]) this.enqueue(a, new Msg(f[3], args, f[5], f[6], null, from));
+        else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+      } else if (f[0] === PREPLY) {
+        const p = this.pending.get(f[1]);
+        if (p) {
+          if (f[2]) p.resolve(reviveValue(f[3]));
+          else p.reject(fromWire(f[3] as WireError));
+        }
+      }
+    }
+    this.drain();
+  }
+
+  /** The worker in `slot` died: what it owed us will never come. */
+  private down(slot: number): void {
+    this.peers.get(slot)?.port.close();
+    this.peers.delete(slot);
+    for (const [reply, s] of this.owedBy) {
+      if (s !== slot) continue;
+      this.pending
+        .get(reply)
+        ?.reject(
+          new WorkerExitedError(`the worker (slot ${slot}) of the agent this call went to died before answering`),
+        );
+    }
+    for (const [id, p] of this.paths) if (p === slot) this.paths.delete(id);
   }
 
   get pendingCount(): number {
@@ -199,6 +278,7 @@ export class AgentHost implements AgentRouter {
           a.opts.size !== Infinity && (a.opts.policy === 'wait' || a.opts.policy === 'error') ? a.opts.policy : null,
         hub: a.opts.hub,
         timeout: a.opts.timeout,
+        slot: this.slot,
       },
       this,
     );
@@ -285,22 +365,43 @@ export class AgentHost implements AgentRouter {
       this.enqueue(a, new Msg(method, args, 0, flags, w));
       return;
     }
+    // one path per target, fixed at first use, so this sender's messages to it stay in order
+    let path = this.paths.get(h.id);
+    if (path === undefined) {
+      const where = this.routes.get(h.id) ?? h.slot;
+      path = where !== undefined && where >= 0 && this.peers.has(where) ? where : -1;
+      this.paths.set(h.id, path);
+    }
     let reply = 0;
     if (w !== null) {
       const id = this.nextReply++;
       reply = id;
+      const owed = path >= 0;
+      if (owed) this.owedBy.set(id, path);
       this.pending.set(id, {
         resolve: (v) => {
           this.pending.delete(id);
+          if (owed) this.owedBy.delete(id);
           w.resolve(v);
         },
         reject: (e) => {
           this.pending.delete(id);
+          if (owed) this.owedBy.delete(id);
           w.reject(e);
         },
       });
     }
-    this.push([FWD, h.id, h.gen, method, args, reply, flags]);
+    const peer = path >= 0 ? this.peers.get(path) : undefined;
+    if (peer !== undefined) {
+      if (peer.out.push([PMSG, h.id, h.gen, method, args, reply, flags]) === 1) this.scheduleFlush();
+    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled && !this.draining) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
   }
 
   // --- port --------------------------------------------------------------------------------
@@ -333,6 +434,13 @@ export class AgentHost implements AgentRouter {
         case QUERY:
           this.push([AGENTS, f[1], this.rows()]);
           break;
+        case DOWN:
+          this.down(f[1]);
+          break;
+        case MOVED:
+          this.routes.set(f[1], f[2]);
+          this.paths.delete(f[1]); // at most once: what was in flight to the dead worker is lost anyway
+          break;
         default:
           throw new Error(`agent host: unknown frame kind ${String((f as unknown[])[0])}`);
       }
@@ -362,6 +470,19 @@ export class AgentHost implements AgentRouter {
     if (load !== this.lastLoad && (this.out.length > 0 || this.turnsTotal > 0)) {
       this.lastLoad = load;
       this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
+    }
+    for (const peer of this.peers.values()) {
+      if (peer.out.length === 0) continue;
+      const pb = peer.out;
+      peer.out = [];
+      try {
+        peer.port.postMessage(pb);
+      } catch (e) {
+        for (const f of pb) {
+          if (f[0] === PREPLY) this.out.push([REPLY, 0, false, toWire(e)]);
+        }
+        process.emitWarning(`shoal agent host: a batch to a peer worker could not be sent: ${(e as Error).message}`);
+      }
     }
     if (this.out.length === 0) return;
     const b = this.out;
@@ -741,6 +862,11 @@ export class AgentHost implements AgentRouter {
       return;
     }
     if (m.reply === 0) return;
+    if (m.origin >= 0) {
+      const peer = this.peers.get(m.origin);
+      if (peer !== undefined && peer.out.push([PREPLY, m.reply, ok, ok ? v : toWire(v)]) === 1) this.scheduleFlush();
+      return;
+    }
     this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
   }
 

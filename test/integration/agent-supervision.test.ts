@@ -78,5 +78,18 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is(await a.call('get'), 1);
   });
 
+  t(
+    "a worker's direct call to an agent whose worker dies rejects; later calls reach it where it was re-created",
+    async ({ rt }) => {
+      const target = await rt.agent<typeof Counter>(url, 'Counter', [5], { worker: 0 });
+      const caller = await rt.agent<typeof Counter>(url, 'Counter', [0], { worker: 1 });
+      assert.is(await caller.call('callOther', target, 'get'), 5); // worker 1 -> worker 0 directly
+      const e = await failure(caller.call('callOther', target, 'crash' as 'get'));
+      assert.instance(e, WorkerExitedError);
+      assert.is(await caller.call('callOther', target, 'get'), 5); // re-created from its constructor
+      assert.is(await caller.call('get'), 0);
+    },
+  );
+
   t.run();
 }
