@@ -12,6 +12,7 @@
  * from a channel with `asAgent(value)`).
  */
 import { codeError } from '../core/op.js';
+import { setObjectReviver } from '../codec/index.js';
 import type { MailboxPolicy } from './protocol.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: constructor parameter lists of any class
@@ -243,3 +244,13 @@ export function asAgent<C extends AgentClass = AgentClass>(v: unknown): Agent<C>
   if (!h) throw codeError(TypeError, 'ERR_INVALID_ARG_VALUE', `agent ${v.name}#${v.id} belongs to no runtime here`);
   return h as unknown as Agent<C>;
 }
+
+// values decoded by the codec (channel values, task arguments and results on the shared transport)
+setObjectReviver((o) => {
+  if (!isAgentDescriptor(o)) return o;
+  for (const f of threadRevivers) {
+    const h = f(o);
+    if (h !== undefined) return h;
+  }
+  return o;
+});

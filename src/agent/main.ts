@@ -186,14 +186,13 @@ export class AgentHub implements AgentRouter {
   /** A worker started in `slot`: give it its agent port. */
   attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
     const { port1, port2 } = new MessageChannel();
-    const prev = this.lanes[slot];
     const lane: Lane = {
       port: port1,
       out: [],
       agents: 0,
       mailbox: 0,
       turns: 0,
-      turnsBefore: prev ? prev.turnsBefore + prev.turns : 0,
+      turnsBefore: this.deadTurns[slot] ?? 0,
       queries: new Map(),
     };
     this.lanes[slot] = lane;
@@ -205,6 +204,9 @@ export class AgentHub implements AgentRouter {
     const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot };
     worker.postMessage(msg, [port2]);
     if (DIRECT) {
+      // DOWN frames of the worker this one replaces must reach the others before its new port:
+      // a worker closes its port to a dead slot when it reads DOWN
+      this.flush();
       // a port straight to every other live worker: worker-side handles send without main
       for (let t = 0; t < this.lanes.length; t++) {
         const other = this.lanes[t];
@@ -227,14 +229,6 @@ export class AgentHub implements AgentRouter {
   exited(slot: number): void {
     const lane = this.lanes[slot];
     if (!lane) return;
-    this.lanes[slot] = {
-      ...lane,
-      agents: 0,
-      mailbox: 0,
-      turns: 0,
-      turnsBefore: lane.turnsBefore + lane.turns,
-      out: [],
-    };
     this.lanes[slot] = undefined;
     lane.port.close();
     for (const q of lane.queries.values()) q([]);

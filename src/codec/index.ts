@@ -36,7 +36,7 @@
 import { FrameReader, type ReadOptions } from './reader.js';
 import { FrameWriter, type ValueOptions } from './writer.js';
 
-export { FrameReader, type ReadOptions } from './reader.js';
+export { FrameReader, setObjectReviver, type ReadOptions } from './reader.js';
 export { FrameWriter, type ValueOptions } from './writer.js';
 export { MAX_DEPTH } from './format.js';
 

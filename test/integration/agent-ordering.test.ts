@@ -92,6 +92,14 @@ for (const transport of ['message', 'shared'] as const) {
     const task = rt.run(tasksUrl, 'viaChannel', [ch, 25]);
     await ch.put(c);
     assert.is(await task, 25);
+    const ch2 = rt.channel<Agent<C>>(4);
+    const task2 = rt.run(tasksUrl, 'viaChannelDirect', [ch2, 5]);
+    await ch2.put(c);
+    assert.is(await task2, 30);
+    // and back: a handle taken on main from a channel a worker filled is a live handle too
+    await ch2.put(c);
+    const back = (await ch2.take())!;
+    assert.is(await back.call('get'), 30);
   });
 
   t('sync waits for everything this sender sent', async ({ rt }) => {
