@@ -311,11 +311,17 @@ export class AgentHost implements AgentRouter {
       let timer: NodeJS.Timeout | undefined;
       const signal = o?.signal;
       const onAbort = (): void => fail(new CancelledError(`${what} on agent ${h.name}#${h.id} was cancelled`));
+      let reply = 0;
       const fail = (e: unknown): void => {
         if (done) return;
         done = true;
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        if (reply !== 0) {
+          // gave up waiting: a late answer finds nobody (and the entry does not leak)
+          this.pending.delete(reply);
+          this.owedBy.delete(reply);
+        }
         reject(e);
       };
       const w: Waiter = {
@@ -340,7 +346,7 @@ export class AgentHost implements AgentRouter {
           ms,
         );
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.deliver(h, method, args, flags, w);
+      reply = this.deliver(h, method, args, flags, w);
     });
   }
 
@@ -359,11 +365,12 @@ export class AgentHost implements AgentRouter {
   }
 
   /** Route one message: into a local mailbox, or to main for an agent elsewhere. */
-  private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): void {
+  /** Returns the reply id a remote answer will carry (0: local, or nobody waits). */
+  private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): number {
     const a = this.agents.get(h.id);
     if (a !== undefined && a.gen === h.gen) {
       this.enqueue(a, new Msg(method, args, 0, flags, w));
-      return;
+      return 0;
     }
     // one path per target, fixed at first use, so this sender's messages to it stay in order
     let path = this.paths.get(h.id);
@@ -395,6 +402,7 @@ export class AgentHost implements AgentRouter {
     if (peer !== undefined) {
       if (peer.out.push([PMSG, h.id, h.gen, method, args, reply, flags]) === 1) this.scheduleFlush();
     } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
+    return reply;
   }
 
   private scheduleFlush(): void {
