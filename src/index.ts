@@ -107,3 +107,17 @@ export { ConnectionResetError, ConnectError } from './core/errors.js';
 export { ConfigError, readConfig, SETTINGS, type Config, type Setting } from './config.js';
 export { ModuleNotAllowedError } from './core/errors.js';
 export type { ModuleAllowList } from './runtime/options.js';
+// agents: objects of exported classes on the pool, with ordered mailboxes
+export {
+  asAgent,
+  type Agent,
+  type AgentClass,
+  type CallOptions,
+  type StopOptions,
+  type RestartOptions,
+} from './agent/handle.js';
+export type { AgentOptions } from './agent/options.js';
+export type { MailboxPolicy } from './agent/protocol.js';
+export type { LiveAgent, WorkerAgentStats } from './agent/main.js';
+export { currentAgent } from './agent/worker.js';
+export { AgentFailedError, AgentStoppedError, MailboxFullError } from './core/errors.js';

@@ -8,9 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { readConfig } from '../src/config.js';
 import { bootPoolWorker } from '../src/pool/worker-boot.js';
 import { installNetHost, netBusy } from '../src/net/worker/host.js';
+import { agentsBusy, installAgentHost } from '../src/agent/worker.js';
 import type { WorkerBoot } from '../src/pool/protocol.js';
 
 if (!parentPort) throw new Error('workers/pool-worker.js must be started as a worker thread');
 readConfig(); // every SHOAL_* variable, validated at boot: a bad one is a ConfigError naming it
 installNetHost(parentPort); // the reactor's link arrives on parentPort (src/net/worker/host.ts)
-bootPoolWorker(parentPort, workerData as WorkerBoot, netBusy); // a worker with open connections must not park its loop
+installAgentHost(parentPort); // the agent hub's port arrives on parentPort too (src/agent/worker.ts)
+// a worker with open connections or live agents must not block its loop in Atomics.wait
+bootPoolWorker(parentPort, workerData as WorkerBoot, () => netBusy() || agentsBusy());

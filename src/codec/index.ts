@@ -37,7 +37,7 @@ import { rangeError, typeError } from '../core/args.js';
 import { FrameReader, type ReadOptions } from './reader.js';
 import { FrameWriter, type ValueOptions } from './writer.js';
 
-export { FrameReader, type ReadOptions } from './reader.js';
+export { FrameReader, setObjectReviver, type ReadOptions } from './reader.js';
 export { FrameWriter, type ValueOptions } from './writer.js';
 export { MAX_DEPTH } from './format.js';
 

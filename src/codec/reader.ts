@@ -227,6 +227,13 @@ export class FrameReader extends FrameSource {
 
   /** OBJECT: vu n, n keys, n values. Built by a shape's factory when it can be (shapes.ts). */
   private object(): Record<string, unknown> {
+    const o = this.objectBody();
+    // a feature's own wire form (an agent handle: { shoalAgent: 1, ... }) becomes its live object
+    if (objectReviver !== undefined && o.shoalAgent === 1) return objectReviver(o) as Record<string, unknown>;
+    return o;
+  }
+
+  private objectBody(): Record<string, unknown> {
     const n = this.count(3);
     this.enter();
     const shape = this.keyList(n);
@@ -386,4 +393,19 @@ export class FrameReader extends FrameSource {
 
 function define(o: object, key: string, value: unknown, enumerable: boolean): void {
   Object.defineProperty(o, key, { value, enumerable, writable: true, configurable: true });
+}
+
+/** See setObjectReviver. */
+let objectReviver: ((o: Record<string, unknown>) => unknown) | undefined;
+
+/**
+ * Let a feature above the codec turn its wire form back into a live object as frames decode: the
+ * reviver sees each decoded plain object whose `shoalAgent` property is 1 (agent handles, so a
+ * handle read from a channel is a handle) and returns its replacement or the object itself.
+ *
+ * @example
+ * setObjectReviver((o) => reviveHandle(o) ?? o);
+ */
+export function setObjectReviver(f: (o: Record<string, unknown>) => unknown): void {
+  objectReviver = f;
 }

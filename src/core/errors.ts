@@ -181,3 +181,45 @@ export class ConnectError extends ShoalError {
 export function isCancellation(e: unknown): boolean {
   return e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError');
 }
+
+/**
+ * An agent is failed: a `send` threw under `errorMode: 'fail'` (the default), or supervision gave
+ * up re-creating it after its worker died too often. Its mailbox is held; later sends and calls
+ * reject with this until `agent.restart()`. `cause` holds the error that failed it.
+ *
+ * @example
+ * await counter.call('get').catch((e) => e.code === 'ERR_SHOAL_AGENT_FAILED' && counter.restart())
+ */
+export class AgentFailedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_AGENT_FAILED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(AgentFailedError.code, message, options);
+  }
+}
+
+/**
+ * The agent was stopped (`agent.stop()`, or the runtime closed): the message was not delivered.
+ *
+ * @example
+ * await counter.stop(); await counter.call('get').catch((e) => e.code) // 'ERR_SHOAL_AGENT_STOPPED'
+ */
+export class AgentStoppedError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_AGENT_STOPPED';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(AgentStoppedError.code, message, options);
+  }
+}
+
+/**
+ * A bounded mailbox was full: policy 'error' (the send or call rejects with this), or a call
+ * dropped by policy 'drop' / pushed out by policy 'slide' (a call is never left pending).
+ *
+ * @example
+ * await rt.agent(url, 'Log', [], { mailbox: { size: 100, policy: 'error' } })
+ */
+export class MailboxFullError extends ShoalError {
+  static readonly code = 'ERR_SHOAL_MAILBOX_FULL';
+  constructor(message: string) {
+    super(MailboxFullError.code, message);
+  }
+}

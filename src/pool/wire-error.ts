@@ -11,6 +11,9 @@
  * main thread would silently fail).
  */
 import {
+  AgentFailedError,
+  AgentStoppedError,
+  MailboxFullError,
   CancelledError,
   ClosedError,
   CodecError,
@@ -145,6 +148,9 @@ const shoalClasses: Record<string, new (message: string) => ShoalError> = {
   [WorkerExitedError.code]: WorkerExitedError,
   [TooManyPendingError.code]: TooManyPendingError,
   [TaskLoadError.code]: TaskLoadError,
+  [AgentFailedError.code]: AgentFailedError,
+  [AgentStoppedError.code]: AgentStoppedError,
+  [MailboxFullError.code]: MailboxFullError,
 };
 
 const builtins: Record<string, ErrorConstructor> = {

@@ -29,6 +29,9 @@ import { readConfig } from '../config.js';
 import { validateTimeout } from '../core/op.js';
 import { assertCloneable } from '../pool/message/cloneable.js';
 import { checkMapOptions, checkRunOptions, checkStartOptions, ModulePolicy, type ModuleAllowList } from './options.js';
+import { AgentHub, type LiveAgent } from '../agent/main.js';
+import type { Agent, AgentClass } from '../agent/handle.js';
+import type { AgentOptions } from '../agent/options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -100,12 +103,15 @@ export class Runtime implements AsyncDisposable {
   /** owns every socket; see src/net/reactor/reactor.ts */
   private readonly reactor: Reactor;
   private readonly modules: ModulePolicy;
+  /** agents' placement, records and supervision; see src/agent/main.ts */
+  private readonly agents: AgentHub;
 
-  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, modules: ModulePolicy) {
+  private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, modules: ModulePolicy, agents: AgentHub) {
     this.pool = pool;
     this.blockingPool = blocking;
     this.reactor = reactor;
     this.modules = modules;
+    this.agents = agents;
   }
 
   /** The URL a worker imports for `ref`, checked against the module policy. */
@@ -130,6 +136,7 @@ export class Runtime implements AsyncDisposable {
       return new SharedTransport(sink, workers);
     };
     const reactor = new Reactor();
+    const agents = new AgentHub();
     const pool = new Pool({
       workers,
       transport: make,
@@ -138,13 +145,20 @@ export class Runtime implements AsyncDisposable {
       tracing: options.tracing === true,
       ambient: options.ambient !== false,
       maxModules: options.maxModulesPerWorker,
-      onWorkerStart: (slot, worker) => reactor.attach(slot, worker),
-      onWorkerExit: (slot) => reactor.detach(slot),
+      onWorkerStart: (slot, worker) => {
+        reactor.attach(slot, worker);
+        agents.attach(slot, worker);
+      },
+      onWorkerExit: (slot) => {
+        reactor.detach(slot);
+        agents.exited(slot);
+      },
     });
     try {
       await pool.start();
     } catch (e) {
       reactor.close();
+      agents.close();
       throw e;
     }
     return new Runtime(
@@ -152,6 +166,7 @@ export class Runtime implements AsyncDisposable {
       new BlockingPool(options.blockingThreads),
       reactor,
       new ModulePolicy(options.allowModules),
+      agents,
     );
   }
 
@@ -253,6 +268,28 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Create an agent: an object of the exported class `className` of module `url`, living on one
+   * worker, with its own ordered mailbox. Resolves with a handle typed from the class once the
+   * object is constructed (rejects with TaskLoadError, or the constructor's error, otherwise).
+   * See README "Agents" and src/agent/ for ordering, turns, errors, mailboxes and supervision.
+   *
+   * @example
+   * const counter = await rt.agent<typeof Counter>(new URL('./counter.js', import.meta.url), 'Counter', [0]);
+   * counter.send('inc', 5);
+   * await counter.call('get'); // 5
+   */
+  agent<C extends AgentClass = AgentClass>(
+    url: ModuleRef,
+    className: string,
+    args: ConstructorParameters<C> = NO_ARGS as ConstructorParameters<C>,
+    options?: AgentOptions,
+  ): Promise<Agent<C>> {
+    if (typeof className !== 'string' || className === '') throw argType('className', 'a class export name', className);
+    if (!Array.isArray(args)) throw argType('args', 'an array', args);
+    return this.agents.create<C>(moduleURL(url), className, args as unknown[], options);
+  }
+
+  /**
    * A frozen snapshot of the pool: per worker running / queued / completed / failed counts,
    * event-loop delay and ring use.
    *
@@ -260,7 +297,10 @@ export class Runtime implements AsyncDisposable {
    * for (const w of rt.stats().workers) console.log(w.slot, w.running, w.loopDelayMaxMs);
    */
   stats(): RuntimeStats {
-    return Object.freeze({ ...snapshotStats(this.pool, this.blockingPool.size), net: this.reactor.stats() });
+    const base = snapshotStats(this.pool, this.blockingPool.size);
+    const ag = this.agents.stats(base.workers.length);
+    const workers = Object.freeze(base.workers.map((w, i) => Object.freeze({ ...w, ...ag[i] })));
+    return Object.freeze({ ...base, workers, agents: this.agents.size, net: this.reactor.stats() });
   }
 
   /**
@@ -290,8 +330,9 @@ export class Runtime implements AsyncDisposable {
    * @example
    * for (const t of await rt.tasks()) if (t.ageMs > 10_000) console.warn('slow', t.name, t.worker);
    */
-  tasks(): Promise<LiveTask[]> {
-    return this.pool.liveTasks();
+  async tasks(): Promise<Array<LiveTask | LiveAgent>> {
+    const [t, a] = await Promise.all([this.pool.liveTasks(), this.agents.live()]);
+    return [...t, ...a];
   }
 
   /**
@@ -304,11 +345,13 @@ export class Runtime implements AsyncDisposable {
   close(options: CloseOptions = {}): Promise<void> {
     const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout');
     this.closePromise ??= (async () => {
+      this.agents.beginClose(); // agents keep working for the tasks still finishing
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
       }
       await this.pool.close(timeout);
+      this.agents.close(); // anything main still waits for from an agent rejects with ClosedError
       this.reactor.close();
       await this.blockingPool.close();
     })();
@@ -323,6 +366,7 @@ export class Runtime implements AsyncDisposable {
    */
   destroy(): Promise<void> {
     this.closePromise ??= (async () => {
+      this.agents.close();
       const servers = this.reactor.closeServers(0);
       await this.pool.destroy();
       await servers;

@@ -35,6 +35,12 @@ export interface WorkerStats {
   parkedWhileLive: number;
   /** parked sibling workers it woke to take work it left at its fair share */
   siblingWakes: number;
+  /** agents living on this worker (set by rt.stats()) */
+  agents?: number;
+  /** messages queued in their mailboxes, as last reported by the worker */
+  mailbox?: number;
+  /** agent turns run in this slot so far */
+  turns?: number;
 }
 
 /** The whole pool. */
@@ -47,6 +53,8 @@ export interface RuntimeStats {
   workers: readonly WorkerStats[];
   /** threads alive in the blocking pool */
   blockingThreads: number;
+  /** live agents (set by rt.stats()) */
+  agents?: number;
   /** the reactor's counters (TCP connections, handler errors, bytes); set by rt.stats() */
   net?: import('../net/reactor/reactor.js').ReactorStats;
 }

@@ -176,6 +176,21 @@ export function reviveArgs<A extends readonly unknown[]>(args: A): A {
   return walk(args, 0, undefined) as A;
 }
 
+/** Extra revivers (a feature above this layer, e.g. agent handles): plain object in, replacement or itself out. */
+const revivers: Array<(v: object) => unknown> = [];
+
+/**
+ * Let a feature built above this layer revive its own descriptors in task arguments (agent
+ * handles: src/agent). `revive` gets every plain object `reviveArgs` meets and returns its
+ * replacement, or the object itself to leave it alone. Idempotent per function.
+ *
+ * @example
+ * addArgReviver((v) => (isMyDescriptor(v) ? reviveMine(v) : v));
+ */
+export function addArgReviver(revive: (v: object) => unknown): void {
+  if (!revivers.includes(revive)) revivers.push(revive);
+}
+
 /**
  * Copy-on-write walk over arrays and plain objects. With `out`, channels are exported through
  * it; without, descriptors are revived.
@@ -190,6 +205,12 @@ function walk(v: unknown, depth: number, out: ((ch: SharedChannel<unknown>) => u
   } else {
     if (isEscaped(v)) return children(v.value, depth, out);
     if (isChannelDescriptor(v)) return fromDescriptor(v);
+    if (revivers.length > 0 && !Array.isArray(v)) {
+      for (const r of revivers) {
+        const x = r(v);
+        if (x !== v) return x;
+      }
+    }
   }
   return children(v, depth, out);
 }

@@ -1,0 +1,829 @@
+/**
+ * The agent hub: main's end of the agent protocol. It places agents on workers, keeps the record
+ * of every live agent (where it lives, how to re-create it), carries main's own sends and calls,
+ * forwards messages between workers, and supervises: when a worker dies it rejects the calls in
+ * flight to its agents and re-creates them elsewhere, within a restart intensity.
+ *
+ * Runs on the main thread only. Owns: one agent port per worker (a MessageChannel, protocol.ts),
+ * the agent records, the table of answers main waits for (its own calls and forwarded ones), and
+ * per-worker agent counters for rt.stats().
+ *
+ * Supervision (OTP's one_for_one, per agent):
+ *   1. A worker dies: every answer main waits for from it rejects with WorkerExitedError naming the
+ *      agent and method (messages in flight are lost: delivery is at most once).
+ *   2. Each agent that lived there is re-created on the least-loaded live worker (or on the
+ *      replacement, when none is live), from its constructor arguments, then `restore(snapshot)`
+ *      when the class has `snapshot()`/`restore()` and a snapshot reached main.
+ *   3. More than `intensity` re-creations within `period` ms (default 1 per 5000 ms): the agent is
+ *      failed instead (AgentFailedError, `agent.error` set); `restart()` re-creates it.
+ */
+import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import {
+  AgentFailedError,
+  AgentStoppedError,
+  CancelledError,
+  ClosedError,
+  TimeoutError,
+  WorkerExitedError,
+} from '../core/errors.js';
+import { assertCloneable } from '../pool/message/cloneable.js';
+import { fromWire, toWire, type WireError } from '../pool/wire-error.js';
+import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
+import {
+  AgentHandle,
+  isAgentDescriptor,
+  setThreadReviver,
+  type Agent,
+  type AgentClass,
+  type AgentDescriptor,
+  type AgentRouter,
+  type CallOptions,
+  type RestartOptions,
+} from './handle.js';
+import {
+  AGENTS,
+  ANSWER,
+  CREATE,
+  DOWN,
+  MOVED,
+  CREATED,
+  F_ACK,
+  F_STOP,
+  F_SYNC,
+  FAILED,
+  FWD,
+  GONE,
+  LOAD,
+  MSG,
+  QUERY,
+  REPLY,
+  RESTART,
+  SNAP,
+  type AgentAttach,
+  type PeerAttach,
+  type FromHost,
+  type LiveAgentRow,
+  type ToHost,
+  type WireAgentOptions,
+} from './protocol.js';
+import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
+
+/** One agent as rt.tasks() reports it. */
+export interface LiveAgent {
+  kind: 'agent';
+  id: number;
+  /** `ClassName#id` */
+  name: string;
+  worker: number;
+  state: LiveAgentRow['state'] | 'unresponsive';
+  /** the method of the turn running now, or null when idle */
+  method: string | null;
+  /** messages queued in its mailbox */
+  mailbox: number;
+  turns: number;
+  ageMs: number;
+  /** always false (the field lines up with LiveTask's) */
+  abandoned: false;
+  /** never set for agents (the field lines up with LiveTask's) */
+  stack?: undefined;
+}
+
+/** Agent counters of one worker (rt.stats().workers[i].agents). */
+export interface WorkerAgentStats {
+  /** agents living on this worker */
+  agents: number;
+  /** messages queued in their mailboxes (as last reported by the worker) */
+  mailbox: number;
+  /** turns run on this worker so far (as last reported) */
+  turns: number;
+}
+
+class Rec {
+  /** re-created at least once (workers were told where it went) */
+  moved = false;
+  /** answers main waits for from this agent, not counting stop() */
+  waiting = 0;
+  wire: WireAgentOptions | undefined = undefined;
+  slot = -1;
+  error: Error | undefined = undefined;
+  stopped = false;
+  snapshot: unknown = undefined;
+  hasSnap = false;
+  readonly crashes: number[] = [];
+  created: ((e: Error | undefined) => void) | undefined;
+  /** Date.now() when the pending creation (or re-creation by restart) began */
+  since = Date.now();
+  readonly born = Date.now();
+  constructor(
+    readonly id: number,
+    readonly url: string,
+    readonly cls: string,
+    readonly args: unknown[],
+    readonly o: CheckedOptions,
+  ) {}
+  get label(): string {
+    return `${this.cls}#${this.id}`;
+  }
+}
+
+interface Lane {
+  port: MessagePort;
+  out: ToHost[];
+  agents: number;
+  mailbox: number;
+  turns: number;
+  /** turns counted by workers that died in this slot */
+  turnsBefore: number;
+  queries: Map<number, (rows: LiveAgentRow[]) => void>;
+}
+
+/** An answer main waits for: its own (origin -1) or a worker's forwarded message. */
+class Wait {
+  timer: NodeJS.Timeout | undefined = undefined;
+  cleanup: (() => void) | undefined = undefined;
+  constructor(
+    readonly rec: Rec,
+    readonly what: string,
+    readonly slot: number,
+    readonly origin: number,
+    readonly originReply: number,
+    readonly resolve: (v: unknown) => void,
+    readonly reject: (e: unknown) => void,
+  ) {}
+}
+
+const hubs = new Map<number, AgentHub>();
+let nextHub = 1;
+
+/** Main's agent hub, one per Runtime. */
+export class AgentHub implements AgentRouter {
+  readonly hubId = nextHub++;
+  private readonly lanes: Array<Lane | undefined> = [];
+  private readonly recs = new Map<number, Rec>();
+  private readonly waits = new Map<number, Wait>();
+  private nextId = 1;
+  private nextReply = 1;
+  private nextQuery = 1;
+  private flushQueued = false;
+  private reffed = false;
+  /** answers main itself waits for (its calls, acks, creations): the ports are ref'd while > 0 */
+  private own = 0;
+  private closed = false;
+  /** rt.close began: no more creations, no re-creation of agents whose workers stop */
+  private closing = false;
+  /** agents to re-create once a worker is live again */
+  private homeless: Rec[] = [];
+  /** slots the pool runs (for stats before any worker attached) */
+  private slots = 0;
+
+  constructor() {
+    hubs.set(this.hubId, this);
+  }
+
+  // --- pool hooks ----------------------------------------------------------------------------
+
+  /** A worker started in `slot`: give it its agent port. */
+  attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
+    const { port1, port2 } = new MessageChannel();
+    const lane: Lane = {
+      port: port1,
+      out: [],
+      agents: 0,
+      mailbox: 0,
+      turns: 0,
+      turnsBefore: this.deadTurns[slot] ?? 0,
+      queries: new Map(),
+    };
+    this.lanes[slot] = lane;
+    this.slots = Math.max(this.slots, slot + 1);
+    port1.on('message', (batch: FromHost[]) => {
+      if (this.lanes[slot] === lane) this.receive(slot, lane, batch);
+    });
+    if (!this.reffed) port1.unref();
+    const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot };
+    worker.postMessage(msg, [port2]);
+    if (DIRECT) {
+      // DOWN frames of the worker this one replaces must reach the others before its new port:
+      // a worker closes its port to a dead slot when it reads DOWN
+      this.flush();
+      // a port straight to every other live worker: worker-side handles send without main
+      for (let t = 0; t < this.lanes.length; t++) {
+        const other = this.lanes[t];
+        if (!other || t === slot) continue;
+        const { port1: a, port2: b } = new MessageChannel();
+        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, port: a };
+        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, port: b };
+        port1.postMessage(toNew, [a]);
+        other.port.postMessage(toOld, [b]);
+      }
+    }
+    if (this.homeless.length > 0) {
+      const h = this.homeless;
+      this.homeless = [];
+      for (const r of h) this.place(r, undefined);
+    }
+  }
+
+  /** The worker in `slot` died (or was stopped): supervision, see the header. */
+  exited(slot: number): void {
+    const lane = this.lanes[slot];
+    if (!lane) return;
+    this.lanes[slot] = undefined;
+    lane.port.close();
+    for (const q of lane.queries.values()) q([]);
+    const dead = this.closed || this.closing ? undefined : lane;
+    for (const [reply, w] of this.waits) {
+      if (w.slot !== slot) continue;
+      this.waits.delete(reply);
+      this.settle(
+        w,
+        false,
+        this.closed || this.closing
+          ? new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`)
+          : new WorkerExitedError(
+              `the worker of agent ${w.rec.label} (slot ${slot}) died while ${w.what} was in flight; ` +
+                'the agent is re-created (delivery is at most once)',
+            ),
+      );
+    }
+    if (!dead) return;
+    for (const l of this.lanes) if (l) this.push(l, [DOWN, slot]);
+    this.keepStats(slot, lane);
+    const now = Date.now();
+    for (const r of this.recs.values()) {
+      if (r.slot !== slot || r.stopped) continue;
+      r.slot = -1;
+      const { intensity, period } = r.o.restart;
+      while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
+      if (r.crashes.length >= intensity) {
+        r.error = new AgentFailedError(
+          `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
+          { cause: new WorkerExitedError(`worker slot ${slot} died`) },
+        );
+        continue;
+      }
+      r.crashes.push(now);
+      this.place(r, undefined);
+    }
+  }
+
+  private keepStats(slot: number, lane: Lane): void {
+    // a stand-in so stats keep the slot's turns until the replacement attaches
+    this.deadTurns[slot] = lane.turnsBefore + lane.turns;
+  }
+  private readonly deadTurns: number[] = [];
+
+  // --- creation and placement ----------------------------------------------------------------
+
+  /** rt.agent: create an object of class `cls` from module `url` on a worker. */
+  create<C extends AgentClass>(
+    url: string,
+    cls: string,
+    args: unknown[],
+    options: AgentOptions | undefined,
+  ): Promise<Agent<C>> {
+    if (this.closed || this.closing) {
+      return Promise.reject(new ClosedError(`runtime is closed: agent ${cls} was not created`));
+    }
+    const o = validateAgentOptions(options, this.slots);
+    if (!allPrimitive(args)) assertCloneable(args, 'args');
+    const r = new Rec(this.nextId++, url, cls, args, o);
+    this.recs.set(r.id, r);
+    this.own++;
+    this.refresh();
+    return new Promise<Agent<C>>((resolve, reject) => {
+      r.created = (e) => {
+        r.created = undefined;
+        this.own--;
+        this.refresh();
+        if (e) {
+          this.recs.delete(r.id);
+          reject(e);
+        } else resolve(this.handle(r) as unknown as Agent<C>);
+      };
+      this.place(r, o.worker);
+      this.watchCreations();
+    });
+  }
+
+  private creationSweep: NodeJS.Timeout | undefined;
+
+  /** No creation waits forever: past its callTimeout it rejects with TimeoutError (swept each second). */
+  private watchCreations(): void {
+    if (this.creationSweep) return;
+    this.creationSweep = setInterval(() => {
+      const now = Date.now();
+      let pending = 0;
+      for (const r of this.recs.values()) {
+        if (!r.created) continue;
+        pending++;
+        const ms = r.o.callTimeout;
+        if (ms > 0 && now - r.since > ms) {
+          r.created(new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
+          this.forget(r);
+        }
+      }
+      if (pending === 0) {
+        clearInterval(this.creationSweep);
+        this.creationSweep = undefined;
+      }
+    }, 1000);
+    this.creationSweep.unref();
+  }
+
+  private handle(r: Rec): AgentHandle {
+    const bounded = r.o.wire.size !== Infinity && (r.o.wire.policy === 'wait' || r.o.wire.policy === 'error');
+    return new AgentHandle(
+      {
+        shoalAgent: 1,
+        id: r.id,
+        gen: 1,
+        name: r.cls,
+        policy: bounded ? r.o.wire.policy : null,
+        hub: this.hubId,
+        timeout: r.o.callTimeout,
+        slot: r.slot,
+      },
+      this,
+    );
+  }
+
+  /** Put `r` on a worker: `want` (explicit), else the least-loaded live one. */
+  private place(r: Rec, want: number | undefined): void {
+    let slot = want !== undefined && this.lanes[want] ? want : -1;
+    if (slot < 0) {
+      let best = Infinity;
+      for (let s = 0; s < this.lanes.length; s++) {
+        const l = this.lanes[s];
+        if (l && l.agents < best) {
+          best = l.agents;
+          slot = s;
+        }
+      }
+    }
+    if (slot < 0) {
+      this.homeless.push(r);
+      return;
+    }
+    const lane = this.lanes[slot]!;
+    r.slot = slot;
+    lane.agents++;
+    r.wire ??= { ...r.o.wire, hub: this.hubId, timeout: r.o.callTimeout };
+    this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
+    if (r.crashes.length > 0 || r.moved) {
+      r.moved = true; // re-created: workers that route to it directly learn its new place
+      for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
+    }
+  }
+
+  // --- AgentRouter: main's own handles -------------------------------------------------------
+
+  send(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
+    const r = this.recs.get(h.id);
+    const bad = this.refuse(r, h, method, flags);
+    if (bad) return Promise.reject(bad);
+    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    if (h.policy === null) {
+      this.push(this.lanes[r!.slot]!, [MSG, h.id, 1, method, args, 0, flags]);
+      return RESOLVED;
+    }
+    return this.wait(r!, method, args, flags | F_ACK, undefined) as Promise<void>;
+  }
+
+  call(
+    h: AgentDescriptor,
+    method: string,
+    args: unknown[],
+    flags: number,
+    o: CallOptions | undefined,
+  ): Promise<unknown> {
+    const r = this.recs.get(h.id);
+    if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
+    const bad = this.refuse(r, h, method, flags);
+    if (bad) return Promise.reject(bad);
+    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    return this.wait(r!, method, args, flags, o);
+  }
+
+  error(h: AgentDescriptor): Error | undefined {
+    return this.recs.get(h.id)?.error;
+  }
+
+  restart(h: AgentDescriptor, newState: unknown, hasState: boolean, o: RestartOptions | undefined): Promise<void> {
+    const r = this.recs.get(h.id);
+    if (!r || r.stopped)
+      return Promise.reject(new AgentStoppedError(`agent ${h.name}#${h.id} is stopped: it cannot restart`));
+    const clear = o?.clearActions === true;
+    if (r.slot < 0) {
+      // failed by supervision (its worker kept dying): re-create it
+      r.error = undefined;
+      r.crashes.length = 0;
+      if (hasState) {
+        r.snapshot = newState;
+        r.hasSnap = true;
+      }
+      this.own++;
+      this.refresh();
+      r.since = Date.now();
+      return new Promise<void>((resolve, reject) => {
+        r.created = (e) => {
+          r.created = undefined;
+          this.own--;
+          this.refresh();
+          if (e) reject(e);
+          else resolve();
+        };
+        this.place(r, r.o.worker);
+        this.watchCreations();
+      });
+    }
+    return new Promise<void>((resolve, reject) => {
+      const reply = this.nextReply++;
+      const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void, reject);
+      this.waits.set(reply, w);
+      this.own++;
+      r.waiting++;
+      this.refresh();
+      this.push(this.lanes[r.slot]!, [RESTART, r.id, 1, newState, hasState, clear, reply]);
+    }).then(() => {
+      r.error = undefined;
+    });
+  }
+
+  /** Why a message from main cannot go now, or undefined. */
+  private refuse(r: Rec | undefined, h: AgentDescriptor, method: string, flags: number): Error | undefined {
+    if (this.closed)
+      return new ClosedError(`runtime is closed: ${method || 'message'} to agent ${h.name}#${h.id} not sent`);
+    if (!r || r.stopped) {
+      if (flags & F_STOP) return undefined;
+      return new AgentStoppedError(`agent ${h.name}#${h.id} is stopped: ${method || 'sync()'} was not delivered`);
+    }
+    if (r.error && (flags & F_STOP) === 0) {
+      return new AgentFailedError(
+        `agent ${r.label} is failed: ${method || 'sync()'} rejected until agent.restart() (cause: ${r.error.message})`,
+        { cause: r.error },
+      );
+    }
+    if (r.slot < 0 && (flags & F_STOP) === 0) {
+      return new WorkerExitedError(
+        `agent ${r.label} is being re-created after its worker died: ${method || 'sync()'} not sent`,
+      );
+    }
+    return undefined;
+  }
+
+  private wait(r: Rec, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
+    if (r.stopped || r.slot < 0) return Promise.resolve(undefined); // stop of a stopped agent
+    return new Promise<unknown>((resolve, reject) => {
+      const reply = this.nextReply++;
+      const what =
+        flags & F_SYNC
+          ? 'sync()'
+          : flags & F_STOP
+            ? 'stop()'
+            : flags & F_ACK
+              ? `send('${method}')`
+              : `call('${method}')`;
+      const w = new Wait(r, what, r.slot, -1, 0, resolve, reject);
+      const signal = o?.signal;
+      if (signal?.aborted)
+        return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+      this.waits.set(reply, w);
+      this.own++;
+      if (what !== 'stop()') r.waiting++;
+      const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
+      if (ms > 0) {
+        w.timer = setTimeout(() => {
+          if (!this.waits.delete(reply)) return;
+          this.settle(
+            w,
+            false,
+            new TimeoutError(
+              `${what} on agent ${r.label} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+            ),
+          );
+        }, ms);
+        w.timer.unref();
+      }
+      if (signal) {
+        const onAbort = (): void => {
+          if (!this.waits.delete(reply)) return;
+          this.settle(
+            w,
+            false,
+            new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
+          );
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        w.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.refresh();
+      this.push(this.lanes[r.slot]!, [MSG, r.id, 1, method, args, reply, flags]);
+    });
+  }
+
+  private settle(w: Wait, ok: boolean, v: unknown): void {
+    if (w.timer) clearTimeout(w.timer);
+    w.cleanup?.();
+    if (w.what !== 'stop()') w.rec.waiting--;
+    if (w.origin < 0) {
+      this.own--;
+      if (ok) w.resolve(v);
+      else w.reject(v);
+    } else {
+      const lane = this.lanes[w.origin];
+      if (lane) this.push(lane, [ANSWER, w.originReply, ok, ok ? v : toWireLoose(v)]);
+    }
+    this.refresh();
+  }
+
+  // --- port ------------------------------------------------------------------------------------
+
+  private push(lane: Lane, f: ToHost): void {
+    // a long burst goes out in slices, so the worker starts on the first while main clones the next
+    if (lane.out.push(f) >= SLICE) this.flushLane(lane);
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    for (const lane of this.lanes) if (lane && lane.out.length > 0) this.flushLane(lane);
+  };
+
+  private flushLane(lane: Lane): void {
+    const b = lane.out;
+    lane.out = [];
+    lane.port.postMessage(b);
+  }
+
+  private receive(slot: number, lane: Lane, batch: FromHost[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      switch (f[0]) {
+        case REPLY: {
+          const w = this.waits.get(f[1]);
+          if (!w) break;
+          this.waits.delete(f[1]);
+          if (w.what === 'stop()' && f[2]) this.forget(w.rec);
+          this.settle(
+            w,
+            f[2],
+            f[2] ? (w.origin < 0 ? reviveValue(f[3]) : f[3]) : w.origin < 0 ? fromWire(f[3] as WireError) : f[3],
+          );
+          break;
+        }
+        case FWD:
+          this.forward(f[7] ?? slot, f[1], f[3], f[4], f[5], f[6]);
+          break;
+        case CREATED: {
+          const r = this.recs.get(f[1]);
+          if (!r) break;
+          if (!f[2]) {
+            lane.agents--;
+            r.stopped = true;
+            r.slot = -1;
+            r.created?.(fromWire(f[3] as WireError) as Error);
+          } else r.created?.(undefined);
+          break;
+        }
+        case FAILED: {
+          const r = this.recs.get(f[1]);
+          if (!r) break;
+          const e = fromWire(f[2]) as Error;
+          if (f[4]) r.error = e;
+          if (r.o.onError) {
+            try {
+              r.o.onError(e, f[3]);
+            } catch (e2) {
+              process.emitWarning(`shoal agent ${r.label}: options.onError threw: ${(e2 as Error)?.message ?? e2}`);
+            }
+          }
+          break;
+        }
+        case SNAP: {
+          const r = this.recs.get(f[1]);
+          if (r) {
+            r.snapshot = f[2];
+            r.hasSnap = true;
+          }
+          break;
+        }
+        case GONE: {
+          const r = this.recs.get(f[1]);
+          if (r && r.slot === slot) this.forget(r);
+          break;
+        }
+        case LOAD:
+          lane.mailbox = f[2];
+          lane.turns = f[3];
+          break;
+        case AGENTS: {
+          const q = lane.queries.get(f[1]);
+          if (q) q(f[2]);
+          break;
+        }
+        default:
+          throw new Error(`agent hub: unknown frame kind ${String((f as unknown[])[0])} from worker ${slot}`);
+      }
+    }
+  }
+
+  private forget(r: Rec): void {
+    if (r.stopped) return;
+    r.stopped = true;
+    const lane = r.slot >= 0 ? this.lanes[r.slot] : undefined;
+    if (lane) lane.agents--;
+    this.recs.delete(r.id);
+    // turns still open on the worker (stop({ drain: false }) does not wait for them): nobody waits
+    if (r.waiting > 0)
+      for (const [reply, w] of this.waits) {
+        if (w.rec !== r || w.what === 'stop()') continue;
+        this.waits.delete(reply);
+        this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
+      }
+  }
+
+  /** A worker-side handle's message for an agent on another worker (or on the same, moved). */
+  private forward(origin: number, id: number, method: string, args: unknown[], reply: number, flags: number): void {
+    const r = this.recs.get(id);
+    const answer = (e: Error): void => {
+      const lane = this.lanes[origin];
+      if (reply !== 0 && lane) this.push(lane, [ANSWER, reply, false, toWireLoose(e)]);
+    };
+    if (!r || r.stopped) {
+      if (flags & F_STOP) {
+        const lane = this.lanes[origin];
+        if (reply !== 0 && lane) this.push(lane, [ANSWER, reply, true, undefined]);
+      } else answer(new AgentStoppedError(`agent #${id} is stopped: ${method || 'the message'} was not delivered`));
+      return;
+    }
+    if (r.slot < 0) {
+      answer(r.error ?? new WorkerExitedError(`agent ${r.label} is being re-created after its worker died`));
+      return;
+    }
+    let mainReply = 0;
+    if (reply !== 0) {
+      mainReply = this.nextReply++;
+      const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
+      this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP, NOOP));
+      if (what !== 'stop()') r.waiting++;
+    }
+    this.push(this.lanes[r.slot]!, [MSG, id, 1, method, args, mainReply, flags]);
+  }
+
+  /** Ref the agent ports while main waits for answers (so the process stays up for them). */
+  private refresh(): void {
+    const mine = this.own > 0;
+    if (mine === this.reffed) return;
+    this.reffed = mine;
+    lanesRef(this.lanes, mine);
+  }
+
+  // --- observation -----------------------------------------------------------------------------
+
+  /** Per-slot agent counters. */
+  stats(slots: number): WorkerAgentStats[] {
+    const out: WorkerAgentStats[] = [];
+    for (let s = 0; s < slots; s++) {
+      const l = this.lanes[s];
+      out.push(
+        Object.freeze({
+          agents: l?.agents ?? 0,
+          mailbox: l?.mailbox ?? 0,
+          turns: l ? l.turnsBefore + l.turns : (this.deadTurns[s] ?? 0),
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Number of live agents. */
+  get size(): number {
+    return this.recs.size;
+  }
+
+  /** Every agent with its current method (a worker that does not answer in `waitMs`: 'unresponsive'). */
+  async live(waitMs = 250): Promise<LiveAgent[]> {
+    const seen = new Map<number, [number, LiveAgentRow]>();
+    const asks: Promise<void>[] = [];
+    for (let s = 0; s < this.lanes.length; s++) {
+      const lane = this.lanes[s];
+      if (!lane) continue;
+      const qid = this.nextQuery++;
+      asks.push(
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          lane.queries.set(qid, (rows) => {
+            clearTimeout(timer);
+            lane.queries.delete(qid);
+            for (const row of rows) seen.set(row.id, [s, row]);
+            resolve();
+          });
+          this.push(lane, [QUERY, qid]);
+        }),
+      );
+    }
+    if (asks.length > 0) {
+      lanesRef(this.lanes, true);
+      await Promise.all(asks);
+      lanesRef(this.lanes, this.reffed);
+    }
+    const now = Date.now();
+    const out: LiveAgent[] = [];
+    for (const r of this.recs.values()) {
+      const hit = seen.get(r.id);
+      const row = hit?.[1];
+      out.push({
+        kind: 'agent',
+        id: r.id,
+        name: r.label,
+        worker: r.slot,
+        state: row ? row.state : r.error ? 'failed' : r.slot < 0 ? 'loading' : 'unresponsive',
+        method: row?.method ?? null,
+        mailbox: row?.mailbox ?? 0,
+        turns: row?.turns ?? 0,
+        ageMs: now - r.born,
+        abandoned: false,
+      });
+    }
+    return out;
+  }
+
+  /**
+   * rt.close began: refuse new agents and stop supervising (workers are about to stop), but keep
+   * carrying messages so tasks still finishing can use their agents.
+   */
+  beginClose(): void {
+    this.closing = true;
+  }
+
+  /** Reject everything main waits for, forget every agent, close the ports. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const [reply, w] of this.waits) {
+      this.waits.delete(reply);
+      this.settle(w, false, new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`));
+    }
+    for (const r of this.recs.values())
+      r.created?.(new ClosedError(`runtime closed: agent ${r.label} was not created`));
+    this.recs.clear();
+    this.homeless = [];
+    if (this.creationSweep) clearInterval(this.creationSweep);
+    this.flush();
+    for (const l of this.lanes) l?.port.close();
+    hubs.delete(this.hubId);
+  }
+}
+
+function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
+  for (const l of lanes) {
+    if (!l) continue;
+    if (on) l.port.ref();
+    else l.port.unref();
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** SHOAL_AGENT_DIRECT=0: worker-side handles send through main instead of straight to the owner */
+const DIRECT = process.env.SHOAL_AGENT_DIRECT !== '0';
+/** frames per post in a long burst (see push) */
+const SLICE = 2048;
+
+function allPrimitive(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && (typeof a === 'object' || typeof a === 'function')) return false;
+  }
+  return true;
+}
+const NOOP = (): void => {};
+
+function reviveValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  return reviveArgs([v])[0];
+}
+
+/** A WireError from a value that is already one (forwarded) or an Error made here. */
+function toWireLoose(v: unknown): unknown {
+  if (v instanceof Error) return wire(v);
+  return v;
+}
+
+function wire(e: Error): WireError {
+  return toWire(e);
+}
+
+setThreadReviver((d) => {
+  const hub = hubs.get(d.hub);
+  return hub ? new AgentHandle(d, hub) : undefined;
+});
+addArgReviver((v) => {
+  if (!isAgentDescriptor(v)) return v;
+  const hub = hubs.get(v.hub);
+  return hub ? new AgentHandle(v, hub) : v;
+});

@@ -1,0 +1,141 @@
+/**
+ * The agent protocol: the frames main and each worker's agent host exchange on the agent port
+ * (one MessageChannel per worker, separate from the task transport, so both task transports
+ * carry agents the same way), and the options an agent is created with.
+ *
+ * Runs on both sides. Owns the frame vocabulary only; values travel by structured clone.
+ *
+ * Every message on an agent port is an array of frames (a batch): each side collects the frames
+ * of one turn of its event loop and posts them together (a post costs a wake-up of the other
+ * thread, ~35 µs here; a frame costs well under a microsecond).
+ *
+ * Direction main -> worker:
+ *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
+ *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
+ *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
+ *   QUERY   [4, queryId]                                  answer with AGENTS
+ *   ANSWER  [5, reply, ok, value]                         answer to a worker's forwarded call
+ *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
+ *                                                         sent to it directly and not answered
+ *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
+ *   (and, not batched: { kind: 'shoal:agent-peer', slot, port }: a port straight to that worker)
+ *
+ * Direction worker -> worker (peer ports, one per pair of workers, made by main at attach):
+ *   PMSG    [40, id, gen, method, args, reply, flags]      like MSG; the reply goes back on this port
+ *   PREPLY  [41, reply, ok, value]
+ *
+ * Direction worker -> main:
+ *   CREATED [20, id, ok, error]
+ *   REPLY   [21, reply, ok, value]                        a call, sync, stop or acknowledged send
+ *   FAILED  [22, id, error, method, holds]                a send threw; holds: the agent is failed
+ *   SNAP    [23, id, snapshot]                            latest snapshot() of a snapshotting agent
+ *   GONE    [24, id]                                      the agent stopped (or failed to construct)
+ *   LOAD    [25, agents, mailbox, turns]                  this worker's agent counters
+ *   FWD     [26, id, gen, method, args, reply, flags, origin]  a message for an agent that is not on
+ *                                                         this worker and has no direct path: main
+ *                                                         forwards it and answers `origin`
+ *   AGENTS  [27, queryId, LiveAgentRow[]]
+ *
+ * Message flags (MSG, FWD): F_CALL (reply with the result), F_ACK (reply once the message is in
+ * the mailbox: bounded mailboxes with policy 'wait' or 'error'), F_SYNC (reply once every earlier
+ * message of this sender has run), F_STOP (stop after the earlier messages; F_NOW: at once).
+ */
+import type { WireError } from '../pool/wire-error.js';
+
+export const CREATE = 1;
+export const MSG = 2;
+export const RESTART = 3;
+export const QUERY = 4;
+export const ANSWER = 5;
+export const DOWN = 6;
+export const MOVED = 7;
+export const PMSG = 40;
+export const PREPLY = 41;
+
+export const CREATED = 20;
+export const REPLY = 21;
+export const FAILED = 22;
+export const SNAP = 23;
+export const GONE = 24;
+export const LOAD = 25;
+export const FWD = 26;
+export const AGENTS = 27;
+
+export const F_CALL = 1;
+export const F_ACK = 2;
+export const F_SYNC = 4;
+export const F_STOP = 8;
+export const F_NOW = 16;
+
+/** What happens to a message that finds a bounded mailbox full. */
+export type MailboxPolicy = 'wait' | 'drop' | 'slide' | 'error';
+
+/** The options a worker needs (validated on main, sent in CREATE). */
+export interface WireAgentOptions {
+  errorMode: 'fail' | 'continue';
+  /** Infinity: unbounded */
+  size: number;
+  policy: MailboxPolicy;
+  reentrant: boolean;
+  interleave: string[];
+  /** the hub (runtime) id and the default call timeout, for handles made on the worker */
+  hub: number;
+  timeout: number;
+}
+
+/** One agent as its worker reports it for rt.tasks(). */
+export interface LiveAgentRow {
+  id: number;
+  name: string;
+  state: 'idle' | 'running' | 'failed' | 'loading';
+  /** method of the turn running now (the first, when several interleave) */
+  method: string | null;
+  mailbox: number;
+  turns: number;
+  ageMs: number;
+}
+
+export type ToHost =
+  | [typeof CREATE, number, number, string, string, unknown[], WireAgentOptions, unknown, boolean]
+  | [typeof MSG, number, number, string, unknown[], number, number]
+  | [typeof RESTART, number, number, unknown, boolean, boolean, number]
+  | [typeof QUERY, number]
+  | [typeof ANSWER, number, boolean, unknown]
+  | [typeof DOWN, number]
+  | [typeof MOVED, number, number];
+
+export type PeerFrame =
+  | [typeof PMSG, number, number, string, unknown[], number, number]
+  | [typeof PREPLY, number, boolean, unknown];
+
+/** A port straight to another worker (posted on the agent port, outside the batches). */
+export interface PeerAttach {
+  kind: 'shoal:agent-peer';
+  slot: number;
+  port: import('node:worker_threads').MessagePort;
+}
+
+export type FromHost =
+  | [typeof CREATED, number, boolean, WireError | undefined]
+  | [typeof REPLY, number, boolean, unknown]
+  | [typeof FAILED, number, WireError, string, boolean]
+  | [typeof SNAP, number, unknown]
+  | [typeof GONE, number]
+  | [typeof LOAD, number, number, number]
+  | [typeof FWD, number, number, string, unknown[], number, number, number]
+  | [typeof AGENTS, number, LiveAgentRow[]];
+
+/** The message that hands a worker its agent port (posted on the worker's parentPort). */
+export interface AgentAttach {
+  kind: 'shoal:agent-attach';
+  port: import('node:worker_threads').MessagePort;
+  slot: number;
+}
+
+export function isAgentAttach(m: unknown): m is AgentAttach {
+  return m !== null && typeof m === 'object' && (m as { kind?: unknown }).kind === 'shoal:agent-attach';
+}
+
+export function isPeerAttach(m: unknown): m is PeerAttach {
+  return m !== null && typeof m === 'object' && (m as { kind?: unknown }).kind === 'shoal:agent-peer';
+}

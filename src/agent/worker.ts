@@ -1,0 +1,940 @@
+/**
+ * The agent host: a worker's end of the agent protocol. It creates agents (objects of exported
+ * classes), keeps their mailboxes, runs their turns, answers calls, and sends for the agent
+ * handles that tasks and agents on this worker hold.
+ *
+ * Runs on a pool worker (installed by workers/pool-worker.ts). Owns: the table of agents living
+ * on this worker, their mailboxes, the module cache for agent classes, this worker's pending calls
+ * to agents elsewhere, and the agent port (a MessagePort to main, protocol.ts).
+ *
+ * The turn loop (`drain`, one per event-loop turn or microtask checkpoint that has work):
+ *   1. take the next agent from the run queue; while its mailbox head may start (rule below),
+ *      take it and start its turn: the method's synchronous part runs now; a method that returns
+ *      a promise keeps the turn open until it settles;
+ *   2. an agent whose head may not start yet leaves the run queue; the end of its open turn puts it
+ *      back (so an awaiting agent costs nothing while it waits);
+ *   3. after DRAIN_BUDGET_MS, yield to the event loop (setImmediate) so port messages, timers and
+ *      I/O get their turn; post this turn's outgoing batch (one postMessage).
+ * When a turn may start (non-reentrant by default):
+ *   - a message for a method listed in `interleave` starts whenever it is at the head;
+ *   - any other message starts only when no turn of the agent is open (awaits included);
+ *   - with `reentrant: true` every message starts when it reaches the head; sync and stop still
+ *     wait for the open turns to end.
+ * Sends to an agent on this worker go straight into its mailbox; sends to an agent on another
+ * worker go to main (FWD), which forwards them: per-sender FIFO holds because one sender's
+ * messages to one agent always take the same path while the agent lives where it lives.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import {
+  AgentFailedError,
+  AgentStoppedError,
+  MailboxFullError,
+  TimeoutError,
+  CancelledError,
+  WorkerExitedError,
+} from '../core/errors.js';
+import { TaskLoadError } from '../core/errors.js';
+import { codeError } from '../core/op.js';
+import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
+import { fromWire, toWire, type WireError } from '../pool/wire-error.js';
+import {
+  AgentHandle,
+  isAgentDescriptor,
+  setThreadReviver,
+  type AgentDescriptor,
+  type AgentRouter,
+  type CallOptions,
+} from './handle.js';
+import { Mailbox, PARKED, REFUSED, SLID } from './mailbox.js';
+import {
+  AGENTS,
+  ANSWER,
+  CREATE,
+  DOWN,
+  MOVED,
+  PMSG,
+  PREPLY,
+  isPeerAttach,
+  type PeerAttach,
+  type PeerFrame,
+  CREATED,
+  F_ACK,
+  F_CALL,
+  F_NOW,
+  F_STOP,
+  F_SYNC,
+  FAILED,
+  FWD,
+  GONE,
+  isAgentAttach,
+  LOAD,
+  MSG,
+  QUERY,
+  REPLY,
+  RESTART,
+  SNAP,
+  type FromHost,
+  type LiveAgentRow,
+  type ToHost,
+  type WireAgentOptions,
+} from './protocol.js';
+
+const DRAIN_BUDGET_MS = 4;
+const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+type Ctor = new (...args: unknown[]) => Record<string, unknown>;
+type Namespace = Record<string, unknown>;
+
+/** Who waits for a message's outcome on this thread. */
+interface Waiter {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+/** One message in a mailbox. */
+class Msg {
+  constructor(
+    readonly method: string,
+    readonly args: unknown[],
+    /** main's reply id (0: none) */
+    readonly reply: number,
+    readonly flags: number,
+    /** a waiter on this thread (local call / sync / ack), or null */
+    readonly local: Waiter | null,
+    /** the peer (worker slot) the reply goes to, or -1: main */
+    readonly origin = -1,
+  ) {}
+}
+
+/** A port straight to another worker and the frames for it this turn. */
+interface Peer {
+  port: MessagePort;
+  out: PeerFrame[];
+}
+
+/** One agent living on this worker. */
+class Live {
+  inst: Record<string, unknown> | undefined;
+  ctor: Ctor | undefined;
+  readonly box: Mailbox<Msg>;
+  /** turns open now (more than one only for interleaved or reentrant turns) */
+  open = 0;
+  /** an open turn that is not interleavable */
+  exclusive = false;
+  failed: unknown = undefined;
+  stopped = false;
+  queued = false;
+  current: string | null = null;
+  turns = 0;
+  readonly born = performance.now();
+  /** a turn ran since the last snapshot was sent */
+  dirty = false;
+  /** the class has snapshot() */
+  snapshots = false;
+  constructor(
+    readonly id: number,
+    readonly gen: number,
+    readonly name: string,
+    readonly opts: WireAgentOptions,
+    readonly interleave: Set<string> | null,
+  ) {
+    this.box = new Mailbox<Msg>(opts.size, opts.policy);
+  }
+}
+
+let host: AgentHost | undefined;
+
+/**
+ * Listen on the worker's parentPort for main's agent-attach message. Call once from a worker
+ * entry file (workers/pool-worker.ts).
+ */
+export function installAgentHost(parentPort: Pick<MessagePort, 'on'>): void {
+  parentPort.on('message', (m: unknown) => {
+    if (!isAgentAttach(m)) return;
+    host?.detach();
+    host = new AgentHost(m.port, m.slot);
+  });
+}
+
+/**
+ * True while agents live on this worker or calls of its own are pending: a pool worker must then
+ * not block its thread in Atomics.wait (the agent port's messages need the event loop).
+ */
+export function agentsBusy(): boolean {
+  return host !== undefined && (host.agents.size > 0 || host.pendingCount > 0);
+}
+
+/**
+ * The handle of the agent whose turn (or constructor) is running now, on its own worker; undefined
+ * elsewhere. Take it in the constructor to keep it: `this.self = currentAgent()`.
+ *
+ * @example
+ * export class Ping { constructor() { this.me = currentAgent() } hit(pong) { pong.send('hit', this.me) } }
+ */
+export function currentAgent<T = AgentHandle>(): T | undefined {
+  return (host?.currentHandle() ?? undefined) as T | undefined;
+}
+
+/** One worker's agent host. */
+export class AgentHost implements AgentRouter {
+  readonly agents = new Map<number, Live>();
+  private readonly port: MessagePort;
+  private readonly modules = new Map<string, Namespace | Promise<Namespace>>();
+  private readonly runq: Live[] = [];
+  private runHead = 0;
+  private draining = false;
+  private drainScheduled = false;
+  private out: FromHost[] = [];
+  private flushScheduled = false;
+  private readonly pending = new Map<number, Waiter>();
+  private nextReply = 1;
+  private running: Live | undefined;
+  private turnsTotal = 0;
+  private lastLoad = '';
+  private lastDepth = 0;
+  private depthAt = 0;
+  private readonly snapshotters = new Set<Live>();
+
+  /** direct ports to the other workers (slot -> peer) */
+  private readonly peers = new Map<number, Peer>();
+  /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
+  private readonly routes = new Map<number, number>();
+  /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
+  private readonly paths = new Map<number, number>();
+  /** replies owed by peers: reply id -> slot (DOWN rejects them) */
+  private readonly owedBy = new Map<number, number>();
+  readonly slot: number;
+
+  constructor(port: MessagePort, slot: number) {
+    this.port = port;
+    this.slot = slot;
+    port.on('message', (batch: ToHost[] | PeerAttach) => {
+      if (Array.isArray(batch)) this.receive(batch);
+      else if (isPeerAttach(batch)) this.addPeer(batch);
+    });
+  }
+
+  private addPeer(m: PeerAttach): void {
+    this.peers.get(m.slot)?.port.close();
+    const peer: Peer = { port: m.port, out: [] };
+    this.peers.set(m.slot, peer);
+    m.port.on('message', (batch: PeerFrame[]) => this.receivePeer(m.slot, peer, batch));
+    m.port.unref(); // the agent port keeps the worker alive, not the peers
+  }
+
+  private receivePeer(from: number, peer: Peer, batch: PeerFrame[]): void {
+    if (this.peers.get(from) !== peer) return;
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      if (f[0] === PMSG) {
+        const a = this.agents.get(f[1]);
+        const args = hasObjects(f[4]) ? reviveArgs(f[4]) : f[4];
+        if (a !== undefined && a.gen === f[2]) this.enqueue(a, new Msg(f[3], args, f[5], f[6], null, from));
+        else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+      } else if (f[0] === PREPLY) {
+        const p = this.pending.get(f[1]);
+        if (p) {
+          if (f[2]) p.resolve(reviveValue(f[3]));
+          else p.reject(fromWire(f[3] as WireError));
+        }
+      }
+    }
+    this.drain();
+  }
+
+  /** The worker in `slot` died: what it owed us will never come. */
+  private down(slot: number): void {
+    this.peers.get(slot)?.port.close();
+    this.peers.delete(slot);
+    for (const [reply, s] of this.owedBy) {
+      if (s !== slot) continue;
+      this.pending
+        .get(reply)
+        ?.reject(
+          new WorkerExitedError(`the worker (slot ${slot}) of the agent this call went to died before answering`),
+        );
+    }
+    for (const [id, p] of this.paths) if (p === slot) this.paths.delete(id);
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  detach(): void {
+    this.port.close();
+  }
+
+  currentHandle(): AgentHandle | undefined {
+    const a = this.running;
+    if (!a) return undefined;
+    return new AgentHandle(
+      {
+        shoalAgent: 1,
+        id: a.id,
+        gen: a.gen,
+        name: a.name,
+        policy:
+          a.opts.size !== Infinity && (a.opts.policy === 'wait' || a.opts.policy === 'error') ? a.opts.policy : null,
+        hub: a.opts.hub,
+        timeout: a.opts.timeout,
+        slot: this.slot,
+      },
+      this,
+    );
+  }
+
+  // --- AgentRouter: handles held on this worker ---------------------------------------------
+
+  send(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
+    const ack = h.policy === 'wait' || h.policy === 'error';
+    if (!ack) {
+      this.deliver(h, method, args, flags, null);
+      return RESOLVED;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.deliver(h, method, args, flags | F_ACK, { resolve: resolve as (v: unknown) => void, reject });
+    });
+  }
+
+  call(
+    h: AgentDescriptor,
+    method: string,
+    args: unknown[],
+    flags: number,
+    o: CallOptions | undefined,
+  ): Promise<unknown> {
+    return new Promise<unknown>((resolve, reject) => {
+      const ms = o?.timeout ?? h.timeout ?? DEFAULT_CALL_TIMEOUT_MS;
+      const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const signal = o?.signal;
+      const onAbort = (): void => fail(new CancelledError(`${what} on agent ${h.name}#${h.id} was cancelled`));
+      let reply = 0;
+      const fail = (e: unknown): void => {
+        if (done) return;
+        done = true;
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (reply !== 0) {
+          // gave up waiting: a late answer finds nobody (and the entry does not leak)
+          this.pending.delete(reply);
+          this.owedBy.delete(reply);
+        }
+        reject(e);
+      };
+      const w: Waiter = {
+        resolve: (v) => {
+          if (done) return;
+          done = true;
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        reject: fail,
+      };
+      if (signal?.aborted) return onAbort();
+      if (ms > 0)
+        timer = setTimeout(
+          () =>
+            fail(
+              new TimeoutError(
+                `${what} on agent ${h.name}#${h.id} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+              ),
+            ),
+          ms,
+        );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      reply = this.deliver(h, method, args, flags, w);
+    });
+  }
+
+  error(): Error | undefined {
+    return undefined; // the failed state is main's to report
+  }
+
+  restart(): Promise<void> {
+    return Promise.reject(
+      codeError(
+        TypeError,
+        'ERR_SHOAL_MAIN_ONLY',
+        'agent.restart() is called from the main thread (where rt.agent ran)',
+      ),
+    );
+  }
+
+  /** Route one message: into a local mailbox, or to main for an agent elsewhere. */
+  /** Returns the reply id a remote answer will carry (0: local, or nobody waits). */
+  private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): number {
+    const a = this.agents.get(h.id);
+    if (a !== undefined && a.gen === h.gen) {
+      this.enqueue(a, new Msg(method, args, 0, flags, w));
+      return 0;
+    }
+    // one path per target, fixed at first use, so this sender's messages to it stay in order
+    let path = this.paths.get(h.id);
+    if (path === undefined) {
+      const where = this.routes.get(h.id) ?? h.slot;
+      path = where !== undefined && where >= 0 && this.peers.has(where) ? where : -1;
+      this.paths.set(h.id, path);
+    }
+    let reply = 0;
+    if (w !== null) {
+      const id = this.nextReply++;
+      reply = id;
+      const owed = path >= 0;
+      if (owed) this.owedBy.set(id, path);
+      this.pending.set(id, {
+        resolve: (v) => {
+          this.pending.delete(id);
+          if (owed) this.owedBy.delete(id);
+          w.resolve(v);
+        },
+        reject: (e) => {
+          this.pending.delete(id);
+          if (owed) this.owedBy.delete(id);
+          w.reject(e);
+        },
+      });
+    }
+    const peer = path >= 0 ? this.peers.get(path) : undefined;
+    if (peer !== undefined) {
+      if (peer.out.push([PMSG, h.id, h.gen, method, args, reply, flags]) === 1) this.scheduleFlush();
+    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
+    return reply;
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled && !this.draining) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  // --- port --------------------------------------------------------------------------------
+
+  private receive(batch: ToHost[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const f = batch[i]!;
+      switch (f[0]) {
+        case MSG: {
+          const a = this.agents.get(f[1]);
+          const m = new Msg(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null);
+          if (a === undefined || a.gen !== f[2]) this.answer(m, false, stoppedError(f[1], f[3]));
+          else this.enqueue(a, m);
+          break;
+        }
+        case ANSWER: {
+          const p = this.pending.get(f[1]);
+          if (p) {
+            if (f[2]) p.resolve(reviveValue(f[3]));
+            else p.reject(fromWire(f[3] as WireError));
+          }
+          break;
+        }
+        case CREATE:
+          this.create(f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]);
+          break;
+        case RESTART:
+          this.restartLocal(f[1], f[2], f[3], f[4], f[5], f[6]);
+          break;
+        case QUERY:
+          this.push([AGENTS, f[1], this.rows()]);
+          break;
+        case DOWN:
+          this.down(f[1]);
+          break;
+        case MOVED:
+          this.routes.set(f[1], f[2]);
+          this.paths.delete(f[1]); // at most once: what was in flight to the dead worker is lost anyway
+          break;
+        default:
+          throw new Error(`agent host: unknown frame kind ${String((f as unknown[])[0])}`);
+      }
+    }
+    this.drain();
+  }
+
+  private push(f: FromHost): void {
+    if (this.out.push(f) >= SLICE)
+      this.flush(); // a long burst goes out in slices (pipelining)
+    else if (!this.flushScheduled && !this.draining) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    if (this.snapshotters.size > 0) this.takeSnapshots();
+    const now = performance.now();
+    if (now - this.depthAt > 50) {
+      // O(agents): at most every 50 ms
+      this.depthAt = now;
+      this.lastDepth = this.depth();
+    }
+    const load = `${this.agents.size},${this.lastDepth},${this.turnsTotal}`;
+    if (load !== this.lastLoad && (this.out.length > 0 || this.turnsTotal > 0)) {
+      this.lastLoad = load;
+      this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
+    }
+    for (const peer of this.peers.values()) {
+      if (peer.out.length === 0) continue;
+      const pb = peer.out;
+      peer.out = [];
+      try {
+        peer.port.postMessage(pb);
+      } catch (e) {
+        for (const f of pb) {
+          if (f[0] === PREPLY) this.out.push([REPLY, 0, false, toWire(e)]);
+        }
+        process.emitWarning(`shoal agent host: a batch to a peer worker could not be sent: ${(e as Error).message}`);
+      }
+    }
+    if (this.out.length === 0) return;
+    const b = this.out;
+    this.out = [];
+    try {
+      this.port.postMessage(b);
+    } catch {
+      for (const f of b) {
+        try {
+          this.port.postMessage([f]);
+        } catch (e) {
+          if (f[0] === REPLY && f[2]) {
+            const why = codeError(
+              TypeError,
+              'ERR_SHOAL_UNCLONEABLE',
+              `an agent's result cannot be sent back: ${(e as Error).message}`,
+            );
+            this.port.postMessage([[REPLY, f[1], false, toWire(why)]]);
+          }
+        }
+      }
+    }
+  };
+
+  private depth(): number {
+    let n = 0;
+    for (const a of this.agents.values()) n += a.box.total;
+    return n;
+  }
+
+  private takeSnapshots(): void {
+    // snapshots go first in the batch: a reply that follows was answered from a state no newer
+    for (const a of this.snapshotters) {
+      if (!a.dirty || a.inst === undefined) continue;
+      a.dirty = false;
+      try {
+        this.out.unshift([SNAP, a.id, (a.inst.snapshot as () => unknown).call(a.inst)]);
+      } catch (e) {
+        process.emitWarning(`shoal agent ${a.name}#${a.id}: snapshot() threw: ${(e as Error)?.message ?? e}`);
+      }
+    }
+  }
+
+  // --- lifecycle -----------------------------------------------------------------------------
+
+  private create(
+    id: number,
+    gen: number,
+    url: string,
+    cls: string,
+    args: unknown[],
+    opts: WireAgentOptions,
+    snap: unknown,
+    hasSnap: boolean,
+  ): void {
+    const a = new Live(id, gen, cls, opts, opts.interleave.length ? new Set(opts.interleave) : null);
+    this.agents.set(id, a);
+    const build = (ns: Namespace): void => {
+      if (a.stopped) return;
+      try {
+        const C = ns[cls];
+        if (typeof C !== 'function') {
+          const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
+          throw new TaskLoadError(
+            C === undefined
+              ? `agent module ${url} has no export '${cls}' (function exports: ${names.join(', ') || 'none'})`
+              : `export '${cls}' of agent module ${url} is a ${typeof C}, not a class`,
+          );
+        }
+        a.ctor = C as Ctor;
+        this.running = a;
+        try {
+          a.inst = new (C as Ctor)(...reviveArgs(args));
+          if (hasSnap && typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(snap);
+        } finally {
+          this.running = undefined;
+        }
+        if (typeof a.inst.snapshot === 'function') {
+          this.snapshotters.add(a);
+          a.snapshots = true;
+        }
+      } catch (e) {
+        this.agents.delete(id);
+        a.stopped = true;
+        this.push([CREATED, id, false, toWire(e)]);
+        for (const m of a.box.clear()) this.answer(m, false, e);
+        return;
+      }
+      this.push([CREATED, id, true, undefined]);
+      if (a.box.depth > 0) this.schedule(a);
+    };
+    const ns = this.modules.get(url);
+    if (ns !== undefined && !(ns instanceof Promise)) {
+      build(ns);
+      return;
+    }
+    this.load(url).then(
+      (m) => {
+        build(m);
+        this.drain();
+      },
+      (e: unknown) =>
+        build(
+          new Proxy(
+            {},
+            {
+              get() {
+                throw new TaskLoadError(`cannot load agent module ${url}: ${(e as Error)?.message ?? e}`, { cause: e });
+              },
+            },
+          ),
+        ),
+    );
+  }
+
+  private load(url: string): Promise<Namespace> {
+    const hit = this.modules.get(url);
+    if (hit) return Promise.resolve(hit);
+    const p = (import(url) as Promise<Namespace>).then(
+      (m) => {
+        this.modules.set(url, m);
+        return m;
+      },
+      (e: unknown) => {
+        this.modules.delete(url);
+        throw e;
+      },
+    );
+    this.modules.set(url, p);
+    return p;
+  }
+
+  private restartLocal(
+    id: number,
+    gen: number,
+    state: unknown,
+    hasState: boolean,
+    clear: boolean,
+    reply: number,
+  ): void {
+    const a = this.agents.get(id);
+    if (a === undefined || a.gen !== gen) {
+      this.push([REPLY, reply, false, toWire(stoppedError(id, 'restart'))]);
+      return;
+    }
+    try {
+      if (hasState && a.inst !== undefined) {
+        if (typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(state);
+        else Object.assign(a.inst, state);
+      }
+    } catch (e) {
+      this.push([REPLY, reply, false, toWire(e)]);
+      return;
+    }
+    const cause = a.failed;
+    a.failed = undefined;
+    if (clear) {
+      for (const m of a.box.clear()) {
+        this.answer(
+          m,
+          false,
+          new AgentFailedError(`agent ${a.name}#${a.id} was restarted with clearActions: message dropped`, { cause }),
+        );
+      }
+    }
+    a.dirty = true;
+    this.push([REPLY, reply, true, undefined]);
+    if (a.box.depth > 0) this.schedule(a);
+  }
+
+  private stopLocal(a: Live, why: Error): void {
+    a.stopped = true;
+    this.agents.delete(a.id);
+    this.snapshotters.delete(a);
+    for (const m of a.box.clear()) this.answer(m, false, why);
+    this.push([GONE, a.id]);
+  }
+
+  // --- mailboxes and turns -------------------------------------------------------------------
+
+  private enqueue(a: Live, m: Msg): void {
+    if (a.stopped) {
+      this.answer(m, false, stoppedError(a.id, m.method, a.name));
+      return;
+    }
+    const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
+    if (a.failed !== undefined && (m.flags & (F_CALL | F_SYNC | F_ACK)) !== 0 && (m.flags & F_STOP) === 0) {
+      this.answer(m, false, failedError(a, m.method));
+      return;
+    }
+    if ((m.flags & F_NOW) !== 0 || ((m.flags & F_STOP) !== 0 && a.failed !== undefined)) {
+      this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before message ran`));
+      this.answer(m, true, undefined);
+      return;
+    }
+    const r = a.box.offer(m, control);
+    if (r === REFUSED) {
+      if (a.box.policy === 'drop' && (m.flags & F_CALL) === 0) this.answer(m, true, undefined);
+      else this.answer(m, false, fullError(a, m.method));
+      return;
+    }
+    if (r === SLID) {
+      const old = a.box.slid!;
+      a.box.slid = undefined;
+      if (old.flags & F_CALL) this.answer(old, false, fullError(a, old.method));
+      else if (old.flags & (F_SYNC | F_STOP)) this.answer(old, true, undefined);
+    }
+    if (r !== PARKED && (m.flags & F_ACK) !== 0) this.answer(m, true, undefined);
+    if (!a.queued && a.inst !== undefined && a.failed === undefined) this.schedule(a);
+  }
+
+  private schedule(a: Live): void {
+    if (a.queued) return;
+    a.queued = true;
+    this.runq.push(a);
+    if (!this.draining && !this.drainScheduled) {
+      this.drainScheduled = true;
+      queueMicrotask(this.drainTask);
+    }
+  }
+
+  private readonly drainTask = (): void => {
+    this.drainScheduled = false;
+    this.drain();
+  };
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    const t0 = performance.now();
+    let n = 0;
+    try {
+      while (this.runHead < this.runq.length) {
+        const a = this.runq[this.runHead]!;
+        this.runq[this.runHead++] = undefined as unknown as Live;
+        a.queued = false;
+        this.step(a);
+        if ((++n & 255) === 0 && performance.now() - t0 > DRAIN_BUDGET_MS) break;
+      }
+    } finally {
+      if (this.runHead >= this.runq.length) {
+        this.runq.length = 0;
+        this.runHead = 0;
+      } else if (this.runHead > 4096) {
+        this.runq.splice(0, this.runHead);
+        this.runHead = 0;
+      }
+      this.draining = false;
+    }
+    if (this.runHead < this.runq.length && !this.drainScheduled) {
+      this.drainScheduled = true;
+      setImmediate(this.drainTask); // over budget: let the event loop in
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
+  /** Start the turns of `a` that may start now (at most 256, then requeue it: fairness). */
+  private step(a: Live): void {
+    a.queued = true; // a turn ending inside this step must not put `a` on the run queue again
+    let k = 0;
+    for (; k < 256; k++) {
+      if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
+      const m = a.box.peek();
+      if (m === undefined) break;
+      const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
+      const inter = !control && a.interleave !== null && a.interleave.has(m.method);
+      // sync and stop wait for the open turns; other messages too unless they may interleave
+      if (a.open > 0 && (control || (!a.opts.reentrant && !inter))) break;
+      a.box.take();
+      const admitted = a.box.admitted;
+      if (admitted !== undefined && (admitted.flags & F_ACK) !== 0) this.answer(admitted, true, undefined);
+      if (control) {
+        if (m.flags & F_STOP) {
+          this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
+        }
+        this.answer(m, true, undefined);
+        continue;
+      }
+      this.turn(a, m, inter);
+    }
+    a.queued = false;
+    if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
+  }
+
+  private turn(a: Live, m: Msg, inter: boolean): void {
+    const inst = a.inst!;
+    const fn = inst[m.method];
+    if (typeof fn !== 'function' || m.method === 'constructor') {
+      this.ended(a, m, false, noMethod(a, m.method), false);
+      return;
+    }
+    if (a.open === 0 || !inter) a.current = m.method; // an interleaved turn does not hide the one it joined
+    a.open++;
+    if (!inter) a.exclusive = true;
+    this.running = a;
+    let r: unknown;
+    try {
+      r = (fn as (...x: unknown[]) => unknown).apply(inst, m.args); // revived on arrival (receive)
+    } catch (e) {
+      this.running = undefined;
+      this.ended(a, m, false, e, true, inter);
+      return;
+    }
+    this.running = undefined;
+    if (
+      r === null ||
+      (typeof r !== 'object' && typeof r !== 'function') ||
+      typeof (r as PromiseLike<unknown>).then !== 'function'
+    ) {
+      this.ended(a, m, true, r, true, inter);
+      return;
+    }
+    (r as PromiseLike<unknown>).then(
+      (v) => {
+        this.ended(a, m, true, v, true, inter);
+        this.drain();
+      },
+      (e: unknown) => {
+        this.ended(a, m, false, e, true, inter);
+        this.drain();
+      },
+    );
+  }
+
+  private ended(a: Live, m: Msg, ok: boolean, v: unknown, opened: boolean, inter = false): void {
+    if (opened) {
+      a.open--;
+      if (!inter) a.exclusive = false;
+      if (a.open === 0) a.current = null;
+    }
+    a.turns++;
+    this.turnsTotal++;
+    if (a.snapshots) a.dirty = true;
+    if (ok) {
+      this.answer(m, true, v);
+    } else if ((m.flags & F_CALL) !== 0) {
+      this.answer(m, false, v);
+    } else if (!a.stopped) {
+      this.sendFailed(a, m, v);
+    }
+    if (!a.stopped && a.box.depth > 0 && a.failed === undefined) this.schedule(a);
+  }
+
+  /** A send's method threw: errorMode decides. */
+  private sendFailed(a: Live, m: Msg, e: unknown): void {
+    if (a.opts.errorMode === 'continue') {
+      const hook = a.inst?.onError;
+      if (typeof hook === 'function') {
+        try {
+          (hook as (e: unknown, method: string, args: unknown[]) => void).call(a.inst, e, m.method, m.args);
+        } catch (e2) {
+          process.emitWarning(`shoal agent ${a.name}#${a.id}: onError threw: ${(e2 as Error)?.message ?? e2}`);
+        }
+      }
+      this.push([FAILED, a.id, toWire(e), m.method, false]);
+      return;
+    }
+    a.failed = e;
+    this.push([FAILED, a.id, toWire(e), m.method, true]);
+    // calls cannot wait for a restart that may never come: they reject now; sends stay held
+    const held = a.box.clear();
+    for (const x of held) {
+      if ((x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
+        this.answer(x, false, failedError(a, x.method));
+      else a.box.offer(x, true);
+    }
+  }
+
+  /** Tell whoever waits for `m` (a waiter here, or main by reply id). */
+  private answer(m: Msg, ok: boolean, v: unknown): void {
+    if (m.local !== null) {
+      if (ok) m.local.resolve(v);
+      else m.local.reject(v);
+      return;
+    }
+    if (m.reply === 0) return;
+    if (m.origin >= 0) {
+      const peer = this.peers.get(m.origin);
+      if (peer !== undefined && peer.out.push([PREPLY, m.reply, ok, ok ? v : toWire(v)]) === 1) this.scheduleFlush();
+      return;
+    }
+    this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
+  }
+
+  private rows(): LiveAgentRow[] {
+    const now = performance.now();
+    const out: LiveAgentRow[] = [];
+    for (const a of this.agents.values()) {
+      if (out.length >= 10_000) break;
+      out.push({
+        id: a.id,
+        name: a.name,
+        state: a.inst === undefined ? 'loading' : a.failed !== undefined ? 'failed' : a.open > 0 ? 'running' : 'idle',
+        method: a.current,
+        mailbox: a.box.total,
+        turns: a.turns,
+        ageMs: now - a.born,
+      });
+    }
+    return out;
+  }
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+/** frames per post in a long burst */
+const SLICE = 2048;
+
+function hasObjects(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && typeof a === 'object') return true;
+  }
+  return false;
+}
+
+/** Revive handles inside a value received from another thread (a call's result). */
+function reviveValue(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  return reviveArgs([v])[0];
+}
+
+function stoppedError(id: number, method: string, name = 'agent'): AgentStoppedError {
+  return new AgentStoppedError(`${name}#${id} is stopped: ${method || 'the message'} was not delivered`);
+}
+
+function failedError(a: Live, method: string): AgentFailedError {
+  return new AgentFailedError(
+    `agent ${a.name}#${a.id} is failed (a send threw): ${method || 'sync()'} rejected until agent.restart()`,
+    { cause: a.failed },
+  );
+}
+
+function fullError(a: Live, method: string): MailboxFullError {
+  return new MailboxFullError(
+    `agent ${a.name}#${a.id}: mailbox full (${a.box.size}, policy '${a.box.policy}'), ${method} was not queued`,
+  );
+}
+
+function noMethod(a: Live, method: string): TypeError {
+  return codeError(TypeError, 'ERR_SHOAL_NO_METHOD', `agent ${a.name}#${a.id} has no method '${method}'`);
+}
+
+addArgReviver((v) => (isAgentDescriptor(v) && host !== undefined ? new AgentHandle(v, host) : v));
+setThreadReviver((d) => (host !== undefined ? new AgentHandle(d, host) : undefined));
