@@ -77,3 +77,13 @@ export type { ConnHandler } from './net/worker/host.js';
 export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
+// HTTP: rt.serve() handlers (fetch style or node style) run on the workers
+export { HttpServer, type HttpServerStats, type HttpCloseOptions } from './http/main.js';
+export { HttpContext, PayloadTooLargeError } from './http/worker/request.js';
+export {
+  HTTP_DEFAULTS,
+  type ServeOptions,
+  type HttpLimits,
+  type HttpTlsOptions,
+  type HttpHandlerError,
+} from './http/options.js';

@@ -25,6 +25,8 @@ import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
 import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { serve as httpServe, type HttpServer } from '../http/main.js';
+import type { ServeOptions } from '../http/options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -235,6 +237,20 @@ export class Runtime implements AsyncDisposable {
    */
   listen(options: ListenOptions): Promise<TcpServer> {
     return reactorListen(this.reactor, options);
+  }
+
+  /**
+   * Serve HTTP/1.1 (HTTPS with `tls`): the reactor owns the sockets, each worker runs node:http
+   * over them and calls the handler module, fetch style (`export default { fetch(req, ctx) }`) or
+   * node style (`export default (req, res) => {}`). Rejects with TaskLoadError when the module
+   * does not load. Limits and their defaults: src/http/options.ts and README "HTTP".
+   *
+   * @example
+   * const web = await rt.serve({ port: 0, handler: new URL('./hello.js', import.meta.url) });
+   * console.log(web.url); await web.close({ timeout: 5000 });
+   */
+  serve(options: ServeOptions): Promise<HttpServer> {
+    return httpServe(this.reactor, (url, name, args) => this.pool.submit(url, name, args, undefined), options);
   }
 
   /**

@@ -29,6 +29,11 @@ export interface ListenOptions {
   maxConnections?: number;
   /** Bytes of each per-connection ring (a power of two, 1 KiB .. 16 MiB). Default 32 KiB. */
   ringBytes?: number;
+  /**
+   * Written to a connection refused over `maxConnections` before it is closed (rt.serve sends an
+   * HTTP 503 this way). Default: closed without a word.
+   */
+  refuseWith?: Uint8Array;
 }
 
 /** Options of `server.close()`. */
@@ -85,7 +90,13 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   private emptyWaiters: Array<() => void> = [];
 
   /** @internal use `listen()` / `rt.listen()` */
-  constructor(reactor: Reactor, server: Server, handler: string, ringBytes: number) {
+  constructor(
+    reactor: Reactor,
+    server: Server,
+    handler: string,
+    ringBytes: number,
+    refuse?: { max: number; bytes: Uint8Array },
+  ) {
     this.reactor = reactor;
     this.server = server;
     this.handler = handler;
@@ -93,6 +104,12 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     this.id = reactor.newServerId();
     reactor.servers.set(this.id, this);
     server.on('connection', (s: Socket) => {
+      if (refuse !== undefined && this.conns.size >= refuse.max) {
+        this.refused++;
+        s.on('error', () => {}); // a peer gone already: nothing to tell
+        s.end(refuse.bytes);
+        return;
+      }
       this.accepted++;
       reactor.accept(this, s);
     });
@@ -205,8 +222,12 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   if (reactor.closed) throw new ClosedError('runtime is closed: cannot listen');
   // allowHalfOpen: a peer's FIN ends the handler's reads only; its writes go on until it ends.
   const server = createServer({ allowHalfOpen: true, noDelay: true });
-  if (max !== undefined) server.maxConnections = max;
-  const srv = new TcpServer(reactor, server, handler, ringBytes);
+  const refuseWith = options.refuseWith;
+  if (refuseWith !== undefined && !(refuseWith instanceof Uint8Array))
+    throw typeErr(`refuseWith must be a Uint8Array, got ${typeof refuseWith}`);
+  if (max !== undefined && refuseWith === undefined) server.maxConnections = max;
+  const refuse = max !== undefined && refuseWith !== undefined ? { max, bytes: refuseWith } : undefined;
+  const srv = new TcpServer(reactor, server, handler, ringBytes, refuse);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog }, () => {
