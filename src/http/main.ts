@@ -11,6 +11,7 @@
 import { BroadcastChannel } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { TaskLoadError } from '../core/errors.js';
 import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
 import type { Reactor } from '../net/reactor/reactor.js';
@@ -189,13 +190,14 @@ export async function probeHandler(run: RunTask, url: string): Promise<HandlerSt
 }
 
 /**
- * Serve HTTP with the handler module on every worker. Resolves once listening; rejects with
- * TaskLoadError when the handler module does not load, RangeError/TypeError for bad options.
+ * Serve HTTP with the handler module on every worker. Throws RangeError / TypeError at once for
+ * bad options; resolves once listening; rejects with TaskLoadError when the handler module does
+ * not load.
  *
  * @example
  * const web = await serve(reactor, run, { port: 8080, handler: './app.js', maxBodySize: 10 << 20 });
  */
-export async function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Promise<HttpServer> {
+export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Promise<HttpServer> {
   if (options === null || typeof options !== 'object')
     throw Object.assign(new TypeError('options must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
   const handler = handlerURL(options.handler);
@@ -211,9 +213,19 @@ export async function serve(reactor: Reactor, run: RunTask, options: ServeOption
     tls = { key: pem(options.tls.key, 'key'), cert: pem(options.tls.cert, 'cert') };
     if (options.tls.passphrase !== undefined) tls.passphrase = String(options.tls.passphrase);
     // a bad key or certificate fails here, at the call, rather than on each worker's first handshake
-    const { createSecureContext } = await import('node:tls');
     createSecureContext(tls);
   }
+  return start(reactor, run, options, handler, limits, tls);
+}
+
+async function start(
+  reactor: Reactor,
+  run: RunTask,
+  options: ServeOptions,
+  handler: string,
+  limits: WorkerConfig['limits'],
+  tls: WorkerConfig['tls'],
+): Promise<HttpServer> {
   const style = await probeHandler(run, handler);
   const channelName = `shoal-http-${randomUUID()}`;
   const config: WorkerConfig = { handler, style, limits, tls, channel: channelName };

@@ -209,6 +209,9 @@ export function writeResponse(res: ServerResponse, r: unknown): Promise<void> | 
     return undefined;
   }
   if (typeof body === 'string' || body instanceof Uint8Array) {
+    // node:http sends no Content-Length for HEAD on its own; say what a GET would carry
+    if (res.req?.method === 'HEAD' && !res.hasHeader('content-length'))
+      res.setHeader('content-length', typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength);
     res.end(body);
     return undefined;
   }
