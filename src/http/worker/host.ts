@@ -73,6 +73,10 @@ function reject(res: ServerResponse, status: number, text: string): void {
 /** A handler failed: 500 without details when nothing was sent yet, else cut the connection. */
 function failed(e: unknown, req: IncomingMessage, res: ServerResponse): void {
   if (e instanceof PayloadTooLargeError) return; // answered 413 already; not a handler bug
+  if ((e as Error)?.name === 'AbortError' && (res.destroyed || req.destroyed)) {
+    res.destroy(); // the client left while the handler read its body: nobody to answer, no bug
+    return;
+  }
   report(e, req);
   if (!res.headersSent) {
     // headers set by the handler before it threw must not leak into the 500

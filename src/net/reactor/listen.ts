@@ -108,6 +108,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
         this.refused++;
         s.on('error', () => {}); // a peer gone already: nothing to tell
         s.end(refuse.bytes);
+        // read (and drop) until the peer's FIN, so closing cannot reset the refusal away; a peer
+        // that never ends gets 5 s
+        s.resume();
+        s.once('end', () => s.destroy());
+        setTimeout(() => s.destroy(), 5000).unref();
         return;
       }
       this.accepted++;
