@@ -71,6 +71,8 @@ export class HttpServer implements AsyncDisposable {
   private requests = 0;
   private errors = 0;
   private closing: Promise<void> | undefined;
+  /** kept from listen time: a closed server still says where it was */
+  private readonly where: AddressInfo;
 
   /** @internal use `rt.serve()` */
   constructor(
@@ -85,25 +87,26 @@ export class HttpServer implements AsyncDisposable {
     this.style = style;
     this.tls = tls;
     this.onError = onError;
+    this.where = tcp.address();
     channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
     (channel as unknown as { unref(): void }).unref();
   }
 
   /** The port it listens on. */
   get port(): number {
-    return this.tcp.port;
+    return this.where.port;
   }
 
   /** `http://host:port/` (or https), ready for a client. */
   get url(): string {
-    const a = this.tcp.address();
+    const a = this.where;
     const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
     return `${this.tls ? 'https' : 'http'}://${host}:${a.port}/`;
   }
 
   /** Like net.Server#address(). */
   address(): AddressInfo {
-    return this.tcp.address();
+    return { ...this.where };
   }
 
   /**

@@ -17,6 +17,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Socket } from 'node:net';
 import { BroadcastChannel } from 'node:worker_threads';
 import type { Conn } from '../../net/worker/conn.js';
 import type { ChannelMessage, HttpHandlerError, WorkerConfig } from '../options.js';
@@ -173,6 +174,16 @@ const httpOptions = {
 const server: Server = config.tls
   ? createHttpsServer({ ...httpOptions, ...config.tls }, listener)
   : createHttpServer(httpOptions, listener);
+if (config.tls) {
+  // node:tls wraps a non-net Duplex in a JSStreamSocket and asks the handle for the peer's
+  // address, which it does not have: give the TLSSocket the connection's own endpoints
+  server.on('secureConnection', (t: Socket) => {
+    const d = (t as unknown as { _handle?: { _parentWrap?: { stream?: Socket } } })._handle?._parentWrap?.stream;
+    if (d === undefined) return;
+    for (const k of ['remoteAddress', 'remotePort', 'remoteFamily', 'localAddress', 'localPort'] as const)
+      Object.defineProperty(t, k, { value: d[k], configurable: true });
+  });
+}
 server.maxHeadersCount = limits.maxHeaderCount + 1; // one over, so refused() can see the excess
 server.keepAliveTimeout = limits.keepAliveTimeout;
 server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
