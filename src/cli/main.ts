@@ -22,11 +22,17 @@ commands:
       --timeout MS         per-task timeout
       --workers N          pool workers
       --quiet              no progress line
-  serve <handler.js>       serve a TCP handler module (default export: async (conn) => ...) on the pool
+  serve <handler.js>       serve a handler module on the pool: HTTP when its default export has
+                           fetch(req, ctx) (or with --http: a node-style (req, res) app), TCP
+                           otherwise (default export: async (conn) => ...)
       --port N             port to listen on (0: any free port)
       --host H             address (default 127.0.0.1)
       --workers N          pool workers
-      --max-connections N  refuse connections beyond N
+      --max-connections N  refuse connections beyond N (HTTP: with a 503)
+      --http               serve HTTP even when the default export is a plain function
+      --tls-key FILE       HTTPS: PEM key (with --tls-cert)
+      --tls-cert FILE      HTTPS: PEM certificate chain
+      --max-body-size N    HTTP: largest request body in bytes (default 1 MiB)
   bench                    the perf suites side by side with piscina, tinypool, workerpool...
       --quick              fewer iterations
       --only NAME          only suites whose file name contains NAME (repeatable)

@@ -1,15 +1,17 @@
 /**
- * `shoal serve <handler.js> --port N [--host H] [--workers K]`: serve a TCP handler module on the
- * worker pool until SIGINT / SIGTERM, then close gracefully (handlers get 5 s to finish) and print
- * the server's counters.
+ * `shoal serve <handler.js> --port N [--host H] [--workers K] [--http] [--tls-key F --tls-cert F]`:
+ * serve a handler module on the worker pool until SIGINT / SIGTERM, then close gracefully
+ * (handlers get 5 s to finish) and print the server's counters. HTTP (rt.serve) when the module's
+ * default export has `fetch`, or with --http; TCP (rt.listen) otherwise.
  *
  * Runs on the main thread of the CLI process. Owns the Runtime it starts and the signal handlers.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Runtime } from '../runtime/runtime.js';
+import { Runtime, moduleURL } from '../runtime/runtime.js';
+import { probeHandler } from '../http/main.js';
 
 function usage(message: string): Error {
   // main.ts prints the usage text for errors whose code starts with ERR_PARSE_ARGS
@@ -40,6 +42,10 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
       host: { type: 'string' },
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
+      http: { type: 'boolean' },
+      'tls-key': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'max-body-size': { type: 'string' },
     },
   });
   const handler = positionals[0];
@@ -48,14 +54,30 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
   if (port === undefined) throw usage('shoal serve needs --port N (0 picks a free port)');
   const workers = intArg(values.workers, 'workers', 1, 1024);
   const maxConnections = intArg(values['max-connections'], 'max-connections', 1, 1 << 24);
+  const maxBodySize = intArg(values['max-body-size'], 'max-body-size', 1, 2 ** 31 - 1);
+  if ((values['tls-key'] === undefined) !== (values['tls-cert'] === undefined))
+    throw usage('--tls-key and --tls-cert go together');
+  const tls =
+    values['tls-key'] !== undefined
+      ? { key: readFileSync(values['tls-key'], 'utf8'), cert: readFileSync(values['tls-cert']!, 'utf8') }
+      : undefined;
   const rt = await Runtime.start({ workers });
   try {
     // a path on the command line is a file relative to the cwd, even without './'
     const ref = existsSync(handler) ? pathToFileURL(resolve(handler)) : handler;
-    const srv = await rt.listen({ handler: ref, port, host: values.host ?? '127.0.0.1', maxConnections });
+    const host = values.host ?? '127.0.0.1';
+    const style = await probeHandler((u, n, a) => rt.run(u, n, a), moduleURL(ref)).catch((e: unknown) => {
+      if (values.http || tls) throw e;
+      return 'tcp' as const; // not an HTTP module: TCP loads (and reports) it its own way
+    });
+    const http = style === 'fetch' || (style === 'node' && (values.http === true || tls !== undefined));
+    const srv = http
+      ? await rt.serve({ handler: ref, port, host, maxConnections, maxBodySize, tls })
+      : await rt.listen({ handler: ref, port, host, maxConnections });
     const a = srv.address();
+    const what = http ? `${tls ? 'HTTPS' : 'HTTP'} (${style} style)` : 'TCP';
     console.log(
-      `shoal serve: ${handler} on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
+      `shoal serve: ${handler} (${what}) on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
     );
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -71,10 +93,12 @@ export async function serveMain(args: string[], stop?: AbortSignal): Promise<num
     await srv.close({ timeout: 5000 });
     const s = srv.stats();
     const net = rt.stats().net;
+    const reqs = 'requests' in s ? `${s.requests} requests, ` : '';
     console.log(
-      `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
+      `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${reqs}${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
     );
-    if (srv.lastHandlerError) console.log(`shoal serve: last handler error: ${srv.lastHandlerError}`);
+    if ('lastHandlerError' in srv && srv.lastHandlerError)
+      console.log(`shoal serve: last handler error: ${srv.lastHandlerError}`);
     return 0;
   } finally {
     await rt.close({ timeout: 5000 });

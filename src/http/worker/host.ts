@@ -205,6 +205,8 @@ channel.onmessage = (ev: unknown) => {
   const m = (ev as { data: ChannelMessage }).data;
   if (m.t !== 'close') return;
   closing = true;
+  if (countTimer) clearTimeout(countTimer);
+  flushCount(); // the main side reads its counters once close() resolves
   server.closeIdleConnections();
   for (const res of inflight) {
     if (!res.headersSent) res.shouldKeepAlive = false;
