@@ -137,9 +137,12 @@ export class HttpServer implements AsyncDisposable {
   close(options: HttpCloseOptions = {}): Promise<void> {
     const timeout = options.timeout ?? 30_000;
     if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
-      throw Object.assign(new RangeError(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`), {
-        code: 'ERR_OUT_OF_RANGE',
-      });
+      throw Object.assign(
+        new RangeError(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`),
+        {
+          code: 'ERR_OUT_OF_RANGE',
+        },
+      );
     this.closing ??= (async () => {
       this.channel.postMessage({ t: 'close' } satisfies ChannelMessage);
       await this.tcp.close({ timeout });

@@ -58,7 +58,10 @@ test('a Content-Length over maxBodySize gets 413 before the handler runs', async
 test('a chunked body that grows past maxBodySize while read gets 413', async () => {
   const chunk = 'x'.repeat(600);
   const c = `${(600).toString(16)}\r\n${chunk}\r\n`;
-  const r = await raw(web.port, `POST /sha HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${c}${c}${c}0\r\n\r\n`);
+  const r = await raw(
+    web.port,
+    `POST /sha HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${c}${c}${c}0\r\n\r\n`,
+  );
   assert.is(status(r.data), '413');
   // under the limit it passes
   const ok = await fetch(web.url + 'echo', { method: 'POST', body: 'y'.repeat(900) });
@@ -66,7 +69,10 @@ test('a chunked body that grows past maxBodySize while read gets 413', async () 
 });
 
 test('Expect: 100-continue with a body over the limit is refused with 413, no 100', async () => {
-  const r = await raw(web.port, 'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n');
+  const r = await raw(
+    web.port,
+    'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999\r\nExpect: 100-continue\r\n\r\n',
+  );
   assert.is(status(r.data), '413');
   assert.not.match(r.data, '100 Continue');
 });
@@ -121,9 +127,13 @@ test('connections over maxConnections get 503', async () => {
 test('curl sees the 413 for an oversized upload', async () => {
   if (!hasTool('curl')) return;
   for (let i = 0; i < 200 && web.stats().open > 0; i++) await new Promise((r) => setTimeout(r, 10));
-  const r = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--data-binary', '@-', web.url + 'echo'], {
-    input: 'z'.repeat(5000),
-  });
+  const r = await run(
+    'curl',
+    ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--data-binary', '@-', web.url + 'echo'],
+    {
+      input: 'z'.repeat(5000),
+    },
+  );
   assert.is(r.stdout, '413');
 });
 

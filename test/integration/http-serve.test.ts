@@ -124,14 +124,25 @@ test('curl: keep-alive reuses one connection; HEAD has headers and no body', asy
 test('curl: a chunked upload and Expect: 100-continue', async () => {
   if (!hasTool('curl')) return;
   const body = 'x'.repeat(100_000);
-  const c = await run('curl', [
-    '-s', '-H', 'Transfer-Encoding: chunked', '-H', 'Content-Type: text/plain', '--data-binary', '@-', web.url + 'echo',
-  ], { input: body });
+  const c = await run(
+    'curl',
+    [
+      '-s',
+      '-H',
+      'Transfer-Encoding: chunked',
+      '-H',
+      'Content-Type: text/plain',
+      '--data-binary',
+      '@-',
+      web.url + 'echo',
+    ],
+    { input: body },
+  );
   assert.is(c.code, 0, c.stderr);
   assert.is(c.stdout, body);
-  const e = await run('curl', [
-    '-sv', '-H', 'Expect: 100-continue', '--data-binary', '@-', web.url + 'sha',
-  ], { input: body });
+  const e = await run('curl', ['-sv', '-H', 'Expect: 100-continue', '--data-binary', '@-', web.url + 'sha'], {
+    input: body,
+  });
   assert.is(e.code, 0, e.stderr);
   assert.match(e.stderr, 'HTTP/1.1 100 Continue');
   assert.is(JSON.parse(e.stdout).bytes, 100_000);

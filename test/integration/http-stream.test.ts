@@ -41,7 +41,7 @@ function expectedSha(blocks: number): string {
 
 test('a 10 MB upload arrives whole (sha256), with Content-Length and chunked', async () => {
   const body = Buffer.alloc(10 << 20);
-  for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE(i * 2654435761 >>> 0, i);
+  for (let i = 0; i < body.length; i += 4096) body.writeUInt32LE((i * 2654435761) >>> 0, i);
   const want = createHash('sha256').update(body).digest('hex');
   const r = await fetch(web.url + 'sha', { method: 'POST', body });
   assert.equal(await r.json(), { sha256: want, bytes: body.length });
@@ -72,7 +72,11 @@ test('a 64 MB streamed download arrives whole (sha256)', async () => {
 });
 
 /** Read `path` over a raw socket, pausing `pauseMs` after every `every` bytes; resolve with the bytes read and peak RSS. */
-function slowRead(path: string, every: number, pauseMs: number): Promise<{ bytes: number; peakRss: number; sha: string }> {
+function slowRead(
+  path: string,
+  every: number,
+  pauseMs: number,
+): Promise<{ bytes: number; peakRss: number; sha: string }> {
   return new Promise((resolve, reject) => {
     const s = connect(web.port, '127.0.0.1');
     const h = createHash('sha256');
@@ -211,10 +215,7 @@ test('1,000 concurrent keep-alive connections each get two answers', async () =>
         }),
     ),
   );
-  assert.is(
-    results.filter((n) => n === 2).length,
-    N,
-  );
+  assert.is(results.filter((n) => n === 2).length, N);
   assert.ok(web.stats().open >= N * 0.9, `open: ${web.stats().open}`);
   for (const s of socks) s.destroy();
 });

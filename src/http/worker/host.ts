@@ -67,7 +67,11 @@ function report(e: unknown, req: IncomingMessage): void {
 function reject(res: ServerResponse, status: number, text: string): void {
   if (res.headersSent || res.writableEnded) return;
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text), connection: 'close' });
+  res.writeHead(status, {
+    'content-type': 'text/plain',
+    'content-length': Buffer.byteLength(text),
+    connection: 'close',
+  });
   res.end(text);
 }
 

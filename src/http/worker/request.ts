@@ -281,7 +281,7 @@ export class LazyRequest {
 
   get bodyUsed(): boolean {
     if (this.real) return this.real.bodyUsed;
-    return this.used || (this.stream != null && this.stream.locked);
+    return this.used || this.stream?.locked === true;
   }
 
   /** @internal the real undici Request (built once, on demand) */
@@ -306,7 +306,7 @@ export class LazyRequest {
 
   private bytesOnce(): Promise<Buffer> {
     if (this.real) return this.real.arrayBuffer().then((b) => Buffer.from(b));
-    if (this.used || (this.stream != null && this.stream.locked)) return unusable();
+    if (this.used || this.stream?.locked === true) return unusable();
     this.used = true;
     if (noBody(this.x._in.method)) return Promise.resolve(Buffer.alloc(0));
     return readAll(this.x);

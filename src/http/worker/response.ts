@@ -31,6 +31,7 @@ export class LazyResponse {
   }
 
   static [Symbol.hasInstance](x: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: a subclass's instanceof checks its own prototype
     if (this !== LazyResponse) return Function.prototype[Symbol.hasInstance].call(this, x);
     return Function.prototype[Symbol.hasInstance].call(NativeResponse, x);
   }
