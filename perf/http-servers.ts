@@ -16,7 +16,8 @@ import { Runtime } from '../src/index.js';
 import handlers, { answer, burn, node, roundsFor } from './http-handlers.js';
 
 const [kind = 'node', keyFile, certFile] = process.argv.slice(2);
-const tls = keyFile && certFile ? { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') } : undefined;
+const tls =
+  keyFile && certFile ? { key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') } : undefined;
 
 function listening(srv: Server): Promise<number> {
   return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port)));
@@ -60,14 +61,20 @@ async function main(): Promise<void> {
     }
     case 'piscina': {
       const { Piscina } = await import('piscina');
-      const pool = new Piscina({ filename: new URL('./http-piscina-worker.js', import.meta.url).href, maxThreads: 2, minThreads: 2 });
+      const pool = new Piscina({
+        filename: new URL('./http-piscina-worker.js', import.meta.url).href,
+        maxThreads: 2,
+        minThreads: 2,
+      });
       const srv = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
         const r = roundsFor(req.url);
         const cpu = r > 0 ? (pool.run(r) as Promise<number>) : Promise.resolve(0);
-        cpu.then((c) => answer(req.url, c)).then((body) => {
-          res.setHeader('content-type', 'text/plain');
-          res.end(body);
-        });
+        cpu
+          .then((c) => answer(req.url, c))
+          .then((body) => {
+            res.setHeader('content-type', 'text/plain');
+            res.end(body);
+          });
       });
       console.log(`ready ${await listening(srv)} ${process.pid}`);
       return;
@@ -90,8 +97,15 @@ async function main(): Promise<void> {
     case 'shoal-tls': {
       const rt = await Runtime.start({ workers: 2 });
       const handler =
-        kind === 'shoal-node' ? new URL('./http-node-style.js', import.meta.url) : new URL('./http-handlers.js', import.meta.url);
-      const web = await rt.serve({ port: 0, handler, tls: kind === 'shoal-tls' ? tls : undefined, keepAliveTimeout: 60_000 });
+        kind === 'shoal-node'
+          ? new URL('./http-node-style.js', import.meta.url)
+          : new URL('./http-handlers.js', import.meta.url);
+      const web = await rt.serve({
+        port: 0,
+        handler,
+        tls: kind === 'shoal-tls' ? tls : undefined,
+        keepAliveTimeout: 60_000,
+      });
       console.log(`ready ${web.port} ${process.pid}`);
       return;
     }
