@@ -7,8 +7,7 @@
  * and the 431 / 400 / 408 answers. TLS is node:tls over the same Duplex, on this worker.
  *
  * Runs on a pool worker. Owns: the per-worker http.Server of one rt.serve server, its handler
- * module, the set of in-flight responses (for graceful close), its request counter, and its end
- * of the server's BroadcastChannel.
+ * module, its request counter, its closing flag and its end of the server's BroadcastChannel.
  *
  * A request goes: limits (header count 431, Content-Length over maxBodySize 413) -> the handler
  * (fetch style: LazyRequest + HttpContext in, a Response out, written by response.ts; node
@@ -49,7 +48,7 @@ function flushCount(): void {
   counted = 0;
 }
 
-const inflight = new Set<ServerResponse>();
+/** close() was called: no more keep-alive; idle connections are closed as they become idle. */
 let closing = false;
 
 function report(e: unknown, req: IncomingMessage): void {
@@ -116,8 +115,6 @@ function track(res: ServerResponse): void {
   counted++;
   countTimer ??= setTimeout(flushCount, 100).unref();
   if (closing) res.shouldKeepAlive = false;
-  inflight.add(res);
-  res.once('close', () => inflight.delete(res));
 }
 
 function fetchListener(req: IncomingMessage, res: ServerResponse): void {
@@ -142,6 +139,7 @@ function fetchListener(req: IncomingMessage, res: ServerResponse): void {
 
 function send(r: unknown, req: IncomingMessage, res: ServerResponse): void {
   if (res.writableEnded || res.destroyed) return; // a limit answered meanwhile, or the client left
+  if (closing) res.shouldKeepAlive = false; // close() came while the handler ran
   try {
     writeResponse(res, r)?.catch((e: unknown) => failed(e, req, res));
   } catch (e) {
@@ -212,10 +210,9 @@ channel.onmessage = (ev: unknown) => {
   if (countTimer) clearTimeout(countTimer);
   flushCount(); // the main side reads its counters once close() resolves
   server.closeIdleConnections();
-  for (const res of inflight) {
-    if (!res.headersSent) res.shouldKeepAlive = false;
-    else res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
-  }
+  // Responses under way keep their connections until they finish; without a per-request
+  // listener (it costs every request), sweep idle connections until the main side closes them.
+  setInterval(() => server.closeIdleConnections(), 25).unref();
 };
 
 /**
