@@ -211,9 +211,19 @@ channel.onmessage = (ev: unknown) => {
   flushCount(); // the main side reads its counters once close() resolves
   server.closeIdleConnections();
   // Responses under way keep their connections until they finish; without a per-request
-  // listener (it costs every request), sweep idle connections until the main side closes them.
-  setInterval(() => server.closeIdleConnections(), 25).unref();
+  // listener (it costs every request), sweep idle connections until none is left.
+  sweep ??= setInterval(() => server.closeIdleConnections(), 25).unref();
+  if (open === 0) done();
 };
+
+/** Connections this worker serves for this server now. */
+let open = 0;
+let sweep: NodeJS.Timeout | undefined;
+function done(): void {
+  if (sweep) clearInterval(sweep);
+  sweep = undefined;
+  channel.close();
+}
 
 /**
  * Serve one connection: hand its Duplex to this worker's http server; resolves when it closes.
@@ -223,8 +233,12 @@ channel.onmessage = (ev: unknown) => {
  */
 export default function serveConnection(conn: Conn): Promise<void> {
   const d = conn.toDuplex();
+  open++;
   return new Promise<void>((resolve) => {
-    d.once('close', () => resolve());
+    d.once('close', () => {
+      if (--open === 0 && closing) done();
+      resolve();
+    });
     server.emit('connection', d);
   });
 }
