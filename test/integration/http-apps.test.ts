@@ -63,9 +63,9 @@ test("a task's timeout aborts the fetch it is waiting on (no signal passed)", as
   });
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/`;
-  const t = rt.run(CLIENT, 'get', [url], { timeout: 300 });
+  const t = rt.run(CLIENT, 'get', [url], { timeout: 300 }).catch((e: unknown) => e);
   await came;
-  const err = await t.catch((e: unknown) => e);
+  const err = await t;
   assert.instance(err, TimeoutError);
   await gone; // the task's fetch let go of its connection
   srv.close();
