@@ -208,6 +208,11 @@ export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Pr
     throw Object.assign(new TypeError('options must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
   const handler = handlerURL(options.handler);
   const limits = resolveLimits(options);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw Object.assign(new RangeError(`options.port must be an integer in [0, 65535], got ${String(port)}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
   if (options.onError !== undefined && typeof options.onError !== 'function')
     throw Object.assign(new TypeError(`options.onError must be a function, got ${typeof options.onError}`), {
       code: 'ERR_INVALID_ARG_TYPE',

@@ -107,6 +107,8 @@ test('a handler module that does not load fails rt.serve at the call, naming it'
     }
   }
   assert.throws(() => rt.serve({ port: 0, handler: APP, maxBodySize: -1 }), /maxBodySize/);
+  assert.throws(() => rt.serve({ port: 70000, handler: APP }), /port/);
+  assert.throws(() => rt.serve({ port: 0, handler: 42 as unknown as string }), /handler/);
 });
 
 test('curl: keep-alive reuses one connection; HEAD has headers and no body', async () => {
@@ -119,6 +121,9 @@ test('curl: keep-alive reuses one connection; HEAD has headers and no body', asy
   assert.match(h.stdout, /^HTTP\/1\.1 200 OK/);
   assert.match(h.stdout, /content-length: 5/i);
   assert.not.match(h.stdout, 'hello');
+  const hs = await run('curl', ['-sI', web.url + 'download?blocks=1000']);
+  assert.match(hs.stdout, /^HTTP\/1\.1 200 OK/);
+  assert.match(hs.stdout, /content-type: application\/octet-stream/i);
 });
 
 test('curl: a chunked upload and Expect: 100-continue', async () => {

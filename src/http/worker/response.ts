@@ -220,5 +220,12 @@ export function writeResponse(res: ServerResponse, r: unknown): Promise<void> | 
     res.end(Buffer.from(body));
     return undefined;
   }
+  if (res.req?.method === 'HEAD') {
+    // no body goes out for HEAD: do not make the stream produce one
+    if (body instanceof ReadableStream) body.cancel().catch(() => {});
+    else (body as AsyncIterable<unknown>)[Symbol.asyncIterator]().return?.();
+    res.end();
+    return undefined;
+  }
   return pump(res, body as AsyncIterable<unknown>);
 }
