@@ -59,6 +59,15 @@ test('the request and ctx carry method, url, remote address; instanceof holds', 
   assert.is(info.ua, 'shoal-test');
 });
 
+test('native Responses (Response.redirect, a proxied fetch) are sent as they are', async () => {
+  const r = await fetch(web.url + 'redirect', { redirect: 'manual' });
+  assert.is(r.status, 302);
+  assert.is(r.headers.get('location'), web.url);
+  const p = await fetch(web.url + 'proxy');
+  assert.is(p.status, 200);
+  assert.is(await p.text(), 'hello');
+});
+
 test('an async-iterable body streams as chunked', async () => {
   const r = await fetch(web.url + 'iter');
   assert.is(r.headers.get('transfer-encoding'), 'chunked');

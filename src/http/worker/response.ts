@@ -174,7 +174,10 @@ export function writeResponse(res: ServerResponse, r: unknown): Promise<void> | 
   let status: number;
   let headers: unknown;
   let body: unknown;
-  if (r instanceof LazyResponse && r[kReal] === undefined) {
+  // `instanceof LazyResponse` holds for native Responses too (see hasInstance): test the slot
+  const lazy = r !== null && typeof r === 'object' && kBody in r ? (r as LazyResponse) : undefined;
+  if (lazy !== undefined && lazy[kReal] === undefined) {
+    const r = lazy;
     const init = r[kInit];
     body = r[kBody];
     if (
@@ -194,7 +197,7 @@ export function writeResponse(res: ServerResponse, r: unknown): Promise<void> | 
     if (typeof body === 'string' && !res.hasHeader('content-type'))
       res.setHeader('content-type', 'text/plain;charset=UTF-8');
   } else if (r instanceof NativeResponse) {
-    const n = r instanceof LazyResponse ? real(r) : r;
+    const n = lazy !== undefined ? real(lazy) : r;
     status = n.status;
     if (n.statusText) res.statusMessage = n.statusText;
     setHeaders(res, n.headers);
