@@ -67,6 +67,7 @@ export class HttpServer implements AsyncDisposable {
   private readonly tcp: TcpServer;
   private readonly channel: BroadcastChannel;
   private readonly tls: boolean;
+  private readonly config: WorkerConfig;
   private readonly onError: (e: HttpHandlerError) => void;
   private requests = 0;
   private errors = 0;
@@ -75,17 +76,12 @@ export class HttpServer implements AsyncDisposable {
   private readonly where: AddressInfo;
 
   /** @internal use `rt.serve()` */
-  constructor(
-    tcp: TcpServer,
-    channel: BroadcastChannel,
-    style: HandlerStyle,
-    tls: boolean,
-    onError: (e: HttpHandlerError) => void,
-  ) {
+  constructor(tcp: TcpServer, channel: BroadcastChannel, config: WorkerConfig, onError: (e: HttpHandlerError) => void) {
     this.tcp = tcp;
     this.channel = channel;
-    this.style = style;
-    this.tls = tls;
+    this.config = config;
+    this.style = config.style;
+    this.tls = config.tls !== undefined;
     this.onError = onError;
     this.where = tcp.address();
     channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
@@ -156,7 +152,9 @@ export class HttpServer implements AsyncDisposable {
   }
 
   private message(m: ChannelMessage): void {
-    if (m.t === 'count') {
+    if (m.t === 'hello') {
+      this.channel.postMessage({ t: 'config', config: this.config } satisfies ChannelMessage);
+    } else if (m.t === 'count') {
       this.requests += m.requests;
     } else if (m.t === 'error') {
       this.errors++;
@@ -240,8 +238,13 @@ async function start(
   const style = await probeHandler(run, handler);
   const channelName = `shoal-http-${randomUUID()}`;
   const config: WorkerConfig = { handler, style, limits, tls, channel: channelName };
-  const hostURL = `${HOST_URL}?c=${Buffer.from(JSON.stringify(config)).toString('base64url')}`;
+  const hostURL = `${HOST_URL}?ch=${channelName}`;
   const channel = new BroadcastChannel(channelName);
+  // a worker's host asks for its config on its first connection (options.ts WorkerConfig)
+  channel.onmessage = (ev: unknown) => {
+    if ((ev as { data: ChannelMessage }).data.t === 'hello')
+      channel.postMessage({ t: 'config', config } satisfies ChannelMessage);
+  };
   let tcp: TcpServer;
   try {
     tcp = await listen(reactor, {
@@ -256,5 +259,5 @@ async function start(
     channel.close();
     throw e;
   }
-  return new HttpServer(tcp, channel, style, tls !== undefined, options.onError ?? defaultOnError);
+  return new HttpServer(tcp, channel, config, options.onError ?? defaultOnError);
 }

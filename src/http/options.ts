@@ -94,7 +94,11 @@ export const HTTP_DEFAULTS: Readonly<ResolvedLimits> = Object.freeze({
 /** How a handler module is called. */
 export type HandlerStyle = 'fetch' | 'node';
 
-/** What every worker's HTTP host is told (carried in the host module's URL, JSON). */
+/**
+ * What every worker's HTTP host is told. The host module's URL carries only the channel name
+ * (`?ch=`); the config itself comes as the answer to the host's `hello` on that channel, so the
+ * TLS key never appears in a module URL (and so in no stack trace).
+ */
 export interface WorkerConfig {
   /** the user's handler module URL */
   handler: string;
@@ -107,6 +111,8 @@ export interface WorkerConfig {
 
 /** Messages on a server's BroadcastChannel. */
 export type ChannelMessage =
+  | { t: 'hello' }
+  | { t: 'config'; config: WorkerConfig }
   | { t: 'error'; e: HttpHandlerError }
   | { t: 'count'; requests: number; responses5xx: number }
   | { t: 'close' };

@@ -111,7 +111,11 @@ test('connections over maxConnections get 503', async () => {
     [0, 1, 2].map(
       () =>
         new Promise<ReturnType<typeof connect>>((resolve) => {
-          const s = connect(web.port, '127.0.0.1', () => resolve(s));
+          // each waits on a handler that never answers: not idle, not subject to the timeouts
+          const s = connect(web.port, '127.0.0.1', () => {
+            s.write('GET /hang?id=held HTTP/1.1\r\nHost: a\r\n\r\n');
+            resolve(s);
+          });
           s.on('error', () => {});
         }),
     ),

@@ -1,6 +1,7 @@
 /**
  * The HTTP host: the connection handler `rt.serve()` gives the reactor. One module instance per
- * server per worker (the server's config travels in this module's URL, `?c=<base64url JSON>`),
+ * server per worker (this module's URL names the server's BroadcastChannel, `?ch=`; the config
+ * is the main side's answer to a `hello` on it),
  * holding one node:http (or node:https) server that never listens: each connection's Duplex
  * (`conn.toDuplex()`) is fed to it with `server.emit('connection', duplex)`, so llhttp parses and
  * node:http does keep-alive, pipelining, chunked bodies, `Expect: 100-continue`, HEAD, HTTP/1.0
@@ -23,9 +24,16 @@ import type { ChannelMessage, HttpHandlerError, WorkerConfig } from '../options.
 import { HttpContext, LazyRequest, PayloadTooLargeError, type ExchangeHost } from './request.js';
 import { installLazyResponse, writeResponse } from './response.js';
 
-const config = JSON.parse(
-  Buffer.from(new URL(import.meta.url).searchParams.get('c') ?? '', 'base64url').toString('utf8'),
-) as WorkerConfig;
+const channel = new BroadcastChannel(new URL(import.meta.url).searchParams.get('ch') ?? '');
+(channel as unknown as { unref(): void }).unref();
+/** Ask the main side for this server's config (options.ts WorkerConfig: it is not in our URL). */
+const config = await new Promise<WorkerConfig>((resolve) => {
+  channel.onmessage = (ev: unknown) => {
+    const m = (ev as { data: ChannelMessage }).data;
+    if (m.t === 'config') resolve(m.config);
+  };
+  channel.postMessage({ t: 'hello' } satisfies ChannelMessage);
+});
 const limits = config.limits;
 
 type FetchApp = { fetch(req: Request, ctx: HttpContext): unknown };
@@ -34,9 +42,6 @@ type NodeApp = (req: IncomingMessage, res: ServerResponse) => unknown;
 if (config.style === 'fetch') installLazyResponse(); // before the handler module runs `new Response`
 const mod = (await import(config.handler)) as { default: FetchApp | NodeApp };
 const app = mod.default;
-
-const channel = new BroadcastChannel(config.channel);
-(channel as unknown as { unref(): void }).unref();
 
 /** Requests since the last count message. */
 let counted = 0;
