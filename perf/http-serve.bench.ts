@@ -134,7 +134,8 @@ async function runCase(
   const targets: Target[] = [];
   try {
     for (const k of c.kinds) targets.push(await start(k, env, c.tls ? tls : undefined));
-    for (const t of targets) await wrk(t, c.path, c.conns, 1); // warm-up (JIT, connections)
+    // warm-up (JIT, connections, TLS handshakes); a warm-up that got nothing through is retried once
+    for (const t of targets) await wrk(t, c.path, c.conns, 2).catch(() => wrk(t, c.path, c.conns, 3));
     const got = new Map<string, Round[]>(targets.map((t) => [t.name, []]));
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? targets : [...targets].reverse();
@@ -308,7 +309,11 @@ export async function run(opts: { quick?: boolean; only?: string[] } = {}): Prom
   try {
     for (const c of cases) {
       if (opts.only && !opts.only.some((s) => c.label.includes(s))) continue;
-      out.push(...(await runCase(c, rounds, secs, env, tls)));
+      try {
+        out.push(...(await runCase(c, rounds, secs, env, tls)));
+      } catch (e) {
+        console.log(`http-serve: case "${c.label}" failed: ${(e as Error).message.split('\n')[0]}`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
