@@ -50,11 +50,12 @@ test('close() ends idle keep-alive connections at once and lets a busy one finis
     assert.match(idleData, 'hello');
     const busyData = await busyDone;
     await closed;
-    // the idle one went first; close() waited for the busy one's answer (the client may see the
-    // busy socket's close just before or after close() resolves)
-    assert.is(events[0], 'idle closed');
-    assert.is(events[1], 'busy: answered');
-    assert.ok(events.indexOf('close resolved') > 1, events.join(', '));
+    // the idle one went first; close() let the busy one answer in full (had it not waited, the
+    // busy connection would have been cut with no answer). The client may read the answer just
+    // before or just after close() resolves: both are in this process.
+    assert.is(events[0], 'idle closed', events.join(', '));
+    assert.ok(events.includes('busy: answered'), events.join(', '));
+    assert.ok(events.includes('close resolved'), events.join(', '));
     assert.match(busyData, /^HTTP\/1\.1 200 OK/);
     assert.match(busyData, /connection: close/i);
     assert.match(busyData, 'slept 1500');

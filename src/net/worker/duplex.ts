@@ -32,6 +32,8 @@ export class ConnDuplex extends Duplex {
   private pulling = false;
   private idleMs = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** the delay idleTimer was made with (it stays armed while idleMs is 0: onIdle ignores it) */
+  private idleTimerMs = 0;
 
   constructor(conn: Conn) {
     super({ allowHalfOpen: true });
@@ -51,7 +53,7 @@ export class ConnDuplex extends Duplex {
         this.pulling = false;
         if (b !== null) {
           this.bytesRead += b.length;
-          this.idleTimer?.refresh();
+          if (this.idleMs > 0) this.idleTimer?.refresh();
         }
         this.push(b); // null ends the readable side; true asks for more through _read() again
       },
@@ -64,7 +66,7 @@ export class ConnDuplex extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
     this.bytesWritten += chunk.length;
-    this.idleTimer?.refresh();
+    if (this.idleMs > 0) this.idleTimer?.refresh();
     this.conn.write(chunk).then(() => cb(), cb);
   }
 
@@ -95,12 +97,17 @@ export class ConnDuplex extends Duplex {
       if (ms === 0) this.off('timeout', cb);
       else this.once('timeout', cb);
     }
+    // node:http turns the timeout off and on around every request: keep one timer and re-arm it
+    // (refresh) rather than making a new one each time
     this.idleMs = ms;
-    if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.idleTimer = undefined;
     if (ms > 0 && !this.destroyed) {
-      this.idleTimer = setTimeout(this.onIdle, ms);
-      this.idleTimer.unref();
+      if (this.idleTimer !== undefined && this.idleTimerMs === ms) this.idleTimer.refresh();
+      else {
+        if (this.idleTimer) clearTimeout(this.idleTimer);
+        this.idleTimer = setTimeout(this.onIdle, ms);
+        this.idleTimer.unref();
+        this.idleTimerMs = ms;
+      }
     }
     return this;
   }
@@ -112,7 +119,7 @@ export class ConnDuplex extends Duplex {
 
   private readonly onIdle = (): void => {
     this.idleTimer = undefined;
-    if (!this.destroyed) this.emit('timeout');
+    if (!this.destroyed && this.idleMs > 0) this.emit('timeout');
   };
 
   /** A no-op: the reactor set TCP_NODELAY on the real socket at accept. */
