@@ -121,3 +121,13 @@ export type { MailboxPolicy } from './agent/protocol.js';
 export type { LiveAgent, WorkerAgentStats } from './agent/main.js';
 export { currentAgent } from './agent/worker.js';
 export { AgentFailedError, AgentStoppedError, MailboxFullError } from './core/errors.js';
+// HTTP: rt.serve() handlers (fetch style or node style) run on the workers
+export { HttpServer, type HttpServerStats, type HttpCloseOptions } from './http/main.js';
+export { HttpContext, PayloadTooLargeError } from './http/worker/request.js';
+export {
+  HTTP_DEFAULTS,
+  type ServeOptions,
+  type HttpLimits,
+  type HttpTlsOptions,
+  type HttpHandlerError,
+} from './http/options.js';

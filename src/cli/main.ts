@@ -39,7 +39,11 @@ export const COMMANDS: Command[] = [
     summary: 'call an export for every input with bounded concurrency and a progress line',
     load: () => import('./run.js'),
   },
-  { name: 'serve', summary: 'serve a TCP handler module on the worker pool', load: () => import('./serve.js') },
+  {
+    name: 'serve',
+    summary: 'serve an HTTP (fetch or node-style) or TCP handler module on the worker pool',
+    load: () => import('./serve.js'),
+  },
   {
     name: 'bench',
     summary: 'the perf suites side by side with their anchors (source checkout only)',

@@ -1,7 +1,8 @@
 /**
- * `shoal serve <handler> --port N`: serve a TCP handler module on the worker pool until SIGINT /
+ * `shoal serve <handler> --port N`: serve a handler module on the worker pool until SIGINT /
  * SIGTERM, then close gracefully (busy handlers get --grace ms, idle connections close at once)
- * and print the server's counters. A second Ctrl-C forces the exit.
+ * and print the server's counters. A second Ctrl-C forces the exit. HTTP (rt.serve) when the
+ * module's default export has `fetch`, or with --http / TLS; TCP (rt.listen) otherwise.
  *
  * Every failure is one line on stderr: a handler module that cannot be loaded, a port in use, an
  * address that cannot be bound. Handler errors are logged as they happen, with their stack and the
@@ -9,22 +10,30 @@
  *
  * Runs on the main thread of the CLI process. Owns the Runtime it starts and the signal handlers.
  */
+import { readFileSync } from 'node:fs';
 import { TaskLoadError } from '../core/errors.js';
+import { probeHandler } from '../http/main.js';
+import type { HttpHandlerError } from '../http/options.js';
 import type { HandlerError } from '../net/reactor/listen.js';
-import { Runtime } from '../runtime/runtime.js';
+import { moduleURL, Runtime } from '../runtime/runtime.js';
 import { intOption, parse, UsageError } from './usage.js';
 
 export const help = `usage: shoal serve <handler> --port N [options]
 
-Serve a TCP handler module on the worker pool until Ctrl-C. <handler> is a file path (resolved
-against the current directory) whose default export is async (conn) => { ... }, run once per
-connection on a worker.
+Serve a handler module on the worker pool until Ctrl-C. <handler> is a file path (resolved against
+the current directory). HTTP when its default export has fetch(req, ctx) (or with --http: a
+node-style (req, res) app); TCP otherwise (default export: async (conn) => { ... }, run once per
+connection on a worker).
 
 options:
   --port N             port to listen on (0: any free port, printed at start)
   --host H             address to bind (default 127.0.0.1)
   --workers N          pool workers (default: available parallelism)
-  --max-connections N  refuse connections beyond N
+  --max-connections N  refuse connections beyond N (HTTP: with a 503)
+  --http               serve HTTP even when the default export is a plain (req, res) function
+  --tls-key FILE       HTTPS: PEM key (with --tls-cert)
+  --tls-cert FILE      HTTPS: PEM certificate chain
+  --max-body-size N    HTTP: largest request body in bytes (default 1 MiB)
   --grace MS           on Ctrl-C, how long busy handlers may finish (default 5000); idle
                        connections close at once; a second Ctrl-C exits at once (code 130)
   -h, --help           this text
@@ -52,6 +61,10 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
       grace: { type: 'string' },
+      http: { type: 'boolean' },
+      'tls-key': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'max-body-size': { type: 'string' },
     },
     true,
   );
@@ -64,20 +77,44 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
   const maxConnections = intOption('serve', values['max-connections'], 'max-connections', 1, 1 << 24);
   const grace = intOption('serve', values.grace, 'grace', 0, 2 ** 31 - 1) ?? 5000;
   const host = (values.host as string | undefined) ?? '127.0.0.1';
+  const maxBodySize = intOption('serve', values['max-body-size'], 'max-body-size', 1, 2 ** 31 - 1);
+  const tlsKey = values['tls-key'] as string | undefined;
+  const tlsCert = values['tls-cert'] as string | undefined;
+  if ((tlsKey === undefined) !== (tlsCert === undefined))
+    throw new UsageError('--tls-key and --tls-cert go together', 'serve');
+  let tls: { key: string; cert: string } | undefined;
+  try {
+    tls =
+      tlsKey !== undefined ? { key: readFileSync(tlsKey, 'utf8'), cert: readFileSync(tlsCert!, 'utf8') } : undefined;
+  } catch (e) {
+    console.error(`shoal serve: cannot read the TLS key or certificate: ${(e as Error).message}`);
+    return 1;
+  }
   const rt = await Runtime.start({ workers });
   const log = errorLog();
   let forced = false;
   try {
-    let srv: Awaited<ReturnType<Runtime['listen']>>;
+    let srv: Awaited<ReturnType<Runtime['listen']>> | Awaited<ReturnType<Runtime['serve']>>;
+    let what = 'TCP';
     try {
-      srv = await rt.listen({ handler, port, host, maxConnections, onError: log.onError });
+      const style = await probeHandler((u, n, a) => rt.run(u, n, a), moduleURL(handler)).catch((e: unknown) => {
+        if (values.http || tls) throw e;
+        return 'tcp' as const; // not an HTTP module: TCP loads (and reports) it its own way
+      });
+      const http = style === 'fetch' || (style === 'node' && (values.http === true || tls !== undefined));
+      if (http) {
+        what = `${tls ? 'HTTPS' : 'HTTP'} (${style} style)`;
+        srv = await rt.serve({ handler, port, host, maxConnections, maxBodySize, tls, onError: log.onHttpError });
+      } else {
+        srv = await rt.listen({ handler, port, host, maxConnections, onError: log.onError });
+      }
     } catch (e) {
       console.error(`shoal serve: ${listenFailure(e, handler, host, port)}`);
       return 1;
     }
     const a = srv.address();
     console.log(
-      `shoal serve: ${handler} on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
+      `shoal serve: ${handler} (${what}) on ${a.address}:${a.port} with ${rt.stats().workers.length} workers (Ctrl-C stops)`,
     );
     await new Promise<void>((resolve) => {
       const done = (): void => {
@@ -101,8 +138,9 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
     log.flush();
     const s = srv.stats();
     const net = rt.stats().net;
+    const reqs = 'requests' in s ? `${s.requests} requests, ` : '';
     console.log(
-      `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
+      `shoal serve: ${s.accepted} accepted, ${s.refused} refused, ${reqs}${s.handlerErrors} handler errors, ${net?.bytesIn ?? 0} B in, ${net?.bytesOut ?? 0} B out`,
     );
     return 0;
   } finally {
@@ -122,7 +160,11 @@ function listenFailure(e: unknown, handler: string, host: string, port: number):
 }
 
 /** Handler errors to stderr as they happen, at most LOG_BURST a second; the rest are counted. */
-function errorLog(): { onError: (e: HandlerError) => void; flush: () => void } {
+function errorLog(): {
+  onError: (e: HandlerError) => void;
+  onHttpError: (e: HttpHandlerError) => void;
+  flush: () => void;
+} {
   let windowStart = 0;
   let inWindow = 0;
   let suppressed = 0;
@@ -130,20 +172,27 @@ function errorLog(): { onError: (e: HandlerError) => void; flush: () => void } {
     if (suppressed > 0) console.error(`shoal serve: ${suppressed} more handler errors not shown`);
     suppressed = 0;
   };
+  const log = (line: string): void => {
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      flush();
+      windowStart = now;
+      inWindow = 0;
+    }
+    if (++inWindow > LOG_BURST) {
+      suppressed++;
+      return;
+    }
+    console.error(line);
+  };
   return {
-    onError(e) {
-      const now = Date.now();
-      if (now - windowStart >= 1000) {
-        flush();
-        windowStart = now;
-        inWindow = 0;
-      }
-      if (++inWindow > LOG_BURST) {
-        suppressed++;
-        return;
-      }
-      console.error(`shoal serve: handler error (${e.remoteAddress}:${e.remotePort}): ${e.stack ?? e.message}`);
-    },
+    onError: (e) => log(`shoal serve: handler error (${e.remoteAddress}:${e.remotePort}): ${e.stack ?? e.message}`),
+    onHttpError: (e) => log(`shoal serve: handler error (${describeHttpError(e)}`),
     flush,
   };
+}
+
+/** The request and the stack of an HTTP handler error, for the log line. */
+function describeHttpError(e: HttpHandlerError): string {
+  return `${e.method} ${e.url}): ${e.stack ?? e.message}`;
 }

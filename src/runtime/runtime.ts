@@ -32,6 +32,8 @@ import { checkMapOptions, checkRunOptions, checkStartOptions, ModulePolicy, type
 import { AgentHub, type LiveAgent } from '../agent/main.js';
 import type { Agent, AgentClass } from '../agent/handle.js';
 import type { AgentOptions } from '../agent/options.js';
+import { serve as httpServe, type HttpServer } from '../http/main.js';
+import type { ServeOptions } from '../http/options.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -319,6 +321,27 @@ export class Runtime implements AsyncDisposable {
     this.modules.check(handler);
     await this.pool.submit(HANDLER_CHECK, 'checkHandler', [handler], undefined);
     return reactorListen(this.reactor, options);
+  }
+
+  /**
+   * Serve HTTP/1.1 (HTTPS with `tls`): the reactor owns the sockets, each worker runs node:http
+   * over them and calls the handler module, fetch style (`export default { fetch(req, ctx) }`) or
+   * node style (`export default (req, res) => {}`). Rejects with TaskLoadError when the module
+   * does not load. Limits and their defaults: src/http/options.ts and README "HTTP".
+   *
+   * @example
+   * const web = await rt.serve({ port: 0, handler: new URL('./hello.js', import.meta.url) });
+   * console.log(web.url); await web.close({ timeout: 5000 });
+   */
+  serve(options: ServeOptions): Promise<HttpServer> {
+    if (options !== null && typeof options === 'object' && options.handler !== undefined) {
+      try {
+        this.modules.check(moduleURL(options.handler));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return httpServe(this.reactor, (url, name, args) => this.pool.submit(url, name, args, undefined), options);
   }
 
   /**

@@ -46,6 +46,11 @@ export interface ListenOptions {
    * (as node:net; a handler may still use `conn.readable(ms)`).
    */
   idleTimeout?: number;
+  /**
+   * Written to a connection refused over `maxConnections` before it is closed (rt.serve sends an
+   * HTTP 503 this way). Default: closed without a word.
+   */
+  refuseWith?: Uint8Array;
 }
 
 /**
@@ -140,6 +145,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     ringBytes: number,
     onError?: ListenOptions['onError'],
     idleTimeout = 0,
+    refuse?: { max: number; bytes: Uint8Array },
   ) {
     this.reactor = reactor;
     this.onError = onError;
@@ -149,6 +155,17 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     this.id = reactor.newServerId();
     reactor.servers.set(this.id, this);
     server.on('connection', (s: Socket) => {
+      if (refuse !== undefined && this.conns.size >= refuse.max) {
+        this.refused++;
+        s.on('error', () => {}); // a peer gone already: nothing to tell
+        s.end(refuse.bytes);
+        // read (and drop) until the peer's FIN, so closing cannot reset the refusal away; a peer
+        // that never ends gets 5 s
+        s.resume();
+        s.once('end', () => s.destroy());
+        setTimeout(() => s.destroy(), 5000).unref();
+        return;
+      }
       this.accepted++;
       reactor.accept(this, s);
     });
@@ -307,12 +324,16 @@ export async function listen(reactor: Reactor, options: ListenOptions): Promise<
   if (reactor.closed) throw new ClosedError('runtime is closed: cannot listen');
   // allowHalfOpen: a peer's FIN ends the handler's reads only; its writes go on until it ends.
   const server = createServer({ allowHalfOpen: true, noDelay: true });
-  if (max !== undefined) server.maxConnections = max;
   const onError = options.onError;
   if (onError !== undefined && typeof onError !== 'function')
     throw typeErr(`onError must be a function, got ${onError === null ? 'null' : typeof onError}`);
   const idleTimeout = validateTimeout(options.idleTimeout ?? 0, 'options.idleTimeout');
-  const srv = new TcpServer(reactor, server, handler, ringBytes, onError, idleTimeout);
+  const refuseWith = options.refuseWith;
+  if (refuseWith !== undefined && !(refuseWith instanceof Uint8Array))
+    throw typeErr(`refuseWith must be a Uint8Array, got ${typeof refuseWith}`);
+  if (max !== undefined && refuseWith === undefined) server.maxConnections = max;
+  const refuse = max !== undefined && refuseWith !== undefined ? { max, bytes: refuseWith } : undefined;
+  const srv = new TcpServer(reactor, server, handler, ringBytes, onError, idleTimeout, refuse);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog }, () => {

@@ -12,7 +12,6 @@
  * the host's loop, so a mark cannot slip between them (net/conn-slot.ts DirtySet invariant 2 covers
  * the threads).
  */
-import type { Duplex } from 'node:stream';
 import { stateError as stateErr, typeError as typeErr, typeName } from '../../core/args.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { ClosedError, ConnectionResetError } from '../../core/errors.js';
@@ -37,7 +36,7 @@ import {
   slotWords,
 } from '../conn-slot.js';
 import type { OpenMessage } from '../protocol.js';
-import { connDuplex } from './duplex.js';
+import { connDuplex, type ConnDuplex } from './duplex.js';
 import { WakeList } from './wake-list.js';
 
 /** What a Conn needs from its worker's net host. */
@@ -364,7 +363,7 @@ export class Conn implements AsyncIterable<Uint8Array>, AsyncDisposable {
    * @example
    * await pipeline(conn.toDuplex(), transform, conn.toDuplex());
    */
-  toDuplex(): Duplex {
+  toDuplex(): ConnDuplex {
     return connDuplex(this);
   }
 

@@ -1,0 +1,263 @@
+/**
+ * `rt.serve()`: HTTP/1.1 (and HTTPS) on the worker pool. The reactor accepts and owns the sockets
+ * (src/net/reactor/listen.ts); each connection runs, on the least-loaded worker, the HTTP host
+ * (src/http/worker/host.ts) that feeds it to that worker's node:http server, whose requests go to
+ * the user's handler module (fetch style or node style).
+ *
+ * Runs on the main thread only. Owns: the HttpServer object, its TcpServer, and one
+ * BroadcastChannel per server (handler errors and request counters come in on it; `close` goes
+ * out on it so every worker stops keep-alive and closes its idle connections at once).
+ */
+import { BroadcastChannel } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
+import { TaskLoadError } from '../core/errors.js';
+import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
+import type { Reactor } from '../net/reactor/reactor.js';
+import {
+  resolveLimits,
+  type ChannelMessage,
+  type HandlerStyle,
+  type HttpHandlerError,
+  type ServeOptions,
+  type WorkerConfig,
+} from './options.js';
+
+/** Runs a task on the pool (rt.run without the checks). */
+export type RunTask = (url: string, name: string, args: unknown[]) => Promise<unknown>;
+
+/** Counters of one HTTP server. */
+export interface HttpServerStats {
+  /** connections open now */
+  readonly open: number;
+  readonly accepted: number;
+  /** connections turned away over maxConnections (they got a 503) */
+  readonly refused: number;
+  /** requests answered; the workers report it at most every 100 ms */
+  readonly requests: number;
+  /** handler errors (each answered with a 500) */
+  readonly handlerErrors: number;
+}
+
+/** Options of `server.close()`. */
+export interface HttpCloseOptions {
+  /** How long in-flight requests may still run before their connections are closed. Default 30000 ms. */
+  timeout?: number;
+}
+
+const PROBE_URL = new URL('./worker/probe.js', import.meta.url).href;
+const HOST_URL = new URL('./worker/host.js', import.meta.url).href;
+const REFUSE_503 = Buffer.from(
+  'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 20\r\n\r\nToo many connections',
+  'latin1',
+);
+
+/**
+ * An HTTP server whose handlers run on the workers.
+ *
+ * @example
+ * const web = await rt.serve({ port: 0, handler: new URL('./hello.js', import.meta.url) });
+ * console.log(web.url); // http://127.0.0.1:40123/
+ * await web.close({ timeout: 5000 });
+ */
+export class HttpServer implements AsyncDisposable {
+  /** 'fetch' or 'node': how the handler module is called */
+  readonly style: HandlerStyle;
+  private readonly tcp: TcpServer;
+  private readonly channel: BroadcastChannel;
+  private readonly tls: boolean;
+  private readonly config: WorkerConfig;
+  private readonly onError: (e: HttpHandlerError) => void;
+  private requests = 0;
+  private errors = 0;
+  private closing: Promise<void> | undefined;
+  /** kept from listen time: a closed server still says where it was */
+  private readonly where: AddressInfo;
+
+  /** @internal use `rt.serve()` */
+  constructor(tcp: TcpServer, channel: BroadcastChannel, config: WorkerConfig, onError: (e: HttpHandlerError) => void) {
+    this.tcp = tcp;
+    this.channel = channel;
+    this.config = config;
+    this.style = config.style;
+    this.tls = config.tls !== undefined;
+    this.onError = onError;
+    this.where = tcp.address();
+    channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
+    (channel as unknown as { unref(): void }).unref();
+  }
+
+  /** The port it listens on. */
+  get port(): number {
+    return this.where.port;
+  }
+
+  /** `http://host:port/` (or https), ready for a client. */
+  get url(): string {
+    const a = this.where;
+    const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+    return `${this.tls ? 'https' : 'http'}://${host}:${a.port}/`;
+  }
+
+  /** Like net.Server#address(). */
+  address(): AddressInfo {
+    return { ...this.where };
+  }
+
+  /**
+   * Counters: connections (open, accepted, refused), requests, handler errors.
+   *
+   * @example
+   * const { requests, handlerErrors } = web.stats();
+   */
+  stats(): HttpServerStats {
+    const t = this.tcp.stats();
+    return Object.freeze({
+      open: t.open,
+      accepted: t.accepted,
+      refused: t.refused,
+      requests: this.requests,
+      handlerErrors: this.errors,
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, close idle keep-alive connections at once, let in-flight
+   * requests finish (their responses say `Connection: close`) for up to `timeout` ms, then close
+   * what is still open. Idempotent.
+   *
+   * @example
+   * process.once('SIGTERM', () => web.close({ timeout: 10_000 }));
+   */
+  close(options: HttpCloseOptions = {}): Promise<void> {
+    const timeout = options.timeout ?? 30_000;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
+      throw Object.assign(
+        new RangeError(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`),
+        {
+          code: 'ERR_OUT_OF_RANGE',
+        },
+      );
+    this.closing ??= (async () => {
+      this.channel.postMessage({ t: 'close' } satisfies ChannelMessage);
+      await this.tcp.close({ timeout, closeIdle: false }); // the workers decide what is idle between requests (a slow upload also waits in read())
+      this.channel.close();
+    })();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private message(m: ChannelMessage): void {
+    if (m.t === 'hello') {
+      this.channel.postMessage({ t: 'config', config: this.config } satisfies ChannelMessage);
+    } else if (m.t === 'count') {
+      this.requests += m.requests;
+    } else if (m.t === 'error') {
+      this.errors++;
+      try {
+        this.onError(m.e);
+      } catch (e) {
+        console.error('shoal http: onError threw', e);
+      }
+    }
+  }
+}
+
+function defaultOnError(e: HttpHandlerError): void {
+  console.error(`shoal http: ${e.method} ${e.url}: ${e.stack ?? e.message}`);
+}
+
+function pem(v: unknown, name: string): string {
+  if (typeof v === 'string') return v;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  throw Object.assign(new TypeError(`options.tls.${name} must be a PEM string or bytes, got ${typeof v}`), {
+    code: 'ERR_INVALID_ARG_TYPE',
+  });
+}
+
+/**
+ * Load the handler module on a worker and say how it is called: 'fetch' (`default.fetch` is a
+ * function), 'node' (the default export is a function), or 'tcp' with `allowTcp` (never for
+ * rt.serve). Rejects with TaskLoadError naming the module when it does not load or has neither.
+ *
+ * @example
+ * const style = await probeHandler((u, n, a) => rt.run(u, n, a), 'file:///srv/app.js');
+ */
+export async function probeHandler(run: RunTask, url: string): Promise<HandlerStyle> {
+  const style = await run(PROBE_URL, 'probe', [url]);
+  if (style !== 'fetch' && style !== 'node') throw new TaskLoadError(`HTTP handler module ${url}: unknown style`);
+  return style;
+}
+
+/**
+ * Serve HTTP with the handler module on every worker. Throws RangeError / TypeError at once for
+ * bad options; resolves once listening; rejects with TaskLoadError when the handler module does
+ * not load.
+ *
+ * @example
+ * const web = await serve(reactor, run, { port: 8080, handler: './app.js', maxBodySize: 10 << 20 });
+ */
+export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Promise<HttpServer> {
+  if (options === null || typeof options !== 'object')
+    throw Object.assign(new TypeError('options must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
+  const handler = handlerURL(options.handler);
+  const limits = resolveLimits(options);
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw Object.assign(new RangeError(`options.port must be an integer in [0, 65535], got ${String(port)}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
+  if (options.onError !== undefined && typeof options.onError !== 'function')
+    throw Object.assign(new TypeError(`options.onError must be a function, got ${typeof options.onError}`), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  let tls: WorkerConfig['tls'];
+  if (options.tls !== undefined) {
+    if (options.tls === null || typeof options.tls !== 'object')
+      throw Object.assign(new TypeError('options.tls must be { key, cert }'), { code: 'ERR_INVALID_ARG_TYPE' });
+    tls = { key: pem(options.tls.key, 'key'), cert: pem(options.tls.cert, 'cert') };
+    if (options.tls.passphrase !== undefined) tls.passphrase = String(options.tls.passphrase);
+    // a bad key or certificate fails here, at the call, rather than on each worker's first handshake
+    createSecureContext(tls);
+  }
+  return start(reactor, run, options, handler, limits, tls);
+}
+
+async function start(
+  reactor: Reactor,
+  run: RunTask,
+  options: ServeOptions,
+  handler: string,
+  limits: WorkerConfig['limits'],
+  tls: WorkerConfig['tls'],
+): Promise<HttpServer> {
+  const style = await probeHandler(run, handler);
+  const channelName = `shoal-http-${randomUUID()}`;
+  const config: WorkerConfig = { handler, style, limits, tls, channel: channelName };
+  const hostURL = `${HOST_URL}?ch=${channelName}`;
+  const channel = new BroadcastChannel(channelName);
+  // a worker's host asks for its config on its first connection (options.ts WorkerConfig)
+  channel.onmessage = (ev: unknown) => {
+    if ((ev as { data: ChannelMessage }).data.t === 'hello')
+      channel.postMessage({ t: 'config', config } satisfies ChannelMessage);
+  };
+  let tcp: TcpServer;
+  try {
+    tcp = await listen(reactor, {
+      handler: hostURL,
+      port: options.port,
+      host: options.host,
+      backlog: options.backlog,
+      maxConnections: limits.maxConnections,
+      refuseWith: tls ? undefined : REFUSE_503,
+    });
+  } catch (e) {
+    channel.close();
+    throw e;
+  }
+  return new HttpServer(tcp, channel, config, options.onError ?? defaultOnError);
+}
