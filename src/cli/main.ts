@@ -91,6 +91,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'serve':
       return (await import('./serve.js')).serveMain(rest);
+    case 'load':
+      return (await import('./load.js')).loadMain(rest);
     case undefined:
     case 'help':
     case '--help':
