@@ -27,9 +27,8 @@ commands:
       --host H             address (default 127.0.0.1)
       --workers N          pool workers
       --max-connections N  refuse connections beyond N
-  bench                    the perf suites side by side with piscina, tinypool, workerpool...
-      --quick              fewer iterations
-      --only NAME          only suites whose file name contains NAME (repeatable)
+  bench <suite.js>         a benchmark suite, each case isolated in its own worker (shoal bench --help)
+  load <url>               HTTP/1.1 or tcp:// load from every core (shoal load --help)
   help                     this text
 `;
 
@@ -69,26 +68,8 @@ async function main(argv: string[]): Promise<number> {
         quiet: values.quiet ?? false,
       });
     }
-    case 'bench': {
-      const { values } = parseArgs({
-        args: rest,
-        options: { quick: { type: 'boolean' }, only: { type: 'string', multiple: true } },
-      });
-      const harness = new URL('../../perf/harness.js', import.meta.url);
-      let mod: typeof import('../../perf/harness.js');
-      try {
-        mod = (await import(harness.href)) as typeof import('../../perf/harness.js');
-      } catch (e) {
-        throw new UsageError(`shoal bench runs from a source checkout (npm run build first): ${(e as Error).message}`);
-      }
-      const { printTable } = await import('../../perf/bench-types.js');
-      const rec = await mod.runAll({ quick: values.quick ?? false, only: values.only ?? [] });
-      console.log('');
-      printTable(rec.results);
-      const [json, svg] = mod.writeRecord(rec, new URL('../../../perf/results/', import.meta.url).pathname);
-      console.log(`\nwrote ${json}\n      ${svg}`);
-      return rec.failures.length ? 1 : 0;
-    }
+    case 'bench':
+      return (await import('./bench.js')).benchMain(rest);
     case 'serve':
       return (await import('./serve.js')).serveMain(rest);
     case 'load':
