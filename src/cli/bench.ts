@@ -55,29 +55,13 @@ function usage(message: string): Error {
  * process.exitCode = await benchMain(['bench/strings.js', '--baseline', 'main.json']);
  */
 export async function benchMain(args: string[]): Promise<number> {
-  let values;
-  let positionals: string[];
+  let parsed: ReturnType<typeof parseBenchArgs>;
   try {
-    ({ values, positionals } = parseArgs({
-      args,
-      allowPositionals: true,
-      options: {
-        json: { type: 'string' },
-        svg: { type: 'string' },
-        baseline: { type: 'string' },
-        threshold: { type: 'string' },
-        time: { type: 'string' },
-        only: { type: 'string', multiple: true },
-        parallel: { type: 'boolean' },
-        quiet: { type: 'boolean' },
-        self: { type: 'boolean' },
-        quick: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    parsed = parseBenchArgs(args);
   } catch (e) {
     return usageExit((e as Error).message);
   }
+  const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(BENCH_HELP);
     return 0;
@@ -138,7 +122,8 @@ export async function benchMain(args: string[]): Promise<number> {
         `\n${r.suite} (Node ${r.node}, ${r.cores} cores, load ${r.loadAtStart}${r.parallel ? ', parallel' : ''})`,
       );
       console.log(formatTable(r));
-      for (const c of r.cases) if (c.error?.stack && !values.quiet) console.error(`\n${c.name} failed:\n${c.error.stack}`);
+      for (const c of r.cases)
+        if (c.error?.stack && !values.quiet) console.error(`\n${c.name} failed:\n${c.error.stack}`);
       if (r.regressions.length) {
         console.log(
           `regressed past ${(r.threshold * 100).toFixed(1)}% against the baseline: ${r.regressions.join(', ')}`,
@@ -162,6 +147,26 @@ export async function benchMain(args: string[]): Promise<number> {
     if (code === 'ERR_SHOAL_BENCH_USAGE' || code === 'ERR_SHOAL_HARNESS_OPTION') return usageExit((e as Error).message);
     throw e;
   }
+}
+
+function parseBenchArgs(args: string[]) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: 'string' },
+      svg: { type: 'string' },
+      baseline: { type: 'string' },
+      threshold: { type: 'string' },
+      time: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      parallel: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      self: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 }
 
 function usageExit(message: string): number {

@@ -116,7 +116,13 @@ function inWorker(job: CaseJob, timeoutMs: number): Promise<CaseMessage> {
       resolve(m);
     };
     const fail = (message: string, stack?: string): void =>
-      done({ kind: 'error', ...(job.name ? { name: job.name } : {}), phase: 'case', message, ...(stack ? { stack } : {}) });
+      done({
+        kind: 'error',
+        ...(job.name ? { name: job.name } : {}),
+        phase: 'case',
+        message,
+        ...(stack ? { stack } : {}),
+      });
     const timer = setTimeout(() => fail(`no result after ${timeoutMs} ms: the case was stopped`), timeoutMs);
     w.once('message', (m: CaseMessage) => done(m));
     w.once('error', (e: Error) => fail(`the case's worker died: ${e.message}`, e.stack));

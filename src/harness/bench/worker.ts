@@ -40,7 +40,8 @@ async function caseMessage(job: CaseJob): Promise<CaseMessage> {
   }
   const name = job.name!;
   const fn = mod[name] as Fn | undefined;
-  if (typeof fn !== 'function') return errorMessage('load', new Error(`the suite has no function export '${name}'`), name);
+  if (typeof fn !== 'function')
+    return errorMessage('load', new Error(`the suite has no function export '${name}'`), name);
   let state: unknown;
   try {
     if (typeof mod.setup === 'function') state = await (mod.setup as () => unknown)();

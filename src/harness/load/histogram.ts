@@ -59,7 +59,8 @@ export interface LatencySummary {
 /** Summarise `h` (µs) in ms. An empty histogram gives zeros. */
 export function summarize(h: hdr.Histogram): LatencySummary {
   const ms = (us: number): number => Math.round(us) / 1000;
-  if (h.totalCount === 0) return { min: 0, mean: 0, stdev: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  if (h.totalCount === 0)
+    return { min: 0, mean: 0, stdev: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
   return {
     min: ms(h.minNonZeroValue),
     mean: ms(h.mean),

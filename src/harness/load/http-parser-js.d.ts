@@ -19,7 +19,7 @@ declare module 'http-parser-js' {
     execute(chunk: Buffer, start?: number, length?: number): number | Error;
     finish(): undefined | Error;
     reinitialize(kind: 'REQUEST' | 'RESPONSE'): void;
-    [HTTPParser.kOnHeadersComplete]: (info: ResponseInfo) => boolean | undefined | void;
+    [HTTPParser.kOnHeadersComplete]: (info: ResponseInfo) => boolean | undefined;
     [HTTPParser.kOnMessageComplete]: () => void;
     [HTTPParser.kOnBody]: (chunk: Buffer, start: number, len: number) => void;
     [HTTPParser.kOnHeaders]: (headers: string[], url: string) => void;

@@ -14,7 +14,12 @@ import { P_CONNECTED, P_DONE, P_ERRORS, PROGRESS_WORDS, type LoaderJob, type Loa
 
 /** What runs the loader tasks: a shoal Runtime fits. */
 export interface LoaderHost {
-  run<R = unknown>(url: URL | string, name: string, args: readonly unknown[], options?: { signal?: AbortSignal }): Promise<R>;
+  run<R = unknown>(
+    url: URL | string,
+    name: string,
+    args: readonly unknown[],
+    options?: { signal?: AbortSignal },
+  ): Promise<R>;
 }
 
 /** Options of runLoad (the flags of `shoal load`). */
@@ -138,7 +143,10 @@ export async function runLoad(host: LoaderHost, options: LoadOptions): Promise<L
   const t0 = performance.now();
   const ticker =
     options.onProgress &&
-    setInterval(() => options.onProgress!({ ...progressOf(progress, loaders), elapsedMs: performance.now() - t0 }), 250);
+    setInterval(
+      () => options.onProgress!({ ...progressOf(progress, loaders), elapsedMs: performance.now() - t0 }),
+      250,
+    );
   const worker = new URL('./worker.js', import.meta.url);
   let results: LoaderResult[];
   try {
@@ -274,7 +282,8 @@ function parseTarget(o: LoadOptions): Target {
 }
 
 function posInt(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 1) throw new HarnessOptionError(`${name} must be a positive integer, got ${String(n)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new HarnessOptionError(`${name} must be a positive integer, got ${String(n)}`);
   return n;
 }
 

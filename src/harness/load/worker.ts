@@ -26,7 +26,15 @@ import { connect, type Socket } from 'node:net';
 import { threadId } from 'node:worker_threads';
 import { HTTPParser } from 'http-parser-js';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
-import { P_CONNECTED, P_DONE, P_ERRORS, PROGRESS_MS, PROGRESS_WORDS, type LoaderJob, type LoaderResult } from './job.js';
+import {
+  P_CONNECTED,
+  P_DONE,
+  P_ERRORS,
+  PROGRESS_MS,
+  PROGRESS_WORDS,
+  type LoaderJob,
+  type LoaderResult,
+} from './job.js';
 
 /**
  * The task: run one loader to the end and return its figures. Cancelling the task (its signal)
@@ -258,7 +266,8 @@ class Loader {
     c.failStreak = 0;
     if (status !== 0) this.statuses[status] = (this.statuses[status] ?? 0) + 1;
     if (this.closedLoop) {
-      if (!this.stopping) this.queue(c, t); // flushed by onData after the whole chunk is parsed
+      if (!this.stopping)
+        this.queue(c, t); // flushed by onData after the whole chunk is parsed
       else if (c.inFlight === 0) this.maybeDone();
     } else {
       if (c.inFlight < p && c.nextAt <= t) {
