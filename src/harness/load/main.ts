@@ -92,6 +92,9 @@ export interface LoadReport {
   connects: number;
   /** the worker threads the loaders ran on */
   threads: number[];
+  /** CPU time of this whole process (every thread) over the run, and per completed request:
+   *  what the load generator took from a machine it may share with the server */
+  cpu: { userMs: number; systemMs: number; usPerRequest: number };
 }
 
 interface Target {
@@ -141,6 +144,7 @@ export async function runLoad(host: LoaderHost, options: LoadOptions): Promise<L
     first += conns;
   }
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const ticker =
     options.onProgress &&
     setInterval(
@@ -156,7 +160,8 @@ export async function runLoad(host: LoaderHost, options: LoadOptions): Promise<L
   } finally {
     if (ticker) clearInterval(ticker);
   }
-  return merge(options.url, results, { connections, pipeline, loaders, rate });
+  const cpu = process.cpuUsage(cpu0);
+  return merge(options.url, results, { connections, pipeline, loaders, rate, cpu });
 }
 
 /** Sum the progress words of every loader. */
@@ -176,7 +181,7 @@ function progressOf(w: Int32Array, loaders: number): Omit<LoadProgress, 'elapsed
 function merge(
   url: string,
   rs: LoaderResult[],
-  o: { connections: number; pipeline: number; loaders: number; rate: number },
+  o: { connections: number; pipeline: number; loaders: number; rate: number; cpu: NodeJS.CpuUsage },
 ): LoadReport {
   const h = latencyHistogram();
   const statuses: Record<string, number> = {};
@@ -224,6 +229,11 @@ function merge(
     bytes: { read, written },
     connects,
     threads: [...new Set(rs.map((r) => r.threadId))],
+    cpu: {
+      userMs: Math.round(o.cpu.user / 1000),
+      systemMs: Math.round(o.cpu.system / 1000),
+      usPerRequest: requests > 0 ? Math.round(((o.cpu.user + o.cpu.system) / requests) * 100) / 100 : 0,
+    },
   };
 }
 
@@ -311,6 +321,7 @@ export function formatReport(r: LoadReport): string {
     `    mean ${l.mean}  stdev ${l.stdev}  min ${l.min}`,
     `  ${r.requests} requests in ${r.durationSeconds} s, ${r.rps} req/s, ` +
       `${(r.bytes.read / 2 ** 20).toFixed(1)} MiB read, ${r.errors} errors`,
+    `  CPU of this process: ${r.cpu.userMs + r.cpu.systemMs} ms, ${r.cpu.usPerRequest} µs per request`,
   ];
   const st = Object.entries(r.statuses);
   if (st.length) out.push(`  status codes: ${st.map(([k, v]) => `${k}: ${v}`).join(', ')}`);
