@@ -77,3 +77,17 @@ export type { ConnHandler } from './net/worker/host.js';
 export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
+// perf harness: load generation on every core (`shoal load`) and isolated benchmark suites (`shoal bench`)
+export {
+  runLoad,
+  formatLoadReport,
+  type LoadTestOptions,
+  type LoadReport,
+  type LoadProgress,
+  type LoaderHost,
+} from './harness/load/main.js';
+export type { LatencySummary } from './harness/load/histogram.js';
+export { runSuite, type SuiteOptions } from './harness/bench/main.js';
+export { formatSuiteTable, suiteChart, type SuiteReport, type CaseReport } from './harness/bench/report.js';
+export type { CaseStats } from './harness/bench/stats.js';
+export { HarnessOptionError } from './harness/errors.js';

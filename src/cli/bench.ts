@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { moduleURL } from '../runtime/runtime.js';
 import { runSuite } from '../harness/bench/main.js';
-import { formatTable, suiteChart, type SuiteReport } from '../harness/bench/report.js';
+import { formatSuiteTable, suiteChart, type SuiteReport } from '../harness/bench/report.js';
 import { parseThreshold } from '../harness/bench/stats.js';
 
 /** The help text of `shoal bench` (main.ts's table of commands points here). */
@@ -121,7 +121,7 @@ export async function benchMain(args: string[]): Promise<number> {
       console.log(
         `\n${r.suite} (Node ${r.node}, ${r.cores} cores, load ${r.loadAtStart}${r.parallel ? ', parallel' : ''})`,
       );
-      console.log(formatTable(r));
+      console.log(formatSuiteTable(r));
       for (const c of r.cases)
         if (c.error?.stack && !values.quiet) console.error(`\n${c.name} failed:\n${c.error.stack}`);
       if (r.regressions.length) {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../runtime/runtime.js';
-import { formatReport, runLoad, type LoadOptions } from '../harness/load/main.js';
+import { formatLoadReport, runLoad, type LoadTestOptions } from '../harness/load/main.js';
 import { ProgressLine } from './progress.js';
 
 /** The help text of `shoal load` (main.ts's table of commands points here). */
@@ -74,7 +74,7 @@ function num(v: string | undefined, name: string, integer: boolean): number | un
  * process.exitCode = await loadMain(['http://127.0.0.1:3000/', '-c', '50', '-d', '5s', '--json']);
  */
 export async function loadMain(args: string[]): Promise<number> {
-  let opts: LoadOptions;
+  let opts: LoadTestOptions;
   let json: boolean;
   let quiet: boolean;
   let workers: number;
@@ -154,7 +154,7 @@ export async function loadMain(args: string[]): Promise<number> {
       onProgress: (s) => p?.update({ done: s.requests, failed: s.errors, active: s.connected }),
     });
     p?.finish();
-    process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report) + '\n');
+    process.stdout.write(json ? JSON.stringify(report, null, 2) + '\n' : formatLoadReport(report) + '\n');
     return report.requests > 0 ? 0 : 1;
   } catch (e) {
     p?.finish('stopped');

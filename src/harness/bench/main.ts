@@ -48,7 +48,7 @@ const ENTRY = new URL('../../../workers/bench-case.js', import.meta.url);
  *
  * @example
  * const r = await runSuite({ module: pathToFileURL('bench/strings.js'), timeMs: 500 });
- * console.log(formatTable(r));
+ * console.log(formatSuiteTable(r));
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
   const module = typeof o.module === 'string' ? o.module : o.module.href;

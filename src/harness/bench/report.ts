@@ -56,7 +56,7 @@ export function compare(r: SuiteReport, baseline: SuiteReport | undefined): void
 }
 
 /** The table printed after a run. */
-export function formatTable(r: SuiteReport): string {
+export function formatSuiteTable(r: SuiteReport): string {
   const head = ['case', 'ops/s', 'median', '± MAD', 'p99', '95% CI of median', 'vs fastest', 'vs baseline'];
   const rows = r.cases.map((c) => {
     if (!c.stats) return [c.name, 'FAILED', `${c.error?.phase}: ${c.error?.message ?? ''}`, '', '', '', '', ''];

@@ -23,7 +23,7 @@ export interface LoaderHost {
 }
 
 /** Options of runLoad (the flags of `shoal load`). */
-export interface LoadOptions {
+export interface LoadTestOptions {
   /** `http://host:port/path` or `tcp://host:port` */
   url: string;
   /** connections, spread over the loaders (default 10) */
@@ -114,7 +114,7 @@ interface Target {
  * const r = await runLoad(rt, { url: 'http://127.0.0.1:3000/', connections: 50, durationMs: 5000, loaders: 2 });
  * console.log(r.rps, r.latency.p99);
  */
-export async function runLoad(host: LoaderHost, options: LoadOptions): Promise<LoadReport> {
+export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promise<LoadReport> {
   const target = parseTarget(options);
   const connections = posInt(options.connections ?? 10, 'connections');
   const durationMs = posNum(options.durationMs ?? 10_000, 'duration');
@@ -240,7 +240,7 @@ function merge(
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Check the URL and build the request bytes once (every loader sends the same ones). */
-function parseTarget(o: LoadOptions): Target {
+function parseTarget(o: LoadTestOptions): Target {
   if (typeof o.url !== 'string') throw new HarnessOptionError(`the target must be a URL string, got ${typeof o.url}`);
   let u: URL;
   try {
@@ -308,9 +308,9 @@ function posNum(n: number, name: string): number {
  * The report as text, wrk-style: latency percentiles, rate, errors and status codes.
  *
  * @example
- * console.log(formatReport(await runLoad(rt, { url })));
+ * console.log(formatLoadReport(await runLoad(rt, { url })));
  */
-export function formatReport(r: LoadReport): string {
+export function formatLoadReport(r: LoadReport): string {
   const l = r.latency;
   const out = [
     `${r.mode === 'constant-rate' ? `constant rate ${r.targetRate}/s` : 'closed loop'} against ${r.url}: ` +

@@ -285,6 +285,8 @@ class Loader {
 
   private onClose(c: LoadConn, sock: Socket): void {
     if (c.sock !== sock) return;
+    // a response without a length ends with the connection (http-parser-js completes it here)
+    if (c.parser !== undefined && c.inFlight > 0 && c.connected && !this.finished) c.parser.finish();
     c.sock = undefined;
     if (c.timer !== undefined) clearTimeout(c.timer);
     c.timer = undefined;
