@@ -4,7 +4,7 @@
  * with a payload, and errors counted when the server resets connections. Bounded: every run lasts
  * under 3 s plus its drain.
  */
-import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { createServer as httpServer, type Server as HttpServer } from 'node:http';
 import { createServer as netServer, type Server as NetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -156,6 +156,66 @@ test('errors are counted when the server resets connections', async () => {
     assert.is(r.errors, resets);
     assert.ok((r.errorKinds.ECONNRESET ?? 0) > 0, JSON.stringify(r.errorKinds));
     assert.ok(r.connects > 2, 'the loader reconnects after a reset');
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('x');
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const ac = new AbortController();
+    const seen = new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served >= 50) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    const run = runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 2,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: ac.signal,
+    });
+    await seen;
+    ac.abort();
+    const r = await run;
+    assert.ok(r.requests >= 50);
+    assert.ok(r.durationSeconds < 30, `ended after ${r.durationSeconds} s`);
+    assert.ok(r.requests <= served);
+
+    const child = spawn(
+      process.execPath,
+      [BIN, 'load', `http://127.0.0.1:${port}/`, '-d', '60s', '-c', '2', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b));
+    const before = served;
+    await new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served >= before + 50) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    assert.is(code, 0);
+    assert.ok(JSON.parse(out).requests >= 50);
   } finally {
     await rt.close();
     srv.close();

@@ -12,11 +12,13 @@
  * | 0                | DONE      | its loader (store)    | coordinator (load)   | responses completed so far      |
  * | 1                | ERRORS    | its loader (store)    | coordinator (load)   | failed requests so far          |
  * | 2                | CONNECTED | its loader (store)    | coordinator (load)   | connections open now            |
- * | 3                | —         | —                     | —                    | reserved                        |
+ * | 3                | STOP      | coordinator (store 1) | its loader (load)    | end the run now, report so far  |
  *
- * 1. Each loader writes only its own four words, every PROGRESS_MS and once at the end.
- * 2. The words are for the live progress line only; the figures of the report come from the
- *    loader's result, never from these words.
+ * 1. Each loader writes only its DONE, ERRORS and CONNECTED words, every PROGRESS_MS and once at
+ *    the end; it reads STOP at the same pace (so a stop takes effect within PROGRESS_MS).
+ * 2. The coordinator writes only STOP, from 0 to 1, once.
+ * 3. DONE/ERRORS/CONNECTED are for the live progress line only; the figures of the report come
+ *    from the loader's result, never from these words.
  */
 
 /** Int32 words per loader in the progress array. */
@@ -24,6 +26,7 @@ export const PROGRESS_WORDS = 4;
 export const P_DONE = 0;
 export const P_ERRORS = 1;
 export const P_CONNECTED = 2;
+export const P_STOP = 3;
 /** How often a loader publishes its progress words. */
 export const PROGRESS_MS = 100;
 

@@ -10,7 +10,7 @@
 import { isIP } from 'node:net';
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
-import { P_CONNECTED, P_DONE, P_ERRORS, PROGRESS_WORDS, type LoaderJob, type LoaderResult } from './job.js';
+import { P_CONNECTED, P_DONE, P_ERRORS, P_STOP, PROGRESS_WORDS, type LoaderJob, type LoaderResult } from './job.js';
 
 /** What runs the loader tasks: a shoal Runtime fits. */
 export interface LoaderHost {
@@ -49,7 +49,7 @@ export interface LoadTestOptions {
   loaders?: number;
   /** after the duration, how long to wait for responses in flight, ms (default 2000) */
   drainMs?: number;
-  /** end the run early; the report holds the figures so far */
+  /** end the run early (within ~100 ms); the report holds the figures up to then */
   signal?: AbortSignal;
   /** called about every 250 ms while the run lasts */
   onProgress?: (p: LoadProgress) => void;
@@ -152,13 +152,19 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
       250,
     );
   const worker = new URL('./worker.js', import.meta.url);
+  // an abort ends the run through the STOP words, not by cancelling the tasks: the loaders then
+  // return what they measured so far, and the report covers the run up to the abort
+  const onAbort = (): void => {
+    for (let i = 0; i < loaders; i++) Atomics.store(progress, i * PROGRESS_WORDS + P_STOP, 1); // pairs with: worker.ts publish
+  };
+  if (options.signal?.aborted) onAbort();
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   let results: LoaderResult[];
   try {
-    results = await Promise.all(
-      jobs.map((j) => host.run<LoaderResult>(worker, 'runLoader', [j], { signal: options.signal })),
-    );
+    results = await Promise.all(jobs.map((j) => host.run<LoaderResult>(worker, 'runLoader', [j])));
   } finally {
     if (ticker) clearInterval(ticker);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   const cpu = process.cpuUsage(cpu0);
   return merge(options.url, results, { connections, pipeline, loaders, rate, cpu });

@@ -30,6 +30,7 @@ import {
   P_CONNECTED,
   P_DONE,
   P_ERRORS,
+  P_STOP,
   PROGRESS_MS,
   PROGRESS_WORDS,
   type LoaderJob,
@@ -381,6 +382,8 @@ class Loader {
     Atomics.store(w, base + P_DONE, this.requests | 0); // pairs with: main.ts progressOf (Atomics.load)
     Atomics.store(w, base + P_ERRORS, this.errors | 0);
     Atomics.store(w, base + P_CONNECTED, this.connectedNow);
+    // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
+    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.stop(0);
   }
 }
 
