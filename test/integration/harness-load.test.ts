@@ -94,6 +94,27 @@ test('method, headers and body reach the server; pipelined requests are all answ
   }
 });
 
+test('a server that closes after each response (Connection: close) costs no errors: each request gets a new connection', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.setHeader('Connection', 'close');
+    res.end('bye');
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 400 });
+    assert.ok(r.requests > 0);
+    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    assert.is(r.requests, served);
+    assert.ok(r.connects >= r.requests && r.connects <= r.requests + 2, `${r.connects} connects`);
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
 test('tcp:// with a payload: one response per payload echoed back', async () => {
   let received = 0;
   const srv = netServer((s: Socket) => {

@@ -67,6 +67,8 @@ class LoadConn {
   failStreak = 0;
   lastError: string | undefined;
   status = 0;
+  /** the server said it closes this connection (Connection: close): send nothing more on it */
+  closing = false;
   /** tcp: bytes of the current response received so far */
   partial = 0;
 
@@ -148,6 +150,7 @@ class Loader {
     c.sock = sock;
     c.lastError = undefined;
     c.partial = 0;
+    c.closing = false;
     if (job.kind === 'http') {
       const p = (c.parser ??= this.makeParser(c));
       p.reinitialize(HTTPParser.RESPONSE);
@@ -169,6 +172,7 @@ class Loader {
     const head = this.job.head;
     p[HTTPParser.kOnHeadersComplete] = (info) => {
       c.status = info.statusCode;
+      if (!info.shouldKeepAlive) c.closing = true;
       return head; // a response to HEAD has no body
     };
     p[HTTPParser.kOnMessageComplete] = () => this.complete(c, c.status);
@@ -191,7 +195,7 @@ class Loader {
 
   /** Constant rate: send every request due now that fits in the pipeline; else wait for its time. */
   private pump(c: LoadConn): void {
-    if (!c.connected || this.finished) return;
+    if (!c.connected || this.finished || c.closing) return;
     const t = performance.now();
     const p = this.job.pipeline;
     while (c.inFlight < p && c.nextAt <= t && c.nextAt < this.deadline) {
@@ -266,7 +270,11 @@ class Loader {
     this.lastResponseAt = t;
     c.failStreak = 0;
     if (status !== 0) this.statuses[status] = (this.statuses[status] ?? 0) + 1;
-    if (this.closedLoop) {
+    if (c.closing) {
+      // the server closes after this response: the next requests go on a new connection, opened
+      // as soon as this one is closed (by us: no need to wait for the server's FIN)
+      if (c.inFlight === 0) c.sock?.destroy();
+    } else if (this.closedLoop) {
       if (!this.stopping)
         this.queue(c, t); // flushed by onData after the whole chunk is parsed
       else if (c.inFlight === 0) this.maybeDone();
