@@ -7,9 +7,9 @@
  * the loaders is the caller's (anything with `run(url, name, args, { signal })`, such as a
  * shoal Runtime: this folder sits below src/runtime and does not import it).
  */
-import { isIP } from 'node:net';
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
+import { parseTarget, posInt, posNum } from './target.js';
 import { P_CONNECTED, P_DONE, P_ERRORS, P_STOP, PROGRESS_WORDS, type LoaderJob, type LoaderResult } from './job.js';
 
 /** What runs the loader tasks: a shoal Runtime fits. */
@@ -95,15 +95,6 @@ export interface LoadReport {
   /** CPU time of this whole process (every thread) over the run, and per completed request:
    *  what the load generator took from a machine it may share with the server */
   cpu: { userMs: number; systemMs: number; usPerRequest: number };
-}
-
-interface Target {
-  kind: 'http' | 'tcp';
-  host: string;
-  port: number;
-  request: Uint8Array;
-  expectBytes: number;
-  head: boolean;
 }
 
 /**
@@ -241,73 +232,6 @@ function merge(
       usPerRequest: requests > 0 ? Math.round(((o.cpu.user + o.cpu.system) / requests) * 100) / 100 : 0,
     },
   };
-}
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-
-/** Check the URL and build the request bytes once (every loader sends the same ones). */
-function parseTarget(o: LoadTestOptions): Target {
-  if (typeof o.url !== 'string') throw new HarnessOptionError(`the target must be a URL string, got ${typeof o.url}`);
-  let u: URL;
-  try {
-    u = new URL(o.url);
-  } catch {
-    throw new HarnessOptionError(`'${o.url}' is not a URL (expected http://host:port/path or tcp://host:port)`);
-  }
-  const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  if (u.protocol === 'tcp:') {
-    if (!u.port) throw new HarnessOptionError(`'${o.url}' has no port (tcp://host:port)`);
-    if (o.payload === undefined || o.payload.length === 0) {
-      throw new HarnessOptionError(`a tcp:// target needs a payload (--payload S): the bytes of one request`);
-    }
-    const request = typeof o.payload === 'string' ? Buffer.from(o.payload) : o.payload;
-    const expectBytes = o.responseBytes ?? request.length;
-    posInt(expectBytes, 'responseBytes');
-    return { kind: 'tcp', host: hostname, port: Number(u.port), request, expectBytes, head: false };
-  }
-  if (u.protocol !== 'http:') {
-    throw new HarnessOptionError(
-      `unsupported scheme '${u.protocol}' in '${o.url}': shoal load speaks http:// (HTTP/1.1) and tcp://`,
-    );
-  }
-  const method = (o.method ?? (o.body !== undefined ? 'POST' : 'GET')).toUpperCase();
-  if (!TOKEN.test(method)) throw new HarnessOptionError(`'${o.method}' is not an HTTP method`);
-  const body = o.body === undefined ? undefined : typeof o.body === 'string' ? Buffer.from(o.body) : o.body;
-  const headers: ReadonlyArray<readonly [string, string]> = Array.isArray(o.headers)
-    ? (o.headers as ReadonlyArray<readonly [string, string]>)
-    : Object.entries(o.headers ?? {});
-  const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`];
-  const have = new Set(headers.map(([k]) => k.toLowerCase()));
-  if (!have.has('host')) lines.push(`Host: ${u.host}`);
-  for (const [k, v] of headers) {
-    if (!TOKEN.test(k)) throw new HarnessOptionError(`'${k}' is not a valid header name`);
-    if (/[\r\n]/.test(v)) throw new HarnessOptionError(`the value of header '${k}' contains a line break`);
-    lines.push(`${k}: ${v}`);
-  }
-  if (body !== undefined && !have.has('content-length')) lines.push(`Content-Length: ${body.length}`);
-  const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1');
-  const request = body ? Buffer.concat([head, body]) : head;
-  return {
-    kind: 'http',
-    host: isIP(hostname) || hostname !== 'localhost' ? hostname : '127.0.0.1',
-    port: Number(u.port || 80),
-    request,
-    expectBytes: 0,
-    head: method === 'HEAD',
-  };
-}
-
-function posInt(n: number, name: string): number {
-  if (!Number.isInteger(n) || n < 1)
-    throw new HarnessOptionError(`${name} must be a positive integer, got ${String(n)}`);
-  return n;
-}
-
-function posNum(n: number, name: string): number {
-  if (typeof n !== 'number' || !(n > 0) || n === Infinity) {
-    throw new HarnessOptionError(`${name} must be a positive number, got ${String(n)}`);
-  }
-  return n;
 }
 
 /**
