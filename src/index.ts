@@ -131,3 +131,17 @@ export {
   type HttpTlsOptions,
   type HttpHandlerError,
 } from './http/options.js';
+// perf harness: load generation on every core (`shoal load`) and isolated benchmark suites (`shoal bench`)
+export {
+  runLoad,
+  formatLoadReport,
+  type LoadTestOptions,
+  type LoadReport,
+  type LoadProgress,
+  type LoaderHost,
+} from './harness/load/main.js';
+export type { LatencySummary } from './harness/load/histogram.js';
+export { runSuite, type SuiteOptions } from './harness/bench/main.js';
+export { formatSuiteTable, suiteChart, type SuiteReport, type CaseReport } from './harness/bench/report.js';
+export type { CaseStats } from './harness/bench/stats.js';
+export { HarnessOptionError } from './harness/errors.js';

@@ -46,19 +46,15 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'bench',
-    summary: 'the perf suites side by side with their anchors (source checkout only)',
+    summary: "a benchmark suite, each case isolated in its own worker (--self: shoal's own suites)",
     load: () => import('./bench.js'),
-    available: () => benchAvailable(),
+  },
+  {
+    name: 'load',
+    summary: 'HTTP/1.1 or tcp:// load from every core, HDR percentiles',
+    load: () => import('./load.js'),
   },
 ];
-
-function benchAvailable(): boolean {
-  try {
-    return readFileSync(new URL('../../perf/harness.js', import.meta.url)).length > 0;
-  } catch {
-    return false;
-  }
-}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {

@@ -1,0 +1,78 @@
+/**
+ * Latency histograms of the load harness: HDR histograms (hdr-histogram-js) recording
+ * microseconds, carried from the loader workers to the coordinator as compressed base64 and
+ * merged there, so percentiles are exact to 3 significant digits across every worker.
+ *
+ * Runs on both sides: loader workers record and encode, the coordinator decodes and merges.
+ * Owns nothing shared.
+ */
+import * as hdr from 'hdr-histogram-js';
+
+/** One hour in µs: the largest latency recorded (larger values are clamped to it). */
+const HIGHEST_US = 3_600_000_000;
+
+/** A fresh latency histogram in µs (3 significant digits). */
+export function latencyHistogram(): hdr.Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
+/** Record one latency given in ms (fractional) into `h` (µs, clamped to 1 µs..1 h). */
+export function recordMs(h: hdr.Histogram, ms: number): void {
+  let us = Math.round(ms * 1000);
+  if (us < 1) us = 1;
+  else if (us > HIGHEST_US) us = HIGHEST_US;
+  h.recordValue(us);
+}
+
+/** Encode for the trip to the coordinator. */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Decode a histogram encoded by `encodeHistogram` and add it into `into`. */
+export function mergeEncoded(into: hdr.Histogram, encoded: string): void {
+  const h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  into.add(h);
+  h.destroy();
+}
+
+/** The latency summary of the JSON output: ms, rounded to µs. */
+export interface LatencySummary {
+  min: number;
+  mean: number;
+  stdev: number;
+  p50: number;
+  p75: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  p9999: number;
+  max: number;
+}
+
+/** Summarise `h` (µs) in ms. An empty histogram gives zeros. */
+export function summarize(h: hdr.Histogram): LatencySummary {
+  const ms = (us: number): number => Math.round(us) / 1000;
+  if (h.totalCount === 0)
+    return { min: 0, mean: 0, stdev: 0, p50: 0, p75: 0, p90: 0, p99: 0, p999: 0, p9999: 0, max: 0 };
+  return {
+    min: ms(h.minNonZeroValue),
+    mean: ms(h.mean),
+    stdev: ms(h.stdDeviation),
+    p50: ms(h.getValueAtPercentile(50)),
+    p75: ms(h.getValueAtPercentile(75)),
+    p90: ms(h.getValueAtPercentile(90)),
+    p99: ms(h.getValueAtPercentile(99)),
+    p999: ms(h.getValueAtPercentile(99.9)),
+    p9999: ms(h.getValueAtPercentile(99.99)),
+    max: ms(h.maxValue),
+  };
+}
+
+export type { Histogram } from 'hdr-histogram-js';

@@ -1,0 +1,89 @@
+/**
+ * What the load coordinator hands each loader worker (`LoaderJob`) and what a loader hands back
+ * (`LoaderResult`), plus the shared progress words.
+ *
+ * Shared by src/harness/load/main.ts (coordinator, main thread) and worker.ts (loader tasks on
+ * pool workers).
+ *
+ * Progress words — one Int32Array over a SharedArrayBuffer, PROGRESS_WORDS words per loader:
+ *
+ * | idx (+ loader*4) | name      | written by            | read by              | meaning                         |
+ * |------------------|-----------|-----------------------|----------------------|---------------------------------|
+ * | 0                | DONE      | its loader (store)    | coordinator (load)   | responses completed so far      |
+ * | 1                | ERRORS    | its loader (store)    | coordinator (load)   | failed requests so far          |
+ * | 2                | CONNECTED | its loader (store)    | coordinator (load)   | connections open now            |
+ * | 3                | STOP      | coordinator (store 1) | its loader (load)    | end the run now, report so far  |
+ *
+ * 1. Each loader writes only its DONE, ERRORS and CONNECTED words, every PROGRESS_MS and once at
+ *    the end; it reads STOP at the same pace (so a stop takes effect within PROGRESS_MS).
+ * 2. The coordinator writes only STOP, from 0 to 1, once.
+ * 3. DONE/ERRORS/CONNECTED are for the live progress line only; the figures of the report come
+ *    from the loader's result, never from these words.
+ */
+
+/** Int32 words per loader in the progress array. */
+export const PROGRESS_WORDS = 4;
+export const P_DONE = 0;
+export const P_ERRORS = 1;
+export const P_CONNECTED = 2;
+export const P_STOP = 3;
+/** How often a loader publishes its progress words. */
+export const PROGRESS_MS = 100;
+
+/** One loader's share of the run. */
+export interface LoaderJob {
+  /** 'http': HTTP/1.1 responses are parsed; 'tcp': a response is `expectBytes` bytes */
+  kind: 'http' | 'tcp';
+  host: string;
+  port: number;
+  /** the bytes of one request (a whole HTTP/1.1 request, or the TCP payload) */
+  request: Uint8Array;
+  /** tcp: bytes that make one response (default: the payload's length) */
+  expectBytes: number;
+  /** http: the request is HEAD (its responses have no body) */
+  head: boolean;
+  /** connections this loader opens */
+  conns: number;
+  /** index of this loader's first connection among all connections (spreads send phases) */
+  firstConn: number;
+  /** every connection of the run, all loaders together */
+  totalConns: number;
+  /** requests in flight per connection */
+  pipeline: number;
+  /** how long to send, in ms */
+  durationMs: number;
+  /** 0: closed loop; otherwise requests per second per connection, on a fixed schedule */
+  ratePerConn: number;
+  /** after the duration, how long to wait for responses still in flight before giving up */
+  drainMs: number;
+  /** progress words (see the table above) */
+  progress: Int32Array;
+  /** this loader's index in `progress` */
+  slot: number;
+}
+
+/** What one loader returns. */
+export interface LoaderResult {
+  /** latencies in µs, hdr-histogram-js compressed base64 */
+  histogram: string;
+  /** responses completed */
+  requests: number;
+  /** requests sent (written to a socket) */
+  sent: number;
+  /** requests that failed: the connection broke (or never opened) with them in flight, or they
+   *  were still unanswered when the drain time ran out */
+  errors: number;
+  /** errors by cause: ECONNRESET, ECONNREFUSED, closed (the server closed with requests in
+   *  flight), timeout (unanswered at the end), parse (an invalid response)... */
+  errorKinds: Record<string, number>;
+  /** http: responses by status code */
+  statuses: Record<string, number>;
+  bytesRead: number;
+  bytesWritten: number;
+  /** connections opened, reconnections included */
+  connects: number;
+  /** ms from the first send to the last response (or the end of the drain) */
+  elapsedMs: number;
+  /** the worker thread that ran this loader */
+  threadId: number;
+}

@@ -1,0 +1,398 @@
+/**
+ * The loader: one task on a pool worker that owns `job.conns` connections, opened with node:net
+ * on this worker thread itself, and drives requests over them for the run's duration.
+ *
+ * Runs on a pool worker (started by src/harness/load/main.ts through `rt.run`). Owns its sockets,
+ * their parsers, its latency histogram, and its four progress words (src/harness/load/job.ts).
+ *
+ * One connection's life, in order:
+ *   1. connect (noDelay; replies are read into one scratch buffer per thread through `onread`,
+ *      so a reply costs no Buffer and no 'data' event);
+ *   2. send: closed loop — keep `pipeline` requests in flight, one more per response; constant
+ *      rate — request k of connection i is due at `t0 + (i / totalConns + k) / ratePerConn`, and is
+ *      sent at that time if fewer than `pipeline` are in flight, else as soon as a response frees a
+ *      place. Latency is measured from the time a request was DUE, not from when it could be sent
+ *      (wrk2's correction of coordinated omission): a stalled server delays every request due
+ *      during the stall, and the percentiles show it;
+ *   3. each response (HTTP/1.1 parsed by http-parser-js; TCP: every `expectBytes` bytes) records
+ *      its latency and frees a place;
+ *   4. on a reset, a close or an invalid response, the requests in flight are counted as errors
+ *      and the connection is opened again (after a short backoff when it failed before answering);
+ *   5. at the end of the duration no new request is sent (constant rate: none due later); the
+ *      loader waits up to `drainMs` for the ones in flight, counts the rest as timeouts and
+ *      closes every socket.
+ */
+import { connect, type Socket } from 'node:net';
+import { threadId } from 'node:worker_threads';
+import { HTTPParser } from 'http-parser-js';
+import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
+import {
+  P_CONNECTED,
+  P_DONE,
+  P_ERRORS,
+  P_STOP,
+  PROGRESS_MS,
+  PROGRESS_WORDS,
+  type LoaderJob,
+  type LoaderResult,
+} from './job.js';
+
+/**
+ * The task: run one loader to the end and return its figures. Cancelling the task (its signal)
+ * ends the run early, with the figures so far.
+ *
+ * @example
+ * const r = await rt.run(new URL('./worker.js', import.meta.url), 'runLoader', [job]);
+ */
+export function runLoader(this: { signal?: AbortSignal } | undefined, job: LoaderJob): Promise<LoaderResult> {
+  return new Loader(job, this?.signal).run();
+}
+
+/** One connection's state. */
+class LoadConn {
+  readonly index: number;
+  sock: Socket | undefined;
+  parser: HTTPParser | undefined;
+  /** due (constant rate) or send (closed loop) times of the requests in flight, a ring */
+  readonly times: Float64Array;
+  head = 0;
+  inFlight = 0;
+  /** requests queued by this turn, written in one write by flush() */
+  unflushed = 0;
+  /** constant rate: when the next request is due */
+  nextAt = 0;
+  timer: NodeJS.Timeout | undefined;
+  connected = false;
+  /** consecutive connection attempts that ended before any response */
+  failStreak = 0;
+  lastError: string | undefined;
+  status = 0;
+  /** the server said it closes this connection (Connection: close): send nothing more on it */
+  closing = false;
+  /** tcp: bytes of the current response received so far */
+  partial = 0;
+
+  constructor(index: number, pipeline: number) {
+    this.index = index;
+    this.times = new Float64Array(pipeline);
+  }
+}
+
+/** A reused buffer for every reply on this thread: onread callbacks run one at a time. */
+let scratch: Buffer | undefined;
+
+class Loader {
+  private readonly job: LoaderJob;
+  private readonly signal: AbortSignal | undefined;
+  private readonly hist: Histogram = latencyHistogram();
+  private readonly conns: LoadConn[] = [];
+  /** batches[k]: k requests back to back, so k sends cost one write */
+  private readonly batches: Buffer[] = [];
+  private readonly interval: number;
+  private readonly closedLoop: boolean;
+  private requests = 0;
+  private sent = 0;
+  private errors = 0;
+  private readonly errorKinds: Record<string, number> = {};
+  private readonly statuses: Record<string, number> = {};
+  private bytesRead = 0;
+  private bytesWritten = 0;
+  private connects = 0;
+  private connectedNow = 0;
+  private t0 = 0;
+  private deadline = Infinity;
+  private stopping = false;
+  private finished = false;
+  private lastResponseAt = 0;
+  private progressTimer: NodeJS.Timeout | undefined;
+  private stopTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private resolve!: (r: LoaderResult) => void;
+
+  constructor(job: LoaderJob, signal: AbortSignal | undefined) {
+    this.job = job;
+    this.signal = signal;
+    this.closedLoop = !(job.ratePerConn > 0);
+    this.interval = this.closedLoop ? 0 : 1000 / job.ratePerConn;
+    const one = Buffer.from(job.request.buffer, job.request.byteOffset, job.request.byteLength);
+    for (let k = 0; k <= job.pipeline; k++) this.batches.push(Buffer.concat(Array.from({ length: k }, () => one)));
+    scratch ??= Buffer.allocUnsafe(64 * 1024);
+  }
+
+  run(): Promise<LoaderResult> {
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      const { job } = this;
+      this.t0 = performance.now();
+      this.deadline = this.t0 + job.durationMs;
+      for (let i = 0; i < job.conns; i++) {
+        const c = new LoadConn(job.firstConn + i, job.pipeline);
+        // spread the connections' schedules over one interval, so they do not send in bursts
+        c.nextAt = this.t0 + (this.interval * c.index) / job.totalConns;
+        this.conns.push(c);
+        this.open(c);
+      }
+      this.progressTimer = setInterval(() => this.publish(), PROGRESS_MS);
+      this.stopTimer = setTimeout(() => this.stop(job.drainMs), job.durationMs);
+      if (this.signal?.aborted) this.stop(0);
+      else this.signal?.addEventListener('abort', () => this.stop(0), { once: true });
+    });
+  }
+
+  private open(c: LoadConn): void {
+    const { job } = this;
+    const sock = connect({
+      host: job.host,
+      port: job.port,
+      noDelay: true,
+      onread: { buffer: scratch!, callback: (n: number, buf: Buffer) => this.onData(c, n, buf) },
+    });
+    c.sock = sock;
+    c.lastError = undefined;
+    c.partial = 0;
+    c.closing = false;
+    if (job.kind === 'http') {
+      const p = (c.parser ??= this.makeParser(c));
+      p.reinitialize(HTTPParser.RESPONSE);
+    }
+    sock.on('connect', () => {
+      c.connected = true;
+      this.connects++;
+      this.connectedNow++;
+      this.kick(c);
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      c.lastError = e.code ?? 'error';
+    });
+    sock.on('close', () => this.onClose(c, sock));
+  }
+
+  private makeParser(c: LoadConn): HTTPParser {
+    const p = new HTTPParser(HTTPParser.RESPONSE);
+    const head = this.job.head;
+    p[HTTPParser.kOnHeadersComplete] = (info) => {
+      c.status = info.statusCode;
+      if (!info.shouldKeepAlive) c.closing = true;
+      return head; // a response to HEAD has no body
+    };
+    p[HTTPParser.kOnMessageComplete] = () => this.complete(c, c.status);
+    p[HTTPParser.kOnBody] = noop;
+    p[HTTPParser.kOnHeaders] = noop;
+    return p;
+  }
+
+  /** A connection is ready: fill its pipeline (closed loop) or start its schedule. */
+  private kick(c: LoadConn): void {
+    if (this.closedLoop) {
+      if (this.stopping) return;
+      const t = performance.now();
+      while (c.inFlight < this.job.pipeline) this.queue(c, t);
+      this.flush(c);
+    } else {
+      this.pump(c);
+    }
+  }
+
+  /** Constant rate: send every request due now that fits in the pipeline; else wait for its time. */
+  private pump(c: LoadConn): void {
+    if (!c.connected || this.finished || c.closing) return;
+    const t = performance.now();
+    const p = this.job.pipeline;
+    while (c.inFlight < p && c.nextAt <= t && c.nextAt < this.deadline) {
+      this.queue(c, c.nextAt);
+      c.nextAt += this.interval;
+    }
+    this.flush(c);
+    if (c.inFlight < p && c.nextAt < this.deadline && c.timer === undefined) {
+      c.timer = setTimeout(
+        () => {
+          c.timer = undefined;
+          this.pump(c);
+        },
+        Math.max(0, c.nextAt - t),
+      );
+    }
+  }
+
+  private queue(c: LoadConn, at: number): void {
+    const p = this.job.pipeline;
+    c.times[(c.head + c.inFlight) % p] = at;
+    c.inFlight++;
+    c.unflushed++;
+  }
+
+  private flush(c: LoadConn): void {
+    const k = c.unflushed;
+    if (k === 0) return;
+    c.unflushed = 0;
+    const b = this.batches[k]!;
+    this.sent += k;
+    this.bytesWritten += b.length;
+    c.sock!.write(b);
+  }
+
+  private onData(c: LoadConn, n: number, buf: Buffer): boolean {
+    this.bytesRead += n;
+    if (this.job.kind === 'http') {
+      const r = c.parser!.execute(buf, 0, n);
+      if (r instanceof Error) {
+        c.lastError = 'parse';
+        c.sock!.destroy();
+        return false;
+      }
+    } else {
+      const expect = this.job.expectBytes;
+      let got = c.partial + n;
+      while (got >= expect) {
+        got -= expect;
+        this.complete(c, 0);
+      }
+      c.partial = got;
+    }
+    if (c.unflushed > 0) this.flush(c);
+    return true;
+  }
+
+  /** A response arrived on `c`. */
+  private complete(c: LoadConn, status: number): void {
+    if (c.inFlight === 0) {
+      // a response nobody asked for: the server is not speaking request/response
+      c.lastError = 'unexpected-response';
+      c.sock!.destroy();
+      return;
+    }
+    const t = performance.now();
+    const p = this.job.pipeline;
+    recordMs(this.hist, t - c.times[c.head]!);
+    c.head = (c.head + 1) % p;
+    c.inFlight--;
+    this.requests++;
+    this.lastResponseAt = t;
+    c.failStreak = 0;
+    if (status !== 0) this.statuses[status] = (this.statuses[status] ?? 0) + 1;
+    if (c.closing) {
+      // the server closes after this response: the next requests go on a new connection, opened
+      // as soon as this one is closed (by us: no need to wait for the server's FIN)
+      if (c.inFlight === 0) c.sock?.destroy();
+    } else if (this.closedLoop) {
+      if (!this.stopping)
+        this.queue(c, t); // flushed by onData after the whole chunk is parsed
+      else if (c.inFlight === 0) this.maybeDone();
+    } else {
+      if (c.inFlight < p && c.nextAt <= t) {
+        // catching up on requests that fell due while the pipeline was full
+        while (c.inFlight < p && c.nextAt <= t && c.nextAt < this.deadline) {
+          this.queue(c, c.nextAt);
+          c.nextAt += this.interval;
+        }
+      } else if (c.timer === undefined && c.nextAt < this.deadline && c.inFlight < p) {
+        this.pump(c);
+      }
+      if (this.stopping && c.inFlight === 0) this.maybeDone();
+    }
+  }
+
+  private onClose(c: LoadConn, sock: Socket): void {
+    if (c.sock !== sock) return;
+    // a response without a length ends with the connection (http-parser-js completes it here)
+    if (c.parser !== undefined && c.inFlight > 0 && c.connected && !this.finished) c.parser.finish();
+    c.sock = undefined;
+    if (c.timer !== undefined) clearTimeout(c.timer);
+    c.timer = undefined;
+    const wasConnected = c.connected;
+    c.connected = false;
+    if (this.finished) return;
+    if (wasConnected) this.connectedNow--;
+    // requests in flight are lost; a connection that never opened costs one error per attempt
+    const lost = c.inFlight > 0 ? c.inFlight : wasConnected ? 0 : 1;
+    if (lost > 0) this.fail(c.lastError ?? 'closed', lost);
+    c.inFlight = 0;
+    c.head = 0;
+    c.unflushed = 0;
+    if (!wasConnected || lost > 0) c.failStreak++;
+    if (this.stopping && (this.closedLoop || c.nextAt >= this.deadline)) {
+      this.maybeDone();
+      return;
+    }
+    const delay = c.failStreak > 1 ? Math.min(100, 2 ** c.failStreak) : 0;
+    setTimeout(() => {
+      if (!this.finished) this.open(c);
+    }, delay);
+  }
+
+  private fail(kind: string, n: number): void {
+    this.errors += n;
+    this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + n;
+  }
+
+  /** The duration is over: stop sending, wait up to `drainMs` for responses in flight. */
+  private stop(drainMs: number): void {
+    if (this.finished) return;
+    this.stopping = true;
+    if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
+    if (this.closedLoop) for (const c of this.conns) c.unflushed = 0;
+    if (drainMs <= 0) {
+      this.finish();
+      return;
+    }
+    this.drainTimer ??= setTimeout(() => this.finish(), drainMs);
+    this.maybeDone();
+  }
+
+  private maybeDone(): void {
+    if (!this.stopping || this.finished) return;
+    for (const c of this.conns) {
+      if (c.inFlight > 0) return;
+      if (!this.closedLoop && c.nextAt < this.deadline) return; // requests still due (backlog)
+    }
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const end = performance.now();
+    clearInterval(this.progressTimer);
+    if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    for (const c of this.conns) {
+      if (c.timer !== undefined) clearTimeout(c.timer);
+      let left = c.inFlight;
+      if (!this.closedLoop) {
+        // due within the run but never sent (the server held the connection until the end)
+        for (let t = c.nextAt; t < this.deadline; t += this.interval) left++;
+      }
+      if (left > 0) this.fail('timeout', left);
+      c.sock?.destroy();
+    }
+    this.connectedNow = 0;
+    this.publish();
+    const lastUseful = this.lastResponseAt > 0 ? Math.max(this.lastResponseAt, Math.min(end, this.deadline)) : end;
+    this.resolve({
+      histogram: encodeHistogram(this.hist),
+      requests: this.requests,
+      sent: this.sent,
+      errors: this.errors,
+      errorKinds: this.errorKinds,
+      statuses: this.statuses,
+      bytesRead: this.bytesRead,
+      bytesWritten: this.bytesWritten,
+      connects: this.connects,
+      elapsedMs: lastUseful - this.t0,
+      threadId,
+    });
+    this.hist.destroy();
+  }
+
+  private publish(): void {
+    const w = this.job.progress;
+    const base = this.job.slot * PROGRESS_WORDS;
+    Atomics.store(w, base + P_DONE, this.requests | 0); // pairs with: main.ts progressOf (Atomics.load)
+    Atomics.store(w, base + P_ERRORS, this.errors | 0);
+    Atomics.store(w, base + P_CONNECTED, this.connectedNow);
+    // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
+    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.stop(0);
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,94 @@
+/**
+ * `shoal bench <suite>` as a user runs it: a case that throws is reported while the others run,
+ * a regression against a baseline exits 1 (and a faster run exits 0), and each case runs in a
+ * fresh worker (a global set by one case is not seen by the next).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
+const SUITE = fileURLToPath(new URL('../fixtures/harness-suite-mixed.js', import.meta.url));
+
+function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, 'bench', ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+interface Report {
+  cases: Array<{ name: string; stats?: { median: number; samples: number }; error?: { message: string } }>;
+  regressions: string[];
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
+let first: Report;
+
+test('a case that throws is reported and the others still run', async () => {
+  const out = join(dir, 'first.json');
+  const r = await shoal([SUITE, '--time', '60', '--json', out, '--quiet']);
+  assert.is(r.code, 1, 'a failed case fails the run');
+  first = JSON.parse(readFileSync(out, 'utf8')) as Report;
+  const by = new Map(first.cases.map((c) => [c.name, c]));
+  assert.equal([...by.keys()].sort(), ['a_pollutes', 'asyncCase', 'b_checksIsolation', 'sumLoop', 'throws']);
+  assert.match(by.get('throws')!.error!.message, 'this case always throws');
+  for (const n of ['sumLoop', 'asyncCase', 'a_pollutes']) assert.ok(by.get(n)!.stats!.samples >= 10, n);
+  assert.match(r.stdout, /throws\s+FAILED/);
+  assert.ok(readFileSync(out.replace(/json$/, 'svg'), 'utf8').startsWith('<svg'));
+});
+
+test('each case runs in a fresh worker: a global polluted by one case is not seen by the next', () => {
+  const c = first.cases.find((x) => x.name === 'b_checksIsolation')!;
+  assert.is(c.error, undefined, c.error?.message);
+  assert.ok(c.stats!.samples > 0);
+});
+
+test('a regression past the threshold against a baseline exits 1; a faster run exits 0', async () => {
+  const scaled = (k: number): string => {
+    const p = join(dir, `base-${k}.json`);
+    const b = structuredClone(first);
+    for (const c of b.cases) if (c.stats) c.stats.median *= k;
+    writeFileSync(p, JSON.stringify(b));
+    return p;
+  };
+  const slow = await shoal([
+    SUITE,
+    '--time',
+    '60',
+    '--only',
+    'sumLoop',
+    '--baseline',
+    scaled(0.01),
+    '--threshold',
+    '5%',
+  ]);
+  assert.is(slow.code, 1);
+  assert.match(slow.stdout, /REGRESSED/);
+  assert.match(slow.stdout, /regressed past 5\.0% against the baseline: sumLoop/);
+  const fast = await shoal([SUITE, '--time', '60', '--only', 'sumLoop', '--baseline', scaled(100)]);
+  assert.is(fast.code, 0, fast.stdout + fast.stderr);
+});
+
+test('--parallel warns that parallel figures disturb each other', async () => {
+  const r = await shoal([SUITE, '--time', '30', '--only', 'sum', '--only', 'async', '--parallel', '--quiet']);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /disturb each other/);
+});
+
+test('bad usage exits 2 naming the problem', async () => {
+  const r = await shoal([SUITE, '--threshold', 'lots']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /--threshold must look like 5%/);
+  const m = await shoal([join(dir, 'missing.js')]);
+  assert.is(m.code, 2);
+  assert.match(m.stderr, /cannot load the suite/);
+});
+
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+test.run();

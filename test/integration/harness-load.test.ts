@@ -1,0 +1,287 @@
+/**
+ * `shoal load` against local servers on 127.0.0.1: the counts match the server's own, the
+ * constant-rate mode shows a stalling server's stall at p99 where a closed loop hides it, tcp://
+ * with a payload, and errors counted when the server resets connections. Bounded: every run lasts
+ * under 3 s plus its drain.
+ */
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as httpServer, type Server as HttpServer } from 'node:http';
+import { createServer as netServer, type Server as NetServer, type Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Runtime } from '../../src/runtime/runtime.js';
+import { runLoad } from '../../src/harness/load/main.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
+const STALL = fileURLToPath(new URL('../fixtures/harness-stall-server.js', import.meta.url));
+
+function listening<S extends HttpServer | NetServer>(s: S): Promise<number> {
+  return new Promise((res) =>
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      res(typeof a === 'object' && a ? a.port : 0);
+    }),
+  );
+}
+
+function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, 'load', ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+test('the request count matches the server’s own count (CLI, --json)', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('hello');
+  });
+  const port = await listening(srv);
+  try {
+    const r = await shoal([`http://127.0.0.1:${port}/x?y=1`, '-c', '4', '-d', '700ms', '--workers', '2', '--json']);
+    assert.is(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) assert.type(j.latency[k], 'number', k);
+    assert.ok(j.requests > 0);
+    assert.is(j.requests, served);
+    assert.is(j.errors, 0);
+    assert.is(j.statuses['200'], served);
+    assert.is(j.loaders, 2);
+    assert.type(j.rps, 'number');
+    assert.ok(j.latency.p50 <= j.latency.p99 && j.latency.p99 <= j.latency.max);
+  } finally {
+    srv.close();
+  }
+});
+
+test('method, headers and body reach the server; pipelined requests are all answered', async () => {
+  let served = 0;
+  const seen: string[] = [];
+  const srv = httpServer((req, res) => {
+    served++;
+    let body = '';
+    req.on('data', (b: Buffer) => (body += b));
+    req.on('end', () => {
+      if (seen.length < 1) seen.push(`${req.method} ${req.url} ${req.headers['x-test']} ${body}`);
+      res.statusCode = req.url === '/teapot' ? 418 : 201;
+      res.end();
+    });
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `http://127.0.0.1:${port}/teapot`,
+      method: 'put',
+      headers: { 'X-Test': 'yes' },
+      body: 'payload!',
+      connections: 3,
+      pipeline: 8,
+      durationMs: 500,
+      loaders: 2,
+    });
+    assert.equal(seen, ['PUT /teapot yes payload!']);
+    assert.is(r.requests, served);
+    assert.is(r.statuses['418'], served);
+    assert.is(r.non2xx3xx, served);
+    assert.is(r.errors, 0);
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('a server that closes after each response (Connection: close) costs no errors: each request gets a new connection', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.setHeader('Connection', 'close');
+    res.end('bye');
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 400 });
+    assert.ok(r.requests > 0);
+    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    assert.is(r.requests, served);
+    assert.ok(r.connects >= r.requests && r.connects <= r.requests + 2, `${r.connects} connects`);
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('tcp:// with a payload: one response per payload echoed back', async () => {
+  let received = 0;
+  const srv = netServer((s: Socket) => {
+    s.on('data', (b: Buffer) => {
+      received += b.length;
+      s.write(b);
+    });
+    s.on('error', () => s.destroy());
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `tcp://127.0.0.1:${port}`,
+      payload: 'ping\n',
+      connections: 4,
+      pipeline: 2,
+      durationMs: 500,
+      loaders: 2,
+    });
+    assert.ok(r.requests > 0);
+    assert.is(r.errors, 0);
+    assert.is(received, r.requests * 5);
+    assert.is(r.bytes.read, r.requests * 5);
+    assert.equal(r.statuses, {});
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('a tcp:// target without a payload is refused, naming what is missing', async () => {
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const e = await rejection(runLoad(rt, { url: 'tcp://127.0.0.1:9' }));
+    assert.is(e.code, 'ERR_SHOAL_HARNESS_OPTION');
+    assert.match(e.message, /payload/);
+    const f = await rejection(runLoad(rt, { url: 'https://example.com/' }));
+    assert.match(f.message, /unsupported scheme 'https:'/);
+  } finally {
+    await rt.close();
+  }
+});
+
+test('errors are counted when the server resets connections', async () => {
+  let resets = 0;
+  const srv = netServer((s: Socket) => {
+    s.on('error', () => {});
+    s.once('data', () => {
+      resets++;
+      s.resetAndDestroy();
+    });
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 400, loaders: 2 });
+    assert.is(r.requests, 0);
+    assert.ok(r.errors > 0);
+    assert.is(r.errors, resets);
+    assert.ok((r.errorKinds.ECONNRESET ?? 0) > 0, JSON.stringify(r.errorKinds));
+    assert.ok(r.connects > 2, 'the loader reconnects after a reset');
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('x');
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const ac = new AbortController();
+    const seen = new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served >= 50) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    const run = runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 2,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: ac.signal,
+    });
+    await seen;
+    ac.abort();
+    const r = await run;
+    assert.ok(r.requests >= 50);
+    assert.ok(r.durationSeconds < 30, `ended after ${r.durationSeconds} s`);
+    assert.ok(r.requests <= served);
+
+    const child = spawn(
+      process.execPath,
+      [BIN, 'load', `http://127.0.0.1:${port}/`, '-d', '60s', '-c', '2', '--json'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b));
+    const before = served;
+    await new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served >= before + 50) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    assert.is(code, 0);
+    assert.ok(JSON.parse(out).requests >= 50);
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+async function stallServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(STALL, ['200', '1000'], { stdio: 'ignore' });
+  const port = await new Promise<number>((res, rej) => {
+    child.once('message', (m: { port: number }) => res(m.port));
+    child.once('exit', (code) => rej(new Error(`stall server exited ${code}`)));
+  });
+  return { child, port };
+}
+
+test('constant rate shows a 200 ms stall every second at p99; a closed loop hides it', async () => {
+  const { child, port } = await stallServer();
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const url = `http://127.0.0.1:${port}/`;
+    const rate = await runLoad(rt, { url, connections: 4, rate: 200, durationMs: 3000, loaders: 2 });
+    const closed = await runLoad(rt, { url, connections: 4, durationMs: 3000, loaders: 2 });
+    // 20% of the time is stalled: requests due then wait up to 200 ms (true p99 ≈ 190 ms)
+    assert.ok(rate.latency.p99 >= 120, `constant-rate p99 ${rate.latency.p99} ms should show the stall`);
+    assert.ok(rate.latency.max >= 150, `max ${rate.latency.max}`);
+    assert.is(rate.errors, 0);
+    // a closed loop sends nothing while the server stalls: only one request per connection waits
+    assert.ok(
+      closed.latency.p99 < rate.latency.p99 / 2,
+      `closed-loop p99 ${closed.latency.p99} ms vs constant-rate ${rate.latency.p99} ms`,
+    );
+    assert.ok(closed.latency.max >= 150, 'the closed loop did meet the stall, in its max only');
+  } finally {
+    await rt.close();
+    child.send('exit');
+  }
+});
+
+test.run();
