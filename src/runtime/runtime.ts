@@ -25,6 +25,9 @@ import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
 import { Reactor } from '../net/reactor/reactor.js';
 import { listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
+import { Inspector } from '../inspect/inspector.js';
+import type { ReplOptions, ReplServer } from '../inspect/repl-server.js';
+import type { MetricsServeOptions, MetricsServer } from '../inspect/metrics.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -78,11 +81,19 @@ export class Runtime implements AsyncDisposable {
   private closePromise: Promise<void> | undefined;
   /** owns every socket; see src/reactor/reactor.ts */
   private readonly reactor: Reactor;
+  /** the REPL, metrics and channel list (src/inspect/inspector.ts) */
+  private readonly inspector: Inspector;
 
   private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor) {
     this.pool = pool;
     this.blockingPool = blocking;
     this.reactor = reactor;
+    this.inspector = new Inspector({
+      rt: this,
+      stats: () => this.stats(),
+      tasks: () => this.tasks(),
+      servers: () => this.reactor.servers.values(),
+    });
   }
 
   /**
@@ -210,7 +221,8 @@ export class Runtime implements AsyncDisposable {
    * jobs.close(); await done;
    */
   channel<T>(buffer: number | BufferSpec, options?: Omit<SharedChanOptions, 'transport'>): SharedChannel<T> {
-    return sharedChan<T>(buffer, { ...options, transport: this.pool.transport.kind });
+    const kind = this.pool.transport.kind;
+    return this.inspector.channels.track(sharedChan<T>(buffer, { ...options, transport: kind }), kind);
   }
 
   /**
@@ -251,6 +263,40 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Attach a REPL to this running runtime: a TCP server (loopback unless `host` is given) where
+   * each client sends the token as its first line and then talks to `node:repl` with `rt` in
+   * scope, top-level await, and the commands .tasks .agents .channels .conns .stats .json.
+   * Without `token` a random one is made and printed once on stderr. See src/inspect/repl-server.ts.
+   *
+   * @example
+   * const repl = await rt.repl({ port: 7070 });   // then: shoal repl 127.0.0.1:7070 --token <token>
+   * await repl.close();
+   */
+  repl(options?: ReplOptions): Promise<ReplServer> {
+    return this.inspector.repl(options);
+  }
+
+  /**
+   * This runtime's counters and gauges (shoal_* metrics) in the Prometheus text exposition format.
+   *
+   * @example
+   * res.setHeader('content-type', 'text/plain; version=0.0.4'); res.end(await rt.metrics());
+   */
+  metrics(): Promise<string> {
+    return this.inspector.metrics();
+  }
+
+  /**
+   * Serve `rt.metrics()` on `GET /metrics` of a separate HTTP port (loopback unless `host` is given).
+   *
+   * @example
+   * const m = await rt.serveMetrics({ port: 9464 }); // scrape http://127.0.0.1:9464/metrics
+   */
+  serveMetrics(options?: MetricsServeOptions): Promise<MetricsServer> {
+    return this.inspector.serveMetrics(options);
+  }
+
+  /**
    * Graceful shutdown: stop accepting tasks, let in-flight ones finish for up to `timeout` ms,
    * cancel the rest (they reject with ClosedError), then stop the threads. Idempotent.
    *
@@ -261,6 +307,7 @@ export class Runtime implements AsyncDisposable {
     const timeout = options.timeout ?? 30_000;
     nonNegative(timeout, 'options.timeout');
     this.closePromise ??= (async () => {
+      await this.inspector.close();
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
@@ -280,6 +327,7 @@ export class Runtime implements AsyncDisposable {
    */
   destroy(): Promise<void> {
     this.closePromise ??= (async () => {
+      void this.inspector.close();
       const servers = this.reactor.closeServers(0);
       await this.pool.destroy();
       await servers;

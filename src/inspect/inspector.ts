@@ -1,0 +1,70 @@
+/**
+ * The Inspector: one per runtime, created on first use. It holds what the inspection tools share
+ * (the channel list, the metrics registry) and closes the REPL and metrics servers it opened when
+ * the runtime closes.
+ *
+ * Runs on the main thread. Owns: a ChannelRegistry, a RuntimeMetrics, and the open REPL and
+ * metrics servers.
+ */
+import { ChannelRegistry } from './channel-registry.js';
+import { RuntimeMetrics, type MetricsServeOptions, type MetricsServer } from './metrics.js';
+import { startRepl, type ReplOptions, type ReplServer } from './repl-server.js';
+import type { InspectSource } from './source.js';
+
+/** What the runtime gives the Inspector: its InspectSource minus the channels, which it keeps. */
+export type RuntimeSource = Omit<InspectSource, 'channels'>;
+
+/**
+ * The inspection side of one runtime.
+ *
+ * @example
+ * const insp = new Inspector({ rt, stats: () => rt.stats(), tasks: () => rt.tasks(), servers: () => [] });
+ * const repl = await insp.repl({ port: 0 });
+ * await insp.close();
+ */
+export class Inspector {
+  readonly channels = new ChannelRegistry();
+  private readonly src: InspectSource;
+  private metricsOf: RuntimeMetrics | undefined;
+  private readonly open = new Set<{ close(): Promise<void> }>();
+
+  constructor(src: RuntimeSource) {
+    this.src = { ...src, channels: () => this.channels.list() };
+  }
+
+  /** Start a REPL server (repl-server.ts). */
+  repl(options?: ReplOptions): Promise<ReplServer> {
+    return this.keep((onClosed) => startRepl(this.src, options, onClosed));
+  }
+
+  /** The Prometheus text of this runtime's metrics. */
+  metrics(): Promise<string> {
+    this.metricsOf ??= new RuntimeMetrics(this.src);
+    return this.metricsOf.text();
+  }
+
+  /** Serve the metrics on `/metrics` of a separate port. */
+  serveMetrics(options?: MetricsServeOptions): Promise<MetricsServer> {
+    this.metricsOf ??= new RuntimeMetrics(this.src);
+    const m = this.metricsOf;
+    return this.keep((onClosed) => m.serve(options, onClosed));
+  }
+
+  /** Close every server opened here (the runtime is closing). */
+  async close(): Promise<void> {
+    await Promise.all([...this.open].map((s) => s.close()));
+  }
+
+  private keep<S extends { close(): Promise<void> }>(make: (onClosed: () => void) => Promise<S>): Promise<S> {
+    let handle: S | undefined;
+    let closed = false;
+    return make(() => {
+      closed = true;
+      if (handle) this.open.delete(handle);
+    }).then((s) => {
+      handle = s;
+      if (!closed) this.open.add(s);
+      return s;
+    });
+  }
+}
