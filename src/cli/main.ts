@@ -27,6 +27,8 @@ commands:
       --host H             address (default 127.0.0.1)
       --workers N          pool workers
       --max-connections N  refuse connections beyond N
+  repl HOST:PORT --token T connect to a running runtime's REPL (rt.repl())
+  top HOST:PORT --token T  a live view of its workers, tasks, agents and servers (q quits)
   bench                    the perf suites side by side with piscina, tinypool, workerpool...
       --quick              fewer iterations
       --only NAME          only suites whose file name contains NAME (repeatable)
@@ -91,6 +93,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'serve':
       return (await import('./serve.js')).serveMain(rest);
+    case 'repl':
+      return (await import('./repl.js')).replMain(rest);
+    case 'top':
+      return (await import('./top.js')).topMain(rest);
     case undefined:
     case 'help':
     case '--help':

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { ReplSession, type SessionEnd, type SessionLimits } from './repl-session.js';
 import type { InspectSource } from './source.js';
+import { REFUSED } from './wire.js';
 import { formatHostPort, inspectRangeError, inspectTypeError } from './errors.js';
 
 /** Options of `rt.repl()`. */
@@ -125,7 +126,7 @@ export async function startRepl(
     if (sessions.size >= o.maxClients) {
       refused++;
       socket.on('error', () => {});
-      socket.end(`shoal repl: refused: too many clients (${o.maxClients})\n`);
+      socket.end(`${REFUSED}too many clients (${o.maxClients})\n`);
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }

@@ -34,6 +34,7 @@ import { inspect } from 'node:util';
 import { clip } from './format.js';
 import type { InspectSource } from './source.js';
 import { COMMAND_VIEWS, VIEWS } from './views.js';
+import { CONNECTED, INTERRUPT, JSON_MARK, PROMPT, REFUSED } from './wire.js';
 
 /** Longest accepted token line (bytes before the newline). */
 const MAX_TOKEN_LINE = 1024;
@@ -52,13 +53,6 @@ export const MAX_RESULT_CHARS = 256 * 1024;
 const MAX_JSON_CHARS = 1 << 20;
 /** How long a closing client has to read our last words and close its side. */
 const END_GRACE_MS = 1000;
-/** The marker before a `.json` answer (the answer is the rest of that line). */
-export const JSON_MARK = '@json ';
-/** Prompt of the remote REPL; clients watch for it to know a line is done. */
-export const PROMPT = 'shoal> ';
-/** The line a client sends for Ctrl-C: interrupts a pending await, or clears the current input. */
-export const INTERRUPT = '\x03';
-
 /** Tunables of a session (repl-server.ts passes them through from ReplOptions). */
 export interface SessionLimits {
   authTimeoutMs: number;
@@ -209,7 +203,7 @@ export class ReplSession {
 
   private refuse(why: string): void {
     if (this.ended) return;
-    this.say(`shoal repl: refused: ${why}\n`);
+    this.say(`${REFUSED}${why}\n`);
     this.endSocket();
     this.finish('refused');
   }
@@ -219,7 +213,7 @@ export class ReplSession {
   private startRepl(): void {
     const st = this.src.stats();
     this.say(
-      `shoal repl: connected to pid ${process.pid} (node ${process.version}, ${st.workers.length} workers, ` +
+      `${CONNECTED} to pid ${process.pid} (node ${process.version}, ${st.workers.length} workers, ` +
         `${st.transport} transport). \`rt\` is in scope, await works; .help lists the commands.\n`,
     );
     const input = new PassThrough();
