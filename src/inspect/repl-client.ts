@@ -28,7 +28,6 @@ export interface ReplConnection {
   readonly rest: string;
 }
 
-
 /**
  * Connect and authenticate. Rejects with ReplRefusedError (ERR_SHOAL_REPL_REFUSED) when the
  * server refuses the token, with the socket error when there is no server.

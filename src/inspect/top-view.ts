@@ -67,7 +67,19 @@ export function renderTop(
     ];
   });
   const workers = table(
-    ['worker', 'running', 'queued', 'done/s', 'failed', 'restarts', 'delay p99 ms', 'max ms', 'parks', 'parks/s', 'conns'],
+    [
+      'worker',
+      'running',
+      'queued',
+      'done/s',
+      'failed',
+      'restarts',
+      'delay p99 ms',
+      'max ms',
+      'parks',
+      'parks/s',
+      'conns',
+    ],
     workerRows,
   );
   // Fixed sections first (workers, servers), the lists share what is left.
