@@ -77,3 +77,9 @@ export type { ConnHandler } from './net/worker/host.js';
 export { TcpServer, type ListenOptions, type ServerCloseOptions, type TcpServerStats } from './net/reactor/listen.js';
 export type { ReactorStats } from './net/reactor/reactor.js';
 export { ConnectionResetError, ConnectError } from './core/errors.js';
+// looking inside a running service: rt.repl(), rt.metrics(), rt.serveMetrics() (src/inspect/)
+export type { ReplOptions, ReplServer, ReplServerStats } from './inspect/repl-server.js';
+export type { MetricsServeOptions, MetricsServer } from './inspect/metrics.js';
+export type { AgentInfo } from './inspect/source.js';
+export { METRICS_CONTENT_TYPE } from './inspect/metrics.js';
+export { ReplRefusedError } from './inspect/errors.js';
