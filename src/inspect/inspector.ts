@@ -6,6 +6,7 @@
  * Runs on the main thread. Owns: a ChannelRegistry, a RuntimeMetrics, and the open REPL and
  * metrics servers.
  */
+import { ClosedError } from '../core/errors.js';
 import { ChannelRegistry } from './channel-registry.js';
 import { RuntimeMetrics, type MetricsServeOptions, type MetricsServer } from './metrics.js';
 import { startRepl, type ReplOptions, type ReplServer } from './repl-server.js';
@@ -27,6 +28,7 @@ export class Inspector {
   private readonly src: InspectSource;
   private metricsOf: RuntimeMetrics | undefined;
   private readonly open = new Set<{ close(): Promise<void> }>();
+  private closed = false;
 
   constructor(src: RuntimeSource) {
     this.src = { ...src, channels: () => this.channels.list() };
@@ -50,12 +52,14 @@ export class Inspector {
     return this.keep((onClosed) => m.serve(options, onClosed));
   }
 
-  /** Close every server opened here (the runtime is closing). */
+  /** Close every server opened here (the runtime is closing); later repl()/serveMetrics() reject. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all([...this.open].map((s) => s.close()));
   }
 
   private keep<S extends { close(): Promise<void> }>(make: (onClosed: () => void) => Promise<S>): Promise<S> {
+    if (this.closed) return Promise.reject(new ClosedError('runtime is closed: cannot open a REPL or metrics server'));
     let handle: S | undefined;
     let closed = false;
     return make(() => {
@@ -63,6 +67,7 @@ export class Inspector {
       if (handle) this.open.delete(handle);
     }).then((s) => {
       handle = s;
+      if (this.closed) return s.close().then(() => Promise.reject(new ClosedError('runtime is closed')));
       if (!closed) this.open.add(s);
       return s;
     });

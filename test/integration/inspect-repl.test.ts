@@ -260,6 +260,11 @@ test('repl.close() and rt.close() end sessions and stop listening', async () => 
   });
   assert.is(err?.code, 'ECONNREFUSED');
   await repl.close(); // idempotent
+  const late = await rt.repl({ port: 0, quiet: true }).then(
+    () => undefined,
+    (e: { code?: string }) => e.code,
+  );
+  assert.is(late, 'ERR_SHOAL_CLOSED');
 });
 
 function runCli(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
