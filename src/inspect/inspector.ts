@@ -8,8 +8,8 @@
  */
 import { ClosedError } from '../core/errors.js';
 import { ChannelRegistry } from './channel-registry.js';
-import { RuntimeMetrics, type MetricsServeOptions, type MetricsServer } from './metrics.js';
-import { startRepl, type ReplOptions, type ReplServer } from './repl-server.js';
+import type { MetricsServeOptions, MetricsServer, RuntimeMetrics } from './metrics.js';
+import type { ReplOptions, ReplServer } from './repl-server.js';
 import type { InspectSource } from './source.js';
 
 /** What the runtime gives the Inspector: its InspectSource minus the channels, which it keeps. */
@@ -34,22 +34,30 @@ export class Inspector {
     this.src = { ...src, channels: () => this.channels.list() };
   }
 
-  /** Start a REPL server (repl-server.ts). */
+  /**
+   * Start a REPL server (repl-server.ts). node:repl is loaded on first use only: loading it
+   * loads node:domain, which wraps EventEmitter.prototype.emit for the whole process.
+   */
   repl(options?: ReplOptions): Promise<ReplServer> {
-    return this.keep((onClosed) => startRepl(this.src, options, onClosed));
+    return this.keep(async (onClosed) => (await import('./repl-server.js')).startRepl(this.src, options, onClosed));
   }
 
-  /** The Prometheus text of this runtime's metrics. */
-  metrics(): Promise<string> {
-    this.metricsOf ??= new RuntimeMetrics(this.src);
-    return this.metricsOf.text();
+  /** The Prometheus text of this runtime's metrics (prom-client is loaded on first use). */
+  async metrics(): Promise<string> {
+    return (await this.metricsRegistry()).text();
   }
 
   /** Serve the metrics on `/metrics` of a separate port. */
   serveMetrics(options?: MetricsServeOptions): Promise<MetricsServer> {
-    this.metricsOf ??= new RuntimeMetrics(this.src);
-    const m = this.metricsOf;
-    return this.keep((onClosed) => m.serve(options, onClosed));
+    return this.keep(async (onClosed) => (await this.metricsRegistry()).serve(options, onClosed));
+  }
+
+  private async metricsRegistry(): Promise<RuntimeMetrics> {
+    if (!this.metricsOf) {
+      const { RuntimeMetrics } = await import('./metrics.js');
+      this.metricsOf ??= new RuntimeMetrics(this.src);
+    }
+    return this.metricsOf;
   }
 
   /** Close every server opened here (the runtime is closing); later repl()/serveMetrics() reject. */

@@ -26,6 +26,7 @@
  * typed at the prompt stops the service. Heavy work belongs in `await rt.run(...)`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import repl, { type REPLServer } from 'node:repl';
 import { StringDecoder } from 'node:string_decoder';
@@ -59,6 +60,14 @@ export interface SessionLimits {
   stallTimeoutMs: number;
 }
 
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (
+    (typeof v === 'object' || typeof v === 'function') &&
+    v !== null &&
+    typeof (v as { then?: unknown }).then === 'function'
+  );
+}
+
 /** How a session ended, for the server's counters. */
 export type SessionEnd = 'refused' | 'closed' | 'destroyed';
 
@@ -67,9 +76,22 @@ function digest(s: string): Buffer {
 }
 
 /** Result rendering: bounded depth, array and string lengths, then a hard cut. */
-function writer(v: unknown): string {
+function render(v: unknown): string {
   const s = inspect(v, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100, colors: false });
   return clip(s, MAX_RESULT_CHARS);
+}
+
+/**
+ * What node:repl gets instead of a `domain`: an emitter whose `bind` is the identity. node:repl
+ * only needs the 'error' event from it (it emits a line's error there and prints it). A real
+ * domain (node:repl's default) enables an async hook for the rest of the process's life: after
+ * the first client, every promise on the main thread, the reactor's included, cost ~75x more
+ * (`await null` x2M: 0.16 s before, 11.9 s after, here), and domains take over the process's
+ * uncaught-exception handling. Without it, errors thrown later by code typed at the prompt are
+ * caught by the callback wrappers of `guardContext` below instead.
+ */
+function inertDomain(): EventEmitter {
+  return Object.assign(new EventEmitter(), { bind: <F>(f: F): F => f, add() {}, remove() {} });
 }
 
 /**
@@ -98,6 +120,8 @@ export class ReplSession {
   private pumpQueued = false;
   private waitingDrain = false;
   private r: REPLServer | undefined;
+  /** node:repl's own displayPrompt (redraws the prompt without opening the line gate) */
+  private showPrompt: (() => void) | undefined;
   private input: PassThrough | undefined;
   private authTimer: NodeJS.Timeout | undefined;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -232,9 +256,16 @@ export class ReplSession {
       useGlobal: false,
       ignoreUndefined: true,
       breakEvalOnSigint: false,
-      writer,
-    });
+      writer: (v: unknown) => {
+        // a promise printed as a result and never awaited: report its rejection here rather
+        // than let it become the service's unhandled rejection
+        if (isThenable(v)) v.then(undefined, (e: unknown) => this.report('Uncaught (in promise)', e));
+        return render(v);
+      },
+      domain: inertDomain(),
+    } as repl.ReplOptions);
     r.context.rt = this.src.rt;
+    this.guardContext(r);
     for (const name of COMMAND_VIEWS) {
       const view = VIEWS[name];
       if (!view) continue;
@@ -249,6 +280,7 @@ export class ReplSession {
     });
     // The prompt coming back is the sign the line is done (see the header): hand over the next.
     const show = r.displayPrompt.bind(r);
+    this.showPrompt = show;
     r.displayPrompt = (preserveCursor?: boolean) => {
       show(preserveCursor);
       this.busy = false;
@@ -257,6 +289,42 @@ export class ReplSession {
     r.on('exit', () => this.endSocket());
     this.r = r;
     this.input = input;
+  }
+
+  /**
+   * Callbacks scheduled by code typed at the prompt (timers, immediates, microtasks) report what
+   * they throw to this session instead of throwing into the service's event loop.
+   */
+  private guardContext(r: REPLServer): void {
+    const guard = <A extends unknown[]>(cb: unknown): unknown => {
+      if (typeof cb !== 'function') return cb;
+      return function (this: unknown, ...args: A): unknown {
+        try {
+          return (cb as (...a: A) => unknown).apply(this, args);
+        } catch (e) {
+          report('Uncaught (in a callback)', e);
+          return undefined;
+        }
+      };
+    };
+    const report = (what: string, e: unknown): void => this.report(what, e);
+    const ctx = r.context as Record<string, unknown>;
+    type Sched = (cb: unknown, ...rest: unknown[]) => unknown;
+    for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
+      const real = globalThis[name] as unknown as Sched;
+      ctx[name] = (cb: unknown, ...rest: unknown[]) => real(guard(cb), ...rest);
+    }
+  }
+
+  /** An error thrown outside any line (a callback, an unawaited promise): print it, keep the prompt. */
+  private report(what: string, e: unknown): void {
+    const text = `${what}: ${render(e)}\n`;
+    if (this.ended) {
+      process.stderr.write(`shoal repl (a closed session): ${text}`);
+      return;
+    }
+    this.say(`\n${text}`);
+    if (!this.busy) this.showPrompt?.();
   }
 
   private showView(name: string, arg: string, json: boolean): void {

@@ -267,6 +267,34 @@ test('repl.close() and rt.close() end sessions and stop listening', async () => 
   assert.is(late, 'ERR_SHOAL_CLOSED');
 });
 
+test('errors thrown later by typed code are reported to the session, not thrown into the service', () =>
+  withRuntime(async (rt) => {
+    const repl = await rt.repl({ port: 0, token: TOKEN });
+    const c = await rawClient(repl.port, TOKEN);
+    await c.until(/shoal> $/);
+    c.send('setTimeout(() => { throw new Error("timer boom") }, 5); 1');
+    await c.until(/Uncaught \(in a callback\): Error: timer boom/);
+    c.send('Promise.reject(new Error("nobody awaits me"))');
+    await c.until(/Uncaught \(in promise\): Error: nobody awaits me/);
+    c.send('queueMicrotask(() => null.x)');
+    await c.until(/Uncaught \(in a callback\): TypeError/);
+    c.send('"still here"');
+    await c.until(/'still here'/);
+    c.socket.destroy();
+  }));
+
+test('a session leaves no async hook behind (node:repl gets no domain): promises stay untracked', () =>
+  withRuntime(async (rt) => {
+    const tracked = (): number => Object.getOwnPropertySymbols(Promise.resolve()).length;
+    assert.is(tracked(), 0);
+    const repl = await rt.repl({ port: 0, token: TOKEN });
+    const c = await rawClient(repl.port, TOKEN);
+    c.send('await Promise.resolve(1)');
+    await c.until(/shoal> 1\n/);
+    assert.is(tracked(), 0, 'a promise created after a session carries async-hook ids');
+    c.socket.destroy();
+  }));
+
 function runCli(args: string[], input: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(process.execPath, [BIN, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
