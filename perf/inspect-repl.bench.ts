@@ -6,7 +6,8 @@
  *    how much of the main thread the REPL takes from the reactor (1.00x: nothing).
  * 2. One REPL line's round trip (send `1 + 1`, wait for the answer), shoal's paced session
  *    against a bare `node:repl` on a socket (`repl.start({ input: socket, output: socket })`,
- *    no token, pacing or bounds): the price of the session's gate.
+ *    no token, pacing or bounds; in a child process, as its domain would slow every promise of
+ *    the bench): the price of the session's gate.
  * 3. One `rt.metrics()` scrape against `JSON.stringify(rt.stats())`: what prom-client adds.
  *
  * One file, two roles: the bench, and the flooding client (--flood PORT TOKEN).
@@ -117,12 +118,9 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   const echoes = opts.quick ? 300 : 1000;
   const lines = opts.quick ? 300 : 1000;
   const rt = await Runtime.start({ workers: 2 });
-  const bare = createServer((s) => {
-    s.on('error', () => {});
-    const r = repl.start({ input: s, output: s, prompt: '> ', terminal: false, useGlobal: false });
-    r.on('exit', () => s.end());
-  });
-  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  // the bare node:repl lives in a child process: its domain would slow every promise here
+  const bare = fork(SELF, ['--bare-repl']);
+  const barePort = await new Promise<number>((res) => bare.once('message', (m) => res(Number(m))));
   try {
     const srv = await rt.listen({ port: 0, handler: ECHO });
     const r = await rt.repl({ port: 0, token: TOKEN, quiet: true });
@@ -144,7 +142,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       const a = await greeted(r.port, `${TOKEN}\n`, 'shoal> ');
       shoalLine.push(await lineMedian(a, lines));
       a.destroy();
-      const b = await greeted((bare.address() as { port: number }).port, undefined, '> ');
+      const b = await greeted(barePort, undefined, '> ');
       bareLine.push(await lineMedian(b, lines));
       b.destroy();
 
@@ -186,12 +184,26 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       }),
     ];
   } finally {
-    bare.close();
+    bare.kill();
     await rt.close({ timeout: 1000 });
   }
 }
 
-if (process.argv[2] === '--flood') {
+/** The anchor of case 2: node:repl straight on each socket, in a process of its own. */
+function bareRepl(): void {
+  const server = createServer((s) => {
+    s.setNoDelay(true); // as shoal's sessions: no Nagle delay on the prompt after a result
+    s.on('error', () => {});
+    const r = repl.start({ input: s, output: s, prompt: '> ', terminal: false, useGlobal: false });
+    r.on('exit', () => s.end());
+  });
+  server.listen(0, '127.0.0.1', () => process.send?.((server.address() as { port: number }).port));
+  process.on('disconnect', () => process.exit(0));
+}
+
+if (process.argv[2] === '--bare-repl') {
+  bareRepl();
+} else if (process.argv[2] === '--flood') {
   void floodClient(Number(process.argv[3]), process.argv[4] ?? '');
 } else if (process.argv[1] === SELF) {
   run({ quick: process.argv.includes('--quick') }).then((rs) => printTable(rs));

@@ -10,7 +10,10 @@
  * starts the next line while a top-level `await` is still pending. So the session hands the REPL
  * one line, waits for the REPL to show its prompt again (the line is done, awaits included), and
  * hands over the next one on a later turn of the event loop (setImmediate), so the reactor's
- * sockets are served between any two lines.
+ * sockets are served between any two lines. And a share: the synchronous time the REPL spent
+ * evaluating is owed back, three times over, before the next line (a timer instead of
+ * setImmediate once the debt reaches 1 ms), so a client that floods cheap lines gets at most
+ * ~REPL_SHARE of the main thread and the reactor the rest. One typed line never waits.
  *
  * Bounds (a misbehaving client costs its own session, never the service):
  * 1. Input: at most IN_HIGH characters of queued lines; past that the socket is paused (TCP
@@ -52,6 +55,8 @@ export const MAX_PENDING_OUTPUT = 4 << 20;
 export const MAX_RESULT_CHARS = 256 * 1024;
 /** Longest `.json` answer (rows are bounded too; see views.ts MAX_ROWS). */
 const MAX_JSON_CHARS = 1 << 20;
+/** Most of the main thread's time a flooding client's evaluations may take (see the header). */
+const REPL_SHARE = 0.25;
 /** How long a closing client has to read our last words and close its side. */
 const END_GRACE_MS = 1000;
 /** Tunables of a session (repl-server.ts passes them through from ReplOptions). */
@@ -118,6 +123,8 @@ export class ReplSession {
   /** a line was handed to the REPL and its prompt has not come back yet */
   private busy = false;
   private pumpQueued = false;
+  /** synchronous evaluation time (ms) not yet paid back by waiting (see the header) */
+  private debtMs = 0;
   private waitingDrain = false;
   private r: REPLServer | undefined;
   /** node:repl's own displayPrompt (redraws the prompt without opening the line gate) */
@@ -266,6 +273,16 @@ export class ReplSession {
     } as repl.ReplOptions);
     r.context.rt = this.src.rt;
     this.guardContext(r);
+    // the synchronous part of every evaluation (and, for lines without await, its printing)
+    const evaluate = r.eval;
+    (r as { eval: REPLServer['eval'] }).eval = (code, context, file, cb) => {
+      const t0 = performance.now();
+      try {
+        evaluate.call(r, code, context, file, cb);
+      } finally {
+        this.debtMs += performance.now() - t0;
+      }
+    };
     for (const name of COMMAND_VIEWS) {
       const view = VIEWS[name];
       if (!view) continue;
@@ -363,10 +380,16 @@ export class ReplSession {
   private schedulePump(): void {
     if (this.pumpQueued || this.ended || !this.authed) return;
     this.pumpQueued = true;
-    setImmediate(() => {
+    const run = (): void => {
       this.pumpQueued = false;
       this.pump();
-    });
+    };
+    const wait = (this.debtMs * (1 - REPL_SHARE)) / REPL_SHARE;
+    if (wait < 1) setImmediate(run);
+    else {
+      this.debtMs = 0;
+      setTimeout(run, wait);
+    }
   }
 
   /** Hand the REPL its next line, if it is ready for one and the client keeps up with output. */

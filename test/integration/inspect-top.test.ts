@@ -52,7 +52,12 @@ test('shoal top renders workers, tasks, agents and servers in tmux, refreshes, a
     await eventually(() => Atomics.load(flag, 0) === 1 && srv.stats().open === 1, 10_000, 'task and connection');
     const cmd = `'${process.execPath}' '${BIN}' top 127.0.0.1:${repl.port} --token ${TOKEN}; echo "TOP EXITED $?"; sleep 60`;
     tmux('new-session', '-d', '-s', 'top', '-x', '160', '-y', '45', cmd);
-    await eventually(() => /SERVERS[\s\S]*127\.0\.0\.1:\d+ +1 /.test(screen()), 20_000, 'top draws its first frame');
+    // green threads come from the workers' answers (a busy worker may miss one refresh's deadline)
+    await eventually(
+      () => /child-sleeper[\s\S]*SERVERS[\s\S]*127\.0\.0\.1:\d+ +1 /.test(screen()),
+      30_000,
+      'top draws a frame with the task, its green thread and the server',
+    );
     const first = screen();
     assert.match(first, /^shoal top {2}127\.0\.0\.1:\d+ {2}pid \d+/m);
     assert.match(first, /WORKERS\nworker +running +queued +done\/s/);
