@@ -19,7 +19,8 @@
  * 1. Input: at most IN_HIGH characters of queued lines; past that the socket is paused (TCP
  *    backpressure on the client) until the queue falls under IN_LOW. A line longer than MAX_LINE
  *    ends the session.
- * 2. Output: each result is rendered with bounded util.inspect options and cut at MAX_RESULT_CHARS.
+ * 2. Output: each result is rendered with bounded util.inspect options and cut at MAX_RESULT_CHARS
+ *    (repl-eval.ts).
  *    While the socket holds more than OUT_HIGH unsent bytes no new line is evaluated; if it stays
  *    so for `stallTimeoutMs`, or ever holds more than MAX_PENDING_OUTPUT, the client is not reading:
  *    the session is destroyed.
@@ -29,16 +30,15 @@
  * typed at the prompt stops the service. Heavy work belongs in `await rt.run(...)`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
-import repl, { type REPLServer } from 'node:repl';
+import type { REPLServer } from 'node:repl';
 import { StringDecoder } from 'node:string_decoder';
 import { PassThrough, Writable } from 'node:stream';
-import { inspect } from 'node:util';
 import { clip } from './format.js';
+import { MAX_RESULT_CHARS, render, startNodeRepl } from './repl-eval.js';
 import type { InspectSource } from './source.js';
 import { COMMAND_VIEWS, VIEWS } from './views.js';
-import { CONNECTED, INTERRUPT, JSON_MARK, PROMPT, REFUSED } from './wire.js';
+import { CONNECTED, INTERRUPT, JSON_MARK, REFUSED } from './wire.js';
 
 /** Longest accepted token line (bytes before the newline). */
 const MAX_TOKEN_LINE = 1024;
@@ -51,8 +51,6 @@ const IN_LOW = 64 * 1024;
 const OUT_HIGH = 64 * 1024;
 /** Unsent output bytes at which the client is dropped (it is not reading). */
 export const MAX_PENDING_OUTPUT = 4 << 20;
-/** Longest rendering of one result or one text view. */
-export const MAX_RESULT_CHARS = 256 * 1024;
 /** Longest `.json` answer (rows are bounded too; see views.ts MAX_ROWS). */
 const MAX_JSON_CHARS = 1 << 20;
 /** Most of the main thread's time a flooding client's evaluations may take (see the header). */
@@ -65,38 +63,11 @@ export interface SessionLimits {
   stallTimeoutMs: number;
 }
 
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === 'object' || typeof v === 'function') &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === 'function'
-  );
-}
-
 /** How a session ended, for the server's counters. */
 export type SessionEnd = 'refused' | 'closed' | 'destroyed';
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s).digest();
-}
-
-/** Result rendering: bounded depth, array and string lengths, then a hard cut. */
-function render(v: unknown): string {
-  const s = inspect(v, { depth: 4, maxArrayLength: 100, maxStringLength: 10_000, breakLength: 100, colors: false });
-  return clip(s, MAX_RESULT_CHARS);
-}
-
-/**
- * What node:repl gets instead of a `domain`: an emitter whose `bind` is the identity. node:repl
- * only needs the 'error' event from it (it emits a line's error there and prints it). A real
- * domain (node:repl's default) enables an async hook for the rest of the process's life: after
- * the first client, every promise on the main thread, the reactor's included, cost ~75x more
- * (`await null` x2M: 0.16 s before, 11.9 s after, here), and domains take over the process's
- * uncaught-exception handling. Without it, errors thrown later by code typed at the prompt are
- * caught by the callback wrappers of `guardContext` below instead.
- */
-function inertDomain(): EventEmitter {
-  return Object.assign(new EventEmitter(), { bind: <F>(f: F): F => f, add() {}, remove() {} });
 }
 
 /**
@@ -254,35 +225,12 @@ export class ReplSession {
         cb();
       },
     });
-    const r = repl.start({
-      input,
-      output,
-      prompt: PROMPT,
-      terminal: false,
-      useColors: false,
-      useGlobal: false,
-      ignoreUndefined: true,
-      breakEvalOnSigint: false,
-      writer: (v: unknown) => {
-        // a promise printed as a result and never awaited: report its rejection here rather
-        // than let it become the service's unhandled rejection
-        if (isThenable(v)) v.then(undefined, (e: unknown) => this.report('Uncaught (in promise)', e));
-        return render(v);
+    const r = startNodeRepl(input, output, this.src.rt, {
+      report: (what, e) => this.report(what, e),
+      evaluated: (ms) => {
+        this.debtMs += ms;
       },
-      domain: inertDomain(),
-    } as repl.ReplOptions);
-    r.context.rt = this.src.rt;
-    this.guardContext(r);
-    // the synchronous part of every evaluation (and, for lines without await, its printing)
-    const evaluate = r.eval;
-    (r as { eval: REPLServer['eval'] }).eval = (code, context, file, cb) => {
-      const t0 = performance.now();
-      try {
-        evaluate.call(r, code, context, file, cb);
-      } finally {
-        this.debtMs += performance.now() - t0;
-      }
-    };
+    });
     for (const name of COMMAND_VIEWS) {
       const view = VIEWS[name];
       if (!view) continue;
@@ -306,31 +254,6 @@ export class ReplSession {
     r.on('exit', () => this.endSocket());
     this.r = r;
     this.input = input;
-  }
-
-  /**
-   * Callbacks scheduled by code typed at the prompt (timers, immediates, microtasks) report what
-   * they throw to this session instead of throwing into the service's event loop.
-   */
-  private guardContext(r: REPLServer): void {
-    const guard = <A extends unknown[]>(cb: unknown): unknown => {
-      if (typeof cb !== 'function') return cb;
-      return function (this: unknown, ...args: A): unknown {
-        try {
-          return (cb as (...a: A) => unknown).apply(this, args);
-        } catch (e) {
-          report('Uncaught (in a callback)', e);
-          return undefined;
-        }
-      };
-    };
-    const report = (what: string, e: unknown): void => this.report(what, e);
-    const ctx = r.context as Record<string, unknown>;
-    type Sched = (cb: unknown, ...rest: unknown[]) => unknown;
-    for (const name of ['setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask'] as const) {
-      const real = globalThis[name] as unknown as Sched;
-      ctx[name] = (cb: unknown, ...rest: unknown[]) => real(guard(cb), ...rest);
-    }
   }
 
   /** An error thrown outside any line (a callback, an unawaited promise): print it, keep the prompt. */
