@@ -5,6 +5,7 @@
  * left the alternate screen. Skips with a note when tmux is absent (CI installs it: .ci/apt-packages).
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
@@ -83,6 +84,41 @@ test('shoal top renders workers, tasks, agents and servers in tmux, refreshes, a
     }
     ac.abort();
     await task;
+    await rt.close({ timeout: 1000 });
+  }
+});
+
+test('shoal repl in tmux: evaluates, recalls history with Up, edits the line, exits on Ctrl-D', async () => {
+  if (!hasTmux()) {
+    console.log('  (tmux is not installed here: skipped; CI installs it from .ci/apt-packages)');
+    return;
+  }
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const repl = await rt.repl({ port: 0, token: TOKEN });
+    const hist = `/tmp/shoal-repl-history-${process.pid}`;
+    const cmd = `SHOAL_REPL_HISTORY=${hist} '${process.execPath}' '${BIN}' repl 127.0.0.1:${repl.port} --token ${TOKEN}; echo "REPL EXITED $?"; sleep 60`;
+    tmux('new-session', '-d', '-s', 'top', '-x', '120', '-y', '30', cmd);
+    await eventually(() => /^shoal>\s*$/m.test(screen()), 20_000, 'the prompt');
+    tmux('send-keys', '-t', 'top', 'rt.stats().workers.length * 21', 'Enter');
+    await eventually(() => /^21$/m.test(screen()), 10_000, 'the answer');
+    // Up recalls the line; Backspace and typing edit it before it is sent
+    tmux('send-keys', '-t', 'top', 'Up', 'BSpace', 'BSpace', '42', 'Enter');
+    await eventually(() => /^42$/m.test(screen()), 10_000, 'the edited line answered');
+    tmux('send-keys', '-t', 'top', 'C-d');
+    await eventually(() => screen().includes('REPL EXITED 0'), 10_000, 'exit on Ctrl-D');
+    await eventually(() => repl.stats().clients === 0, 5000, 'the session is gone');
+    assert.equal(readFileSync(hist, 'utf8').split('\n').filter(Boolean), [
+      'rt.stats().workers.length * 21',
+      'rt.stats().workers.length * 42',
+    ]);
+    rmSync(hist, { force: true });
+  } finally {
+    try {
+      tmux('kill-server');
+    } catch {
+      // already gone
+    }
     await rt.close({ timeout: 1000 });
   }
 });
