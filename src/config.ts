@@ -43,6 +43,7 @@ export interface Config {
   netRingWithinUs: number;
   netScratchReads: boolean;
   demoNetLoad: boolean;
+  replToken: string;
 }
 
 /** One variable: how it is documented and parsed. */
@@ -152,6 +153,14 @@ export const SETTINGS: readonly Setting[] = [
     unit: 'flag',
     meaning: 'internal: set by `shoal demo` on the load-generator child process it forks',
     parse: flag,
+  },
+  {
+    variable: 'SHOAL_REPL_TOKEN',
+    key: 'replToken',
+    default: '',
+    unit: 'text',
+    meaning: '`shoal repl` / `shoal top`: the REPL token when `--token` is not given (not visible in `ps`)',
+    parse: (raw) => raw,
   },
 ];
 

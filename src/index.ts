@@ -145,3 +145,9 @@ export { runSuite, type SuiteOptions } from './harness/bench/main.js';
 export { formatSuiteTable, suiteChart, type SuiteReport, type CaseReport } from './harness/bench/report.js';
 export type { CaseStats } from './harness/bench/stats.js';
 export { HarnessOptionError } from './harness/errors.js';
+// looking inside a running service: rt.repl(), rt.metrics(), rt.serveMetrics() (src/inspect/)
+export type { ReplOptions, ReplServer, ReplServerStats } from './inspect/repl-server.js';
+export type { MetricsServeOptions, MetricsServer } from './inspect/metrics.js';
+export type { AgentInfo } from './inspect/source.js';
+export { METRICS_CONTENT_TYPE } from './inspect/metrics.js';
+export { ReplRefusedError } from './inspect/errors.js';

@@ -34,6 +34,9 @@ import type { Agent, AgentClass } from '../agent/handle.js';
 import type { AgentOptions } from '../agent/options.js';
 import { serve as httpServe, type HttpServer } from '../http/main.js';
 import type { ServeOptions } from '../http/options.js';
+import { Inspector } from '../inspect/inspector.js';
+import type { ReplOptions, ReplServer } from '../inspect/repl-server.js';
+import type { MetricsServeOptions, MetricsServer } from '../inspect/metrics.js';
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -107,6 +110,8 @@ export class Runtime implements AsyncDisposable {
   private readonly modules: ModulePolicy;
   /** agents' placement, records and supervision; see src/agent/main.ts */
   private readonly agents: AgentHub;
+  /** the REPL, metrics and channel list (src/inspect/inspector.ts) */
+  private readonly inspector: Inspector;
 
   private constructor(pool: Pool, blocking: BlockingPool, reactor: Reactor, modules: ModulePolicy, agents: AgentHub) {
     this.pool = pool;
@@ -114,6 +119,24 @@ export class Runtime implements AsyncDisposable {
     this.reactor = reactor;
     this.modules = modules;
     this.agents = agents;
+    this.inspector = new Inspector({
+      rt: this,
+      stats: () => this.stats(),
+      // agents have their own view; tasks() lists them too (kind 'agent')
+      tasks: async () => (await this.tasks()).filter((t): t is LiveTask => (t as { kind?: string }).kind !== 'agent'),
+      servers: () => this.reactor.servers.values(),
+      // agents as rt.tasks() reports them (kind 'agent'), with the method of the turn running now
+      agents: async () =>
+        (await this.tasks())
+          .filter((t): t is LiveAgent => (t as { kind?: string }).kind === 'agent')
+          .map((a) => ({
+            id: a.id,
+            name: a.name,
+            worker: a.worker,
+            mailbox: a.mailbox,
+            state: a.method ? `${a.state} (${a.method})` : a.state,
+          })),
+    });
   }
 
   /** The URL a worker imports for `ref`, checked against the module policy. */
@@ -266,7 +289,8 @@ export class Runtime implements AsyncDisposable {
    * jobs.close(); await done;
    */
   channel<T>(buffer: number | BufferSpec, options?: Omit<SharedChanOptions, 'transport'>): SharedChannel<T> {
-    return sharedChan<T>(buffer, { ...options, transport: this.pool.transport.kind });
+    const kind = this.pool.transport.kind;
+    return this.inspector.channels.track(sharedChan<T>(buffer, { ...options, transport: kind }), kind);
   }
 
   /**
@@ -359,6 +383,40 @@ export class Runtime implements AsyncDisposable {
   }
 
   /**
+   * Attach a REPL to this running runtime: a TCP server (loopback unless `host` is given) where
+   * each client sends the token as its first line and then talks to `node:repl` with `rt` in
+   * scope, top-level await, and the commands .tasks .agents .channels .conns .stats .json.
+   * Without `token` a random one is made and printed once on stderr. See src/inspect/repl-server.ts.
+   *
+   * @example
+   * const repl = await rt.repl({ port: 7070 });   // then: shoal repl 127.0.0.1:7070 --token <token>
+   * await repl.close();
+   */
+  repl(options?: ReplOptions): Promise<ReplServer> {
+    return this.inspector.repl(options);
+  }
+
+  /**
+   * This runtime's counters and gauges (shoal_* metrics) in the Prometheus text exposition format.
+   *
+   * @example
+   * res.setHeader('content-type', 'text/plain; version=0.0.4'); res.end(await rt.metrics());
+   */
+  metrics(): Promise<string> {
+    return this.inspector.metrics();
+  }
+
+  /**
+   * Serve `rt.metrics()` on `GET /metrics` of a separate HTTP port (loopback unless `host` is given).
+   *
+   * @example
+   * const m = await rt.serveMetrics({ port: 9464 }); // scrape http://127.0.0.1:9464/metrics
+   */
+  serveMetrics(options?: MetricsServeOptions): Promise<MetricsServer> {
+    return this.inspector.serveMetrics(options);
+  }
+
+  /**
    * Graceful shutdown: stop accepting tasks, let in-flight ones finish for up to `timeout` ms,
    * cancel the rest (they reject with ClosedError), then stop the threads. Idempotent.
    *
@@ -369,6 +427,7 @@ export class Runtime implements AsyncDisposable {
     const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout');
     this.closePromise ??= (async () => {
       this.agents.beginClose(); // agents keep working for the tasks still finishing
+      await this.inspector.close();
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
@@ -390,6 +449,7 @@ export class Runtime implements AsyncDisposable {
   destroy(): Promise<void> {
     this.closePromise ??= (async () => {
       this.agents.close();
+      void this.inspector.close();
       const servers = this.reactor.closeServers(0);
       await this.pool.destroy();
       await servers;
