@@ -80,6 +80,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   readonly handler: string;
   readonly ringBytes: number;
   conns = new Set<MainConn>();
+  /**
+   * @internal called once when close() starts, before the wait (rt.serve tells its workers to
+   * stop keep-alive and close idle connections at once, whoever closes: server or runtime)
+   */
+  onClosing: (() => void) | undefined;
   private readonly reactor: Reactor;
   private readonly server: Server;
   private accepted = 0;
@@ -158,6 +163,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
       throw rangeErr(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`);
     this.closing ??= (async () => {
+      this.onClosing?.();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       if (this.conns.size > 0) {
         await new Promise<void>((r) => {
