@@ -84,6 +84,8 @@ export class HttpServer implements AsyncDisposable {
     this.tls = config.tls !== undefined;
     this.onError = onError;
     this.where = tcp.address();
+    // rt.close() closes the TcpServer directly: the workers hear of it either way
+    tcp.onClosing = () => channel.postMessage({ t: 'close' } satisfies ChannelMessage);
     channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
     (channel as unknown as { unref(): void }).unref();
   }
@@ -140,8 +142,7 @@ export class HttpServer implements AsyncDisposable {
         },
       );
     this.closing ??= (async () => {
-      this.channel.postMessage({ t: 'close' } satisfies ChannelMessage);
-      await this.tcp.close({ timeout, closeIdle: false }); // the workers decide what is idle between requests (a slow upload also waits in read())
+      await this.tcp.close({ timeout, closeIdle: false }); // its onClosing tells the workers first; they decide what is idle between requests
       this.channel.close();
     })();
     return this.closing;

@@ -86,11 +86,19 @@ test('close({ timeout }) closes connections whose requests outlive it', async ()
   }
 });
 
-test('rt.close() closes its HTTP servers too', async () => {
+test('rt.close() closes its HTTP servers too, idle keep-alive connections at once', async () => {
   const rt = await Runtime.start({ workers: 1 });
   const web = await rt.serve({ port: 0, handler: APP });
   assert.is(await (await fetch(web.url)).text(), 'hello');
-  await rt.close({ timeout: 1000 });
+  const idle = await open(web.port);
+  const events: string[] = [];
+  const idleDone = untilClose(idle, events, 'idle closed');
+  idle.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+  for (let i = 0; i < 500 && web.stats().requests < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  // a long timeout: only the at-once close of idle connections lets this finish quickly
+  const closing = rt.close({ timeout: 60_000 });
+  assert.match(await idleDone, 'hello');
+  await closing;
   const r = await fetch(web.url).then(
     () => 'answered',
     () => 'refused',

@@ -122,6 +122,11 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
   readonly handler: string;
   readonly ringBytes: number;
   conns = new Set<MainConn>();
+  /**
+   * @internal called once when close() starts, before the wait (rt.serve tells its workers to
+   * stop keep-alive and close idle connections at once, whoever closes: server or runtime)
+   */
+  onClosing: (() => void) | undefined;
   private readonly reactor: Reactor;
   private readonly server: Server;
   private accepted = 0;
@@ -237,6 +242,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
     const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout'); // the core API's rule
     if (this.idleTimer) clearInterval(this.idleTimer);
     this.closing ??= (async () => {
+      this.onClosing?.();
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       // idle connections (the handler waits in read() and every byte has gone through) are closed
       // at once, and the rest as soon as they become idle, as node:http's server.close() does
