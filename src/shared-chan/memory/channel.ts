@@ -22,9 +22,18 @@
  *     extra microtask); one that cannot spins briefly on shared memory before it parks.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { onCancel, throwIfCancelled } from '../../core/context.js';
+import { onCancel } from '../../core/context.js';
 import { TimeoutError } from '../../core/errors.js';
-import { NOT_READY, type Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest } from '../../core/op.js';
+import { NOT_READY, type Op, codeError, putSignal, rejectIfCancelled, takeRequest } from '../../core/op.js';
+import {
+  FALSE_P,
+  TRUE_P,
+  chanIterator,
+  startPut,
+  startTake,
+  type PutBack,
+  type TakeBack,
+} from '../../core/chan-front.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../../core/chan.js';
 import { encode } from '../../codec/index.js';
 import { ChanCore, MANY_CLOSED } from './core.js';
@@ -39,11 +48,6 @@ export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOpti
 
 /** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
 const PARK_SPIN = 200;
-
-const TRUE_P = Promise.resolve(true);
-const FALSE_P = Promise.resolve(false);
-const UNDEFINED_P = Promise.resolve(undefined);
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
  * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
@@ -65,6 +69,22 @@ export class SharedChan<T> implements SharedChannel<T> {
   #frame: Uint8Array | undefined;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
+  /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
+  readonly #takeBack: TakeBack<T> = {
+    takeNow: (mayWait) => {
+      let r = this.#poll();
+      // Spin before parking: a counterpart running on another core brings a value within a few
+      // µs, while parking costs a promise, a wake-up and a notify on the other side.
+      for (let k = mayWait ? PARK_SPIN : 0; r === NOT_READY && k > 0; k--) r = this.#poll();
+      return r as T | undefined | typeof NOT_READY;
+    },
+    parkTake: (q) => this.#park(false, 0, undefined, undefined, q.signal, q.timeout, q.hasDefault, q.dflt),
+  };
+  readonly #putBack: PutBack<T, number> = {
+    stage: (v) => this.#stage(v),
+    putNow: (v, tag) => this.#offer(tag, v, tag === TAG_CODEC ? this.#frame : undefined),
+    parkPut: (v, tag, signal) => this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false),
+  };
 
   /** Attach to the channel `d` describes (validated against the memory). Use `fromDescriptor`. */
   constructor(d: SharedChanDescriptor) {
@@ -91,11 +111,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * if (!(await ch.put({ id: 7 }, { signal }))) console.log('closed');
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    const signal = putSignal(opts);
-    const tag = this.#stage(v);
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
+    return startPut(this.#putBack, v, opts);
   }
 
   /**
@@ -109,19 +125,7 @@ export class SharedChan<T> implements SharedChannel<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    const q = takeRequest(opts);
-    const { signal, timeout, hasDefault } = q;
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    let r = this.#poll();
-    // Spin before parking: a counterpart running on another core brings a value within a few µs,
-    // while parking costs a promise, a wake-up and a notify on the other side.
-    for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
-    if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
-    if (q.poll) return missedPoll<D>(q);
-    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, q.dflt) as Promise<
-      T | undefined | D
-    >;
+    return startTake<T, D>(this.#takeBack, opts);
   }
 
   /**
@@ -272,20 +276,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const wrap = (v: T | undefined): IteratorResult<T, undefined> =>
-      v === undefined ? DONE : { done: false, value: v };
-    return {
-      next: () => {
-        try {
-          throwIfCancelled(undefined);
-        } catch (e) {
-          return Promise.reject(e);
-        }
-        const r = this.#poll(); // the common case: a value is there, no extra promise hop
-        return r !== NOT_READY ? Promise.resolve(wrap(r as T | undefined)) : this.take().then(wrap);
-      },
-      return: () => Promise.resolve(DONE),
-    };
+    return chanIterator(this.#takeBack);
   }
 
   /** Classify (and for TAG_CODEC encode into this thread's scratch) at the call site. */
@@ -312,7 +303,8 @@ export class SharedChan<T> implements SharedChannel<T> {
     return tag;
   }
 
-  /** Offer, spin, then park a staged value; `owned`: the frame is already a private copy. */
+  /** Spin, then park a staged value that missed its first offer (or offer first, for putMany);
+   * `owned`: the frame is already a private copy. */
   #putStaged(
     tag: number,
     v: unknown,
