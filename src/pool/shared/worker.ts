@@ -76,9 +76,12 @@ const IDLE_PARK_MS = 20;
  * ring: a task, or a control message main rings for) parks up to this long: every timed-out
  * park is a wake-up that costs CPU (150-300 µs of it on a loaded 2-core VM), and a started
  * runtime with nothing to do should cost next to none. Anything else active on the loop (a
- * timer, a socket, a file read, an immediate) keeps the bound at IDLE_PARK_MS.
+ * timer, a socket, a file read, a queued immediate) keeps the bound at IDLE_PARK_MS (see
+ * idleParkMs for an immediate that stays reported).
  */
-const IDLE_PARK_MAX_MS = 1000;
+const IDLE_PARK_MAX_MS = 5000;
+/** Short parks in a row with only an immediate reported queued before it counts as stale. */
+const IMMEDIATE_STALE = 3;
 /** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
@@ -113,6 +116,10 @@ class SharedWorker implements Outbox {
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
   private spinOwed = false;
+  /** how the last blocking park ended, until afterPark() did its bookkeeping */
+  private parkEnded: 'rung' | 'timed-out' | undefined;
+  /** short parks in a row during which only an immediate was reported queued (idleParkMs) */
+  private staleImmediate = 0;
   /** event-loop delay, sampled only while the loop runs (a park is not a slow slice) */
   private readonly delay = monitorEventLoopDelay({ resolution: 10 });
   private readonly spinners: Int32Array;
@@ -171,7 +178,7 @@ class SharedWorker implements Outbox {
     let idleSent = false;
     setInterval(() => {
       // an idle worker reports once, not every STATS_EVERY_MS: each report wakes main's loop
-      const idle = this.runner.running === 0 && this.runner.starting === 0 && delay.count === 0;
+      const idle = this.runner.running === 0 && this.runner.starting === 0;
       if (idle && idleSent) return;
       idleSent = idle;
       this.portOut.push([
@@ -269,6 +276,7 @@ class SharedWorker implements Outbox {
       }
       this.inTurn = false;
       this.flush();
+      if (this.parkEnded !== undefined) this.afterPark();
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) {
@@ -462,9 +470,11 @@ class SharedWorker implements Outbox {
       const ms = this.idleParkMs();
       this.delay.disable(); // a park is not a slow slice: do not sample across it
       const r = this.bell.waitSync(seen, ms);
-      this.delay.enable();
-      if (r === 'rung') this.measureWake();
+      // the bookkeeping of the wake-up waits until the turn has claimed and published (afterPark):
+      // on a cold CPU every step before the first claim is paid in the caller's latency
+      this.parkEnded = r;
       if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
+      this.afterPark();
       this.scheduleTurn(); // via setImmediate: port messages get their turn first
       return false;
     }
@@ -477,10 +487,34 @@ class SharedWorker implements Outbox {
     return false;
   }
 
-  /** The bound of an idle park: long while nothing but ports is active (IDLE_PARK_MAX_MS). */
+  /**
+   * The bound of an idle park: long while nothing but ports is active (IDLE_PARK_MAX_MS). A
+   * queued immediate that is still reported after IMMEDIATE_STALE short parks in a row, with a
+   * loop turn between each (which would have run it), is not one: Node sometimes reports one on
+   * an idle worker for good, and it must not cost a wake-up every 20 ms.
+   */
   private idleParkMs(): number {
-    for (const r of process.getActiveResourcesInfo()) if (r !== 'MessagePort') return IDLE_PARK_MS;
-    return IDLE_PARK_MAX_MS;
+    let immediate = false;
+    for (const r of process.getActiveResourcesInfo()) {
+      if (r === 'Immediate') immediate = true;
+      else if (r !== 'MessagePort') return IDLE_PARK_MS;
+    }
+    if (!immediate) {
+      this.staleImmediate = 0;
+      return IDLE_PARK_MAX_MS;
+    }
+    return ++this.staleImmediate > IMMEDIATE_STALE ? IDLE_PARK_MAX_MS : IDLE_PARK_MS;
+  }
+
+  /** The bookkeeping of a park that ended: sample the loop's delay again, measure a rung wake-up. */
+  private afterPark(): void {
+    const r = this.parkEnded;
+    this.parkEnded = undefined;
+    this.delay.enable();
+    if (r === 'rung') {
+      this.staleImmediate = 0;
+      this.measureWake();
+    }
   }
 
   /** After a rung park: fold the wake-up's lag (notify to running) into the spin budget. */
