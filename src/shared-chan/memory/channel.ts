@@ -46,8 +46,17 @@ import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../
 export { MAX_SHARED_PENDING } from './ops.js';
 export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
-/** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
-const PARK_SPIN = 200;
+/**
+ * How long a plain put / take spins before it parks, µs, at most and at least. A park and the
+ * wake-up that ends it cost 30-60 µs here, on both sides (the counterpart pays a notify): a
+ * counterpart producing or consuming on another core comes within the spin, and a spin that
+ * misses costs less than the park it tried to save. The budget is per handle: it halves after a
+ * spin that missed (a counterpart that is slow, or on this same thread, which cannot run while
+ * we spin) down to PARK_SPIN_MIN_US, and doubles after a hit. Without it a consumer faster than
+ * its producer parked after every value, and the producer paid a notify per value.
+ */
+const PARK_SPIN_MAX_US = 20;
+const PARK_SPIN_MIN_US = 2;
 
 /**
  * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
@@ -67,16 +76,17 @@ export class SharedChan<T> implements SharedChannel<T> {
   readonly #putters: WaitList;
   /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
   #frame: Uint8Array | undefined;
+  /** this handle's spin budget before a park, µs (PARK_SPIN_MAX_US) */
+  #spinUs = PARK_SPIN_MAX_US;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
   /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
   readonly #takeBack: TakeBack<T> = {
     takeNow: (mayWait) => {
-      let r = this.#poll();
-      // Spin before parking: a counterpart running on another core brings a value within a few
-      // µs, while parking costs a promise, a wake-up and a notify on the other side.
-      for (let k = mayWait ? PARK_SPIN : 0; r === NOT_READY && k > 0; k--) r = this.#poll();
-      return r as T | undefined | typeof NOT_READY;
+      const r = this.#poll();
+      // spin before parking (PARK_SPIN_MAX_US)
+      if (r !== NOT_READY || !mayWait) return r as T | undefined | typeof NOT_READY;
+      return this.#spin(this.#pollFn) as T | undefined | typeof NOT_READY;
     },
     parkTake: (q) => this.#park(false, 0, undefined, undefined, q.signal, q.timeout, q.hasDefault, q.dflt),
   };
@@ -170,7 +180,13 @@ export class SharedChan<T> implements SharedChannel<T> {
     if (cancelled !== undefined) return cancelled;
     const out: T[] = [];
     let r = this.#pollMany(max, out);
-    for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+    if (r === 0 && timeout !== 0) {
+      const k = this.#spin(() => {
+        const got = this.#pollMany(max, out);
+        return got === 0 ? NOT_READY : got;
+      });
+      if (k !== NOT_READY) r = k as number;
+    }
     if (r !== 0) return Promise.resolve(out);
     if (timeout === 0) return Promise.reject(new TimeoutError('takeMany timed out'));
     const first = this.#park(false, 0, undefined, undefined, signal, timeout, false, undefined);
@@ -313,7 +329,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     owned: boolean,
   ): Promise<boolean> {
     let r = this.#offer(tag, v, frame);
-    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(tag, v, frame); // as in take
+    if (r === NOT_READY) r = this.#spin(() => this.#offer(tag, v, frame)) as boolean | typeof NOT_READY; // as in take
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     const mine = frame !== undefined && !owned ? frame.slice() : frame;
     return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
@@ -347,6 +363,21 @@ export class SharedChan<T> implements SharedChannel<T> {
       if (i < 0) return ~i;
     }
     return n;
+  }
+
+  /** Retry `attempt` for up to this handle's spin budget (PARK_SPIN_MAX_US): its result, or NOT_READY. */
+  #spin(attempt: () => unknown): unknown {
+    const end = performance.now() + this.#spinUs / 1000;
+    for (let k = 1; ; k++) {
+      const r = attempt();
+      if (r !== NOT_READY) {
+        this.#spinUs = Math.min(PARK_SPIN_MAX_US, this.#spinUs * 2);
+        return r;
+      }
+      if ((k & 31) === 0 && performance.now() > end) break;
+    }
+    this.#spinUs = Math.max(PARK_SPIN_MIN_US, this.#spinUs / 2);
+    return NOT_READY;
   }
 
   /** Commit a put now; wake this handle's own parked takes too (they may be served at once). */
