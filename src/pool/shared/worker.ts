@@ -116,6 +116,8 @@ class SharedWorker implements Outbox {
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
   private spinOwed = false;
+  /** the lag of the last rung park's wake-up (notify to running), ms; -1 unknown */
+  private wakeLagMs = -1;
   /** how the last blocking park ended, until afterPark() did its bookkeeping */
   private parkEnded: 'rung' | 'timed-out' | undefined;
   /** short parks in a row during which only an immediate was reported queued (idleParkMs) */
@@ -473,6 +475,8 @@ class SharedWorker implements Outbox {
       // the bookkeeping of the wake-up waits until the turn has claimed and published (afterPark):
       // on a cold CPU every step before the first claim is paid in the caller's latency
       this.parkEnded = r;
+      // now: the lag alone, not the claim after it; over 1 ms it is a stale RUNG_AT (doorbell.ts invariant 7)
+      if (r === 'rung') this.wakeLagMs = this.bell.msSinceNotify(1);
       if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
       this.afterPark();
       this.scheduleTurn(); // via setImmediate: port messages get their turn first
@@ -519,7 +523,7 @@ class SharedWorker implements Outbox {
 
   /** After a rung park: fold the wake-up's lag (notify to running) into the spin budget. */
   private measureWake(): void {
-    const ms = this.bell.msSinceNotify(IDLE_PARK_MS);
+    const ms = this.wakeLagMs;
     if (ms < 0) return;
     const us = Math.min(SPIN_MAX_US, Math.max(SPIN_MIN_US, ms * 1000));
     this.spinUs = this.spinUs * 0.875 + us * 0.125;
