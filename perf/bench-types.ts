@@ -19,6 +19,12 @@ export interface BenchResult {
   higherIsBetter: boolean;
   /** the issue's goal, e.g. '>= 10x' */
   goal?: string;
+  /** CPU time per unit of work (per task, per value, per message), µs: shoal's median */
+  shoalCpuUs?: number;
+  /** the same for the anchor, measured in the same run */
+  anchorCpuUs?: number;
+  /** spread of shoal's samples over the rounds: [min, max] */
+  spread?: [number, number];
 }
 
 /** Median of a non-empty list of numbers. */
@@ -34,13 +40,14 @@ export function result(r: Omit<BenchResult, 'ratio'>): BenchResult {
   return { ...r, ratio };
 }
 
-/** Print results as an aligned table. */
+/** Print results as an aligned table (CPU per unit of work beside each figure, where measured). */
 export function printTable(results: readonly BenchResult[]): void {
+  const cpu = (us: number | undefined): string => (us === undefined ? '' : ` (cpu ${fmt(us)} µs)`);
   const rows = results.map((r) => [
     r.suite,
     r.case,
-    `${fmt(r.shoal)} ${r.unit}`,
-    `${r.anchor}: ${fmt(r.anchorValue)} ${r.unit}`,
+    `${fmt(r.shoal)} ${r.unit}${cpu(r.shoalCpuUs)}`,
+    `${r.anchor}: ${fmt(r.anchorValue)} ${r.unit}${cpu(r.anchorCpuUs)}`,
     `${r.ratio.toFixed(2)}x`,
     r.goal ?? '',
   ]);
@@ -48,6 +55,12 @@ export function printTable(results: readonly BenchResult[]): void {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((row) => row[i]!.length)));
   for (const row of all) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+}
+
+/** CPU time this process (every thread) used since `from` (a process.cpuUsage() reading), µs. */
+export function cpuSince(from: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
 }
 
 function fmt(n: number): string {

@@ -23,7 +23,7 @@ import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
 import { Runtime } from '../src/index.js';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
 const WP_WORKER = new URL('./pool-workerpool-worker.js', import.meta.url);
@@ -113,6 +113,8 @@ interface Case {
   unit: string;
   higherIsBetter: boolean;
   goal?: string;
+  /** tasks one measure() runs (for CPU per task) */
+  tasks: number;
   measure(c: Contender): Promise<number>;
 }
 
@@ -130,6 +132,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       unit: 'tasks/s',
       higherIsBetter: true,
       goal: '>= 20x',
+      tasks: Math.round(100_000 * s),
       measure: (c) => throughput(c.noop, Math.round(100_000 * s), 10_000),
     },
     {
@@ -137,6 +140,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       unit: 'µs',
       higherIsBetter: false,
       goal: '>= 5x (<= 1/5)',
+      tasks: Math.round(5_000 * s),
       measure: (c) => roundTrip(c.noop, Math.round(5_000 * s)),
     },
     {
@@ -144,12 +148,14 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       unit: 'tasks/s',
       higherIsBetter: true,
       goal: '>= 1.5x',
+      tasks: Math.round(20_000 * s),
       measure: (c) => throughput(() => c.cpu(50), Math.round(20_000 * s), 2_000),
     },
     {
       name: `I/O-bound task throughput (readFile 64 KiB, 32 in flight), ${threads} threads`,
       unit: 'tasks/s',
       higherIsBetter: true,
+      tasks: Math.round(8_000 * s),
       measure: (c) => windowed(() => c.read(file), Math.round(8_000 * s), 32),
     },
   ];
@@ -158,11 +164,14 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   try {
     for (const k of cases) {
       const samples = new Map<string, number[]>(cs.map((c) => [c.name, []]));
+      const cpu = new Map<string, number[]>(cs.map((c) => [c.name, []]));
       for (const c of cs) await k.measure(c); // warm-up: module loads, JIT, thread start
       for (let r = 0; r < rounds; r++) {
         for (let i = 0; i < cs.length; i++) {
           const c = cs[(i + r) % cs.length]!;
+          const c0 = process.cpuUsage();
           samples.get(c.name)!.push(await k.measure(c));
+          cpu.get(c.name)!.push(cpuSince(c0) / k.tasks); // every thread of the process: the pool's whole bill
         }
       }
       const mine = median(samples.get('shoal')!);
@@ -177,6 +186,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
             anchor: c.name,
             anchorValue: median(samples.get(c.name)!),
             higherIsBetter: k.higherIsBetter,
+            shoalCpuUs: median(cpu.get('shoal')!),
+            anchorCpuUs: median(cpu.get(c.name)!),
             ...(c.name === 'piscina' && k.goal ? { goal: k.goal } : {}),
           }),
         );

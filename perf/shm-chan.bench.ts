@@ -21,7 +21,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData, type TransferListItem } from 'node:worker_threads';
 import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shared-chan/index.js';
 import type { SharedChannel } from '../src/shared-chan/memory/channel.js';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
 
 type Take = 'await' | 'try' | 'iter' | 'many';
 type Put = 'await' | 'try' | 'many';
@@ -82,7 +82,10 @@ async function consume(job: ConsumerJob): Promise<void> {
   port.postMessage({ got, sum });
 }
 
-/** Start the consumer, wait for it to be ready, run `produce`, return values/s. */
+/** CPU µs per value of the last timed() run (every thread of the process). */
+let lastCpuUs = 0;
+
+/** Start the consumer, wait for it to be ready, run `produce`, return values/s (CPU: lastCpuUs). */
 async function timed(
   job: ConsumerJob,
   want: number,
@@ -99,10 +102,12 @@ async function timed(
       w.once('message', resolve);
       w.once('error', reject);
     });
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     await produce(w);
     const r = await done;
     const ms = performance.now() - t0;
+    lastCpuUs = cpuSince(c0) / job.n; // both threads: the producer (main) and the consumer (worker)
     if (r.got !== job.n || r.sum !== want)
       throw new Error(`consumer got ${r.got}/${job.n} values (sum ${r.sum}, want ${want})`);
     return (job.n / ms) * 1000;
@@ -169,29 +174,43 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   };
   type K = keyof typeof cases;
   const samples = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as number[]])) as Record<K, number[]>;
+  const cpus = Object.fromEntries(Object.keys(cases).map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let r = 0; r < rounds; r++) {
-    for (const k of Object.keys(cases) as K[]) samples[k].push(await cases[k]());
+    for (const k of Object.keys(cases) as K[]) {
+      samples[k].push(await cases[k]());
+      cpus[k].push(lastCpuUs);
+    }
   }
   const m = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<K, number>;
+  const cpu = Object.fromEntries(Object.entries(cpus).map(([k, v]) => [k, median(v)])) as Record<K, number>;
   const suite = 'shm-chan';
   const goal = '>= 5M/s, >= 5x';
   const unit = 'values/s';
-  const raw = { anchor: 'raw postMessage', anchorValue: m.raw, higherIsBetter: true, unit, suite };
+  const raw = {
+    anchor: 'raw postMessage',
+    anchorValue: m.raw,
+    anchorCpuUs: cpu.raw,
+    higherIsBetter: true,
+    unit,
+    suite,
+  };
+  const mine = (k: K): { shoal: number; shoalCpuUs: number } => ({ shoal: m[k], shoalCpuUs: cpu[k] });
   return [
-    result({ ...raw, case: 'await put / await take, ints', shoal: m.sharedAwait, goal }),
-    result({ ...raw, case: 'await put / await take, 8-char strings', shoal: m.sharedStr }),
-    result({ ...raw, case: 'await put / for await', shoal: m.sharedIter }),
-    result({ ...raw, case: 'tryPut / tryTake first, await on failure', shoal: m.sharedTry }),
-    result({ ...raw, case: `putMany / takeMany, batches of ${BATCH}`, shoal: m.sharedMany }),
+    result({ ...raw, case: 'await put / await take, ints', ...mine('sharedAwait'), goal }),
+    result({ ...raw, case: 'await put / await take, 8-char strings', ...mine('sharedStr') }),
+    result({ ...raw, case: 'await put / for await', ...mine('sharedIter') }),
+    result({ ...raw, case: 'tryPut / tryTake first, await on failure', ...mine('sharedTry') }),
+    result({ ...raw, case: `putMany / takeMany, batches of ${BATCH}`, ...mine('sharedMany') }),
     result({
       ...raw,
       case: 'await put / await take, ints',
-      shoal: m.sharedAwait,
+      ...mine('sharedAwait'),
       anchor: 'port channel (message transport)',
       anchorValue: m.port,
+      anchorCpuUs: cpu.port,
     }),
-    result({ ...raw, case: 'port channel: await put / await take (fallback cost)', shoal: m.port }),
-    result({ ...raw, case: `port channel: await put / takeMany(${BATCH})`, shoal: m.portMany }),
+    result({ ...raw, case: 'port channel: await put / await take (fallback cost)', ...mine('port') }),
+    result({ ...raw, case: `port channel: await put / takeMany(${BATCH})`, ...mine('portMany') }),
   ];
 }
 

@@ -22,18 +22,9 @@
  */
 import { type CancelledError, TimeoutError, TooManyPendingError } from './errors.js';
 import { onCancel } from './context.js';
+import { chanIterator, startPut, startTake, type PutBack, type TakeBack } from './chan-front.js';
 import { Parked, Ring, WaitQueue, isBufferSpec, validateSize, type BufferSpec } from './buffers.js';
-import {
-  NOT_READY,
-  Op,
-  codeError,
-  putSignal,
-  missedPoll,
-  rejectIfCancelled,
-  takeRequest,
-  type Handler,
-  type NotReady,
-} from './op.js';
+import { NOT_READY, Op, codeError, type Handler, type NotReady } from './op.js';
 
 /** Parked puts (and, separately, takes) one channel holds before refusing with TooManyPendingError. */
 export const MAX_PENDING = 1024;
@@ -64,10 +55,6 @@ export interface ChanStats {
   readonly closed: boolean;
 }
 
-const TRUE_P = Promise.resolve(true);
-const FALSE_P = Promise.resolve(false);
-const UNDEFINED_P = Promise.resolve(undefined);
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 // Buffer kinds (plain numbers: compared on every put).
 const Kind = { Unbounded: 0, Fixed: 1, Dropping: 2, Sliding: 3 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -124,6 +111,19 @@ export class Chan<T> implements AsyncIterable<T> {
   readonly #takers = new WaitQueue<T>();
   readonly #putters = new WaitQueue<T>();
   #closed = false;
+  /** this kind's back halves for the shared put / take / iterator (chan-front.ts) */
+  readonly #takeBack: TakeBack<T> = {
+    takeNow: () => this.#poll(),
+    parkTake: (q) => this.#park(this.#takers, undefined, q.signal, q.timeout, q.hasDefault, q.dflt),
+  };
+  readonly #putBack: PutBack<T, undefined> = {
+    stage: (v) => {
+      if (v === undefined) throw undefinedValue();
+      return undefined;
+    },
+    putNow: (v) => this.#offer(v),
+    parkPut: (v, _s, signal) => this.#park(this.#putters, v, signal, undefined, false, undefined) as Promise<boolean>,
+  };
 
   static {
     offerOf = (c, v) => c.#offer(v);
@@ -165,13 +165,7 @@ export class Chan<T> implements AsyncIterable<T> {
    * if (!(await c.put(job, { signal }))) console.log('channel closed, job not queued');
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    if (v === undefined) throw undefinedValue();
-    const signal = putSignal(opts);
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    const r = this.#offer(v);
-    if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
-    return this.#park(this.#putters, v, signal, undefined, false, undefined) as Promise<boolean>;
+    return startPut(this.#putBack, v, opts);
   }
 
   /**
@@ -187,14 +181,7 @@ export class Chan<T> implements AsyncIterable<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    const q = takeRequest(opts);
-    const { signal, timeout, hasDefault } = q;
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    const r = this.#poll();
-    if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r);
-    if (q.poll) return missedPoll<D>(q);
-    return this.#park(this.#takers, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
+    return startTake<T, D>(this.#takeBack, opts);
   }
 
   /**
@@ -285,12 +272,7 @@ export class Chan<T> implements AsyncIterable<T> {
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const next = (v: T | undefined): IteratorResult<T, undefined> =>
-      v === undefined ? DONE : { done: false, value: v };
-    return {
-      next: () => this.take().then(next),
-      return: () => Promise.resolve(DONE),
-    };
+    return chanIterator(this.#takeBack);
   }
 
   /** Commit a put now if possible: true (delivered/buffered/dropped), false (closed), or NOT_READY. */

@@ -325,6 +325,36 @@ export class Doorbell {
     });
   }
 
+  /**
+   * Owner only: spin for up to `us` microseconds of wall time until the bell rings past
+   * `seenSeq`, publishing SPINNING meanwhile (a ringer that sees it skips the wake it would
+   * otherwise owe a parked owner). Leaves STATE at RUNNING. True when SEQ moved. A spin bounded
+   * by time, not by loads, costs the same on a busy machine as on an idle one: budget it below a
+   * park and wake-up, so a spin that misses costs less than the wake-up it tried to save.
+   *
+   * @example
+   * const s = bell.seq();
+   * if (!queue.size() && !bell.spinUntil(s, 30)) bell.waitSync(s, 50);
+   */
+  spinUntil(seenSeq: number, us: number): boolean {
+    const w = this.w;
+    if (Atomics.load(w, SEQ) !== seenSeq) return true; // pairs with: doorbell.ts ring (Atomics.add)
+    if (!(us > 0)) return false;
+    Atomics.store(w, STATE, SPINNING);
+    const end = performance.now() + us / 1000;
+    for (let i = 1; ; i++) {
+      if (Atomics.load(w, SEQ) !== seenSeq) {
+        // pairs with: doorbell.ts ring (Atomics.add)
+        Atomics.store(w, STATE, RUNNING);
+        this.spinWins++;
+        return true;
+      }
+      if ((i & 63) === 0 && performance.now() > end) break;
+    }
+    Atomics.store(w, STATE, RUNNING);
+    return Atomics.load(w, SEQ) !== seenSeq;
+  }
+
   /** Counters kept by this handle (not shared between threads). */
   stats(): Readonly<{ rings: number; notifies: number; parks: number; spinWins: number }> {
     return Object.freeze({ rings: this.rings, notifies: this.notifies, parks: this.parks, spinWins: this.spinWins });

@@ -6,7 +6,18 @@
  * Runs on the main thread only (it never calls Atomics.wait: it polls with setImmediate while
  * results are expected soon, then parks with waitAsync). Owns: the producer side of the task
  * queue, an overflow FIFO for when it is full, the reader of every results ring, the fnId table,
- * and each worker's control lane (control.ts: what travels on its port).
+ * each worker's control lane (control.ts: what travels on its port), and main's parker.
+ *
+ * A burst of submissions (everything submitted before the next microtask checkpoint):
+ *   1. the first submission queues its task and rings the workers at once (wake.ts): on a
+ *      cold call the wake-up of a parked worker is the longest step, so it starts before anything
+ *      else main does (docs/measurements.md, "cold round trip");
+ *   2. at the end of the burst (one microtask), ring again if more tasks followed the first;
+ *      then choose how main waits for the results: a lone task whose worker was awake (running
+ *      or spinning) is spun for (bounded by SPIN_MS: shorter than a park and wake-up, so a
+ *      spin that misses costs less than the park it tried to save); a task that had to wake a
+ *      parked worker cannot come back before that worker's wake-up, so main parks at once
+ *      (waitAsync through a LoopParker: no promise, no timer); otherwise the pump polls.
  *
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
@@ -16,13 +27,15 @@
  *   3. ring workers for what was queued (wake.ts: at most one futex wake per burst);
  *   4. while results are expected: poll again next turn if anything happened in the last
  *      POLL_MS and results have been arriving less than POLL_MS apart, otherwise park on main's
- *      bell (waitAsync, unref'd: the pool refs the workers while
- *      tasks are in flight). A submission while parked rings main's own bell to resume polling.
+ *      bell (waitAsync, unref'd: the pool refs the workers while tasks are in flight). A worker
+ *      that publishes rings main's bell; a burst submitted while main is parked leaves it parked
+ *      unless a worker was awake to take it (then its results come sooner than a wake-up).
  */
 import type { TransferListItem, Worker } from 'node:worker_threads';
 import { createByteRing } from '../../shm/byte-ring.js';
 import { ByteRingReader } from '../../shm/byte-ring-reader.js';
 import { createDoorbell, Doorbell } from '../../shm/doorbell.js';
+import { LoopParker } from '../../shm/loop-parker.js';
 import { Waker } from './wake.js';
 import { OverflowQueue } from './overflow-queue.js';
 import { copyBytes } from '../../shm/copy-bytes.js';
@@ -47,12 +60,16 @@ import { fromWire, type WireError } from '../wire-error.js';
 /** How long main keeps polling with setImmediate after the last sign of activity, ms. */
 const POLL_MS = 0.1;
 /**
- * How long main may spin synchronously for the result of a lone task (`await rt.run()` in a
- * loop), ms. A hit saves a trip through the event loop; after a miss, main does not spin again
- * for SPIN_BACKOFF lone tasks, so a slow task (or a busy machine) costs at most this once.
+ * How long main may spin synchronously for the result of a lone task whose worker was awake
+ * (`await rt.run()` in a loop), ms. A hit saves a trip through the event loop and the worker's
+ * notify; it is shorter than a park and wake-up here (20-60 µs, docs/measurements.md), so a miss
+ * costs less CPU than the park it tried to save. After a miss main skips the spin for the next
+ * `skip` lone tasks, `skip` doubling per consecutive miss up to SPIN_BACKOFF_MAX and reset by a
+ * hit: a slow task costs at most a few spins, and one miss (a worker descheduled once, a burst
+ * still draining) does not leave a loop slow for long.
  */
 const SPIN_MS = 0.03;
-const SPIN_BACKOFF = 64;
+const SPIN_BACKOFF_MAX = 64;
 /**
  * A hit settles the caller inside the current microtask checkpoint, so a loop of `await rt.run()`
  * could run on microtasks alone and starve timers and I/O. Main spins only if its pump had an
@@ -85,6 +102,8 @@ export class SharedTransport implements Transport {
   private readonly qDesc;
   private readonly mainBell: Doorbell;
   private readonly mainBellDesc;
+  /** main's side of its bell while the pump is parked (never Atomics.wait) */
+  private readonly parker: LoopParker;
   private readonly spinners = new SharedArrayBuffer(4);
   private readonly waker: Waker;
   private readonly lanes: Array<Lane | undefined> = [];
@@ -100,10 +119,14 @@ export class SharedTransport implements Transport {
   private readonly side: unknown[] = [];
   private readonly encodeOpts = { name: 'args', side: this.side };
   private submitted = false;
+  /** tasks submitted since the last end-of-burst microtask (0: no burst open) */
+  private burst = 0;
+  /** the burst's first ring had to wake a parked worker (results come no sooner than its wake-up) */
+  private burstWoke = false;
   private spinSkip = 0;
+  private spinBackoff = 0;
   private lastTurnAt = 0;
   private readonly overflow = new OverflowQueue();
-  private ringScheduled = false;
   private controlScheduled = false;
   private pump = Pump.Idle;
   private lastActivity = 0;
@@ -120,7 +143,8 @@ export class SharedTransport implements Transport {
     this.qDesc = createSlotQueue(TASK_SLOTS, TASK_SLOT_BYTES);
     this.q = new SlotQueue(this.qDesc);
     this.mainBellDesc = createDoorbell();
-    this.mainBell = new Doorbell(this.mainBellDesc, { spinIterations: 200 });
+    this.mainBell = new Doorbell(this.mainBellDesc, { spinIterations: 0 });
+    this.parker = new LoopParker(this.mainBellDesc, this.wake);
   }
 
   bootData(slot: number): unknown {
@@ -184,11 +208,12 @@ export class SharedTransport implements Transport {
       // A long synchronous burst of submissions gets no pump turn: keep the queue fed from here.
       if ((this.overflow.length & 63) === 0 && this.refill() > 0) this.waker.ring(this.queueDepth);
     }
-    if (!this.ringScheduled) {
-      this.ringScheduled = true;
-      queueMicrotask(() => this.ringWorkers());
+    if (this.burst++ === 0) {
+      // the first of a burst: start a parked worker's wake-up now (the cold call's longest step)
+      this.burstWoke = this.waker.ring(this.queueDepth);
+      queueMicrotask(this.endBurst);
     }
-    this.kick();
+    this.submitted = true; // the next turn counts as activity
   }
 
   retire(slot: number): void {
@@ -228,7 +253,7 @@ export class SharedTransport implements Transport {
   close(): void {
     this.closed = true;
     this.overflow.clear();
-    if (this.pump === Pump.Parked) this.mainBell.ring();
+    this.parker.dispose(); // its waiter fires: the pump turns once more and stops
   }
 
   // --- submission -------------------------------------------------------------------------------
@@ -296,35 +321,67 @@ export class SharedTransport implements Transport {
     return true;
   };
 
-  /** Wake workers for what was queued (policy: wake.ts), then maybe spin for a lone result. */
+  /** Policy steps 2-3 of the pump: wake workers for what was queued (wake.ts). */
   private ringWorkers(): void {
-    this.ringScheduled = false;
     this.waker.ring(this.queueDepth);
-    if (this.sink.pending() === 1) this.spinForLone();
   }
 
   private readonly queueDepth = (): number => this.q.size();
 
+  /** End of a burst of submissions (one microtask): ring for the rest, then choose how to wait. */
+  private readonly endBurst = (): void => {
+    const more = this.burst > 1;
+    this.burst = 0;
+    if (more && this.waker.ring(this.queueDepth)) this.burstWoke = true;
+    if (this.closed) return;
+    const lone = this.sink.pending() === 1;
+    if (lone && !this.burstWoke && this.spinForLone()) return; // settled here: nothing to wait for
+    if (this.pump === Pump.Idle) {
+      if (lone && this.burstWoke && this.overflow.length === 0 && this.parkNow()) return;
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+    } else if (this.pump === Pump.Parked && !this.burstWoke) {
+      // a worker was awake to take the burst: its results come sooner than a wake-up, poll for them
+      this.parker.unpark();
+      this.pump = Pump.Polling;
+      setImmediate(this.turn);
+    }
+  };
+
   /**
-   * One task in flight: spin briefly for its result and settle it from here (no event-loop
-   * trip). Bounded by SPIN_MS and backed off after a miss. // main thread only, never blocks long
+   * One task in flight and its worker awake: spin briefly for its result and settle it from here
+   * (no event-loop trip). True when nothing is left in flight. // main thread only, never blocks long
    */
-  private spinForLone(): void {
+  private spinForLone(): boolean {
     if (this.spinSkip > 0) {
       this.spinSkip--;
-      return;
+      return false;
     }
     const now = performance.now();
-    if (now - this.lastTurnAt > MAX_MICROTASK_CHAIN_MS) return; // let the event loop turn first
+    if (now - this.lastTurnAt > MAX_MICROTASK_CHAIN_MS) return false; // let the event loop turn first
     const end = now + SPIN_MS;
     for (let i = 1; ; i++) {
       for (let s = 0; s < this.lanes.length; s++) {
         const lane = this.lanes[s];
-        if (lane?.reader.available() && this.drain(s, lane) > 0 && this.sink.pending() === 0) return;
+        if (lane?.reader.available() && this.drain(s, lane) > 0 && this.sink.pending() === 0) {
+          this.spinBackoff = 0;
+          return !this.sink.active();
+        }
       }
-      if ((i & 63) === 0 && performance.now() > end) break;
+      if ((i & 15) === 0 && performance.now() > end) break;
     }
-    this.spinSkip = SPIN_BACKOFF;
+    this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+    this.spinSkip = this.spinBackoff;
+    return false;
+  }
+
+  /** Park the idle pump at once (a cold call: nothing can come back before a wake-up). */
+  private parkNow(): boolean {
+    const seen = this.mainBell.seq();
+    for (const lane of this.lanes) if (lane?.reader.available()) return false;
+    if (!this.parker.park(seen)) return false;
+    this.pump = Pump.Parked;
+    return true;
   }
 
   // --- control plane ---------------------------------------------------------------------------
@@ -344,17 +401,6 @@ export class SharedTransport implements Transport {
   };
 
   // --- the pump --------------------------------------------------------------------------------
-
-  private kick(): void {
-    this.submitted = true; // the next turn counts as activity: keep polling
-    if (this.pump === Pump.Idle) {
-      this.pump = Pump.Polling;
-      setImmediate(this.turn);
-    } else if (this.pump === Pump.Parked) {
-      this.pump = Pump.Polling; // once: the wait below resolves and resumes the turns
-      this.mainBell.ring(); // wake our own waitAsync: results are expected soon again
-    }
-  }
 
   private readonly turn = (): void => {
     if (this.closed) {
@@ -397,11 +443,16 @@ export class SharedTransport implements Transport {
         return;
       }
     }
+    if (!this.parker.park(seen)) {
+      setImmediate(this.turn); // rung since `seen`: look again
+      return;
+    }
     this.pump = Pump.Parked;
-    this.mainBell.wait(seen, { ref: false, timeoutMs: 1000 }).then(this.wake, this.wake);
   };
 
-  private readonly wake = (): void => {
+  /** main's bell fired: a worker published (or a stale waiter of an earlier park fired). */
+  private readonly wake = (slept: boolean): void => {
+    if (!slept || this.pump !== Pump.Parked) return; // awake already: a turn is scheduled
     this.pump = Pump.Polling;
     this.lastActivity = performance.now();
     this.turn();

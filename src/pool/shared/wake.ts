@@ -58,8 +58,11 @@ export class Waker {
     Atomics.store(this.g, base + G_ALIVE, 0); // pairs with: siblings.ts alive
   }
 
-  /** Policy steps 1 and 2, after tasks were queued; `queued` reads the queue depth now. */
-  ring(queued: () => number): void {
+  /**
+   * Policy steps 1 and 2, after tasks were queued; `queued` reads the queue depth now. True when
+   * it had to wake a parked worker (a futex wake: the tasks start no sooner than its wake-up).
+   */
+  ring(queued: () => number): boolean {
     let spinning = false;
     for (let s = 0; s < this.bells.length; s++) {
       if (!this.present[s]) continue;
@@ -69,7 +72,7 @@ export class Waker {
       if (st === 'spinning') spinning = true;
       bell.ring();
     }
-    if (!spinning && queued() > 0) this.wakeParked();
+    return !spinning && queued() > 0 && this.wakeParked();
   }
 
   /** Policy step 3, once per pump turn. */
@@ -79,7 +82,12 @@ export class Waker {
     if (stuck) this.wakeParked();
   }
 
-  /** Ring the parked worker with the fewest live tasks (ties: round robin). False if none parked. */
+  /**
+   * Ring the parked worker with the fewest live tasks (ties: the one woken last, then the next
+   * slots in order). False if none parked. Waking the same worker again while it suffices keeps
+   * the others in their long idle park: a wake-up is the costliest step of a cold call, in CPU
+   * as much as in time, and a worker that was woken recently still has warm caches.
+   */
   wakeParked(): boolean {
     const n = this.bells.length;
     let best = -1;
@@ -94,7 +102,7 @@ export class Waker {
       }
     }
     if (best < 0) return false;
-    this.next = best + 1;
+    this.next = best;
     this.bells[best]!.ring();
     return true;
   }

@@ -15,12 +15,24 @@
  *      rung (siblings.ts).
  *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
  *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
- *   3. if it claimed anything: next turn. Otherwise park: spin on the bell, then Atomics.wait
- *      (waitSync) when nothing is live (no task, no task waiting for its DEFINE, no result
- *      unsent, no connection: nothing could need the event loop; bounded to 20 ms so the loop
- *      still breathes), or Atomics.waitAsync when something is live: a worker in Atomics.wait
- *      cannot run its own timers and I/O callbacks. A waitAsync wake claims at once, without
- *      another loop turn.
+ *   3. if it claimed anything and nothing it started is still live (sync tasks, the cold and the
+ *      sequential case): spin on the bell for the next task for up to spinUs (below), within the
+ *      turn's budget, and claim it at once if it comes; otherwise next turn. If it claimed
+ *      nothing: park: Atomics.wait (waitSync) when nothing is live (no task, no task waiting for
+ *      its DEFINE, no result unsent, no connection: nothing could need the event loop; bounded
+ *      to IDLE_PARK_MS so the loop still breathes), or Atomics.waitAsync when something is
+ *      live: a worker in Atomics.wait cannot run its own timers and I/O callbacks. A waitAsync
+ *      wake claims at once, without another loop turn. A worker spins before it parks only
+ *      right after doing work, only if it holds the spinner token, and only once per idle spell.
+ *
+ * Spin budget (spinUs): the time a park and wake-up costs on this machine, measured by this
+ * worker (the lag between main's notify and this thread running again, smoothed), clamped to
+ * SPIN_MIN_US..SPIN_MAX_US. Spinning longer than a wake-up would cost more CPU than the wake-up
+ * it saves; a next task that comes within it (a loop of `await rt.run()`) costs no syscall on
+ * either side. A spin that missed makes the worker skip its next 1, 2, 4 ... (up to
+ * SPIN_BACKOFF_MAX) chances to spin, and a hit resets that: calls spaced wider than a spin (a
+ * service at low load) stop paying for spins within a few calls, and a loop that turns hot
+ * spins again within a few calls.
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -61,6 +73,22 @@ import { postBatch, resultRefused } from '../post-batch.js';
 const TURN_BUDGET_MS = 2;
 const TURN_MAX_TASKS = 512;
 const IDLE_PARK_MS = 20;
+/**
+ * An idle worker whose event loop holds nothing but its ports (what needs it then comes with a
+ * ring: a task, or a control message main rings for) parks up to this long: every timed-out
+ * park is a wake-up that costs CPU (150-300 µs of it on a loaded 2-core VM), and a started
+ * runtime with nothing to do should cost next to none. Anything else active on the loop (a
+ * timer, a socket, a file read, a queued immediate) keeps the bound at IDLE_PARK_MS (see
+ * idleParkMs for an immediate that stays reported).
+ */
+const IDLE_PARK_MAX_MS = 5000;
+/** Short parks in a row with only an immediate reported queued before it counts as stale. */
+const IMMEDIATE_STALE = 3;
+/** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
+const SPIN_MIN_US = 10;
+const SPIN_MAX_US = 60;
+/** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin. */
+const SPIN_BACKOFF_MAX = 64;
 const STATS_EVERY_MS = 500;
 
 /** Boot the shared-memory loop on this worker. */
@@ -79,9 +107,25 @@ class SharedWorker implements Outbox {
   private readonly port: MessagePort;
   private readonly q: SlotQueue;
   private readonly out: ByteRingWriter;
-  /** two handles on this worker's bell: one that spins before parking, one that parks at once */
+  /** this worker's bell (spins are time-bounded: Doorbell.spinUntil) */
   private readonly bell: Doorbell;
-  private readonly bellNoSpin: Doorbell;
+  /** the spin budget: measured park + wake-up, µs (header) */
+  private spinUs = 30;
+  /** spins to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
+  private spinSkip = 0;
+  private spinBackoff = 0;
+  /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
+  private inTurn = false;
+  /** work was done since the last park: a spin before the next park may pay off */
+  private spinOwed = false;
+  /** the lag of the last rung park's wake-up (notify to running), ms; -1 unknown */
+  private wakeLagMs = -1;
+  /** how the last blocking park ended, until afterPark() did its bookkeeping */
+  private parkEnded: 'rung' | 'timed-out' | undefined;
+  /** short parks in a row during which only an immediate was reported queued (idleParkMs) */
+  private staleImmediate = 0;
+  /** event-loop delay, sampled only while the loop runs (a park is not a slow slice) */
+  private readonly delay = monitorEventLoopDelay({ resolution: 10 });
   private readonly spinners: Int32Array;
   private readonly mainBell: Doorbell;
   private readonly log: Int32Array;
@@ -124,8 +168,7 @@ class SharedWorker implements Outbox {
     this.maxRunning = maxRunning;
     this.mainBell = new Doorbell(s.mainBell);
     const own = s.bells[s.slot]!;
-    this.bell = new Doorbell(own, { spinIterations: 10_000 });
-    this.bellNoSpin = new Doorbell(own, { spinIterations: 0 });
+    this.bell = new Doorbell(own, { spinIterations: 0 });
     this.sib = new Siblings(s.slot, s.bells, s.gauges);
     this.spinners = new Int32Array(s.spinners);
     this.q = new SlotQueue(s.tasks, { onProducerWaiting: () => this.mainBell.ring() });
@@ -142,19 +185,24 @@ class SharedWorker implements Outbox {
 
   start(): void {
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
-    const delay = monitorEventLoopDelay({ resolution: 10 });
+    const delay = this.delay;
     delay.enable();
     // a first load report: tells main this worker booted (a later death is not a boot failure)
     this.portOut.push([STATS, { running: 0, starting: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 }]);
     this.scheduleFlush();
+    let idleSent = false;
     setInterval(() => {
+      // an idle worker reports once, not every STATS_EVERY_MS: each report wakes main's loop
+      const idle = this.runner.running === 0 && this.runner.starting === 0;
+      if (idle && idleSent) return;
+      idleSent = idle;
       this.portOut.push([
         STATS,
         {
           running: this.runner.running,
           starting: this.runner.starting,
-          loopDelayP99Ms: delay.percentile(99) / 1e6,
-          loopDelayMaxMs: delay.max / 1e6,
+          loopDelayP99Ms: delay.count === 0 ? 0 : delay.percentile(99) / 1e6,
+          loopDelayMaxMs: delay.count === 0 ? 0 : delay.max / 1e6,
         },
       ]);
       delay.reset();
@@ -222,7 +270,8 @@ class SharedWorker implements Outbox {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(this.flushLater);
+    // a pending immediate would also shorten the next idle park (idleParkMs): none when the turn flushes
+    if (!this.inTurn) setImmediate(this.flushLater);
   }
 
   private readonly flushLater = (): void => {
@@ -234,15 +283,67 @@ class SharedWorker implements Outbox {
 
   private turn(): void {
     this.turnScheduled = false;
+    const t0 = performance.now();
     for (;;) {
-      const n = this.claimSome();
+      this.inTurn = true;
+      let n = 0;
+      try {
+        n = this.claimSome();
+      } catch (e) {
+        this.inTurn = false;
+        this.flush(); // outcomes already written must not wait for an immediate nobody scheduled
+        throw e;
+      }
+      this.inTurn = false;
       this.flush();
+      if (this.parkEnded !== undefined) this.afterPark();
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
-      if (n > 0) return this.scheduleTurn(); // let timers, I/O and port messages in between turns
+      if (n > 0) {
+        this.spinOwed = true;
+        // step 3: the next lone task often follows at once (main settles, the caller submits)
+        if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext()) continue;
+        return this.scheduleTurn(); // let timers, I/O and port messages in between turns
+      }
       if (!this.idle()) return;
       // woken by a ring with tasks already queued: claim them now rather than a loop turn later
     }
+  }
+
+  /** Nothing live needs this thread's event loop, so it may spin or block for a while. */
+  private mayBlock(): boolean {
+    return (
+      this.liveWork() === 0 &&
+      this.backlog.length === 0 &&
+      this.portOut.length === 0 &&
+      !this.idleVeto() &&
+      !this.stallTimer
+    );
+  }
+
+  /**
+   * Spin up to spinUs for a task, if this worker holds the spinner token (one spinner at a time:
+   * spinners in shared-layout.ts). True when one is queued for it now.
+   */
+  private spinForNext(): boolean {
+    const seen = this.bell.seq();
+    if (this.q.size() > 0) return !this.leftWork;
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      return false;
+    }
+    if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return false; // pairs with: the store below, on other workers
+    this.spinOwed = false;
+    let hit = false;
+    try {
+      hit = this.bell.spinUntil(seen, this.spinUs) && this.q.size() > 0;
+    } finally {
+      Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
+    }
+    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss
+    this.spinBackoff = hit ? 0 : Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+    this.spinSkip = this.spinBackoff;
+    return hit;
   }
 
   /** Work is left for busy siblings: look again once they had STALL_MS to take it. */
@@ -385,22 +486,21 @@ class SharedWorker implements Outbox {
     const seen = this.bell.seq();
     if (!this.leftWork && this.q.size() > 0) return true;
     // idleVeto() (the net host's busy flag, wired in workers/pool-worker.ts): open TCP connections are green threads too; their wake-ups need the event loop
-    if (
-      this.liveWork() === 0 &&
-      this.backlog.length === 0 &&
-      this.portOut.length === 0 &&
-      !this.idleVeto() &&
-      !this.stallTimer
-    ) {
-      // Nothing live needs the event loop: block. Only the holder of the spinner token spins.
-      const spin = Atomics.compareExchange(this.spinners, 0, 0, 1) === 0; // pairs with: the store below, on other workers
+    if (this.mayBlock()) {
+      // Nothing live needs the event loop: block, after one spin if work was done since the last park.
+      if (this.spinOwed && this.spinForNext()) return true;
+      this.spinOwed = false;
       this.sib.parked(this.liveWork() > 0); // the guard above makes this false: a regression counts
-      try {
-        (spin ? this.bell : this.bellNoSpin).waitSync(seen, IDLE_PARK_MS);
-      } finally {
-        if (spin) Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
-      }
+      const ms = this.idleParkMs();
+      this.delay.disable(); // a park is not a slow slice: do not sample across it
+      const r = this.bell.waitSync(seen, ms);
+      // the bookkeeping of the wake-up waits until the turn has claimed and published (afterPark):
+      // on a cold CPU every step before the first claim is paid in the caller's latency
+      this.parkEnded = r;
+      // now: the lag alone, not the claim after it; over 1 ms it is a stale RUNG_AT (doorbell.ts invariant 7)
+      if (r === 'rung') this.wakeLagMs = this.bell.msSinceNotify(1);
       if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
+      this.afterPark();
       this.scheduleTurn(); // via setImmediate: port messages get their turn first
       return false;
     }
@@ -409,8 +509,46 @@ class SharedWorker implements Outbox {
       this.waiting = false;
       this.turn(); // already a turn of the event loop (the wait settled there): claim now
     };
-    this.bellNoSpin.wait(seen, { ref: false }).then(resume, resume);
+    this.bell.wait(seen, { ref: false }).then(resume, resume);
     return false;
+  }
+
+  /**
+   * The bound of an idle park: long while nothing but ports is active (IDLE_PARK_MAX_MS). A
+   * queued immediate that is still reported after IMMEDIATE_STALE short parks in a row, with a
+   * loop turn between each (which would have run it), is not one: Node sometimes reports one on
+   * an idle worker for good, and it must not cost a wake-up every 20 ms.
+   */
+  private idleParkMs(): number {
+    let immediate = false;
+    for (const r of process.getActiveResourcesInfo()) {
+      if (r === 'Immediate') immediate = true;
+      else if (r !== 'MessagePort') return IDLE_PARK_MS;
+    }
+    if (!immediate) {
+      this.staleImmediate = 0;
+      return IDLE_PARK_MAX_MS;
+    }
+    return ++this.staleImmediate > IMMEDIATE_STALE ? IDLE_PARK_MAX_MS : IDLE_PARK_MS;
+  }
+
+  /** The bookkeeping of a park that ended: sample the loop's delay again, measure a rung wake-up. */
+  private afterPark(): void {
+    const r = this.parkEnded;
+    this.parkEnded = undefined;
+    this.delay.enable();
+    if (r === 'rung') {
+      this.staleImmediate = 0;
+      this.measureWake();
+    }
+  }
+
+  /** After a rung park: fold the wake-up's lag (notify to running) into the spin budget. */
+  private measureWake(): void {
+    const ms = this.wakeLagMs;
+    if (ms < 0) return;
+    const us = Math.min(SPIN_MAX_US, Math.max(SPIN_MIN_US, ms * 1000));
+    this.spinUs = this.spinUs * 0.875 + us * 0.125;
   }
 
   // --- control plane (port) -----------------------------------------------------------------

@@ -22,9 +22,18 @@
  *     extra microtask); one that cannot spins briefly on shared memory before it parks.
  */
 import type { TransferListItem } from 'node:worker_threads';
-import { onCancel, throwIfCancelled } from '../../core/context.js';
+import { onCancel } from '../../core/context.js';
 import { TimeoutError } from '../../core/errors.js';
-import { NOT_READY, type Op, codeError, putSignal, missedPoll, rejectIfCancelled, takeRequest } from '../../core/op.js';
+import { NOT_READY, type Op, codeError, putSignal, rejectIfCancelled, takeRequest } from '../../core/op.js';
+import {
+  FALSE_P,
+  TRUE_P,
+  chanIterator,
+  startPut,
+  startTake,
+  type PutBack,
+  type TakeBack,
+} from '../../core/chan-front.js';
 import type { ChanStats, PutOptions, TakeOptions } from '../../core/chan.js';
 import { encode } from '../../codec/index.js';
 import { ChanCore, MANY_CLOSED } from './core.js';
@@ -37,13 +46,17 @@ import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../
 export { MAX_SHARED_PENDING } from './ops.js';
 export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
-/** Attempts of a plain put / take before it parks (each a few atomic loads: about 2-5 µs in all). */
-const PARK_SPIN = 200;
-
-const TRUE_P = Promise.resolve(true);
-const FALSE_P = Promise.resolve(false);
-const UNDEFINED_P = Promise.resolve(undefined);
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+/**
+ * How long a plain put / take spins before it parks, µs, at most and at least. A park and the
+ * wake-up that ends it cost 30-60 µs here, on both sides (the counterpart pays a notify): a
+ * counterpart producing or consuming on another core comes within the spin, and a spin that
+ * misses costs less than the park it tried to save. The budget is per handle: it halves after a
+ * spin that missed (a counterpart that is slow, or on this same thread, which cannot run while
+ * we spin) down to PARK_SPIN_MIN_US, and doubles after a hit. Without it a consumer faster than
+ * its producer parked after every value, and the producer paid a notify per value.
+ */
+const PARK_SPIN_MAX_US = 20;
+const PARK_SPIN_MIN_US = 2;
 
 /**
  * One thread's handle on a channel in shared memory. Make one with `sharedChan()` (or
@@ -63,8 +76,25 @@ export class SharedChan<T> implements SharedChannel<T> {
   readonly #putters: WaitList;
   /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
   #frame: Uint8Array | undefined;
+  /** this handle's spin budget before a park, µs (PARK_SPIN_MAX_US) */
+  #spinUs = PARK_SPIN_MAX_US;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
+  /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
+  readonly #takeBack: TakeBack<T> = {
+    takeNow: (mayWait) => {
+      const r = this.#poll();
+      // spin before parking (PARK_SPIN_MAX_US)
+      if (r !== NOT_READY || !mayWait) return r as T | undefined | typeof NOT_READY;
+      return this.#spin(this.#pollFn) as T | undefined | typeof NOT_READY;
+    },
+    parkTake: (q) => this.#park(false, 0, undefined, undefined, q.signal, q.timeout, q.hasDefault, q.dflt),
+  };
+  readonly #putBack: PutBack<T, number> = {
+    stage: (v) => this.#stage(v),
+    putNow: (v, tag) => this.#offer(tag, v, tag === TAG_CODEC ? this.#frame : undefined),
+    parkPut: (v, tag, signal) => this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false),
+  };
 
   /** Attach to the channel `d` describes (validated against the memory). Use `fromDescriptor`. */
   constructor(d: SharedChanDescriptor) {
@@ -91,15 +121,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * if (!(await ch.put({ id: 7 }, { signal }))) console.log('closed');
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    const signal = putSignal(opts);
-    const tag = this.#stage(v);
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    try {
-      return this.#putStaged(tag, v, tag === TAG_CODEC ? this.#frame : undefined, signal, false);
-    } catch (e) {
-      return Promise.reject(e); // RingCorruptError
-    }
+    return startPut(this.#putBack, v, opts);
   }
 
   /**
@@ -113,24 +135,7 @@ export class SharedChan<T> implements SharedChannel<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    const q = takeRequest(opts);
-    const { signal, timeout, hasDefault } = q;
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    let r: unknown;
-    try {
-      r = this.#poll();
-      // Spin before parking: a counterpart running on another core brings a value within a few µs,
-      // while parking costs a promise, a wake-up and a notify on the other side.
-      for (let k = q.poll ? 0 : PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#poll();
-    } catch (e) {
-      return Promise.reject(e); // RingCorruptError: an awaiting call rejects, it never throws
-    }
-    if (r !== NOT_READY) return r === undefined ? UNDEFINED_P : Promise.resolve(r as T);
-    if (q.poll) return missedPoll<D>(q);
-    return this.#park(false, 0, undefined, undefined, signal, timeout, hasDefault, q.dflt) as Promise<
-      T | undefined | D
-    >;
+    return startTake<T, D>(this.#takeBack, opts);
   }
 
   /**
@@ -177,7 +182,13 @@ export class SharedChan<T> implements SharedChannel<T> {
     let r: number;
     try {
       r = this.#pollMany(max, out);
-      for (let k = timeout === 0 ? 0 : PARK_SPIN; r === 0 && k > 0; k--) r = this.#pollMany(max, out);
+      if (r === 0 && timeout !== 0) {
+        const k = this.#spin(() => {
+          const got = this.#pollMany(max, out);
+          return got === 0 ? NOT_READY : got;
+        });
+        if (k !== NOT_READY) r = k as number;
+      }
     } catch (e) {
       return Promise.reject(e); // RingCorruptError
     }
@@ -286,20 +297,7 @@ export class SharedChan<T> implements SharedChannel<T> {
    * for await (const job of jobs) await handle(job);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const wrap = (v: T | undefined): IteratorResult<T, undefined> =>
-      v === undefined ? DONE : { done: false, value: v };
-    return {
-      next: () => {
-        try {
-          throwIfCancelled(undefined);
-        } catch (e) {
-          return Promise.reject(e);
-        }
-        const r = this.#poll(); // the common case: a value is there, no extra promise hop
-        return r !== NOT_READY ? Promise.resolve(wrap(r as T | undefined)) : this.take().then(wrap);
-      },
-      return: () => Promise.resolve(DONE),
-    };
+    return chanIterator(this.#takeBack);
   }
 
   /** Classify (and for TAG_CODEC encode into this thread's scratch) at the call site. */
@@ -326,7 +324,8 @@ export class SharedChan<T> implements SharedChannel<T> {
     return tag;
   }
 
-  /** Offer, spin, then park a staged value; `owned`: the frame is already a private copy. */
+  /** Spin, then park a staged value that missed its first offer (or offer first, for putMany);
+   * `owned`: the frame is already a private copy. */
   #putStaged(
     tag: number,
     v: unknown,
@@ -335,7 +334,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     owned: boolean,
   ): Promise<boolean> {
     let r = this.#offer(tag, v, frame);
-    for (let k = PARK_SPIN; r === NOT_READY && k > 0; k--) r = this.#offer(tag, v, frame); // as in take
+    if (r === NOT_READY) r = this.#spin(() => this.#offer(tag, v, frame)) as boolean | typeof NOT_READY; // as in take
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     const mine = frame !== undefined && !owned ? frame.slice() : frame;
     return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
@@ -369,6 +368,21 @@ export class SharedChan<T> implements SharedChannel<T> {
       if (i < 0) return ~i;
     }
     return n;
+  }
+
+  /** Retry `attempt` for up to this handle's spin budget (PARK_SPIN_MAX_US): its result, or NOT_READY. */
+  #spin(attempt: () => unknown): unknown {
+    const end = performance.now() + this.#spinUs / 1000;
+    for (let k = 1; ; k++) {
+      const r = attempt();
+      if (r !== NOT_READY) {
+        this.#spinUs = Math.min(PARK_SPIN_MAX_US, this.#spinUs * 2);
+        return r;
+      }
+      if ((k & 31) === 0 && performance.now() > end) break;
+    }
+    this.#spinUs = Math.max(PARK_SPIN_MIN_US, this.#spinUs / 2);
+    return NOT_READY;
   }
 
   /** Commit a put now; wake this handle's own parked takes too (they may be served at once). */

@@ -30,13 +30,13 @@ import {
   Op,
   codeError,
   putSignal,
-  missedPoll,
   rejectIfCancelled,
   takeRequest,
   type Handler,
   type NotReady,
 } from '../../core/op.js';
 import { decode, encode } from '../../codec/index.js';
+import { chanIterator, startPut, startTake, type PutBack, type TakeBack } from '../../core/chan-front.js';
 import { TAG_CODEC, tagOf } from '../value-tag.js';
 import { PortClient } from './client.js';
 import { PortOwner, PortWaiter } from './owner.js';
@@ -56,7 +56,6 @@ export { isPortChanDescriptor, type PortChanDescriptor } from '../api.js';
 const owners = new Map<string, WeakRef<PortOwner>>();
 let nextId = 0;
 const LOCAL = 0;
-const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 // Let PortOp reach PortChan's private state without making it public API.
 let opTry: (c: PortChan<unknown>, take: boolean, bytes: Uint8Array | undefined) => unknown;
@@ -78,6 +77,27 @@ export class PortChan<T> implements SharedChannel<T> {
   readonly #valueBytes: number;
   readonly #owner: PortOwner | undefined;
   readonly #client: PortClient | undefined;
+  /**
+   * this kind's back halves for the shared put / take / iterator (core/chan-front.ts). A client
+   * sends a plain put or take to the owner as one request (no synchronous round trip first),
+   * except a take that may not wait, which asks the owner synchronously.
+   */
+  readonly #takeBack: TakeBack<T> = {
+    takeNow: (mayWait) =>
+      this.#client !== undefined && mayWait ? NOT_READY : (this.#poll() as T | undefined | NotReady),
+    parkTake: (q) =>
+      this.#client !== undefined
+        ? this.#client.request(true, undefined, q.signal, q.timeout, q.hasDefault, q.dflt)
+        : this.#park(false, undefined, q.signal, q.timeout, q.hasDefault, q.dflt),
+  };
+  readonly #putBack: PutBack<T, Uint8Array> = {
+    stage: (v) => this.#encode(v),
+    putNow: (_v, bytes) => (this.#client !== undefined ? NOT_READY : this.#owner!.offer(bytes)),
+    parkPut: (_v, bytes, signal) =>
+      (this.#client !== undefined
+        ? this.#client.request(false, bytes, signal, undefined, false, undefined)
+        : this.#park(true, bytes, signal, undefined, false, undefined)) as Promise<boolean>,
+  };
 
   private constructor(
     id: string,
@@ -140,15 +160,7 @@ export class PortChan<T> implements SharedChannel<T> {
    * await ch.put({ id: 1 }, { signal });
    */
   put(v: T, opts?: PutOptions): Promise<boolean> {
-    const signal = putSignal(opts);
-    const bytes = this.#encode(v);
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    if (this.#client !== undefined)
-      return this.#client.request(false, bytes, signal, undefined, false, undefined) as Promise<boolean>;
-    const r = this.#owner!.offer(bytes);
-    if (r !== NOT_READY) return Promise.resolve(r);
-    return this.#park(true, bytes, signal, undefined, false, undefined) as Promise<boolean>;
+    return startPut(this.#putBack, v, opts);
   }
 
   /**
@@ -160,17 +172,7 @@ export class PortChan<T> implements SharedChannel<T> {
   take(): Promise<T | undefined>;
   take<D = never>(opts: TakeOptions<D>): Promise<T | undefined | D>;
   take<D>(opts?: TakeOptions<D>): Promise<T | undefined | D> {
-    const q = takeRequest(opts);
-    const { signal, timeout, hasDefault } = q;
-    const cancelled = rejectIfCancelled(signal);
-    if (cancelled !== undefined) return cancelled;
-    if (this.#client !== undefined && !q.poll) {
-      return this.#client.request(true, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
-    }
-    const r = this.#poll();
-    if (r !== NOT_READY) return Promise.resolve(r as T | undefined);
-    if (q.poll) return missedPoll<D>(q);
-    return this.#park(false, undefined, signal, timeout, hasDefault, q.dflt) as Promise<T | undefined | D>;
+    return startTake<T, D>(this.#takeBack, opts);
   }
 
   /**
@@ -346,9 +348,7 @@ export class PortChan<T> implements SharedChannel<T> {
    * for await (const v of ch) handle(v);
    */
   [Symbol.asyncIterator](): AsyncIterator<T, undefined> {
-    const next = (v: T | undefined): IteratorResult<T, undefined> =>
-      v === undefined ? DONE : { done: false, value: v };
-    return { next: () => this.take().then(next), return: () => Promise.resolve(DONE) };
+    return chanIterator(this.#takeBack);
   }
 
   static {
