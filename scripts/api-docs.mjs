@@ -63,9 +63,15 @@ function findDecl(file, name, depth = 0) {
   return undefined;
 }
 
-/** The /** ... *\/ block ending right before `at` (only whitespace between), as plain lines. */
+/**
+ * The /** ... *\/ block ending right before `at` (only whitespace and tool comments such as
+ * `// biome-ignore ...` between), as plain lines.
+ */
 function docBefore(text, at) {
-  const before = text.slice(0, at).replace(/\s+$/, '');
+  const before = text
+    .slice(0, at)
+    .replace(/(\n[ \t]*\/\/ biome-ignore[^\n]*)+\s*$/, '')
+    .replace(/\s+$/, '');
   if (!before.endsWith('*/')) return undefined;
   const start = before.lastIndexOf('/**');
   if (start < 0) return undefined;

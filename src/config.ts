@@ -44,6 +44,8 @@ export interface Config {
   netScratchReads: boolean;
   demoNetLoad: boolean;
   replToken: string;
+  agentDirect: boolean;
+  replHistory: string;
 }
 
 /** One variable: how it is documented and parsed. */
@@ -160,7 +162,31 @@ export const SETTINGS: readonly Setting[] = [
     default: '',
     unit: 'text',
     meaning: '`shoal repl` / `shoal top`: the REPL token when `--token` is not given (not visible in `ps`)',
-    parse: (raw) => raw,
+    // the rule rt.repl() applies to a token it is given (src/inspect/repl-server.ts); empty = unset
+    parse: (raw) =>
+      raw === '' || /^[!-~]{8,256}$/.test(raw)
+        ? raw
+        : { invalid: '8 to 256 printable ASCII characters without spaces' },
+  },
+  {
+    variable: 'SHOAL_REPL_HISTORY',
+    key: 'replHistory',
+    default: '~/.shoal_repl_history',
+    unit: 'file path',
+    meaning: '`shoal repl`: where line history is kept; set to `off` to keep none',
+    // a path that says where it is (absolute, ./ ../ or ~/), so a stray word is not taken for a file
+    parse: (raw) =>
+      raw === 'off' || /^(\/|\.{1,2}\/|~\/)/.test(raw)
+        ? raw
+        : { invalid: "a file path starting with /, ./, ../ or ~/, or 'off'" },
+  },
+  {
+    variable: 'SHOAL_AGENT_DIRECT',
+    key: 'agentDirect',
+    default: true,
+    unit: 'flag',
+    meaning: 'a worker sends to an agent on another worker over their own port (0: through the main thread)',
+    parse: flag,
   },
 ];
 

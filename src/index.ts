@@ -93,7 +93,7 @@ export { SharedChan, type SharedChannel, type TakeManyOptions } from './shared-c
 // TCP: the reactor serves sockets on the main thread; handlers and connect() run on workers
 export { Conn, type ConnWaitOptions, type Readiness } from './net/worker/conn.js';
 export { connect, type ConnectOptions } from './net/worker/connect.js';
-export type { ConnHandler } from './net/worker/host.js';
+export type { ConnHandler } from './net/worker/handler-module.js';
 export {
   TcpServer,
   HandlerError,

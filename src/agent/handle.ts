@@ -15,6 +15,13 @@ import { codeError } from '../core/op.js';
 import { setObjectReviver } from '../codec/index.js';
 import type { MailboxPolicy } from './protocol.js';
 
+/**
+ * Any class an agent can be made of: `rt.agent<typeof Counter>(url, 'Counter', [0])` checks the
+ * constructor arguments and the method names, arguments and results against it.
+ *
+ * @example
+ * const counter = await rt.agent<typeof Counter>(url, 'Counter', [0]);
+ */
 // biome-ignore lint/suspicious/noExplicitAny: constructor parameter lists of any class
 export type AgentClass = abstract new (...args: any) => any;
 

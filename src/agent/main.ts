@@ -19,6 +19,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { settingOrDefault } from '../config.js';
 import {
   AgentFailedError,
   AgentStoppedError,
@@ -790,7 +791,7 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 
 const RESOLVED: Promise<void> = Promise.resolve();
 /** SHOAL_AGENT_DIRECT=0: worker-side handles send through main instead of straight to the owner */
-const DIRECT = process.env.SHOAL_AGENT_DIRECT !== '0';
+const DIRECT = settingOrDefault('agentDirect'); // SHOAL_AGENT_DIRECT, validated at start (src/config.ts)
 /** frames per post in a long burst (see push) */
 const SLICE = 2048;
 

@@ -114,9 +114,9 @@ function escapeRe(s: string): string {
 }
 
 function historyFile(): string | undefined {
-  const env = process.env.SHOAL_REPL_HISTORY;
-  if (env === '') return undefined;
-  return env ?? join(homedir(), '.shoal_repl_history');
+  const file = setting('replHistory'); // SHOAL_REPL_HISTORY
+  if (file === 'off') return undefined;
+  return file.startsWith('~/') ? join(homedir(), file.slice(2)) : file;
 }
 
 function loadHistory(file: string | undefined): string[] {

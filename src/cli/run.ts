@@ -187,12 +187,12 @@ function describe(e: unknown): string {
   if (e instanceof TaskLoadError || e instanceof UsageError) return e.message;
   if (!(e instanceof Error)) return String(e);
   const lines = (e.stack ?? `${e.name}: ${e.message}`).split('\n');
-  const own = (l: string): boolean => /^\s+at /.test(l) && (l.includes(SHOAL_ROOT) || /\(node:|at node:/.test(l));
+  const own = (l: string): boolean => /^\s+at /.test(l) && (l.includes(OWN_ROOT) || /\(node:|at node:/.test(l));
   return lines.filter((l) => !own(l)).join('\n');
 }
 
 /** Where shoal's compiled files live (their frames are left out of task stacks). */
-const SHOAL_ROOT = new URL('../../', import.meta.url).href;
+const OWN_ROOT = new URL('../../', import.meta.url).href;
 
 function asError(e: unknown): Error {
   return e instanceof Error ? e : new Error(String(e));

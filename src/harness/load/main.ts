@@ -10,7 +10,17 @@
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
 import { parseTarget, posInt, posNum } from './target.js';
-import { P_CONNECTED, P_DONE, P_ERRORS, P_STOP, PROGRESS_WORDS, type LoaderJob, type LoaderResult } from './job.js';
+import {
+  P_CONNECTED,
+  P_DONE,
+  P_ERRORS,
+  P_STOP,
+  PROGRESS_WORDS,
+  type LoaderJob,
+  type LoaderResult,
+  type LoadTestOptions,
+  type LoadProgress,
+} from './job.js';
 
 /** What runs the loader tasks: a shoal Runtime fits. */
 export interface LoaderHost {
@@ -22,46 +32,9 @@ export interface LoaderHost {
   ): Promise<R>;
 }
 
-/** Options of runLoad (the flags of `shoal load`). */
-export interface LoadTestOptions {
-  /** `http://host:port/path` or `tcp://host:port` */
-  url: string;
-  /** connections, spread over the loaders (default 10) */
-  connections?: number;
-  /** how long to send, ms (default 10000) */
-  durationMs?: number;
-  /** total requests per second on a fixed schedule, latency measured from each request's due time
-   *  (default: closed loop, as fast as the server answers) */
-  rate?: number;
-  /** requests in flight per connection (default 1) */
-  pipeline?: number;
-  /** HTTP method (default GET, or POST when there is a body) */
-  method?: string;
-  /** extra HTTP headers */
-  headers?: Record<string, string> | ReadonlyArray<readonly [string, string]>;
-  /** HTTP request body */
-  body?: string | Uint8Array;
-  /** tcp: the bytes of one request (required for tcp://) */
-  payload?: string | Uint8Array;
-  /** tcp: bytes that make one response (default: the payload's length, as an echo answers) */
-  responseBytes?: number;
-  /** loader tasks (default 1; at most one per connection): one per pool worker is the intent */
-  loaders?: number;
-  /** after the duration, how long to wait for responses in flight, ms (default 2000) */
-  drainMs?: number;
-  /** end the run early (within ~100 ms); the report holds the figures up to then */
-  signal?: AbortSignal;
-  /** called about every 250 ms while the run lasts */
-  onProgress?: (p: LoadProgress) => void;
-}
+export type { LoadTestOptions } from './job.js';
 
-/** A live view of a run (from the loaders' progress words). */
-export interface LoadProgress {
-  requests: number;
-  errors: number;
-  connected: number;
-  elapsedMs: number;
-}
+export type { LoadProgress } from './job.js';
 
 /** The report: `{ requests, errors, rps, latency: { p50, p90, p99, p999, max } }` (ms) and more. */
 export interface LoadReport {

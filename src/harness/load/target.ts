@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { HarnessOptionError } from '../errors.js';
-import type { LoadTestOptions } from './main.js';
+import type { LoadTestOptions } from './job.js';
 
 /** What the loaders need to know of the target. */
 export interface Target {
