@@ -4,7 +4,7 @@
  *
  * Run: npm run build && node dist/examples/agents-bank.js
  */
-import { Runtime } from '../src/index.js';
+import { Runtime } from 'shoal';
 import { openBank, totalBalance, transfer } from './bank.js';
 
 await using rt = await Runtime.start({ workers: 2 });

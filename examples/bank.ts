@@ -6,7 +6,7 @@
  *
  * The classes run on pool workers (loaded by rt.agent); the helpers run on the main thread.
  */
-import { sleep, type Agent, type Runtime } from '../src/index.js';
+import { sleep, type Agent, type Runtime } from 'shoal';
 
 /** One account. Its methods are its messages. */
 export class Account {

@@ -181,11 +181,12 @@ async function selfSuites(quick: boolean, only: string[]): Promise<number> {
   let mod: typeof import('../../perf/harness.js');
   try {
     mod = (await import(harness.href)) as typeof import('../../perf/harness.js');
-  } catch (e) {
+  } catch {
+    // an installed package ships no perf/ folder: say what to do, not which file was missing
     console.error(
-      `shoal bench --self runs shoal's own suites from a source checkout (git clone, npm ci, npm run build): ${(e as Error).message}`,
+      "shoal bench --self: shoal's own suites run from a source checkout (git clone, npm ci, npm run build); for your suites: shoal bench <suite.js>",
     );
-    return 2;
+    return 1;
   }
   const { printTable } = await import('../../perf/bench-types.js');
   const rec = await mod.runAll({ quick, only });

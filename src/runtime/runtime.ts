@@ -358,9 +358,17 @@ export class Runtime implements AsyncDisposable {
    * console.log(web.url); await web.close({ timeout: 5000 });
    */
   serve(options: ServeOptions): Promise<HttpServer> {
-    if (options !== null && typeof options === 'object' && options.handler !== undefined) {
+    // the module allowlist first (a refusal rejects); a handler of the wrong type is left to
+    // httpServe, which throws at the call like every other bad option
+    let href: string | undefined;
+    try {
+      href = moduleURL(options.handler);
+    } catch {
+      href = undefined;
+    }
+    if (href !== undefined) {
       try {
-        this.modules.check(moduleURL(options.handler));
+        this.modules.check(href);
       } catch (e) {
         return Promise.reject(e);
       }
