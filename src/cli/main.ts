@@ -54,6 +54,16 @@ export const COMMANDS: Command[] = [
     summary: 'HTTP/1.1 or tcp:// load from every core, HDR percentiles',
     load: () => import('./load.js'),
   },
+  {
+    name: 'repl',
+    summary: "connect to a running runtime's REPL (rt.repl()): shoal repl HOST:PORT --token T",
+    load: () => import('./repl.js'),
+  },
+  {
+    name: 'top',
+    summary: 'a live view of a running runtime: shoal top HOST:PORT --token T (q quits)',
+    load: () => import('./top.js'),
+  },
 ];
 
 function version(): string {

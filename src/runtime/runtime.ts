@@ -435,7 +435,8 @@ export class Runtime implements AsyncDisposable {
     const timeout = validateTimeout(options.timeout ?? 30_000, 'options.timeout');
     this.closePromise ??= (async () => {
       this.agents.beginClose(); // agents keep working for the tasks still finishing
-      await this.inspector.close();
+      // no await before the pool knows it is closing: tasks submitted after close() must be refused
+      const inspectClosed = this.inspector.close();
       if (this.reactor.servers.size > 0) {
         this.pool.closing = true; // refuse new tasks now; TCP handlers still run
         await this.reactor.closeServers(timeout); // let handlers finish before the threads stop
@@ -444,6 +445,7 @@ export class Runtime implements AsyncDisposable {
       this.agents.close(); // anything main still waits for from an agent rejects with ClosedError
       this.reactor.close();
       await this.blockingPool.close();
+      await inspectClosed;
     })();
     return this.closePromise;
   }
