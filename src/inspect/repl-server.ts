@@ -127,6 +127,7 @@ export async function startRepl(
       refused++;
       socket.on('error', () => {});
       socket.end(`${REFUSED}too many clients (${o.maxClients})\n`);
+      socket.resume(); // read (and drop) what it sends, so its FIN is seen and the socket closes
       setTimeout(() => socket.destroy(), 1000).unref();
       return;
     }
