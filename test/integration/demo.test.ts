@@ -22,7 +22,7 @@ function demo(args: string[]): Promise<{ code: number; out: string }> {
 /** The summary table's data rows: lines after the dashed rule, up to the first blank line. */
 function tableRows(out: string): string[][] {
   const lines = out.split('\n');
-  const rule = lines.findIndex((l) => /^\s+-{5}\s+-{4}/.test(l));
+  const rule = lines.findIndex((l) => /^\s+-{5,}\s+-{4,}/.test(l));
   assert.ok(rule > 0, `no summary table in:\n${out}`);
   const header = lines[rule - 1]!.trim().split(/\s{2,}/);
   assert.equal(header, ['scene', 'case', 'shoal', 'other', 'vs', 'shoal advantage']);
