@@ -86,6 +86,7 @@ export class HttpServer implements AsyncDisposable {
     this.where = tcp.address();
     // rt.close() closes the TcpServer directly: the workers hear of it either way
     tcp.onClosing = () => channel.postMessage({ t: 'close' } satisfies ChannelMessage);
+    tcp.closeIdleByDefault = false; // the workers decide what is idle between requests (rt.close() too)
     channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
     (channel as unknown as { unref(): void }).unref();
   }
@@ -142,7 +143,7 @@ export class HttpServer implements AsyncDisposable {
         },
       );
     this.closing ??= (async () => {
-      await this.tcp.close({ timeout, closeIdle: false }); // its onClosing tells the workers first; they decide what is idle between requests
+      await this.tcp.close({ timeout }); // its onClosing tells the workers first; they decide what is idle
       this.channel.close();
     })();
     return this.closing;

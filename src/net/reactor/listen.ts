@@ -127,6 +127,12 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    * stop keep-alive and close idle connections at once, whoever closes: server or runtime)
    */
   onClosing: (() => void) | undefined;
+  /**
+   * Whether close() closes idle connections when its caller does not say (`closeIdle`). A protocol
+   * that knows better when a connection is between requests (rt.serve: node:http on the workers)
+   * sets false, so that rt.close() leaves that decision to it too. Main thread only.
+   */
+  closeIdleByDefault = true;
   private readonly reactor: Reactor;
   private readonly server: Server;
   private accepted = 0;
@@ -246,7 +252,7 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
       const closed = new Promise<void>((r) => this.server.close(() => r()));
       // idle connections (the handler waits in read() and every byte has gone through) are closed
       // at once, and the rest as soon as they become idle, as node:http's server.close() does
-      const closeIdle = options.closeIdle !== false;
+      const closeIdle = options.closeIdle ?? this.closeIdleByDefault;
       if (closeIdle) this.closeIdleNow();
       if (this.conns.size > 0) {
         await new Promise<void>((r) => {
