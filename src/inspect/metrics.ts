@@ -37,6 +37,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { formatHostPort, inspectRangeError, inspectTypeError } from './errors.js';
 import type { InspectSource, StatsLike } from './source.js';
+import { listenOn } from './listen.js';
 
 /** The Content-Type of the text exposition format, for an HTTP answer. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -269,13 +270,7 @@ export class RuntimeMetrics {
       );
     });
     server.keepAliveTimeout = 5000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port, host }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(server, { port, host });
     const a = server.address() as AddressInfo;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> => {

@@ -17,6 +17,7 @@ import { ReplSession, type SessionEnd, type SessionLimits } from './repl-session
 import type { InspectSource } from './source.js';
 import { REFUSED } from './wire.js';
 import { formatHostPort, inspectRangeError, inspectTypeError } from './errors.js';
+import { listenOn } from './listen.js';
 
 /** Options of `rt.repl()`. */
 export interface ReplOptions {
@@ -137,13 +138,7 @@ export async function startRepl(
     });
     sessions.add(session);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: o.port, host: o.host }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenOn(server, o);
   const addr = server.address() as AddressInfo;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

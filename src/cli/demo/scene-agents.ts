@@ -9,6 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Runtime } from '../../runtime/runtime.js';
+import { windowedRate } from './measure.js';
 import type { Row } from './report.js';
 
 const BANK = new URL('./bank.js', import.meta.url);
@@ -57,17 +58,6 @@ class PortBank {
   }
 }
 
-async function windowed(count: number, window: number, one: (i: number) => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(window, count) }, async () => {
-      while (next < count) await one(next++);
-    }),
-  );
-  return count / ((performance.now() - t0) / 1000);
-}
-
 /**
  * Run the scene and return its rows.
  *
@@ -98,7 +88,7 @@ export async function agentsScene(o: AgentsSceneOptions): Promise<Row[]> {
     await Promise.all(accts.map((a) => a.sync()));
     const totals = (await Promise.all(accts.map((a) => a.call('total')))) as number[];
     shoalStream = deposits / ((performance.now() - t0) / 1000);
-    shoalCalls = await windowed(calls, 256, (i) => accts[i % accounts]!.call('deposit', 1));
+    shoalCalls = await windowedRate(calls, 256, (i) => accts[i % accounts]!.call('deposit', 1));
     shoalSum = totals.reduce((a, b) => a + b, 0);
     await Promise.all(accts.map((a) => a.stop()));
   } finally {
@@ -119,7 +109,7 @@ export async function agentsScene(o: AgentsSceneOptions): Promise<Row[]> {
     await Promise.all(pending);
     const totals = (await Promise.all(ids.map((a) => bank.call(a, 'total')))) as number[];
     portStream = deposits / ((performance.now() - t0) / 1000);
-    portCalls = await windowed(calls, 256, (i) => bank.call(ids[i % accounts]!, 'deposit', 1));
+    portCalls = await windowedRate(calls, 256, (i) => bank.call(ids[i % accounts]!, 'deposit', 1));
     portSum = totals.reduce((a, b) => a + b, 0);
   } finally {
     await bank.close();

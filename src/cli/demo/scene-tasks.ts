@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { Runtime } from '../../runtime/runtime.js';
+import { median, windowedRate } from './measure.js';
 import type { Row } from './report.js';
 
 const JOBS = new URL('./jobs.js', import.meta.url);
@@ -60,25 +61,12 @@ function piscinaSide(workers: number): Side {
   };
 }
 
-/** Run `count` jobs with at most `window` in flight; returns jobs per second. */
-async function rate(side: Side, name: string, args: (i: number) => unknown, count: number, window: number) {
-  const t0 = performance.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(window, count) }, async () => {
-      while (next < count) await side.submit(name, args(next++));
-    }),
-  );
-  return count / ((performance.now() - t0) / 1000);
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 /** Measure one side: a cold first round, then the median of warm rounds. */
 async function measure(side: Side, name: string, args: (i: number) => unknown, count: number, window: number) {
-  const cold = await rate(side, name, args, count, window);
+  const round = () => windowedRate(count, window, (i) => side.submit(name, args(i)));
+  const cold = await round();
   const warm: number[] = [];
-  for (let r = 0; r < 3; r++) warm.push(await rate(side, name, args, count, window));
+  for (let r = 0; r < 3; r++) warm.push(await round());
   return { cold, warm: median(warm) };
 }
 
