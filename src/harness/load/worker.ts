@@ -14,7 +14,7 @@
  *      place. Latency is measured from the time a request was DUE, not from when it could be sent
  *      (wrk2's correction of coordinated omission): a stalled server delays every request due
  *      during the stall, and the percentiles show it;
- *   3. each response (HTTP/1.1 parsed by http-parser-js; TCP: every `expectBytes` bytes) records
+ *   3. each response (HTTP/1.1 framed by llhttp in wasm, ./llhttp.ts; TCP: every `expectBytes` bytes) records
  *      its latency and frees a place;
  *   4. on a reset, a close or an invalid response, the requests in flight are counted as errors
  *      and the connection is opened again (after a short backoff when it failed before answering);
@@ -24,7 +24,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { threadId } from 'node:worker_threads';
-import { HTTPParser } from 'http-parser-js';
+import { ResponseParser } from './llhttp.js';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
 import {
   P_CONNECTED,
@@ -52,7 +52,7 @@ export function runLoader(this: { signal?: AbortSignal } | undefined, job: Loade
 class LoadConn {
   readonly index: number;
   sock: Socket | undefined;
-  parser: HTTPParser | undefined;
+  parser: ResponseParser | undefined;
   /** due (constant rate) or send (closed loop) times of the requests in flight, a ring */
   readonly times: Float64Array;
   head = 0;
@@ -151,10 +151,7 @@ class Loader {
     c.lastError = undefined;
     c.partial = 0;
     c.closing = false;
-    if (job.kind === 'http') {
-      const p = (c.parser ??= this.makeParser(c));
-      p.reinitialize(HTTPParser.RESPONSE);
-    }
+    if (job.kind === 'http') (c.parser ??= this.makeParser(c)).reset();
     sock.on('connect', () => {
       c.connected = true;
       this.connects++;
@@ -167,18 +164,16 @@ class Loader {
     sock.on('close', () => this.onClose(c, sock));
   }
 
-  private makeParser(c: LoadConn): HTTPParser {
-    const p = new HTTPParser(HTTPParser.RESPONSE);
+  private makeParser(c: LoadConn): ResponseParser {
     const head = this.job.head;
-    p[HTTPParser.kOnHeadersComplete] = (info) => {
-      c.status = info.statusCode;
-      if (!info.shouldKeepAlive) c.closing = true;
-      return head; // a response to HEAD has no body
-    };
-    p[HTTPParser.kOnMessageComplete] = () => this.complete(c, c.status);
-    p[HTTPParser.kOnBody] = noop;
-    p[HTTPParser.kOnHeaders] = noop;
-    return p;
+    return new ResponseParser({
+      onHead: (status, keepAlive) => {
+        c.status = status;
+        if (!keepAlive) c.closing = true;
+        return head; // a response to HEAD has no body
+      },
+      onComplete: () => this.complete(c, c.status),
+    });
   }
 
   /** A connection is ready: fill its pipeline (closed loop) or start its schedule. */
@@ -234,8 +229,7 @@ class Loader {
   private onData(c: LoadConn, n: number, buf: Buffer): boolean {
     this.bytesRead += n;
     if (this.job.kind === 'http') {
-      const r = c.parser!.execute(buf, 0, n);
-      if (r instanceof Error) {
+      if (c.parser!.execute(buf, n) !== undefined) {
         c.lastError = 'parse';
         c.sock!.destroy();
         return false;
@@ -294,7 +288,7 @@ class Loader {
 
   private onClose(c: LoadConn, sock: Socket): void {
     if (c.sock !== sock) return;
-    // a response without a length ends with the connection (http-parser-js completes it here)
+    // a response without a length ends with the connection (llhttp completes it here)
     if (c.parser !== undefined && c.inFlight > 0 && c.connected && !this.finished) c.parser.finish();
     c.sock = undefined;
     if (c.timer !== undefined) clearTimeout(c.timer);
@@ -364,6 +358,8 @@ class Loader {
       }
       if (left > 0) this.fail('timeout', left);
       c.sock?.destroy();
+      c.parser?.free();
+      c.parser = undefined;
     }
     this.connectedNow = 0;
     this.publish();
@@ -394,5 +390,3 @@ class Loader {
     if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.stop(0);
   }
 }
-
-function noop(): void {}
