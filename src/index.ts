@@ -149,5 +149,5 @@ export { HarnessOptionError } from './harness/errors.js';
 export type { ReplOptions, ReplServer, ReplServerStats } from './inspect/repl-server.js';
 export type { MetricsServeOptions, MetricsServer } from './inspect/metrics.js';
 export type { AgentInfo } from './inspect/source.js';
-export { METRICS_CONTENT_TYPE } from './inspect/metrics.js';
+export { METRICS_CONTENT_TYPE } from './inspect/content-type.js';
 export { ReplRefusedError } from './inspect/errors.js';

@@ -35,12 +35,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { METRICS_CONTENT_TYPE } from './content-type.js';
 import { formatHostPort, inspectRangeError, inspectTypeError } from './errors.js';
 import type { InspectSource, StatsLike } from './source.js';
 import { listenOn } from './listen.js';
 
-/** The Content-Type of the text exposition format, for an HTTP answer. */
-export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
+export { METRICS_CONTENT_TYPE } from './content-type.js';
 
 /** Options of `rt.serveMetrics()`. */
 export interface MetricsServeOptions {

@@ -6,14 +6,20 @@
  * Runs on both sides: loader workers record and encode, the coordinator decodes and merges.
  * Owns nothing shared.
  */
-import * as hdr from 'hdr-histogram-js';
+import { createRequire } from 'node:module';
+import type * as hdr from 'hdr-histogram-js';
+
+// loaded on the first histogram: `import 'shoal'` should not pay for it (~70-130 ms cold)
+const requireCjs = createRequire(import.meta.url);
+let lib: typeof hdr | undefined;
+const hdrLib = (): typeof hdr => (lib ??= requireCjs('hdr-histogram-js') as typeof hdr);
 
 /** One hour in µs: the largest latency recorded (larger values are clamped to it). */
 const HIGHEST_US = 3_600_000_000;
 
 /** A fresh latency histogram in µs (3 significant digits). */
 export function latencyHistogram(): hdr.Histogram {
-  return hdr.build({
+  return hdrLib().build({
     bitBucketSize: 32,
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_US,
@@ -32,12 +38,12 @@ export function recordMs(h: hdr.Histogram, ms: number): void {
 
 /** Encode for the trip to the coordinator. */
 export function encodeHistogram(h: hdr.Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return hdrLib().encodeIntoCompressedBase64(h);
 }
 
 /** Decode a histogram encoded by `encodeHistogram` and add it into `into`. */
 export function mergeEncoded(into: hdr.Histogram, encoded: string): void {
-  const h = hdr.decodeFromCompressedBase64(encoded, 32, false);
+  const h = hdrLib().decodeFromCompressedBase64(encoded, 32, false);
   into.add(h);
   h.destroy();
 }

@@ -1,0 +1,128 @@
+/**
+ * The HTTP load generators the server suites can drive a target with, side by side: wrk -t1
+ * (Debian's `wrk`: the reference, C, one thread), `shoal load --workers 1` (shoal's own loader,
+ * one worker thread) and autocannon (the Node tool most users know, a devDependency). Each runs as
+ * a child process for `secs` seconds and reports the rate, p50/p99 and its own CPU time per
+ * request (utime + stime of the whole process from /proc, so every thread counts).
+ *
+ * Runs on the main thread of a bench (perf/http-serve.bench.ts).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const SHOAL = join(ROOT, 'bin', 'shoal.js');
+const AUTOCANNON = join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
+
+export type GeneratorName = 'wrk -t1' | 'shoal load -w1' | 'autocannon';
+
+/** What one run of a generator measured. */
+export interface GeneratorRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** the generator's own CPU per request, µs */
+  genCpuUs: number;
+  requests: number;
+}
+
+/** The generators present on this machine (wrk needs Debian's package). */
+export function availableGenerators(): GeneratorName[] {
+  const out: GeneratorName[] = [];
+  try {
+    execFileSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' });
+    out.push('wrk -t1');
+  } catch {
+    // no wrk: the other two still run
+  }
+  out.push('shoal load -w1', 'autocannon');
+  return out;
+}
+
+function procCpuUs(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const after = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(after[11]) + Number(after[12])) * TICK_US;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function msOf(s: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(s);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+function argvOf(gen: GeneratorName, url: string, conns: number, secs: number): [string, string[]] {
+  switch (gen) {
+    case 'wrk -t1':
+      return ['wrk', ['-t1', `-c${conns}`, `-d${secs}s`, '--latency', '--timeout', '10s', url]];
+    case 'shoal load -w1':
+      return [
+        process.execPath,
+        [SHOAL, 'load', url, '-c', String(conns), '-d', `${secs}s`, '--workers', '1', '--json', '--quiet'],
+      ];
+    case 'autocannon':
+      return [process.execPath, [AUTOCANNON, '-c', String(conns), '-d', String(secs), '--json', url]];
+  }
+}
+
+function parse(gen: GeneratorName, out: string): Omit<GeneratorRun, 'genCpuUs'> {
+  if (gen === 'wrk -t1') {
+    return {
+      rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+      requests: Number(/(\d+) requests in/.exec(out)?.[1]),
+      p50: msOf(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+      p99: msOf(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    };
+  }
+  const j = JSON.parse(out.slice(out.indexOf('{')));
+  if (gen === 'shoal load -w1') return { rps: j.rps, requests: j.requests, p50: j.latency.p50, p99: j.latency.p99 };
+  return { rps: j.requests.average, requests: j.requests.total, p50: j.latency.p50, p99: j.latency.p99 };
+}
+
+/**
+ * Run `gen` against `url` for `secs` seconds. The generator's CPU is sampled just before it exits
+ * (from /proc while it still exists), so its startup counts; for wrk and autocannon that is small,
+ * for `shoal load` it is the runtime's start (~50 ms), spread over the run's requests.
+ */
+export function runGenerator(gen: GeneratorName, url: string, conns: number, secs: number): Promise<GeneratorRun> {
+  const [cmd, args] = argvOf(gen, url, conns, secs);
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let cpu = Number.NaN;
+    // the last sample before the exit: the process is gone once 'close' fires
+    const sampler = setInterval(() => {
+      const v = procCpuUs(c.pid!);
+      if (!Number.isNaN(v)) cpu = v;
+    }, 50);
+    c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    c.once('error', (e) => {
+      clearInterval(sampler);
+      reject(e);
+    });
+    c.once('close', (code) => {
+      clearInterval(sampler);
+      try {
+        const r = parse(gen, out);
+        if (code !== 0 || !(r.rps > 0)) throw new Error(`exit ${code}`);
+        resolve({ ...r, genCpuUs: cpu / r.requests });
+      } catch (e) {
+        reject(
+          new Error(
+            `${gen} against ${url} failed (${(e as Error).message}): ${out.slice(0, 400)} ${err.slice(0, 400)}`,
+          ),
+        );
+      }
+    });
+  });
+}
