@@ -9,8 +9,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median, result, type BenchResult } from './bench-types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOAL = join(ROOT, 'bin', 'shoal.js');
@@ -125,4 +127,74 @@ export function runGenerator(gen: GeneratorName, url: string, conns: number, sec
       }
     });
   });
+}
+
+/**
+ * Drive each target with every generator present, interleaved round by round (order reversed
+ * every other round), and report what each generator measured: the rate it drove the target at,
+ * its p99, and its own CPU per request. `shoal load` is the row; wrk -t1 and autocannon the anchors.
+ */
+export async function generatorsSideBySide(
+  suite: string,
+  label: string,
+  targets: Array<{ name: string; url: string }>,
+  conns: number,
+  secs: number,
+  rounds: number,
+): Promise<BenchResult[]> {
+  const gens = availableGenerators();
+  const got = new Map<string, GeneratorRun[]>();
+  const key = (t: string, g: string): string => `${t} / ${g}`;
+  for (const t of targets) for (const g of gens) got.set(key(t.name, g), []);
+  for (const t of targets) await runGenerator('shoal load -w1', t.url, conns, 1).catch(() => undefined); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? gens : [...gens].reverse();
+    for (const t of targets)
+      for (const g of order) {
+        try {
+          got.get(key(t.name, g))!.push(await runGenerator(g, t.url, conns, secs));
+        } catch (e) {
+          console.log(`  ${label}: ${(e as Error).message.split('\n')[0]}`);
+        }
+      }
+  }
+  const med = (t: string, g: string, f: keyof GeneratorRun): number => median(got.get(key(t, g))!.map((x) => x[f]));
+  console.log(`\n${label}  (each generator -c${conns}, ${rounds} x ${secs} s, load ${loadavg()[0]!.toFixed(2)})`);
+  for (const t of targets)
+    for (const g of gens) {
+      const rs = got.get(key(t.name, g))!;
+      if (rs.length === 0) continue;
+      console.log(
+        `  ${t.name.padEnd(12)} ${g.padEnd(15)} ${med(t.name, g, 'rps').toFixed(0).padStart(7)} req/s` +
+          `  p99 ${med(t.name, g, 'p99').toFixed(2)} ms  generator CPU ${med(t.name, g, 'genCpuUs').toFixed(1)} µs/req`,
+      );
+    }
+  const out: BenchResult[] = [];
+  for (const t of targets)
+    for (const anchor of gens.filter((g) => g !== 'shoal load -w1')) {
+      if (got.get(key(t.name, anchor))!.length === 0 || got.get(key(t.name, 'shoal load -w1'))!.length === 0) continue;
+      out.push(
+        result({
+          suite,
+          case: `${label}, ${t.name}: rate the generator reached`,
+          unit: 'req/s',
+          shoal: med(t.name, 'shoal load -w1', 'rps'),
+          anchor,
+          anchorValue: med(t.name, anchor, 'rps'),
+          higherIsBetter: true,
+          goal: anchor === 'wrk -t1' ? '>= 1x' : '>= 1.5x',
+        }),
+        result({
+          suite,
+          case: `${label}, ${t.name}: generator CPU per request`,
+          unit: 'µs',
+          shoal: med(t.name, 'shoal load -w1', 'genCpuUs'),
+          anchor,
+          anchorValue: med(t.name, anchor, 'genCpuUs'),
+          higherIsBetter: false,
+          goal: anchor === 'wrk -t1' ? '>= 1x' : undefined,
+        }),
+      );
+    }
+  return out;
 }
