@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { Runtime } from '../runtime/runtime.js';
 import { formatLoadReport, runLoad, type LoadTestOptions } from '../harness/load/main.js';
+import { parseTarget } from '../harness/load/target.js';
 import { ProgressLine } from './progress.js';
 
 /** The help text of `shoal load` (main.ts's table of commands points here). */
@@ -133,10 +134,16 @@ export async function loadMain(args: string[]): Promise<number> {
     };
     json = values.json ?? false;
     quiet = values.quiet ?? false;
+    // the target is checked here, before a runtime starts or a progress line is drawn
+    parseTarget(opts);
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
     if (code === 'ERR_SHOAL_LOAD_USAGE' || code.startsWith('ERR_PARSE_ARGS')) {
       console.error(`shoal load: ${(e as Error).message}\n\n${LOAD_HELP}`);
+      return 2;
+    }
+    if (code === 'ERR_SHOAL_HARNESS_OPTION') {
+      console.error(`shoal load: ${(e as Error).message}`);
       return 2;
     }
     throw e;

@@ -159,6 +159,19 @@ test('a tcp:// target without a payload is refused, naming what is missing', asy
   }
 });
 
+test('the CLI refuses a bad target before it starts: exit 2, the reason, no progress line', async () => {
+  for (const [url, why] of [
+    ['ftp://127.0.0.1/', /unsupported scheme 'ftp:' in 'ftp:\/\/127.0.0.1\/'/],
+    ['tcp://127.0.0.1:9', /needs a payload/],
+  ] as const) {
+    const r = await shoal([url, '-d', '1s']);
+    assert.is(r.code, 2, r.stderr);
+    assert.match(r.stderr, why);
+    assert.not.match(r.stderr, /done|stopped/, r.stderr);
+    assert.is(r.stdout, '');
+  }
+});
+
 test('errors are counted when the server resets connections', async () => {
   let resets = 0;
   const srv = netServer((s: Socket) => {

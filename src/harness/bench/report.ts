@@ -61,8 +61,9 @@ export function formatSuiteTable(r: SuiteReport): string {
   const rows = r.cases.map((c) => {
     if (!c.stats) return [c.name, 'FAILED', `${c.error?.phase}: ${c.error?.message ?? ''}`, '', '', '', '', ''];
     const s = c.stats;
+    // the change of the median time, said as users read it: slower or faster than the baseline
     const base = c.baseline
-      ? `${c.baseline.change >= 0 ? '+' : ''}${(c.baseline.change * 100).toFixed(1)}%${c.baseline.regressed ? ' REGRESSED' : ''}`
+      ? `${Math.abs(c.baseline.change * 100).toFixed(1)}% ${c.baseline.change > 0 ? 'slower' : 'faster'}${c.baseline.regressed ? ' REGRESSED' : ''}`
       : '';
     return [
       c.name + (c.async ? ' (async)' : ''),
