@@ -21,6 +21,8 @@ import { fromWire, type WireError } from './wire-error.js';
 // costs 15-30 ms of every `import 'shoal'`
 const requireCjs = createRequire(import.meta.url);
 
+const piscinaClass = (): typeof Piscina => (requireCjs('piscina') as typeof import('piscina')).Piscina;
+
 const WORKER_FILE = new URL('../../workers/blocking-worker.js', import.meta.url).href;
 
 /** What the blocking worker sends back (errors are carried as WireError to keep code/cause). */
@@ -59,7 +61,7 @@ export class BlockingPool {
   async run(url: string, name: string, args: unknown[], o?: BlockingOptions): Promise<unknown> {
     if (this.closed) throw new ClosedError(`runtime is closed: blocking job ${url}#${name} was not started`);
     if (o?.signal?.aborted) throw cancelledError(o.signal);
-    this.pool ??= new (requireCjs('piscina') as typeof import('piscina')).Piscina<BlockingJob, BlockingReply>({
+    this.pool ??= new (piscinaClass())<BlockingJob, BlockingReply>({
       filename: WORKER_FILE,
       minThreads: 0,
       maxThreads: this.threads,

@@ -9,7 +9,8 @@
  *   1. connect (noDelay; replies are read into one scratch buffer per thread through `onread`,
  *      so a reply costs no Buffer and no 'data' event);
  *   2. send: closed loop — keep `pipeline` requests in flight, one more per response; constant
- *      rate — request k of connection i is due at `t0 + (i / totalConns + k) / ratePerConn`, and is
+ *      rate — the schedule starts (t0) once every connection is open, or after SCHEDULE_WAIT_MS;
+ *      request k of connection i is due at `t0 + (i / totalConns + k) / ratePerConn`, and is
  *      sent at that time if fewer than `pipeline` are in flight, else as soon as a response frees a
  *      place. Latency is measured from the time a request was DUE, not from when it could be sent
  *      (wrk2's correction of coordinated omission): a stalled server delays every request due
@@ -78,6 +79,9 @@ class LoadConn {
   }
 }
 
+/** Constant rate: the longest wait for every connection to open before the schedule starts. */
+const SCHEDULE_WAIT_MS = 1000;
+
 /** A reused buffer for every reply on this thread: onread callbacks run one at a time. */
 let scratch: Buffer | undefined;
 
@@ -106,6 +110,9 @@ class Loader {
   private lastResponseAt = 0;
   private progressTimer: NodeJS.Timeout | undefined;
   private stopTimer: NodeJS.Timeout | undefined;
+  private startTimer: NodeJS.Timeout | undefined;
+  /** the clock (t0) has started: always for a closed loop, once connected for a schedule */
+  private started = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private resolve!: (r: LoaderResult) => void;
 
@@ -123,20 +130,39 @@ class Loader {
     return new Promise((resolve) => {
       this.resolve = resolve;
       const { job } = this;
-      this.t0 = performance.now();
-      this.deadline = this.t0 + job.durationMs;
+      this.t0 = performance.now(); // set again when the schedule starts
       for (let i = 0; i < job.conns; i++) {
         const c = new LoadConn(job.firstConn + i, job.pipeline);
-        // spread the connections' schedules over one interval, so they do not send in bursts
-        c.nextAt = this.t0 + (this.interval * c.index) / job.totalConns;
+        c.nextAt = Infinity; // constant rate: nothing is due before the schedule starts
         this.conns.push(c);
         this.open(c);
       }
       this.progressTimer = setInterval(() => this.publish(), PROGRESS_MS);
-      this.stopTimer = setTimeout(() => this.stop(job.drainMs), job.durationMs);
+      // a closed loop starts at once; a schedule once every connection is open (or after
+      // SCHEDULE_WAIT_MS): a request due while its connection was still being opened would count
+      // the connect and the loader's own warm-up as the server's latency
+      if (this.closedLoop) this.startSchedule();
+      else this.startTimer = setTimeout(() => this.startSchedule(), Math.min(SCHEDULE_WAIT_MS, job.durationMs));
       if (this.signal?.aborted) this.stop(0);
       else this.signal?.addEventListener('abort', () => this.stop(0), { once: true });
     });
+  }
+
+  /** t0: the run's clock starts; each connection's first request falls due (constant rate). */
+  private startSchedule(): void {
+    if (this.started || this.finished) return;
+    this.started = true;
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
+    const { job } = this;
+    this.t0 = performance.now();
+    this.deadline = this.t0 + job.durationMs;
+    this.stopTimer = setTimeout(() => this.stop(job.drainMs), job.durationMs);
+    if (this.closedLoop) return;
+    for (const c of this.conns) {
+      // spread the connections' schedules over one interval, so they do not send in bursts
+      c.nextAt = this.t0 + (this.interval * c.index) / job.totalConns;
+      this.pump(c);
+    }
   }
 
   private open(c: LoadConn): void {
@@ -156,6 +182,7 @@ class Loader {
       c.connected = true;
       this.connects++;
       this.connectedNow++;
+      if (!this.started && this.connectedNow === this.conns.length) this.startSchedule();
       this.kick(c);
     });
     sock.on('error', (e: NodeJS.ErrnoException) => {
@@ -323,6 +350,7 @@ class Loader {
   private stop(drainMs: number): void {
     if (this.finished) return;
     this.stopping = true;
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
     if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
     if (this.closedLoop) for (const c of this.conns) c.unflushed = 0;
     if (drainMs <= 0) {
@@ -347,6 +375,7 @@ class Loader {
     this.finished = true;
     const end = performance.now();
     clearInterval(this.progressTimer);
+    if (this.startTimer !== undefined) clearTimeout(this.startTimer);
     if (this.stopTimer !== undefined) clearTimeout(this.stopTimer);
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     for (const c of this.conns) {
