@@ -123,7 +123,7 @@ export { currentAgent } from './agent/worker.js';
 export { AgentFailedError, AgentStoppedError, MailboxFullError } from './core/errors.js';
 // HTTP: rt.serve() handlers (fetch style or node style) run on the workers
 export { HttpServer, type HttpServerStats, type HttpCloseOptions } from './http/main.js';
-export { HttpContext, PayloadTooLargeError } from './http/worker/request.js';
+export { HttpContext, PayloadTooLargeError } from './http/worker/context.js';
 export {
   HTTP_DEFAULTS,
   type ServeOptions,

@@ -1,7 +1,8 @@
 /**
  * `import 'shoal'` loads only what every user needs: the libraries behind optional features load
  * with their feature (prom-client with the first `rt.metrics()`, hdr-histogram-js with the first
- * load run, piscina with the blocking pool). Each of them cost 15-130 ms of a cold start. Checked
+ * load run, piscina with the blocking pool, Node's undici with the first fetch-style request on a
+ * worker). Each of them cost 15-130 ms of a cold start. Checked
  * in a fresh process: the CommonJS module cache after the import must not hold them; and
  * METRICS_CONTENT_TYPE, kept apart from prom-client for this, must equal prom-client's value.
  */
@@ -25,6 +26,18 @@ test('import "shoal" leaves prom-client, hdr-histogram-js and piscina unloaded',
     });`;
   const out = execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
   assert.equal(JSON.parse(out.trim()), []);
+});
+
+test('import "shoal" leaves Node’s bundled undici (behind the global Request) unloaded', () => {
+  const probe = `
+    import('shoal').then(() => {
+      const before = process.moduleLoadList.some((m) => m.includes('undici'));
+      void globalThis.Request; // the probe can see it: touching the global loads it
+      const after = process.moduleLoadList.some((m) => m.includes('undici'));
+      console.log(JSON.stringify([before, after]));
+    });`;
+  const out = execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+  assert.equal(JSON.parse(out.trim()), [false, true]);
 });
 
 test('the same libraries do load once their feature is used (so the probe above can see them)', () => {
