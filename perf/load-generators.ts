@@ -89,10 +89,13 @@ function parse(gen: GeneratorName, out: string): Omit<GeneratorRun, 'genCpuUs'> 
   return { rps: j.requests.average, requests: j.requests.total, p50: j.latency.p50, p99: j.latency.p99 };
 }
 
+/** Seconds into a run before the generator's CPU window opens (at most a third of the run). */
+const WARM_S = 1.5;
+
 /**
- * Run `gen` against `url` for `secs` seconds. The generator's CPU is sampled just before it exits
- * (from /proc while it still exists), so its startup counts; for wrk and autocannon that is small,
- * for `shoal load` it is the runtime's start (~50 ms), spread over the run's requests.
+ * Run `gen` against `url` for `secs` seconds. The generator's CPU per request is taken over a
+ * window that opens WARM_S into the run and closes at the last /proc sample before it exits,
+ * divided by the requests of that window at the rate the generator reported (steady by then).
  */
 export function runGenerator(gen: GeneratorName, url: string, conns: number, secs: number): Promise<GeneratorRun> {
   const [cmd, args] = argvOf(gen, url, conns, secs);
@@ -100,11 +103,17 @@ export function runGenerator(gen: GeneratorName, url: string, conns: number, sec
     const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    let cpu = Number.NaN;
-    // the last sample before the exit: the process is gone once 'close' fires
+    // CPU over a window from WARM_S into the run to the last sample before the exit (the process
+    // is gone once 'close' fires): startup (shoal's runtime, autocannon's workers) stays out
+    const t0 = performance.now();
+    let first: [number, number] | undefined;
+    let last: [number, number] | undefined;
     const sampler = setInterval(() => {
       const v = procCpuUs(c.pid!);
-      if (!Number.isNaN(v)) cpu = v;
+      if (Number.isNaN(v)) return;
+      const t = performance.now();
+      if (first === undefined && t - t0 >= Math.min(WARM_S, secs / 3) * 1000) first = [t, v];
+      else if (first !== undefined) last = [t, v];
     }, 50);
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -117,7 +126,8 @@ export function runGenerator(gen: GeneratorName, url: string, conns: number, sec
       try {
         const r = parse(gen, out);
         if (code !== 0 || !(r.rps > 0)) throw new Error(`exit ${code}`);
-        resolve({ ...r, genCpuUs: cpu / r.requests });
+        const cpuPerReq = first && last ? (last[1] - first[1]) / ((r.rps * (last[0] - first[0])) / 1000) : Number.NaN;
+        resolve({ ...r, genCpuUs: cpuPerReq });
       } catch (e) {
         reject(
           new Error(
