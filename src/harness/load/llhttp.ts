@@ -90,6 +90,7 @@ function instance(): LlhttpExports {
 export class ResponseParser {
   private readonly ptr: number;
   private readonly sink: ResponseSink;
+  private freed = false;
 
   constructor(sink: ResponseSink) {
     this.sink = sink;
@@ -120,8 +121,13 @@ export class ResponseParser {
     return ret === 0 ? undefined : this.reason(ret);
   }
 
-  /** Give the parser's memory back (the connection will not be opened again). */
+  /**
+   * Give the parser's memory back (the connection will not be opened again). Never from inside
+   * one of its own callbacks: `execute` is still running on that memory.
+   */
   free(): void {
+    if (this.freed) return;
+    this.freed = true;
     ll!.llhttp_free(this.ptr);
   }
 

@@ -387,7 +387,10 @@ class Loader {
       }
       if (left > 0) this.fail('timeout', left);
       c.sock?.destroy();
-      c.parser?.free();
+      // freed after this turn: finish() can run inside a parser callback (the last response
+      // completes the run), and llhttp must not go on parsing in memory already freed
+      const parser = c.parser;
+      if (parser !== undefined) setImmediate(() => parser.free());
       c.parser = undefined;
     }
     this.connectedNow = 0;
