@@ -114,6 +114,8 @@ class SharedWorker implements Outbox {
   /** spins to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
   private spinSkip = 0;
   private spinBackoff = 0;
+  /** tasks the last turn that claimed any claimed: more than one is a burst, not a sequential caller */
+  private lastClaims = 0;
   /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
@@ -301,6 +303,7 @@ class SharedWorker implements Outbox {
       if (this.full) return;
       if (n > 0) {
         this.spinOwed = true;
+        this.lastClaims = n;
         // step 3: the next lone task often follows at once (main settles, the caller submits)
         if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext()) continue;
         return this.scheduleTurn(); // let timers, I/O and port messages in between turns
@@ -340,8 +343,12 @@ class SharedWorker implements Outbox {
     } finally {
       Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
     }
-    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss
-    this.spinBackoff = hit ? 0 : Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss. A
+    // miss after a turn that claimed several tasks (the tail of a burst: main is busy settling
+    // it) says nothing about the spacing of lone calls, so it does not grow the backoff: a
+    // sequential loop that follows a burst starts with its spins (the warm-up).
+    if (hit) this.spinBackoff = 0;
+    else if (this.lastClaims <= 1) this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
     this.spinSkip = this.spinBackoff;
     return hit;
   }
