@@ -32,7 +32,9 @@
  * either side. A spin that missed makes the worker skip its next 1, 2, 4 ... (up to
  * SPIN_BACKOFF_MAX) chances to spin, and a hit resets that: calls spaced wider than a spin (a
  * service at low load) stop paying for spins within a few calls, and a loop that turns hot
- * spins again within a few calls.
+ * spins again within a few calls. Misses at the tail of a burst (a turn that claimed several
+ * tasks, while main is busy settling them) grow the backoff only to BURST_BACKOFF_MAX: a
+ * sequential loop right after a burst is hot within a few calls (the warm-up).
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -87,6 +89,8 @@ const IMMEDIATE_STALE = 3;
 /** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
+/** The backoff a miss at the tail of a multi-task turn may reach (spinForNext). */
+const BURST_BACKOFF_MAX = 4;
 /** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin. */
 const SPIN_BACKOFF_MAX = 64;
 const STATS_EVERY_MS = 500;
@@ -345,10 +349,14 @@ class SharedWorker implements Outbox {
     }
     // calls spaced wider than a spin (a service at low load): stop paying for spins that miss. A
     // miss after a turn that claimed several tasks (the tail of a burst: main is busy settling
-    // it) says nothing about the spacing of lone calls, so it does not grow the backoff: a
-    // sequential loop that follows a burst starts with its spins (the warm-up).
+    // it) says little about the spacing of lone calls, so it grows the backoff only up to
+    // BURST_BACKOFF_MAX: a sequential loop that follows a burst spins again within a few calls
+    // (the warm-up), and a stream of small bursts still spins at most once per few bursts.
     if (hit) this.spinBackoff = 0;
-    else if (this.lastClaims <= 1) this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+    else {
+      const max = this.lastClaims > 1 ? BURST_BACKOFF_MAX : SPIN_BACKOFF_MAX;
+      this.spinBackoff = Math.min(max, this.spinBackoff * 2 || 1);
+    }
     this.spinSkip = this.spinBackoff;
     return hit;
   }
