@@ -32,7 +32,9 @@
  * either side. A spin that missed makes the worker skip its next 1, 2, 4 ... (up to
  * SPIN_BACKOFF_MAX) chances to spin, and a hit resets that: calls spaced wider than a spin (a
  * service at low load) stop paying for spins within a few calls, and a loop that turns hot
- * spins again within a few calls.
+ * spins again within a few calls. Misses at the tail of a burst (a turn that claimed several
+ * tasks, while main is busy settling them) grow the backoff only to BURST_BACKOFF_MAX: a
+ * sequential loop right after a burst is hot within a few calls (the warm-up).
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -87,6 +89,8 @@ const IMMEDIATE_STALE = 3;
 /** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
+/** The backoff a miss at the tail of a multi-task turn may reach (spinForNext). */
+const BURST_BACKOFF_MAX = 4;
 /** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin. */
 const SPIN_BACKOFF_MAX = 64;
 const STATS_EVERY_MS = 500;
@@ -114,6 +118,8 @@ class SharedWorker implements Outbox {
   /** spins to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
   private spinSkip = 0;
   private spinBackoff = 0;
+  /** tasks the last turn that claimed any claimed: more than one is a burst, not a sequential caller */
+  private lastClaims = 0;
   /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
@@ -301,6 +307,7 @@ class SharedWorker implements Outbox {
       if (this.full) return;
       if (n > 0) {
         this.spinOwed = true;
+        this.lastClaims = n;
         // step 3: the next lone task often follows at once (main settles, the caller submits)
         if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext()) continue;
         return this.scheduleTurn(); // let timers, I/O and port messages in between turns
@@ -340,8 +347,16 @@ class SharedWorker implements Outbox {
     } finally {
       Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
     }
-    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss
-    this.spinBackoff = hit ? 0 : Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss. A
+    // miss after a turn that claimed several tasks (the tail of a burst: main is busy settling
+    // it) says little about the spacing of lone calls, so it grows the backoff only up to
+    // BURST_BACKOFF_MAX: a sequential loop that follows a burst spins again within a few calls
+    // (the warm-up), and a stream of small bursts still spins at most once per few bursts.
+    if (hit) this.spinBackoff = 0;
+    else {
+      const max = this.lastClaims > 1 ? BURST_BACKOFF_MAX : SPIN_BACKOFF_MAX;
+      this.spinBackoff = Math.min(max, this.spinBackoff * 2 || 1);
+    }
     this.spinSkip = this.spinBackoff;
     return hit;
   }
