@@ -171,7 +171,7 @@ export class Runtime implements AsyncDisposable {
       ambient: options.ambient !== false,
       maxModules: options.maxModulesPerWorker,
       onWorkerStart: (slot, worker) => {
-        reactor.attach(slot, worker);
+        reactor.attach(slot, worker, () => pool.wake(slot)); // OPENs must wake a worker parked idle
         agents.attach(slot, worker);
       },
       onWorkerExit: (slot) => {

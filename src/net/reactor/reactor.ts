@@ -111,11 +111,13 @@ export class Reactor implements LinkReactor {
   /**
    * A worker started in pool slot `slot` (or replaced a dead one): give it a link. Its net host
    * (src/net/worker/host.ts, installed by the worker's entry file) answers on the port we send.
+   * `wake`: makes the worker read its ports now (the pool rings its task bell): a pool worker with
+   * no connection open and no task may be parked in Atomics.wait for seconds, deaf to our OPEN.
    */
-  attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
+  attach(slot: number, worker: Pick<Worker, 'postMessage'>, wake?: () => void): void {
     if (this.links[slot]?.alive) this.detach(slot);
     const { port1, port2 } = new MessageChannel();
-    const link = new WorkerLink(this, slot, createNetLink(this.bell.descriptor), port1);
+    const link = new WorkerLink(this, slot, createNetLink(this.bell.descriptor), port1, wake);
     port1.on('message', (batch: ToMain[]) => this.control(link, batch));
     port1.unref(); // sockets and servers keep the process alive, not the link
     this.links[slot] = link;
@@ -256,6 +258,7 @@ export class Reactor implements LinkReactor {
         const batch = l.outbox;
         l.outbox = [];
         l.port.postMessage(batch);
+        l.wake?.(); // a worker parked in the pool's Atomics.wait would not read the batch for seconds
       }
       if (l.bell.ring()) this.notifies++;
     }

@@ -50,11 +50,14 @@ export class WorkerLink implements SlotOwner {
   alive = true;
   outbox: ToWorker[] = [];
   queued = false;
+  /** makes the worker read its ports (the pool's bell: it may be parked in Atomics.wait) */
+  readonly wake: (() => void) | undefined;
   /** bound once: the visitor of TOWARD_MAIN */
   readonly visit: (i: number) => void;
 
-  constructor(reactor: LinkReactor, slot: number, desc: NetLinkDescriptor, port: MessagePort) {
+  constructor(reactor: LinkReactor, slot: number, desc: NetLinkDescriptor, port: MessagePort, wake?: () => void) {
     this.reactor = reactor;
+    this.wake = wake;
     this.slot = slot;
     this.desc = desc;
     this.toWorker = towardWorker(desc);

@@ -245,6 +245,10 @@ export class SharedTransport implements Transport {
     return this.waker.gauges(slot);
   }
 
+  wakeWorker(slot: number): void {
+    this.lanes[slot]?.bell.ring(); // pairs with: worker.ts idle (bell.waitSync): a parked worker reads its ports
+  }
+
   ringUse(slot: number): number {
     const lane = this.lanes[slot];
     return lane ? lane.reader.unreadBytes() / RESULT_RING_BYTES : 0;
