@@ -661,11 +661,15 @@ export class AgentHost implements AgentRouter {
     if (a.box.depth > 0) this.schedule(a);
   }
 
-  private stopLocal(a: Live, why: Error): void {
+  /** `why` is made only when a queued message needs it (an Error costs microseconds: its stack). */
+  private stopLocal(a: Live, why: () => Error): void {
     a.stopped = true;
     this.agents.delete(a.id);
     this.snapshotters.delete(a);
-    for (const m of a.box.clear()) this.answer(m, false, why);
+    if (a.box.total > 0) {
+      const e = why();
+      for (const m of a.box.clear()) this.answer(m, false, e);
+    }
     this.push([GONE, a.id]);
   }
 
@@ -682,7 +686,7 @@ export class AgentHost implements AgentRouter {
       return;
     }
     if ((m.flags & F_NOW) !== 0 || ((m.flags & F_STOP) !== 0 && a.failed !== undefined)) {
-      this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before message ran`));
+      this.stopLocal(a, () => new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before message ran`));
       this.answer(m, true, undefined);
       return;
     }
@@ -767,7 +771,7 @@ export class AgentHost implements AgentRouter {
       if (admitted !== undefined && (admitted.flags & F_ACK) !== 0) this.answer(admitted, true, undefined);
       if (control) {
         if (m.flags & F_STOP) {
-          this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
+          this.stopLocal(a, () => new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
         }
         this.answer(m, true, undefined);
         continue;

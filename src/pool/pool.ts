@@ -454,6 +454,11 @@ export class Pool implements TransportSink {
     return this.live;
   }
 
+  /** Wake the worker in `slot` if it is parked, so it reads its ports (Transport.wakeWorker). */
+  wakeWorker(slot: number): void {
+    this.transport.wakeWorker(slot);
+  }
+
   threadId(slot: number): number {
     return this.hosts[slot]?.worker.threadId ?? -1;
   }

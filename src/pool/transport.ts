@@ -78,6 +78,12 @@ export interface Transport {
   gauges(slot: number): SlotGauges;
   /** Per-slot ring use in [0, 1] (0 on paths without rings). */
   ringUse(slot: number): number;
+  /**
+   * Wake the worker in `slot` if it is parked (blocked in Atomics.wait), so it reads its ports:
+   * call after posting it a message on a port of another subsystem (agents). No-op on transports
+   * whose workers never block their thread.
+   */
+  wakeWorker(slot: number): void;
   /** Stop: drop every queued task (the pool has rejected them) and release resources. */
   close(): void;
 }

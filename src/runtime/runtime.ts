@@ -172,7 +172,7 @@ export class Runtime implements AsyncDisposable {
       maxModules: options.maxModulesPerWorker,
       onWorkerStart: (slot, worker) => {
         reactor.attach(slot, worker);
-        agents.attach(slot, worker);
+        agents.attach(slot, worker, () => pool.wakeWorker(slot));
       },
       onWorkerExit: (slot) => {
         reactor.detach(slot);

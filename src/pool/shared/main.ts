@@ -245,6 +245,10 @@ export class SharedTransport implements Transport {
     return this.waker.gauges(slot);
   }
 
+  wakeWorker(slot: number): void {
+    if (this.lanes[slot]) this.waker.bell(slot).ring(); // a syscall only if that worker is parked
+  }
+
   ringUse(slot: number): number {
     const lane = this.lanes[slot];
     return lane ? lane.reader.unreadBytes() / RESULT_RING_BYTES : 0;
