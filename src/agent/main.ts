@@ -64,6 +64,7 @@ import {
   type AgentAttach,
   type PeerAttach,
   type FromHost,
+  type HostBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
@@ -138,7 +139,8 @@ interface Lane {
   port: MessagePort;
   /** wakes the worker if its thread is parked (a worker with no agents may block in Atomics.wait) */
   wake: () => void;
-  out: ToHost[];
+  /** this turn's batch (protocol.ts: frames, and compact plain sends inline) */
+  out: HostBatch;
   agents: number;
   mailbox: number;
   turns: number;
@@ -452,7 +454,16 @@ export class AgentHub implements AgentRouter {
     if (bad) return Promise.reject(bad);
     if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
     if (h.policy === null) {
-      this.push(this.lanes[r!.slot]!, [MSG, h.id, 1, method, args, 0, flags]);
+      const lane = this.lanes[r!.slot]!;
+      if (flags === 0) {
+        // compact plain send (protocol.ts): no frame array, and a batch of primitives clones fast
+        const n = args.length === 0 ? lane.out.push(h.id, method) : lane.out.push(-h.id, method, args);
+        if (n >= SLICE * 2) this.flushLane(lane);
+        else if (!this.flushQueued) {
+          this.flushQueued = true;
+          queueMicrotask(this.flush);
+        }
+      } else this.push(lane, [MSG, h.id, 1, method, args, 0, flags]);
       return RESOLVED;
     }
     return this.wait(r!, method, args, flags | F_ACK, undefined) as Promise<void>;

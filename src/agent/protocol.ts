@@ -9,7 +9,10 @@
  * of one turn of its event loop and posts them together (a post costs a wake-up of the other
  * thread, ~35 µs here; a frame costs well under a microsecond).
  *
- * Direction main -> worker:
+ * Direction main -> worker (a batch is a HostBatch: frames, and between them compact plain sends,
+ * a plain send being a `send` that nobody waits for, to an agent of generation 1):
+ *   id, method                                            (id > 0) a plain send without arguments
+ *   -id, method, args                                     (a number < 0) a plain send with arguments
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -103,6 +106,13 @@ export type ToHost =
   | [typeof ANSWER, number, boolean, unknown]
   | [typeof DOWN, number]
   | [typeof MOVED, number, number];
+
+/**
+ * A batch main posts to a worker: ToHost frames (arrays) and compact plain sends (a number, then
+ * the method, then the args when the number is negative), in order. A flat run of primitives
+ * clones several times faster than an array per message.
+ */
+export type HostBatch = Array<ToHost | number | string | unknown[]>;
 
 export type PeerFrame =
   | [typeof PMSG, number, number, string, unknown[], number, number]

@@ -74,6 +74,7 @@ import {
   RESTART,
   SNAP,
   type FromHost,
+  type HostBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
@@ -91,7 +92,14 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
-/** One message in a mailbox. */
+/**
+ * One message in a mailbox: a plain send without arguments that nobody waits for is just its
+ * method name (no object per message: a burst of a million sends to an agent on the same worker
+ * would otherwise be a million objects surviving young GCs); anything else is a Msg.
+ */
+type Entry = Msg | string;
+
+/** A message with arguments, flags or someone waiting for its outcome. */
 class Msg {
   constructor(
     readonly method: string,
@@ -116,7 +124,7 @@ interface Peer {
 class Live {
   inst: Record<string, unknown> | undefined;
   ctor: Ctor | undefined;
-  readonly box: Mailbox<Msg>;
+  readonly box: Mailbox<Entry>;
   /** turns open now (more than one only for interleaved or reentrant turns) */
   open = 0;
   /** an open turn that is not interleavable */
@@ -138,7 +146,7 @@ class Live {
     readonly opts: WireAgentOptions,
     readonly interleave: Set<string> | null,
   ) {
-    this.box = new Mailbox<Msg>(opts.size, opts.policy);
+    this.box = new Mailbox<Entry>(opts.size, opts.policy);
   }
 }
 
@@ -208,7 +216,7 @@ export class AgentHost implements AgentRouter {
   constructor(port: MessagePort, slot: number) {
     this.port = port;
     this.slot = slot;
-    port.on('message', (batch: ToHost[] | PeerAttach) => {
+    port.on('message', (batch: HostBatch | PeerAttach) => {
       if (Array.isArray(batch)) this.receive(batch);
       else if (isPeerAttach(batch)) this.addPeer(batch);
     });
@@ -229,7 +237,7 @@ export class AgentHost implements AgentRouter {
       if (f[0] === PMSG) {
         const a = this.agents.get(f[1]);
         const args = hasObjects(f[4]) ? reviveArgs(f[4]) : f[4];
-        if (a !== undefined && a.gen === f[2]) this.enqueue(a, new Msg(f[3], args, f[5], f[6], null, from));
+        if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
         else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
       } else if (f[0] === PREPLY) {
         const p = this.pending.get(f[1]);
@@ -369,7 +377,7 @@ export class AgentHost implements AgentRouter {
   private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): number {
     const a = this.agents.get(h.id);
     if (a !== undefined && a.gen === h.gen) {
-      this.enqueue(a, new Msg(method, args, 0, flags, w));
+      this.enqueue(a, entry(method, args, 0, flags, w, -1));
       return 0;
     }
     // one path per target, fixed at first use, so this sender's messages to it stay in order
@@ -414,13 +422,27 @@ export class AgentHost implements AgentRouter {
 
   // --- port --------------------------------------------------------------------------------
 
-  private receive(batch: ToHost[]): void {
+  private receive(batch: HostBatch): void {
     for (let i = 0; i < batch.length; i++) {
-      const f = batch[i]!;
+      const x = batch[i]!;
+      if (typeof x === 'number') {
+        // a compact plain send (protocol.ts HostBatch)
+        const id = x > 0 ? x : -x;
+        const method = batch[++i] as string;
+        let args = NO_ARGS;
+        if (x < 0) {
+          args = batch[++i] as unknown[];
+          if (hasObjects(args)) args = reviveArgs(args);
+        }
+        const a = this.agents.get(id);
+        if (a !== undefined && a.gen === 1) this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
+        continue;
+      }
+      const f = x as ToHost;
       switch (f[0]) {
         case MSG: {
           const a = this.agents.get(f[1]);
-          const m = new Msg(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null);
+          const m = entry(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null, -1);
           if (a === undefined || a.gen !== f[2]) this.answer(m, false, stoppedError(f[1], f[3]));
           else this.enqueue(a, m);
           break;
@@ -675,9 +697,17 @@ export class AgentHost implements AgentRouter {
 
   // --- mailboxes and turns -------------------------------------------------------------------
 
-  private enqueue(a: Live, m: Msg): void {
+  private enqueue(a: Live, m: Entry): void {
     if (a.stopped) {
-      this.answer(m, false, stoppedError(a.id, m.method, a.name));
+      this.answer(m, false, stoppedError(a.id, methodOf(m), a.name));
+      return;
+    }
+    if (typeof m === 'string') {
+      // a plain send: none of the checks below apply
+      const r = a.box.offer(m, false);
+      if (r === REFUSED) return; // 'drop' (or 'error' with nobody to tell: a plain send is not acked)
+      if (r === SLID) this.slid(a);
+      if (!a.queued && a.inst !== undefined && a.failed === undefined) this.schedule(a);
       return;
     }
     const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
@@ -696,14 +726,18 @@ export class AgentHost implements AgentRouter {
       else this.answer(m, false, fullError(a, m.method));
       return;
     }
-    if (r === SLID) {
-      const old = a.box.slid!;
-      a.box.slid = undefined;
-      if (old.flags & F_CALL) this.answer(old, false, fullError(a, old.method));
-      else if (old.flags & (F_SYNC | F_STOP)) this.answer(old, true, undefined);
-    }
+    if (r === SLID) this.slid(a);
     if (r !== PARKED && (m.flags & F_ACK) !== 0) this.answer(m, true, undefined);
     if (!a.queued && a.inst !== undefined && a.failed === undefined) this.schedule(a);
+  }
+
+  /** The message a 'slide' mailbox pushed out: tell whoever waits for it. */
+  private slid(a: Live): void {
+    const old = a.box.slid!;
+    a.box.slid = undefined;
+    if (typeof old === 'string') return;
+    if (old.flags & F_CALL) this.answer(old, false, fullError(a, old.method));
+    else if (old.flags & (F_SYNC | F_STOP)) this.answer(old, true, undefined);
   }
 
   private schedule(a: Live): void {
@@ -762,15 +796,16 @@ export class AgentHost implements AgentRouter {
       if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
       const m = a.box.peek();
       if (m === undefined) break;
-      const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
-      const inter = !control && a.interleave !== null && a.interleave.has(m.method);
+      const control = typeof m !== 'string' && (m.flags & (F_SYNC | F_STOP)) !== 0;
+      const inter = !control && a.interleave !== null && a.interleave.has(methodOf(m));
       // sync and stop wait for the open turns; other messages too unless they may interleave
       if (a.open > 0 && (control || (!a.opts.reentrant && !inter))) break;
       a.box.take();
       const admitted = a.box.admitted;
-      if (admitted !== undefined && (admitted.flags & F_ACK) !== 0) this.answer(admitted, true, undefined);
+      if (admitted !== undefined && typeof admitted !== 'string' && (admitted.flags & F_ACK) !== 0)
+        this.answer(admitted, true, undefined);
       if (control) {
-        if (m.flags & F_STOP) {
+        if ((m as Msg).flags & F_STOP) {
           this.stopLocal(a, () => new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
         }
         this.answer(m, true, undefined);
@@ -782,20 +817,22 @@ export class AgentHost implements AgentRouter {
     if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
   }
 
-  private turn(a: Live, m: Msg, inter: boolean): void {
+  private turn(a: Live, m: Entry, inter: boolean): void {
     const inst = a.inst!;
-    const fn = inst[m.method];
-    if (typeof fn !== 'function' || m.method === 'constructor') {
-      this.ended(a, m, false, noMethod(a, m.method), false);
+    const method = methodOf(m);
+    const fn = inst[method];
+    if (typeof fn !== 'function' || method === 'constructor') {
+      this.ended(a, m, false, noMethod(a, method), false);
       return;
     }
-    if (a.open === 0 || !inter) a.current = m.method; // an interleaved turn does not hide the one it joined
+    if (a.open === 0 || !inter) a.current = method; // an interleaved turn does not hide the one it joined
     a.open++;
     if (!inter) a.exclusive = true;
     this.running = a;
     let r: unknown;
     try {
-      r = (fn as (...x: unknown[]) => unknown).apply(inst, m.args); // revived on arrival (receive)
+      // args revived on arrival (receive)
+      r = typeof m === 'string' ? (fn as () => unknown).call(inst) : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true, inter);
@@ -822,7 +859,7 @@ export class AgentHost implements AgentRouter {
     );
   }
 
-  private ended(a: Live, m: Msg, ok: boolean, v: unknown, opened: boolean, inter = false): void {
+  private ended(a: Live, m: Entry, ok: boolean, v: unknown, opened: boolean, inter = false): void {
     if (opened) {
       a.open--;
       if (!inter) a.exclusive = false;
@@ -832,8 +869,8 @@ export class AgentHost implements AgentRouter {
     this.turnsTotal++;
     if (a.snapshots) a.dirty = true;
     if (ok) {
-      this.answer(m, true, v);
-    } else if ((m.flags & F_CALL) !== 0) {
+      if (typeof m !== 'string') this.answer(m, true, v);
+    } else if (typeof m !== 'string' && (m.flags & F_CALL) !== 0) {
       this.answer(m, false, v);
     } else if (!a.stopped) {
       this.sendFailed(a, m, v);
@@ -842,32 +879,34 @@ export class AgentHost implements AgentRouter {
   }
 
   /** A send's method threw: errorMode decides. */
-  private sendFailed(a: Live, m: Msg, e: unknown): void {
+  private sendFailed(a: Live, m: Entry, e: unknown): void {
+    const method = methodOf(m);
     if (a.opts.errorMode === 'continue') {
       const hook = a.inst?.onError;
       if (typeof hook === 'function') {
         try {
-          (hook as (e: unknown, method: string, args: unknown[]) => void).call(a.inst, e, m.method, m.args);
+          (hook as (e: unknown, method: string, args: unknown[]) => void).call(a.inst, e, method, argsOf(m));
         } catch (e2) {
           process.emitWarning(`shoal agent ${a.name}#${a.id}: onError threw: ${(e2 as Error)?.message ?? e2}`);
         }
       }
-      this.push([FAILED, a.id, toWire(e), m.method, false]);
+      this.push([FAILED, a.id, toWire(e), method, false]);
       return;
     }
     a.failed = e;
-    this.push([FAILED, a.id, toWire(e), m.method, true]);
+    this.push([FAILED, a.id, toWire(e), method, true]);
     // calls cannot wait for a restart that may never come: they reject now; sends stay held
     const held = a.box.clear();
     for (const x of held) {
-      if ((x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
+      if (typeof x !== 'string' && (x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
         this.answer(x, false, failedError(a, x.method));
       else a.box.offer(x, true);
     }
   }
 
   /** Tell whoever waits for `m` (a waiter here, or main by reply id). */
-  private answer(m: Msg, ok: boolean, v: unknown): void {
+  private answer(m: Entry, ok: boolean, v: unknown): void {
+    if (typeof m === 'string') return; // a plain send: nobody waits
     if (m.local !== null) {
       if (ok) m.local.resolve(v);
       else m.local.reject(v);
@@ -904,6 +943,22 @@ export class AgentHost implements AgentRouter {
 const RESOLVED: Promise<void> = Promise.resolve();
 /** frames per post in a long burst */
 const SLICE = 2048;
+
+const NO_ARGS: unknown[] = [];
+
+/** The mailbox entry for a message (Entry): the bare method name when nothing else is needed. */
+function entry(method: string, args: unknown[], reply: number, flags: number, w: Waiter | null, origin: number): Entry {
+  if (args.length === 0 && reply === 0 && flags === 0 && w === null) return method;
+  return new Msg(method, args, reply, flags, w, origin);
+}
+
+function methodOf(m: Entry): string {
+  return typeof m === 'string' ? m : m.method;
+}
+
+function argsOf(m: Entry): unknown[] {
+  return typeof m === 'string' ? NO_ARGS : m.args;
+}
 
 function hasObjects(args: readonly unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {
