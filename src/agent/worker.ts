@@ -435,7 +435,8 @@ export class AgentHost implements AgentRouter {
           if (hasObjects(args)) args = reviveArgs(args);
         }
         const a = this.agents.get(id);
-        if (a !== undefined && a.gen === 1) this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
+        if (a !== undefined && a.gen === 1)
+          this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
         continue;
       }
       const f = x as ToHost;
@@ -832,7 +833,10 @@ export class AgentHost implements AgentRouter {
     let r: unknown;
     try {
       // args revived on arrival (receive)
-      r = typeof m === 'string' ? (fn as () => unknown).call(inst) : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
+      r =
+        typeof m === 'string'
+          ? (fn as () => unknown).call(inst)
+          : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true, inter);
