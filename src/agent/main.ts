@@ -20,6 +20,8 @@
 import type { Worker } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { settingOrDefault } from '../config.js';
+import { createByteRing } from '../shm/byte-ring.js';
+import { createDoorbell, type DoorbellDescriptor } from '../shm/doorbell.js';
 import {
   AgentFailedError,
   AgentStoppedError,
@@ -57,6 +59,7 @@ import {
   GONE,
   LOAD,
   MSG,
+  PEER_RING_BYTES,
   QUERY,
   REPLY,
   RESTART,
@@ -139,6 +142,8 @@ interface Lane {
   port: MessagePort;
   /** wakes the worker if its thread is parked (a worker with no agents may block in Atomics.wait) */
   wake: () => void;
+  /** the worker's agent bell (its peers ring it, peer.ts) */
+  bell: DoorbellDescriptor;
   /** this turn's batch (protocol.ts: frames, and compact plain sends inline) */
   out: HostBatch;
   agents: number;
@@ -204,6 +209,7 @@ export class AgentHub implements AgentRouter {
     const lane: Lane = {
       port: port1,
       wake,
+      bell: createDoorbell(),
       out: [],
       agents: 0,
       mailbox: 0,
@@ -217,22 +223,23 @@ export class AgentHub implements AgentRouter {
       if (this.lanes[slot] === lane) this.receive(slot, lane, batch);
     });
     if (!this.reffed) port1.unref();
-    const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot };
+    const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot, bell: lane.bell };
     worker.postMessage(msg, [port2]);
     wake();
     if (DIRECT) {
-      // DOWN frames of the worker this one replaces must reach the others before its new port:
-      // a worker closes its port to a dead slot when it reads DOWN
+      // DOWN frames of the worker this one replaces must reach the others before its new rings:
+      // a worker drops its link to a dead slot when it reads DOWN
       this.flush();
-      // a port straight to every other live worker: worker-side handles send without main
+      // shared-memory rings straight to every other live worker: worker-side handles send without main
       for (let t = 0; t < this.lanes.length; t++) {
         const other = this.lanes[t];
         if (!other || t === slot) continue;
-        const { port1: a, port2: b } = new MessageChannel();
-        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, port: a };
-        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, port: b };
-        port1.postMessage(toNew, [a]);
-        other.port.postMessage(toOld, [b]);
+        const there = createByteRing(PEER_RING_BYTES); // new -> t
+        const back = createByteRing(PEER_RING_BYTES); // t -> new
+        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, out: there, in: back, bell: other.bell };
+        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, out: back, in: there, bell: lane.bell };
+        port1.postMessage(toNew);
+        other.port.postMessage(toOld);
         other.wake();
       }
     }

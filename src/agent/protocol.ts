@@ -21,9 +21,11 @@
  *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
  *                                                         sent to it directly and not answered
  *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
- *   (and, not batched: { kind: 'shoal:agent-peer', slot, port }: a port straight to that worker)
+ *   (and, not batched: PeerAttach { kind: 'shoal:agent-peer', slot, out, in, bell }: shared-memory
+ *   rings straight to that worker, peer.ts)
  *
- * Direction worker -> worker (peer ports, one per pair of workers, made by main at attach):
+ * Direction worker -> worker (peer rings, one each way per pair of workers, made by main at attach;
+ * each frame encoded with the value codec, peer.ts):
  *   PMSG    [40, id, gen, method, args, reply, flags]      like MSG; the reply goes back on this port
  *   PREPLY  [41, reply, ok, value]
  *
@@ -44,6 +46,8 @@
  * message of this sender has run), F_STOP (stop after the earlier messages; F_NOW: at once).
  */
 import type { WireError } from '../pool/wire-error.js';
+import type { ByteRingDescriptor } from '../shm/byte-ring.js';
+import type { DoorbellDescriptor } from '../shm/doorbell.js';
 
 export const CREATE = 1;
 export const MSG = 2;
@@ -69,6 +73,9 @@ export const F_ACK = 2;
 export const F_SYNC = 4;
 export const F_STOP = 8;
 export const F_NOW = 16;
+
+/** Data bytes of each peer ring (one each way per pair of workers, peer.ts); a frame is at most half. */
+export const PEER_RING_BYTES = 1 << 20;
 
 /** What happens to a message that finds a bounded mailbox full. */
 export type MailboxPolicy = 'wait' | 'drop' | 'slide' | 'error';
@@ -118,11 +125,16 @@ export type PeerFrame =
   | [typeof PMSG, number, number, string, unknown[], number, number]
   | [typeof PREPLY, number, boolean, unknown];
 
-/** A port straight to another worker (posted on the agent port, outside the batches). */
+/**
+ * A shared-memory link straight to the worker in `slot` (posted on the agent port, outside the
+ * batches; peer.ts): the ring this worker writes, the ring it reads, and that worker's agent bell.
+ */
 export interface PeerAttach {
   kind: 'shoal:agent-peer';
   slot: number;
-  port: import('node:worker_threads').MessagePort;
+  out: ByteRingDescriptor;
+  in: ByteRingDescriptor;
+  bell: DoorbellDescriptor;
 }
 
 export type FromHost =
@@ -140,6 +152,8 @@ export interface AgentAttach {
   kind: 'shoal:agent-attach';
   port: import('node:worker_threads').MessagePort;
   slot: number;
+  /** this worker's agent bell: peers ring it after publishing to its incoming rings (peer.ts) */
+  bell: DoorbellDescriptor;
 }
 
 export function isAgentAttach(m: unknown): m is AgentAttach {

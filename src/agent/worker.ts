@@ -24,7 +24,7 @@
  * worker go to main (FWD), which forwards them: per-sender FIFO holds because one sender's
  * messages to one agent always take the same path while the agent lives where it lives.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
   AgentFailedError,
   AgentStoppedError,
@@ -46,6 +46,8 @@ import {
   type CallOptions,
 } from './handle.js';
 import { Mailbox, PARKED, REFUSED, SLID } from './mailbox.js';
+import { PeerLink } from './peer.js';
+import { Doorbell, type DoorbellDescriptor } from '../shm/doorbell.js';
 import {
   AGENTS,
   ANSWER,
@@ -81,6 +83,16 @@ import {
 } from './protocol.js';
 
 const DRAIN_BUDGET_MS = 4;
+/**
+ * How long a worker that wrote to a peer spins for the answer, µs. It must outlast the peer's own
+ * wake-up (30-100 µs here when the peer was parked, DESIGN-NOTES) or two workers passing messages
+ * back and forth never meet spinning: each spin would end just before the other side's answer.
+ */
+const SPIN_US = 120;
+/** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
+const SPIN_BACKOFF_MAX = 8;
+/** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
+const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 type Ctor = new (...args: unknown[]) => Record<string, unknown>;
@@ -112,12 +124,6 @@ class Msg {
     /** the peer (worker slot) the reply goes to, or -1: main */
     readonly origin = -1,
   ) {}
-}
-
-/** A port straight to another worker and the frames for it this turn. */
-interface Peer {
-  port: MessagePort;
-  out: PeerFrame[];
 }
 
 /** One agent living on this worker. */
@@ -160,16 +166,21 @@ export function installAgentHost(parentPort: Pick<MessagePort, 'on'>): void {
   parentPort.on('message', (m: unknown) => {
     if (!isAgentAttach(m)) return;
     host?.detach();
-    host = new AgentHost(m.port, m.slot);
+    host = new AgentHost(m.port, m.slot, m.bell);
   });
 }
 
 /**
  * True while agents live on this worker or calls of its own are pending: a pool worker must then
- * not block its thread in Atomics.wait (the agent port's messages need the event loop).
+ * not block its thread in Atomics.wait (the agent port's messages need the event loop). Also true
+ * when a message from main waits on the agent port: main rings the worker's bell after posting,
+ * but a ring that came while the worker was still running leaves it about to park with the message
+ * unread (a port message alone does not end an Atomics.wait); it is taken here and handled in a
+ * microtask, before any later message's event.
  */
 export function agentsBusy(): boolean {
-  return host !== undefined && (host.agents.size > 0 || host.pendingCount > 0);
+  if (host === undefined) return false;
+  return host.agents.size > 0 || host.pendingCount > 0 || host.pollPort();
 }
 
 /**
@@ -203,8 +214,19 @@ export class AgentHost implements AgentRouter {
   private depthAt = 0;
   private readonly snapshotters = new Set<Live>();
 
-  /** direct ports to the other workers (slot -> peer) */
-  private readonly peers = new Map<number, Peer>();
+  /** shared-memory links straight to the other workers (slot -> link, peer.ts) */
+  private readonly peers = new Map<number, PeerLink>();
+  /** this worker's agent bell: peers ring it after publishing to us */
+  private readonly bell: Doorbell;
+  /** an async wait on `bell` is pending */
+  private bellArmed = false;
+  /** inside spin(): turns run from there, and nested calls return at once */
+  private spinning = false;
+  /** this drain wrote to a peer: an answer may come back within a spin */
+  private sentToPeer = false;
+  /** chances to spin left to skip, and the next skip after a miss (see spin) */
+  private spinSkip = 0;
+  private spinBackoff = 1;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -213,46 +235,140 @@ export class AgentHost implements AgentRouter {
   private readonly owedBy = new Map<number, number>();
   readonly slot: number;
 
-  constructor(port: MessagePort, slot: number) {
+  constructor(port: MessagePort, slot: number, bell: DoorbellDescriptor) {
     this.port = port;
     this.slot = slot;
-    port.on('message', (batch: HostBatch | PeerAttach) => {
-      if (Array.isArray(batch)) this.receive(batch);
-      else if (isPeerAttach(batch)) this.addPeer(batch);
-    });
+    this.bell = new Doorbell(bell);
+    port.on('message', this.onPort);
+  }
+
+  private readonly onPort = (batch: HostBatch | PeerAttach): void => {
+    if (Array.isArray(batch)) this.receive(batch);
+    else if (isPeerAttach(batch)) this.addPeer(batch);
+  };
+
+  /** Take one message waiting on the agent port, handled in a microtask (agentsBusy). */
+  pollPort(): boolean {
+    const m = receiveMessageOnPort(this.port);
+    if (m === undefined) return false;
+    queueMicrotask(() => this.onPort(m.message as HostBatch | PeerAttach));
+    return true;
   }
 
   private addPeer(m: PeerAttach): void {
-    this.peers.get(m.slot)?.port.close();
-    const peer: Peer = { port: m.port, out: [] };
-    this.peers.set(m.slot, peer);
-    m.port.on('message', (batch: PeerFrame[]) => this.receivePeer(m.slot, peer, batch));
-    m.port.unref(); // the agent port keeps the worker alive, not the peers
+    this.peers.set(m.slot, new PeerLink(m.slot, m));
+    this.armBell();
   }
 
-  private receivePeer(from: number, peer: Peer, batch: PeerFrame[]): void {
-    if (this.peers.get(from) !== peer) return;
-    for (let i = 0; i < batch.length; i++) {
-      const f = batch[i]!;
-      if (f[0] === PMSG) {
-        const a = this.agents.get(f[1]);
-        const args = hasObjects(f[4]) ? reviveArgs(f[4]) : f[4];
-        if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
-        else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
-      } else if (f[0] === PREPLY) {
-        const p = this.pending.get(f[1]);
-        if (p) {
-          if (f[2]) p.resolve(reviveValue(f[3]));
-          else p.reject(fromWire(f[3] as WireError));
-        }
+  // --- peer rings ------------------------------------------------------------------------------
+  //
+  // Peer rings (peer.ts) carry messages between workers without main. How this side reads them:
+  //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
+  //      ring of the peer's bell per peer).
+  //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
+  //      spins on its own bell for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
+  //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
+  //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
+  //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
+  //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
+  //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
+
+  /** Read every peer ring; returns the frames read. */
+  private pollPeers(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) if (peer.readable()) n += peer.poll((f) => this.peerFrame(peer.slot, f));
+    return n;
+  }
+
+  private readonly peerFrame = (from: number, f: PeerFrame): void => {
+    if (f[0] === PMSG) {
+      const a = this.agents.get(f[1]);
+      const args = f[4]; // handles in it revived by the codec (handle.ts setObjectReviver)
+      if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
+      else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+    } else if (f[0] === PREPLY) {
+      const p = this.pending.get(f[1]);
+      if (p) {
+        if (f[2]) p.resolve(f[3]);
+        else p.reject(fromWire(f[3] as WireError));
+      }
+    } else throw new Error(`agent host: unknown peer frame kind ${String((f as unknown[])[0])}`);
+  };
+
+  /** Publish what turns wrote to peers (step 1). */
+  private publishPeers(): void {
+    for (const peer of this.peers.values()) if (peer.dirty && peer.publish()) this.armBell(); // full: wait for room
+  }
+
+  /** Step 3: wait for a peer's ring without blocking the event loop. */
+  private armBell(): void {
+    if (this.bellArmed || this.spinning || this.peers.size === 0) return;
+    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
+    this.bellArmed = true;
+    // a frame published before `seen` was read rang already: read it now, or it waits for the next ring
+    for (const peer of this.peers.values()) {
+      if (peer.readable()) {
+        setImmediate(this.onBell);
+        return;
       }
     }
-    this.drain();
+    this.bell.wait(seen, { ref: false }).then(this.onBell, this.onBell);
   }
+
+  private readonly onBell = (): void => {
+    this.bellArmed = false;
+    this.publishPeers(); // a peer made room for our backlog, or frames came
+    if (this.pollPeers() > 0) this.drain();
+    else this.armBell();
+  };
+
+  /** Step 2: spin for answers from peers, running their turns as they come. */
+  private spin(): void {
+    if (this.spinning || this.bellArmed || this.peers.size === 0) return;
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      this.armBell();
+      return;
+    }
+    this.spinning = true;
+    const t0 = performance.now();
+    let yielded = false;
+    try {
+      for (;;) {
+        this.sentToPeer = false;
+        const seen = this.bell.seq();
+        if (this.pollPeers() === 0) {
+          if (!this.bell.spinUntil(seen, SPIN_US)) {
+            this.spinSkip = this.spinBackoff;
+            this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            break;
+          }
+          this.spinBackoff = 1;
+          if (this.pollPeers() === 0) continue;
+        }
+        this.drain(); // runs the turns; publishes; does not spin (this.spinning)
+        if (!this.sentToPeer && this.runHead >= this.runq.length) break;
+        if (performance.now() - t0 > SPIN_SLICE_MS) {
+          yielded = true;
+          setImmediate(this.respin);
+          break;
+        }
+      }
+    } finally {
+      this.spinning = false;
+    }
+    if (this.out.length > 0 || this.peers.size > 0) this.flush();
+    if (!yielded) this.armBell();
+  }
+
+  private readonly respin = (): void => {
+    if (this.pollPeers() > 0) this.drain();
+    else this.spin();
+  };
 
   /** The worker in `slot` died: what it owed us will never come. */
   private down(slot: number): void {
-    this.peers.get(slot)?.port.close();
     this.peers.delete(slot);
     for (const [reply, s] of this.owedBy) {
       if (s !== slot) continue;
@@ -354,7 +470,11 @@ export class AgentHost implements AgentRouter {
           ms,
         );
       signal?.addEventListener('abort', onAbort, { once: true });
-      reply = this.deliver(h, method, args, flags, w);
+      try {
+        reply = this.deliver(h, method, args, flags, w);
+      } catch (e) {
+        fail(e); // the arguments cannot go to the agent's worker: nothing was sent
+      }
     });
   }
 
@@ -387,10 +507,15 @@ export class AgentHost implements AgentRouter {
       path = where !== undefined && where >= 0 && this.peers.has(where) ? where : -1;
       this.paths.set(h.id, path);
     }
-    let reply = 0;
+    const peer = path >= 0 ? this.peers.get(path) : undefined;
+    const reply = w !== null ? this.nextReply++ : 0;
+    if (peer !== undefined) {
+      peer.write([PMSG, h.id, h.gen, method, args, reply, flags]); // throws here when args cannot go
+      this.sentToPeer = true;
+      this.scheduleFlush();
+    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
     if (w !== null) {
-      const id = this.nextReply++;
-      reply = id;
+      const id = reply;
       const owed = path >= 0;
       if (owed) this.owedBy.set(id, path);
       this.pending.set(id, {
@@ -406,10 +531,6 @@ export class AgentHost implements AgentRouter {
         },
       });
     }
-    const peer = path >= 0 ? this.peers.get(path) : undefined;
-    if (peer !== undefined) {
-      if (peer.out.push([PMSG, h.id, h.gen, method, args, reply, flags]) === 1) this.scheduleFlush();
-    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
     return reply;
   }
 
@@ -502,19 +623,7 @@ export class AgentHost implements AgentRouter {
       this.lastLoad = load;
       this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
     }
-    for (const peer of this.peers.values()) {
-      if (peer.out.length === 0) continue;
-      const pb = peer.out;
-      peer.out = [];
-      try {
-        peer.port.postMessage(pb);
-      } catch (e) {
-        for (const f of pb) {
-          if (f[0] === PREPLY) this.out.push([REPLY, 0, false, toWire(e)]);
-        }
-        process.emitWarning(`shoal agent host: a batch to a peer worker could not be sent: ${(e as Error).message}`);
-      }
-    }
+    this.publishPeers();
     if (this.out.length === 0) return;
     const b = this.out;
     this.out = [];
@@ -783,6 +892,12 @@ export class AgentHost implements AgentRouter {
       this.drainScheduled = true;
       setImmediate(this.drainTask); // over budget: let the event loop in
     }
+    if (this.peers.size > 0) {
+      // peer rings, steps 1-3 (see "peer rings" above)
+      this.publishPeers();
+      if (this.sentToPeer && !this.spinning) this.spin();
+      else this.armBell();
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -919,7 +1034,15 @@ export class AgentHost implements AgentRouter {
     if (m.reply === 0) return;
     if (m.origin >= 0) {
       const peer = this.peers.get(m.origin);
-      if (peer !== undefined && peer.out.push([PREPLY, m.reply, ok, ok ? v : toWire(v)]) === 1) this.scheduleFlush();
+      if (peer === undefined) return;
+      try {
+        peer.write([PREPLY, m.reply, ok, ok ? v : toWire(v)]);
+      } catch (e) {
+        // the result cannot be encoded: the caller gets why instead of waiting for its timeout
+        peer.write([PREPLY, m.reply, false, toWire(e)]);
+      }
+      this.sentToPeer = true;
+      this.scheduleFlush();
       return;
     }
     this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
