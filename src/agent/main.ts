@@ -66,8 +66,8 @@ import {
   SNAP,
   type AgentAttach,
   type PeerAttach,
-  type FromHost,
   type HostBatch,
+  type WorkerBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
@@ -219,7 +219,7 @@ export class AgentHub implements AgentRouter {
     };
     this.lanes[slot] = lane;
     this.slots = Math.max(this.slots, slot + 1);
-    port1.on('message', (batch: FromHost[]) => {
+    port1.on('message', (batch: WorkerBatch) => {
       if (this.lanes[slot] === lane) this.receive(slot, lane, batch);
     });
     if (!this.reffed) port1.unref();
@@ -646,9 +646,15 @@ export class AgentHub implements AgentRouter {
     lane.wake();
   }
 
-  private receive(slot: number, lane: Lane, batch: FromHost[]): void {
+  private receive(slot: number, lane: Lane, batch: WorkerBatch): void {
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
+      if (typeof f === 'number') {
+        // compact CREATED (ok), protocol.ts WorkerBatch
+        const r = this.recs.get(f);
+        if (r) this.decided(r, undefined);
+        continue;
+      }
       switch (f[0]) {
         case REPLY: {
           const w = this.waits.get(f[1]);

@@ -29,7 +29,8 @@
  *   PMSG    [40, id, gen, method, args, reply, flags]      like MSG; the reply goes back on this port
  *   PREPLY  [41, reply, ok, value]
  *
- * Direction worker -> main:
+ * Direction worker -> main (a WorkerBatch: frames, and bare ids):
+ *   id                                                    (a number) CREATED ok for agent `id`
  *   CREATED [20, id, ok, error]
  *   REPLY   [21, reply, ok, value]                        a call, sync, stop or acknowledged send
  *   FAILED  [22, id, error, method, holds]                a send threw; holds: the agent is failed
@@ -146,6 +147,12 @@ export type FromHost =
   | [typeof LOAD, number, number, number]
   | [typeof FWD, number, number, string, unknown[], number, number, number]
   | [typeof AGENTS, number, LiveAgentRow[]];
+
+/**
+ * A batch a worker posts to main: FromHost frames, and bare agent ids, each one a CREATED that
+ * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame).
+ */
+export type WorkerBatch = Array<FromHost | number>;
 
 /** The message that hands a worker its agent port (posted on the worker's parentPort). */
 export interface AgentAttach {

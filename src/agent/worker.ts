@@ -77,6 +77,7 @@ import {
   SNAP,
   type FromHost,
   type HostBatch,
+  type WorkerBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
@@ -199,11 +200,16 @@ export class AgentHost implements AgentRouter {
   readonly agents = new Map<number, Live>();
   private readonly port: MessagePort;
   private readonly modules = new Map<string, Namespace | Promise<Namespace>>();
+  /** agents waiting for their module to load, by module URL */
+  private readonly loading = new Map<
+    string,
+    Array<{ a: Live; cls: string; args: unknown[]; snap: unknown; hasSnap: boolean }>
+  >();
   private readonly runq: Live[] = [];
   private runHead = 0;
   private draining = false;
   private drainScheduled = false;
-  private out: FromHost[] = [];
+  private out: WorkerBatch = [];
   private flushScheduled = false;
   private readonly pending = new Map<number, Waiter>();
   private nextReply = 1;
@@ -600,7 +606,7 @@ export class AgentHost implements AgentRouter {
     this.drain();
   }
 
-  private push(f: FromHost): void {
+  private push(f: FromHost | number): void {
     if (this.out.push(f) >= SLICE)
       this.flush(); // a long burst goes out in slices (pipelining)
     else if (!this.flushScheduled && !this.draining) {
@@ -634,7 +640,7 @@ export class AgentHost implements AgentRouter {
         try {
           this.port.postMessage([f]);
         } catch (e) {
-          if (f[0] === REPLY && f[2]) {
+          if (typeof f !== 'number' && f[0] === REPLY && f[2]) {
             const why = codeError(
               TypeError,
               'ERR_SHOAL_UNCLONEABLE',
@@ -680,52 +686,24 @@ export class AgentHost implements AgentRouter {
   ): void {
     const a = new Live(id, gen, cls, opts, opts.interleave.length ? new Set(opts.interleave) : null);
     this.agents.set(id, a);
-    const build = (ns: Namespace): void => {
-      if (a.stopped) return;
-      try {
-        const C = ns[cls];
-        if (typeof C !== 'function') {
-          const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
-          throw new TaskLoadError(
-            C === undefined
-              ? `agent module ${url} has no export '${cls}' (function exports: ${names.join(', ') || 'none'})`
-              : `export '${cls}' of agent module ${url} is a ${typeof C}, not a class`,
-          );
-        }
-        a.ctor = C as Ctor;
-        this.running = a;
-        try {
-          a.inst = new (C as Ctor)(...reviveArgs(args));
-          if (hasSnap && typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(snap);
-        } finally {
-          this.running = undefined;
-        }
-        if (typeof a.inst.snapshot === 'function') {
-          this.snapshotters.add(a);
-          a.snapshots = true;
-        }
-      } catch (e) {
-        this.agents.delete(id);
-        a.stopped = true;
-        this.push([CREATED, id, false, toWire(e)]);
-        for (const m of a.box.clear()) this.answer(m, false, e);
-        return;
-      }
-      this.push([CREATED, id, true, undefined]);
-      if (a.box.depth > 0) this.schedule(a);
-    };
     const ns = this.modules.get(url);
     if (ns !== undefined && !(ns instanceof Promise)) {
-      build(ns);
+      this.build(a, ns, url, cls, args, snap, hasSnap);
       return;
     }
-    this.load(url).then(
-      (m) => {
-        build(m);
+    // the module is loading: one wait for every agent of a burst (not a promise each)
+    let q = this.loading.get(url);
+    if (q === undefined) {
+      q = [];
+      this.loading.set(url, q);
+      const all = q;
+      const done = (m: Namespace): void => {
+        if (this.loading.get(url) === all) this.loading.delete(url);
+        for (const p of all) this.build(p.a, m, url, p.cls, p.args, p.snap, p.hasSnap);
         this.drain();
-      },
-      (e: unknown) =>
-        build(
+      };
+      this.load(url).then(done, (e: unknown) =>
+        done(
           new Proxy(
             {},
             {
@@ -735,7 +713,53 @@ export class AgentHost implements AgentRouter {
             },
           ),
         ),
-    );
+      );
+    }
+    q.push({ a, cls, args, snap, hasSnap });
+  }
+
+  /** Construct agent `a` from class `cls` of module namespace `ns`; answer main (CREATED). */
+  private build(
+    a: Live,
+    ns: Namespace,
+    url: string,
+    cls: string,
+    args: unknown[],
+    snap: unknown,
+    hasSnap: boolean,
+  ): void {
+    if (a.stopped) return;
+    try {
+      const C = ns[cls];
+      if (typeof C !== 'function') {
+        const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
+        throw new TaskLoadError(
+          C === undefined
+            ? `agent module ${url} has no export '${cls}' (function exports: ${names.join(', ') || 'none'})`
+            : `export '${cls}' of agent module ${url} is a ${typeof C}, not a class`,
+        );
+      }
+      a.ctor = C as Ctor;
+      this.running = a;
+      try {
+        a.inst = args.length === 0 ? new (C as Ctor)() : new (C as Ctor)(...reviveArgs(args));
+        if (hasSnap && typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(snap);
+      } finally {
+        this.running = undefined;
+      }
+      if (typeof a.inst.snapshot === 'function') {
+        this.snapshotters.add(a);
+        a.snapshots = true;
+      }
+    } catch (e) {
+      this.agents.delete(a.id);
+      a.stopped = true;
+      this.push([CREATED, a.id, false, toWire(e)]);
+      for (const m of a.box.clear()) this.answer(m, false, e);
+      return;
+    }
+    this.push(a.id); // compact CREATED (ok): protocol.ts WorkerBatch
+    if (a.box.depth > 0) this.schedule(a);
   }
 
   private load(url: string): Promise<Namespace> {
