@@ -434,6 +434,8 @@ export class AgentHub implements AgentRouter {
 
   /** wire options by content: agents made alike share one object, which a batch clones once */
   private readonly wires = new Map<string, WireAgentOptions>();
+  private lastOpts: CheckedOptions | undefined;
+  private lastWire: WireAgentOptions | undefined;
 
   /**
    * The options sent in CREATE, shared by every agent created with the same ones: structured
@@ -442,6 +444,7 @@ export class AgentHub implements AgentRouter {
    * Read-only once made.
    */
   private wireFor(o: CheckedOptions): WireAgentOptions {
+    if (o === this.lastOpts) return this.lastWire!; // the defaults (rt.agent without options) are one object
     const w = o.wire;
     const key = `${w.errorMode}|${w.size}|${w.policy}|${w.reentrant}|${o.callTimeout}|${w.interleave.join(',')}`;
     let hit = this.wires.get(key);
@@ -450,6 +453,8 @@ export class AgentHub implements AgentRouter {
       hit = { ...w, hub: this.hubId, timeout: o.callTimeout };
       this.wires.set(key, hit);
     }
+    this.lastOpts = o;
+    this.lastWire = hit;
     return hit;
   }
 
