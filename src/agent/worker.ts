@@ -173,15 +173,18 @@ export function installAgentHost(parentPort: Pick<MessagePort, 'on'>): void {
 
 /**
  * True while agents live on this worker or calls of its own are pending: a pool worker must then
- * not block its thread in Atomics.wait (the agent port's messages need the event loop). Also true
- * when a message from main waits on the agent port: main rings the worker's bell after posting,
- * but a ring that came while the worker was still running leaves it about to park with the message
- * unread (a port message alone does not end an Atomics.wait); it is taken here and handled in a
- * microtask, before any later message's event.
+ * not block its thread in Atomics.wait (the agent port's messages need the event loop). Asked
+ * right before the worker parks. Main rings the worker's bell after posting it agent messages,
+ * but a ring that came while the worker was still running leaves it about to park with them
+ * unread (a port message alone does not end an Atomics.wait): so, when nothing else is live,
+ * the messages waiting on the agent port are handled here, now (in order: they are the oldest),
+ * and the answer reflects them (a CREATE makes the worker busy; a peer link alone does not).
  */
 export function agentsBusy(): boolean {
   if (host === undefined) return false;
-  return host.agents.size > 0 || host.pendingCount > 0 || host.pollPort();
+  if (host.agents.size > 0 || host.pendingCount > 0) return true;
+  host.readPort();
+  return host.agents.size > 0 || host.pendingCount > 0;
 }
 
 /**
@@ -253,12 +256,11 @@ export class AgentHost implements AgentRouter {
     else if (isPeerAttach(batch)) this.addPeer(batch);
   };
 
-  /** Take one message waiting on the agent port, handled in a microtask (agentsBusy). */
-  pollPort(): boolean {
-    const m = receiveMessageOnPort(this.port);
-    if (m === undefined) return false;
-    queueMicrotask(() => this.onPort(m.message as HostBatch | PeerAttach));
-    return true;
+  /** Handle every message waiting on the agent port, now (agentsBusy). */
+  readPort(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      this.onPort(m.message as HostBatch | PeerAttach);
+    }
   }
 
   private addPeer(m: PeerAttach): void {
