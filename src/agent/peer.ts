@@ -87,6 +87,14 @@ export class PeerLink {
     }
   }
 
+  /**
+   * Frames wait in the backlog and the ring has room for the first now. Ask after taking the bell's
+   * seq() and before waiting on it: a release that rang us before seq() was taken is seen here.
+   */
+  roomCame(): boolean {
+    return this.backlog.length > 0 && this.w.hasSpace(this.backlog[0]!.length); // re-reads HEAD, sets WANT_SPACE
+  }
+
   /** Something was published to us and not read yet. */
   readable(): boolean {
     return this.r.available();

@@ -314,9 +314,10 @@ export class AgentHost implements AgentRouter {
     if (this.bellArmed || this.spinning || this.peers.size === 0) return;
     const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
     this.bellArmed = true;
-    // a frame published before `seen` was read rang already: read it now, or it waits for the next ring
+    // a frame published (or room made for our backlog) before `seen` was read rang already:
+    // act on it now, or it waits for a ring that may never come
     for (const peer of this.peers.values()) {
-      if (peer.readable()) {
+      if (peer.readable() || peer.roomCame()) {
         setImmediate(this.onBell);
         return;
       }
@@ -1109,8 +1110,9 @@ function methodOf(m: Entry): string {
   return typeof m === 'string' ? m : m.method;
 }
 
+/** The arguments of `m` (a fresh empty array for a bare entry: an onError hook may keep it). */
 function argsOf(m: Entry): unknown[] {
-  return typeof m === 'string' ? NO_ARGS : m.args;
+  return typeof m === 'string' ? [] : m.args;
 }
 
 function hasObjects(args: readonly unknown[]): boolean {
