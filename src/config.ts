@@ -185,7 +185,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'agentDirect',
     default: true,
     unit: 'flag',
-    meaning: 'a worker sends to an agent on another worker over their own port (0: through the main thread)',
+    meaning: 'a worker sends to an agent on another worker over their shared-memory rings (0: through the main thread)',
     parse: flag,
   },
 ];

@@ -20,6 +20,8 @@
 import type { Worker } from 'node:worker_threads';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { settingOrDefault } from '../config.js';
+import { createByteRing } from '../shm/byte-ring.js';
+import { createDoorbell, type DoorbellDescriptor } from '../shm/doorbell.js';
 import {
   AgentFailedError,
   AgentStoppedError,
@@ -57,13 +59,15 @@ import {
   GONE,
   LOAD,
   MSG,
+  PEER_RING_BYTES,
   QUERY,
   REPLY,
   RESTART,
   SNAP,
   type AgentAttach,
   type PeerAttach,
-  type FromHost,
+  type HostBatch,
+  type WorkerBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
@@ -111,11 +115,17 @@ class Rec {
   stopped = false;
   snapshot: unknown = undefined;
   hasSnap = false;
-  readonly crashes: number[] = [];
+  /** when its worker died lately (supervision's intensity window), made at the first crash */
+  crashes: number[] = NO_CRASHES;
+  /** set while a re-creation by restart is pending (AgentHub.decided calls it) */
   created: ((e: Error | undefined) => void) | undefined;
-  /** Date.now() when the pending creation (or re-creation by restart) began */
-  since = Date.now();
-  readonly born = Date.now();
+  /** rt.agent's promise while the creation is pending (see created) */
+  res: ((h: unknown) => void) | undefined = undefined;
+  rej: ((e: unknown) => void) | undefined = undefined;
+  /** nowMs() when the pending creation (or re-creation by restart) began */
+  since = nowMs();
+  /** nowMs() at rt.agent (small integers: no boxed number per agent) */
+  readonly born = this.since;
   constructor(
     readonly id: number,
     readonly url: string,
@@ -130,7 +140,12 @@ class Rec {
 
 interface Lane {
   port: MessagePort;
-  out: ToHost[];
+  /** wakes the worker if its thread is parked (a worker with no agents may block in Atomics.wait) */
+  wake: () => void;
+  /** the worker's agent bell (its peers ring it, peer.ts) */
+  bell: DoorbellDescriptor;
+  /** this turn's batch (protocol.ts: frames, and compact plain sends inline) */
+  out: HostBatch;
   agents: number;
   mailbox: number;
   turns: number;
@@ -184,11 +199,17 @@ export class AgentHub implements AgentRouter {
 
   // --- pool hooks ----------------------------------------------------------------------------
 
-  /** A worker started in `slot`: give it its agent port. */
-  attach(slot: number, worker: Pick<Worker, 'postMessage'>): void {
+  /**
+   * A worker started in `slot`: give it its agent port. `wake` rings its doorbell: a worker with
+   * no agent yet may be parked in Atomics.wait (up to seconds), and a port message alone does not
+   * wake it.
+   */
+  attach(slot: number, worker: Pick<Worker, 'postMessage'>, wake: () => void = NOOP): void {
     const { port1, port2 } = new MessageChannel();
     const lane: Lane = {
       port: port1,
+      wake,
+      bell: createDoorbell(),
       out: [],
       agents: 0,
       mailbox: 0,
@@ -198,25 +219,28 @@ export class AgentHub implements AgentRouter {
     };
     this.lanes[slot] = lane;
     this.slots = Math.max(this.slots, slot + 1);
-    port1.on('message', (batch: FromHost[]) => {
+    port1.on('message', (batch: WorkerBatch) => {
       if (this.lanes[slot] === lane) this.receive(slot, lane, batch);
     });
     if (!this.reffed) port1.unref();
-    const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot };
+    const msg: AgentAttach = { kind: 'shoal:agent-attach', port: port2, slot, bell: lane.bell };
     worker.postMessage(msg, [port2]);
+    wake();
     if (DIRECT) {
-      // DOWN frames of the worker this one replaces must reach the others before its new port:
-      // a worker closes its port to a dead slot when it reads DOWN
+      // DOWN frames of the worker this one replaces must reach the others before its new rings:
+      // a worker drops its link to a dead slot when it reads DOWN
       this.flush();
-      // a port straight to every other live worker: worker-side handles send without main
+      // shared-memory rings straight to every other live worker: worker-side handles send without main
       for (let t = 0; t < this.lanes.length; t++) {
         const other = this.lanes[t];
         if (!other || t === slot) continue;
-        const { port1: a, port2: b } = new MessageChannel();
-        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, port: a };
-        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, port: b };
-        port1.postMessage(toNew, [a]);
-        other.port.postMessage(toOld, [b]);
+        const there = createByteRing(PEER_RING_BYTES); // new -> t
+        const back = createByteRing(PEER_RING_BYTES); // t -> new
+        const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, out: there, in: back, bell: other.bell };
+        const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, out: back, in: there, bell: lane.bell };
+        port1.postMessage(toNew);
+        other.port.postMessage(toOld);
+        other.wake();
       }
     }
     if (this.homeless.length > 0) {
@@ -257,6 +281,7 @@ export class AgentHub implements AgentRouter {
       r.slot = -1;
       const { intensity, period } = r.o.restart;
       while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
+      if (r.crashes === NO_CRASHES) r.crashes = [];
       if (r.crashes.length >= intensity) {
         r.error = new AgentFailedError(
           `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
@@ -289,23 +314,41 @@ export class AgentHub implements AgentRouter {
     }
     const o = validateAgentOptions(options, this.slots);
     if (!allPrimitive(args)) assertCloneable(args, 'args');
-    const r = new Rec(this.nextId++, url, cls, args, o);
+    const r = new Rec(this.nextId++, this.intern(url), cls, args, o);
     this.recs.set(r.id, r);
     this.own++;
     this.refresh();
-    return new Promise<Agent<C>>((resolve, reject) => {
-      r.created = (e) => {
-        r.created = undefined;
-        this.own--;
-        this.refresh();
-        if (e) {
-          this.recs.delete(r.id);
-          reject(e);
-        } else resolve(this.handle(r) as unknown as Agent<C>);
-      };
-      this.place(r, o.worker);
-      this.watchCreations();
+    // no closure per agent: 100k pending creations are 100k objects that survive young GCs
+    const p = new Promise<Agent<C>>((resolve, reject) => {
+      r.res = resolve as (h: unknown) => void;
+      r.rej = reject;
     });
+    this.place(r, o.worker);
+    this.watchCreations();
+    return p;
+  }
+
+  /** Whether `r` has a creation pending (rt.agent's, or restart's re-creation). */
+  private static pending(r: Rec): boolean {
+    return r.res !== undefined || r.created !== undefined;
+  }
+
+  /** The pending creation of `r` is decided: `e` undefined, it lives; else it failed with `e`. */
+  private decided(r: Rec, e: Error | undefined): void {
+    const res = r.res;
+    if (res === undefined) {
+      r.created?.(e);
+      return;
+    }
+    const rej = r.rej!;
+    r.res = undefined;
+    r.rej = undefined;
+    this.own--;
+    this.refresh();
+    if (e) {
+      this.recs.delete(r.id);
+      rej(e);
+    } else res(this.handle(r));
   }
 
   private creationSweep: NodeJS.Timeout | undefined;
@@ -314,14 +357,14 @@ export class AgentHub implements AgentRouter {
   private watchCreations(): void {
     if (this.creationSweep) return;
     this.creationSweep = setInterval(() => {
-      const now = Date.now();
+      const now = nowMs();
       let pending = 0;
       for (const r of this.recs.values()) {
-        if (!r.created) continue;
+        if (!AgentHub.pending(r)) continue;
         pending++;
         const ms = r.o.callTimeout;
         if (ms > 0 && now - r.since > ms) {
-          r.created(new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
+          this.decided(r, new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
           this.forget(r);
         }
       }
@@ -370,12 +413,49 @@ export class AgentHub implements AgentRouter {
     const lane = this.lanes[slot]!;
     r.slot = slot;
     lane.agents++;
-    r.wire ??= { ...r.o.wire, hub: this.hubId, timeout: r.o.callTimeout };
+    r.wire ??= this.wireFor(r.o);
     this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
     if (r.crashes.length > 0 || r.moved) {
       r.moved = true; // re-created: workers that route to it directly learn its new place
       for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
     }
+  }
+
+  private readonly urls = new Map<string, string>();
+
+  /** One string per module URL (rt.agent(new URL(...)) makes a new one per call; a Rec keeps it). */
+  private intern(url: string): string {
+    const hit = this.urls.get(url);
+    if (hit !== undefined) return hit;
+    if (this.urls.size >= 1024) this.urls.clear();
+    this.urls.set(url, url);
+    return url;
+  }
+
+  /** wire options by content: agents made alike share one object, which a batch clones once */
+  private readonly wires = new Map<string, WireAgentOptions>();
+  private lastOpts: CheckedOptions | undefined;
+  private lastWire: WireAgentOptions | undefined;
+
+  /**
+   * The options sent in CREATE, shared by every agent created with the same ones: structured
+   * clone writes an object seen before in the same message as a back-reference, so a burst of
+   * creations clones its options once (4x less clone work for 100k agents, docs/measurements.md).
+   * Read-only once made.
+   */
+  private wireFor(o: CheckedOptions): WireAgentOptions {
+    if (o === this.lastOpts) return this.lastWire!; // the defaults (rt.agent without options) are one object
+    const w = o.wire;
+    const key = `${w.errorMode}|${w.size}|${w.policy}|${w.reentrant}|${o.callTimeout}|${w.interleave.join(',')}`;
+    let hit = this.wires.get(key);
+    if (hit === undefined) {
+      if (this.wires.size >= 256) this.wires.clear();
+      hit = { ...w, hub: this.hubId, timeout: o.callTimeout };
+      this.wires.set(key, hit);
+    }
+    this.lastOpts = o;
+    this.lastWire = hit;
+    return hit;
   }
 
   // --- AgentRouter: main's own handles -------------------------------------------------------
@@ -386,7 +466,16 @@ export class AgentHub implements AgentRouter {
     if (bad) return Promise.reject(bad);
     if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
     if (h.policy === null) {
-      this.push(this.lanes[r!.slot]!, [MSG, h.id, 1, method, args, 0, flags]);
+      const lane = this.lanes[r!.slot]!;
+      if (flags === 0) {
+        // compact plain send (protocol.ts): no frame array, and a batch of primitives clones fast
+        const n = args.length === 0 ? lane.out.push(h.id, method) : lane.out.push(-h.id, method, args);
+        if (n >= SLICE * 2) this.flushLane(lane);
+        else if (!this.flushQueued) {
+          this.flushQueued = true;
+          queueMicrotask(this.flush);
+        }
+      } else this.push(lane, [MSG, h.id, 1, method, args, 0, flags]);
       return RESOLVED;
     }
     return this.wait(r!, method, args, flags | F_ACK, undefined) as Promise<void>;
@@ -419,14 +508,14 @@ export class AgentHub implements AgentRouter {
     if (r.slot < 0) {
       // failed by supervision (its worker kept dying): re-create it
       r.error = undefined;
-      r.crashes.length = 0;
+      r.crashes = NO_CRASHES;
       if (hasState) {
         r.snapshot = newState;
         r.hasSnap = true;
       }
       this.own++;
       this.refresh();
-      r.since = Date.now();
+      r.since = nowMs();
       return new Promise<void>((resolve, reject) => {
         r.created = (e) => {
           r.created = undefined;
@@ -559,11 +648,18 @@ export class AgentHub implements AgentRouter {
     const b = lane.out;
     lane.out = [];
     lane.port.postMessage(b);
+    lane.wake();
   }
 
-  private receive(slot: number, lane: Lane, batch: FromHost[]): void {
+  private receive(slot: number, lane: Lane, batch: WorkerBatch): void {
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
+      if (typeof f === 'number') {
+        // compact CREATED (ok), protocol.ts WorkerBatch
+        const r = this.recs.get(f);
+        if (r) this.decided(r, undefined);
+        continue;
+      }
       switch (f[0]) {
         case REPLY: {
           const w = this.waits.get(f[1]);
@@ -587,8 +683,8 @@ export class AgentHub implements AgentRouter {
             lane.agents--;
             r.stopped = true;
             r.slot = -1;
-            r.created?.(fromWire(f[3] as WireError) as Error);
-          } else r.created?.(undefined);
+            this.decided(r, fromWire(f[3] as WireError) as Error);
+          } else this.decided(r, undefined);
           break;
         }
         case FAILED: {
@@ -733,7 +829,7 @@ export class AgentHub implements AgentRouter {
       await Promise.all(asks);
       lanesRef(this.lanes, this.reffed);
     }
-    const now = Date.now();
+    const now = nowMs();
     const out: LiveAgent[] = [];
     for (const r of this.recs.values()) {
       const hit = seen.get(r.id);
@@ -771,7 +867,7 @@ export class AgentHub implements AgentRouter {
       this.settle(w, false, new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`));
     }
     for (const r of this.recs.values())
-      r.created?.(new ClosedError(`runtime closed: agent ${r.label} was not created`));
+      this.decided(r, new ClosedError(`runtime closed: agent ${r.label} was not created`));
     this.recs.clear();
     this.homeless = [];
     if (this.creationSweep) clearInterval(this.creationSweep);
@@ -790,6 +886,12 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+/** the crash log of an agent that never crashed (shared: one array less per agent) */
+const NO_CRASHES = Object.freeze([]) as unknown as number[];
+/** ms on a monotonic clock, an integer (a Smi for 12 days; a boxed double after: still right) */
+function nowMs(): number {
+  return Math.floor(performance.now());
+}
 /** SHOAL_AGENT_DIRECT=0: worker-side handles send through main instead of straight to the owner */
 const DIRECT = settingOrDefault('agentDirect'); // SHOAL_AGENT_DIRECT, validated at start (src/config.ts)
 /** frames per post in a long burst (see push) */

@@ -9,7 +9,10 @@
  * of one turn of its event loop and posts them together (a post costs a wake-up of the other
  * thread, ~35 µs here; a frame costs well under a microsecond).
  *
- * Direction main -> worker:
+ * Direction main -> worker (a batch is a HostBatch: frames, and between them compact plain sends,
+ * a plain send being a `send` that nobody waits for, to an agent of generation 1):
+ *   id, method                                            (id > 0) a plain send without arguments
+ *   -id, method, args                                     (a number < 0) a plain send with arguments
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -18,13 +21,16 @@
  *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
  *                                                         sent to it directly and not answered
  *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
- *   (and, not batched: { kind: 'shoal:agent-peer', slot, port }: a port straight to that worker)
+ *   (and, not batched: PeerAttach { kind: 'shoal:agent-peer', slot, out, in, bell }: shared-memory
+ *   rings straight to that worker, peer.ts)
  *
- * Direction worker -> worker (peer ports, one per pair of workers, made by main at attach):
+ * Direction worker -> worker (peer rings, one each way per pair of workers, made by main at attach;
+ * each frame encoded with the value codec, peer.ts):
  *   PMSG    [40, id, gen, method, args, reply, flags]      like MSG; the reply goes back on this port
  *   PREPLY  [41, reply, ok, value]
  *
- * Direction worker -> main:
+ * Direction worker -> main (a WorkerBatch: frames, and bare ids):
+ *   id                                                    (a number) CREATED ok for agent `id`
  *   CREATED [20, id, ok, error]
  *   REPLY   [21, reply, ok, value]                        a call, sync, stop or acknowledged send
  *   FAILED  [22, id, error, method, holds]                a send threw; holds: the agent is failed
@@ -41,6 +47,8 @@
  * message of this sender has run), F_STOP (stop after the earlier messages; F_NOW: at once).
  */
 import type { WireError } from '../pool/wire-error.js';
+import type { ByteRingDescriptor } from '../shm/byte-ring.js';
+import type { DoorbellDescriptor } from '../shm/doorbell.js';
 
 export const CREATE = 1;
 export const MSG = 2;
@@ -66,6 +74,9 @@ export const F_ACK = 2;
 export const F_SYNC = 4;
 export const F_STOP = 8;
 export const F_NOW = 16;
+
+/** Data bytes of each peer ring (one each way per pair of workers, peer.ts); a frame is at most half. */
+export const PEER_RING_BYTES = 1 << 20;
 
 /** What happens to a message that finds a bounded mailbox full. */
 export type MailboxPolicy = 'wait' | 'drop' | 'slide' | 'error';
@@ -104,15 +115,27 @@ export type ToHost =
   | [typeof DOWN, number]
   | [typeof MOVED, number, number];
 
+/**
+ * A batch main posts to a worker: ToHost frames (arrays) and compact plain sends (a number, then
+ * the method, then the args when the number is negative), in order. A flat run of primitives
+ * clones several times faster than an array per message.
+ */
+export type HostBatch = Array<ToHost | number | string | unknown[]>;
+
 export type PeerFrame =
   | [typeof PMSG, number, number, string, unknown[], number, number]
   | [typeof PREPLY, number, boolean, unknown];
 
-/** A port straight to another worker (posted on the agent port, outside the batches). */
+/**
+ * A shared-memory link straight to the worker in `slot` (posted on the agent port, outside the
+ * batches; peer.ts): the ring this worker writes, the ring it reads, and that worker's agent bell.
+ */
 export interface PeerAttach {
   kind: 'shoal:agent-peer';
   slot: number;
-  port: import('node:worker_threads').MessagePort;
+  out: ByteRingDescriptor;
+  in: ByteRingDescriptor;
+  bell: DoorbellDescriptor;
 }
 
 export type FromHost =
@@ -125,11 +148,19 @@ export type FromHost =
   | [typeof FWD, number, number, string, unknown[], number, number, number]
   | [typeof AGENTS, number, LiveAgentRow[]];
 
+/**
+ * A batch a worker posts to main: FromHost frames, and bare agent ids, each one a CREATED that
+ * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame).
+ */
+export type WorkerBatch = Array<FromHost | number>;
+
 /** The message that hands a worker its agent port (posted on the worker's parentPort). */
 export interface AgentAttach {
   kind: 'shoal:agent-attach';
   port: import('node:worker_threads').MessagePort;
   slot: number;
+  /** this worker's agent bell: peers ring it after publishing to its incoming rings (peer.ts) */
+  bell: DoorbellDescriptor;
 }
 
 export function isAgentAttach(m: unknown): m is AgentAttach {

@@ -24,7 +24,7 @@
  * worker go to main (FWD), which forwards them: per-sender FIFO holds because one sender's
  * messages to one agent always take the same path while the agent lives where it lives.
  */
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import {
   AgentFailedError,
   AgentStoppedError,
@@ -46,6 +46,8 @@ import {
   type CallOptions,
 } from './handle.js';
 import { Mailbox, PARKED, REFUSED, SLID } from './mailbox.js';
+import { PeerLink } from './peer.js';
+import { Doorbell, type DoorbellDescriptor } from '../shm/doorbell.js';
 import {
   AGENTS,
   ANSWER,
@@ -74,12 +76,24 @@ import {
   RESTART,
   SNAP,
   type FromHost,
+  type HostBatch,
+  type WorkerBatch,
   type LiveAgentRow,
   type ToHost,
   type WireAgentOptions,
 } from './protocol.js';
 
 const DRAIN_BUDGET_MS = 4;
+/**
+ * How long a worker that wrote to a peer spins for the answer, µs. It must outlast the peer's own
+ * wake-up (30-100 µs here when the peer was parked, DESIGN-NOTES) or two workers passing messages
+ * back and forth never meet spinning: each spin would end just before the other side's answer.
+ */
+const SPIN_US = 120;
+/** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
+const SPIN_BACKOFF_MAX = 8;
+/** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
+const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 type Ctor = new (...args: unknown[]) => Record<string, unknown>;
@@ -91,7 +105,14 @@ interface Waiter {
   reject(e: unknown): void;
 }
 
-/** One message in a mailbox. */
+/**
+ * One message in a mailbox: a plain send without arguments that nobody waits for is just its
+ * method name (no object per message: a burst of a million sends to an agent on the same worker
+ * would otherwise be a million objects surviving young GCs); anything else is a Msg.
+ */
+type Entry = Msg | string;
+
+/** A message with arguments, flags or someone waiting for its outcome. */
 class Msg {
   constructor(
     readonly method: string,
@@ -106,17 +127,11 @@ class Msg {
   ) {}
 }
 
-/** A port straight to another worker and the frames for it this turn. */
-interface Peer {
-  port: MessagePort;
-  out: PeerFrame[];
-}
-
 /** One agent living on this worker. */
 class Live {
   inst: Record<string, unknown> | undefined;
   ctor: Ctor | undefined;
-  readonly box: Mailbox<Msg>;
+  readonly box: Mailbox<Entry>;
   /** turns open now (more than one only for interleaved or reentrant turns) */
   open = 0;
   /** an open turn that is not interleavable */
@@ -138,7 +153,7 @@ class Live {
     readonly opts: WireAgentOptions,
     readonly interleave: Set<string> | null,
   ) {
-    this.box = new Mailbox<Msg>(opts.size, opts.policy);
+    this.box = new Mailbox<Entry>(opts.size, opts.policy);
   }
 }
 
@@ -152,16 +167,24 @@ export function installAgentHost(parentPort: Pick<MessagePort, 'on'>): void {
   parentPort.on('message', (m: unknown) => {
     if (!isAgentAttach(m)) return;
     host?.detach();
-    host = new AgentHost(m.port, m.slot);
+    host = new AgentHost(m.port, m.slot, m.bell);
   });
 }
 
 /**
  * True while agents live on this worker or calls of its own are pending: a pool worker must then
- * not block its thread in Atomics.wait (the agent port's messages need the event loop).
+ * not block its thread in Atomics.wait (the agent port's messages need the event loop). Asked
+ * right before the worker parks. Main rings the worker's bell after posting it agent messages,
+ * but a ring that came while the worker was still running leaves it about to park with them
+ * unread (a port message alone does not end an Atomics.wait): so, when nothing else is live,
+ * the messages waiting on the agent port are handled here, now (in order: they are the oldest),
+ * and the answer reflects them (a CREATE makes the worker busy; a peer link alone does not).
  */
 export function agentsBusy(): boolean {
-  return host !== undefined && (host.agents.size > 0 || host.pendingCount > 0);
+  if (host === undefined) return false;
+  if (host.agents.size > 0 || host.pendingCount > 0) return true;
+  host.readPort();
+  return host.agents.size > 0 || host.pendingCount > 0;
 }
 
 /**
@@ -180,11 +203,16 @@ export class AgentHost implements AgentRouter {
   readonly agents = new Map<number, Live>();
   private readonly port: MessagePort;
   private readonly modules = new Map<string, Namespace | Promise<Namespace>>();
+  /** agents waiting for their module to load, by module URL */
+  private readonly loading = new Map<
+    string,
+    Array<{ a: Live; cls: string; args: unknown[]; snap: unknown; hasSnap: boolean }>
+  >();
   private readonly runq: Live[] = [];
   private runHead = 0;
   private draining = false;
   private drainScheduled = false;
-  private out: FromHost[] = [];
+  private out: WorkerBatch = [];
   private flushScheduled = false;
   private readonly pending = new Map<number, Waiter>();
   private nextReply = 1;
@@ -195,8 +223,19 @@ export class AgentHost implements AgentRouter {
   private depthAt = 0;
   private readonly snapshotters = new Set<Live>();
 
-  /** direct ports to the other workers (slot -> peer) */
-  private readonly peers = new Map<number, Peer>();
+  /** shared-memory links straight to the other workers (slot -> link, peer.ts) */
+  private readonly peers = new Map<number, PeerLink>();
+  /** this worker's agent bell: peers ring it after publishing to us */
+  private readonly bell: Doorbell;
+  /** an async wait on `bell` is pending */
+  private bellArmed = false;
+  /** inside spin(): turns run from there, and nested calls return at once */
+  private spinning = false;
+  /** this drain wrote to a peer: an answer may come back within a spin */
+  private sentToPeer = false;
+  /** chances to spin left to skip, and the next skip after a miss (see spin) */
+  private spinSkip = 0;
+  private spinBackoff = 1;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -205,46 +244,140 @@ export class AgentHost implements AgentRouter {
   private readonly owedBy = new Map<number, number>();
   readonly slot: number;
 
-  constructor(port: MessagePort, slot: number) {
+  constructor(port: MessagePort, slot: number, bell: DoorbellDescriptor) {
     this.port = port;
     this.slot = slot;
-    port.on('message', (batch: ToHost[] | PeerAttach) => {
-      if (Array.isArray(batch)) this.receive(batch);
-      else if (isPeerAttach(batch)) this.addPeer(batch);
-    });
+    this.bell = new Doorbell(bell);
+    port.on('message', this.onPort);
+  }
+
+  private readonly onPort = (batch: HostBatch | PeerAttach): void => {
+    if (Array.isArray(batch)) this.receive(batch);
+    else if (isPeerAttach(batch)) this.addPeer(batch);
+  };
+
+  /** Handle every message waiting on the agent port, now (agentsBusy). */
+  readPort(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port)) {
+      this.onPort(m.message as HostBatch | PeerAttach);
+    }
   }
 
   private addPeer(m: PeerAttach): void {
-    this.peers.get(m.slot)?.port.close();
-    const peer: Peer = { port: m.port, out: [] };
-    this.peers.set(m.slot, peer);
-    m.port.on('message', (batch: PeerFrame[]) => this.receivePeer(m.slot, peer, batch));
-    m.port.unref(); // the agent port keeps the worker alive, not the peers
+    this.peers.set(m.slot, new PeerLink(m.slot, m));
+    this.armBell();
   }
 
-  private receivePeer(from: number, peer: Peer, batch: PeerFrame[]): void {
-    if (this.peers.get(from) !== peer) return;
-    for (let i = 0; i < batch.length; i++) {
-      const f = batch[i]!;
-      if (f[0] === PMSG) {
-        const a = this.agents.get(f[1]);
-        const args = hasObjects(f[4]) ? reviveArgs(f[4]) : f[4];
-        if (a !== undefined && a.gen === f[2]) this.enqueue(a, new Msg(f[3], args, f[5], f[6], null, from));
-        else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
-      } else if (f[0] === PREPLY) {
-        const p = this.pending.get(f[1]);
-        if (p) {
-          if (f[2]) p.resolve(reviveValue(f[3]));
-          else p.reject(fromWire(f[3] as WireError));
-        }
+  // --- peer rings ------------------------------------------------------------------------------
+  //
+  // Peer rings (peer.ts) carry messages between workers without main. How this side reads them:
+  //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
+  //      ring of the peer's bell per peer).
+  //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
+  //      spins on its own bell for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
+  //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
+  //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
+  //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
+  //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
+  //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
+
+  /** Read every peer ring; returns the frames read. */
+  private pollPeers(): number {
+    let n = 0;
+    for (const peer of this.peers.values()) if (peer.readable()) n += peer.poll((f) => this.peerFrame(peer.slot, f));
+    return n;
+  }
+
+  private readonly peerFrame = (from: number, f: PeerFrame): void => {
+    if (f[0] === PMSG) {
+      const a = this.agents.get(f[1]);
+      const args = f[4]; // handles in it revived by the codec (handle.ts setObjectReviver)
+      if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
+      else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+    } else if (f[0] === PREPLY) {
+      const p = this.pending.get(f[1]);
+      if (p) {
+        if (f[2]) p.resolve(f[3]);
+        else p.reject(fromWire(f[3] as WireError));
+      }
+    } else throw new Error(`agent host: unknown peer frame kind ${String((f as unknown[])[0])}`);
+  };
+
+  /** Publish what turns wrote to peers (step 1). */
+  private publishPeers(): void {
+    for (const peer of this.peers.values()) if (peer.dirty && peer.publish()) this.armBell(); // full: wait for room
+  }
+
+  /** Step 3: wait for a peer's ring without blocking the event loop. */
+  private armBell(): void {
+    if (this.bellArmed || this.spinning || this.peers.size === 0) return;
+    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
+    this.bellArmed = true;
+    // a frame published (or room made for our backlog) before `seen` was read rang already:
+    // act on it now, or it waits for a ring that may never come
+    for (const peer of this.peers.values()) {
+      if (peer.readable() || peer.roomCame()) {
+        setImmediate(this.onBell);
+        return;
       }
     }
-    this.drain();
+    this.bell.wait(seen, { ref: false }).then(this.onBell, this.onBell);
   }
+
+  private readonly onBell = (): void => {
+    this.bellArmed = false;
+    this.publishPeers(); // a peer made room for our backlog, or frames came
+    if (this.pollPeers() > 0) this.drain();
+    else this.armBell();
+  };
+
+  /** Step 2: spin for answers from peers, running their turns as they come. */
+  private spin(): void {
+    if (this.spinning || this.bellArmed || this.peers.size === 0) return;
+    if (this.spinSkip > 0) {
+      this.spinSkip--;
+      this.armBell();
+      return;
+    }
+    this.spinning = true;
+    const t0 = performance.now();
+    let yielded = false;
+    try {
+      for (;;) {
+        this.sentToPeer = false;
+        const seen = this.bell.seq();
+        if (this.pollPeers() === 0) {
+          if (!this.bell.spinUntil(seen, SPIN_US)) {
+            this.spinSkip = this.spinBackoff;
+            this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            break;
+          }
+          this.spinBackoff = 1;
+          if (this.pollPeers() === 0) continue;
+        }
+        this.drain(); // runs the turns; publishes; does not spin (this.spinning)
+        if (!this.sentToPeer && this.runHead >= this.runq.length) break;
+        if (performance.now() - t0 > SPIN_SLICE_MS) {
+          yielded = true;
+          setImmediate(this.respin);
+          break;
+        }
+      }
+    } finally {
+      this.spinning = false;
+    }
+    if (this.out.length > 0 || this.peers.size > 0) this.flush();
+    if (!yielded) this.armBell();
+  }
+
+  private readonly respin = (): void => {
+    if (this.pollPeers() > 0) this.drain();
+    else this.spin();
+  };
 
   /** The worker in `slot` died: what it owed us will never come. */
   private down(slot: number): void {
-    this.peers.get(slot)?.port.close();
     this.peers.delete(slot);
     for (const [reply, s] of this.owedBy) {
       if (s !== slot) continue;
@@ -346,7 +479,11 @@ export class AgentHost implements AgentRouter {
           ms,
         );
       signal?.addEventListener('abort', onAbort, { once: true });
-      reply = this.deliver(h, method, args, flags, w);
+      try {
+        reply = this.deliver(h, method, args, flags, w);
+      } catch (e) {
+        fail(e); // the arguments cannot go to the agent's worker: nothing was sent
+      }
     });
   }
 
@@ -369,7 +506,7 @@ export class AgentHost implements AgentRouter {
   private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): number {
     const a = this.agents.get(h.id);
     if (a !== undefined && a.gen === h.gen) {
-      this.enqueue(a, new Msg(method, args, 0, flags, w));
+      this.enqueue(a, entry(method, args, 0, flags, w, -1));
       return 0;
     }
     // one path per target, fixed at first use, so this sender's messages to it stay in order
@@ -379,10 +516,15 @@ export class AgentHost implements AgentRouter {
       path = where !== undefined && where >= 0 && this.peers.has(where) ? where : -1;
       this.paths.set(h.id, path);
     }
-    let reply = 0;
+    const peer = path >= 0 ? this.peers.get(path) : undefined;
+    const reply = w !== null ? this.nextReply++ : 0;
+    if (peer !== undefined) {
+      peer.write([PMSG, h.id, h.gen, method, args, reply, flags]); // throws here when args cannot go
+      this.sentToPeer = true;
+      this.scheduleFlush();
+    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
     if (w !== null) {
-      const id = this.nextReply++;
-      reply = id;
+      const id = reply;
       const owed = path >= 0;
       if (owed) this.owedBy.set(id, path);
       this.pending.set(id, {
@@ -398,10 +540,6 @@ export class AgentHost implements AgentRouter {
         },
       });
     }
-    const peer = path >= 0 ? this.peers.get(path) : undefined;
-    if (peer !== undefined) {
-      if (peer.out.push([PMSG, h.id, h.gen, method, args, reply, flags]) === 1) this.scheduleFlush();
-    } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
     return reply;
   }
 
@@ -414,13 +552,28 @@ export class AgentHost implements AgentRouter {
 
   // --- port --------------------------------------------------------------------------------
 
-  private receive(batch: ToHost[]): void {
+  private receive(batch: HostBatch): void {
     for (let i = 0; i < batch.length; i++) {
-      const f = batch[i]!;
+      const x = batch[i]!;
+      if (typeof x === 'number') {
+        // a compact plain send (protocol.ts HostBatch)
+        const id = x > 0 ? x : -x;
+        const method = batch[++i] as string;
+        let args = NO_ARGS;
+        if (x < 0) {
+          args = batch[++i] as unknown[];
+          if (hasObjects(args)) args = reviveArgs(args);
+        }
+        const a = this.agents.get(id);
+        if (a !== undefined && a.gen === 1)
+          this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
+        continue;
+      }
+      const f = x as ToHost;
       switch (f[0]) {
         case MSG: {
           const a = this.agents.get(f[1]);
-          const m = new Msg(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null);
+          const m = entry(f[3], hasObjects(f[4]) ? reviveArgs(f[4]) : f[4], f[5], f[6], null, -1);
           if (a === undefined || a.gen !== f[2]) this.answer(m, false, stoppedError(f[1], f[3]));
           else this.enqueue(a, m);
           break;
@@ -456,7 +609,7 @@ export class AgentHost implements AgentRouter {
     this.drain();
   }
 
-  private push(f: FromHost): void {
+  private push(f: FromHost | number): void {
     if (this.out.push(f) >= SLICE)
       this.flush(); // a long burst goes out in slices (pipelining)
     else if (!this.flushScheduled && !this.draining) {
@@ -479,19 +632,7 @@ export class AgentHost implements AgentRouter {
       this.lastLoad = load;
       this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
     }
-    for (const peer of this.peers.values()) {
-      if (peer.out.length === 0) continue;
-      const pb = peer.out;
-      peer.out = [];
-      try {
-        peer.port.postMessage(pb);
-      } catch (e) {
-        for (const f of pb) {
-          if (f[0] === PREPLY) this.out.push([REPLY, 0, false, toWire(e)]);
-        }
-        process.emitWarning(`shoal agent host: a batch to a peer worker could not be sent: ${(e as Error).message}`);
-      }
-    }
+    this.publishPeers();
     if (this.out.length === 0) return;
     const b = this.out;
     this.out = [];
@@ -502,7 +643,7 @@ export class AgentHost implements AgentRouter {
         try {
           this.port.postMessage([f]);
         } catch (e) {
-          if (f[0] === REPLY && f[2]) {
+          if (typeof f !== 'number' && f[0] === REPLY && f[2]) {
             const why = codeError(
               TypeError,
               'ERR_SHOAL_UNCLONEABLE',
@@ -548,52 +689,24 @@ export class AgentHost implements AgentRouter {
   ): void {
     const a = new Live(id, gen, cls, opts, opts.interleave.length ? new Set(opts.interleave) : null);
     this.agents.set(id, a);
-    const build = (ns: Namespace): void => {
-      if (a.stopped) return;
-      try {
-        const C = ns[cls];
-        if (typeof C !== 'function') {
-          const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
-          throw new TaskLoadError(
-            C === undefined
-              ? `agent module ${url} has no export '${cls}' (function exports: ${names.join(', ') || 'none'})`
-              : `export '${cls}' of agent module ${url} is a ${typeof C}, not a class`,
-          );
-        }
-        a.ctor = C as Ctor;
-        this.running = a;
-        try {
-          a.inst = new (C as Ctor)(...reviveArgs(args));
-          if (hasSnap && typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(snap);
-        } finally {
-          this.running = undefined;
-        }
-        if (typeof a.inst.snapshot === 'function') {
-          this.snapshotters.add(a);
-          a.snapshots = true;
-        }
-      } catch (e) {
-        this.agents.delete(id);
-        a.stopped = true;
-        this.push([CREATED, id, false, toWire(e)]);
-        for (const m of a.box.clear()) this.answer(m, false, e);
-        return;
-      }
-      this.push([CREATED, id, true, undefined]);
-      if (a.box.depth > 0) this.schedule(a);
-    };
     const ns = this.modules.get(url);
     if (ns !== undefined && !(ns instanceof Promise)) {
-      build(ns);
+      this.build(a, ns, url, cls, args, snap, hasSnap);
       return;
     }
-    this.load(url).then(
-      (m) => {
-        build(m);
+    // the module is loading: one wait for every agent of a burst (not a promise each)
+    let q = this.loading.get(url);
+    if (q === undefined) {
+      q = [];
+      this.loading.set(url, q);
+      const all = q;
+      const done = (m: Namespace): void => {
+        if (this.loading.get(url) === all) this.loading.delete(url);
+        for (const p of all) this.build(p.a, m, url, p.cls, p.args, p.snap, p.hasSnap);
         this.drain();
-      },
-      (e: unknown) =>
-        build(
+      };
+      this.load(url).then(done, (e: unknown) =>
+        done(
           new Proxy(
             {},
             {
@@ -603,7 +716,53 @@ export class AgentHost implements AgentRouter {
             },
           ),
         ),
-    );
+      );
+    }
+    q.push({ a, cls, args, snap, hasSnap });
+  }
+
+  /** Construct agent `a` from class `cls` of module namespace `ns`; answer main (CREATED). */
+  private build(
+    a: Live,
+    ns: Namespace,
+    url: string,
+    cls: string,
+    args: unknown[],
+    snap: unknown,
+    hasSnap: boolean,
+  ): void {
+    if (a.stopped) return;
+    try {
+      const C = ns[cls];
+      if (typeof C !== 'function') {
+        const names = Object.keys(ns).filter((k) => typeof ns[k] === 'function');
+        throw new TaskLoadError(
+          C === undefined
+            ? `agent module ${url} has no export '${cls}' (function exports: ${names.join(', ') || 'none'})`
+            : `export '${cls}' of agent module ${url} is a ${typeof C}, not a class`,
+        );
+      }
+      a.ctor = C as Ctor;
+      this.running = a;
+      try {
+        a.inst = args.length === 0 ? new (C as Ctor)() : new (C as Ctor)(...reviveArgs(args));
+        if (hasSnap && typeof a.inst.restore === 'function') (a.inst.restore as (s: unknown) => void)(snap);
+      } finally {
+        this.running = undefined;
+      }
+      if (typeof a.inst.snapshot === 'function') {
+        this.snapshotters.add(a);
+        a.snapshots = true;
+      }
+    } catch (e) {
+      this.agents.delete(a.id);
+      a.stopped = true;
+      this.push([CREATED, a.id, false, toWire(e)]);
+      for (const m of a.box.clear()) this.answer(m, false, e);
+      return;
+    }
+    this.push(a.id); // compact CREATED (ok): protocol.ts WorkerBatch
+    if (a.box.depth > 0) this.schedule(a);
   }
 
   private load(url: string): Promise<Namespace> {
@@ -661,19 +820,31 @@ export class AgentHost implements AgentRouter {
     if (a.box.depth > 0) this.schedule(a);
   }
 
-  private stopLocal(a: Live, why: Error): void {
+  /** `why` is made only when a queued message needs it (an Error costs microseconds: its stack). */
+  private stopLocal(a: Live, why: () => Error): void {
     a.stopped = true;
     this.agents.delete(a.id);
     this.snapshotters.delete(a);
-    for (const m of a.box.clear()) this.answer(m, false, why);
+    if (a.box.total > 0) {
+      const e = why();
+      for (const m of a.box.clear()) this.answer(m, false, e);
+    }
     this.push([GONE, a.id]);
   }
 
   // --- mailboxes and turns -------------------------------------------------------------------
 
-  private enqueue(a: Live, m: Msg): void {
+  private enqueue(a: Live, m: Entry): void {
     if (a.stopped) {
-      this.answer(m, false, stoppedError(a.id, m.method, a.name));
+      this.answer(m, false, stoppedError(a.id, methodOf(m), a.name));
+      return;
+    }
+    if (typeof m === 'string') {
+      // a plain send: none of the checks below apply
+      const r = a.box.offer(m, false);
+      if (r === REFUSED) return; // 'drop' (or 'error' with nobody to tell: a plain send is not acked)
+      if (r === SLID) this.slid(a);
+      if (!a.queued && a.inst !== undefined && a.failed === undefined) this.schedule(a);
       return;
     }
     const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
@@ -682,7 +853,7 @@ export class AgentHost implements AgentRouter {
       return;
     }
     if ((m.flags & F_NOW) !== 0 || ((m.flags & F_STOP) !== 0 && a.failed !== undefined)) {
-      this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before message ran`));
+      this.stopLocal(a, () => new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before message ran`));
       this.answer(m, true, undefined);
       return;
     }
@@ -692,14 +863,18 @@ export class AgentHost implements AgentRouter {
       else this.answer(m, false, fullError(a, m.method));
       return;
     }
-    if (r === SLID) {
-      const old = a.box.slid!;
-      a.box.slid = undefined;
-      if (old.flags & F_CALL) this.answer(old, false, fullError(a, old.method));
-      else if (old.flags & (F_SYNC | F_STOP)) this.answer(old, true, undefined);
-    }
+    if (r === SLID) this.slid(a);
     if (r !== PARKED && (m.flags & F_ACK) !== 0) this.answer(m, true, undefined);
     if (!a.queued && a.inst !== undefined && a.failed === undefined) this.schedule(a);
+  }
+
+  /** The message a 'slide' mailbox pushed out: tell whoever waits for it. */
+  private slid(a: Live): void {
+    const old = a.box.slid!;
+    a.box.slid = undefined;
+    if (typeof old === 'string') return;
+    if (old.flags & F_CALL) this.answer(old, false, fullError(a, old.method));
+    else if (old.flags & (F_SYNC | F_STOP)) this.answer(old, true, undefined);
   }
 
   private schedule(a: Live): void {
@@ -744,6 +919,12 @@ export class AgentHost implements AgentRouter {
       this.drainScheduled = true;
       setImmediate(this.drainTask); // over budget: let the event loop in
     }
+    if (this.peers.size > 0) {
+      // peer rings, steps 1-3 (see "peer rings" above)
+      this.publishPeers();
+      if (this.sentToPeer && !this.spinning) this.spin();
+      else this.armBell();
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(this.flush);
@@ -758,16 +939,17 @@ export class AgentHost implements AgentRouter {
       if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
       const m = a.box.peek();
       if (m === undefined) break;
-      const control = (m.flags & (F_SYNC | F_STOP)) !== 0;
-      const inter = !control && a.interleave !== null && a.interleave.has(m.method);
+      const control = typeof m !== 'string' && (m.flags & (F_SYNC | F_STOP)) !== 0;
+      const inter = !control && a.interleave !== null && a.interleave.has(methodOf(m));
       // sync and stop wait for the open turns; other messages too unless they may interleave
       if (a.open > 0 && (control || (!a.opts.reentrant && !inter))) break;
       a.box.take();
       const admitted = a.box.admitted;
-      if (admitted !== undefined && (admitted.flags & F_ACK) !== 0) this.answer(admitted, true, undefined);
+      if (admitted !== undefined && typeof admitted !== 'string' && (admitted.flags & F_ACK) !== 0)
+        this.answer(admitted, true, undefined);
       if (control) {
-        if (m.flags & F_STOP) {
-          this.stopLocal(a, new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
+        if ((m as Msg).flags & F_STOP) {
+          this.stopLocal(a, () => new AgentStoppedError(`agent ${a.name}#${a.id} was stopped before the message ran`));
         }
         this.answer(m, true, undefined);
         continue;
@@ -778,20 +960,25 @@ export class AgentHost implements AgentRouter {
     if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
   }
 
-  private turn(a: Live, m: Msg, inter: boolean): void {
+  private turn(a: Live, m: Entry, inter: boolean): void {
     const inst = a.inst!;
-    const fn = inst[m.method];
-    if (typeof fn !== 'function' || m.method === 'constructor') {
-      this.ended(a, m, false, noMethod(a, m.method), false);
+    const method = methodOf(m);
+    const fn = inst[method];
+    if (typeof fn !== 'function' || method === 'constructor') {
+      this.ended(a, m, false, noMethod(a, method), false);
       return;
     }
-    if (a.open === 0 || !inter) a.current = m.method; // an interleaved turn does not hide the one it joined
+    if (a.open === 0 || !inter) a.current = method; // an interleaved turn does not hide the one it joined
     a.open++;
     if (!inter) a.exclusive = true;
     this.running = a;
     let r: unknown;
     try {
-      r = (fn as (...x: unknown[]) => unknown).apply(inst, m.args); // revived on arrival (receive)
+      // args revived on arrival (receive)
+      r =
+        typeof m === 'string'
+          ? (fn as () => unknown).call(inst)
+          : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true, inter);
@@ -818,7 +1005,7 @@ export class AgentHost implements AgentRouter {
     );
   }
 
-  private ended(a: Live, m: Msg, ok: boolean, v: unknown, opened: boolean, inter = false): void {
+  private ended(a: Live, m: Entry, ok: boolean, v: unknown, opened: boolean, inter = false): void {
     if (opened) {
       a.open--;
       if (!inter) a.exclusive = false;
@@ -828,8 +1015,8 @@ export class AgentHost implements AgentRouter {
     this.turnsTotal++;
     if (a.snapshots) a.dirty = true;
     if (ok) {
-      this.answer(m, true, v);
-    } else if ((m.flags & F_CALL) !== 0) {
+      if (typeof m !== 'string') this.answer(m, true, v);
+    } else if (typeof m !== 'string' && (m.flags & F_CALL) !== 0) {
       this.answer(m, false, v);
     } else if (!a.stopped) {
       this.sendFailed(a, m, v);
@@ -838,32 +1025,34 @@ export class AgentHost implements AgentRouter {
   }
 
   /** A send's method threw: errorMode decides. */
-  private sendFailed(a: Live, m: Msg, e: unknown): void {
+  private sendFailed(a: Live, m: Entry, e: unknown): void {
+    const method = methodOf(m);
     if (a.opts.errorMode === 'continue') {
       const hook = a.inst?.onError;
       if (typeof hook === 'function') {
         try {
-          (hook as (e: unknown, method: string, args: unknown[]) => void).call(a.inst, e, m.method, m.args);
+          (hook as (e: unknown, method: string, args: unknown[]) => void).call(a.inst, e, method, argsOf(m));
         } catch (e2) {
           process.emitWarning(`shoal agent ${a.name}#${a.id}: onError threw: ${(e2 as Error)?.message ?? e2}`);
         }
       }
-      this.push([FAILED, a.id, toWire(e), m.method, false]);
+      this.push([FAILED, a.id, toWire(e), method, false]);
       return;
     }
     a.failed = e;
-    this.push([FAILED, a.id, toWire(e), m.method, true]);
+    this.push([FAILED, a.id, toWire(e), method, true]);
     // calls cannot wait for a restart that may never come: they reject now; sends stay held
     const held = a.box.clear();
     for (const x of held) {
-      if ((x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
+      if (typeof x !== 'string' && (x.flags & (F_CALL | F_SYNC)) !== 0 && (x.flags & F_STOP) === 0)
         this.answer(x, false, failedError(a, x.method));
       else a.box.offer(x, true);
     }
   }
 
   /** Tell whoever waits for `m` (a waiter here, or main by reply id). */
-  private answer(m: Msg, ok: boolean, v: unknown): void {
+  private answer(m: Entry, ok: boolean, v: unknown): void {
+    if (typeof m === 'string') return; // a plain send: nobody waits
     if (m.local !== null) {
       if (ok) m.local.resolve(v);
       else m.local.reject(v);
@@ -872,7 +1061,15 @@ export class AgentHost implements AgentRouter {
     if (m.reply === 0) return;
     if (m.origin >= 0) {
       const peer = this.peers.get(m.origin);
-      if (peer !== undefined && peer.out.push([PREPLY, m.reply, ok, ok ? v : toWire(v)]) === 1) this.scheduleFlush();
+      if (peer === undefined) return;
+      try {
+        peer.write([PREPLY, m.reply, ok, ok ? v : toWire(v)]);
+      } catch (e) {
+        // the result cannot be encoded: the caller gets why instead of waiting for its timeout
+        peer.write([PREPLY, m.reply, false, toWire(e)]);
+      }
+      this.sentToPeer = true;
+      this.scheduleFlush();
       return;
     }
     this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
@@ -900,6 +1097,23 @@ export class AgentHost implements AgentRouter {
 const RESOLVED: Promise<void> = Promise.resolve();
 /** frames per post in a long burst */
 const SLICE = 2048;
+
+const NO_ARGS: unknown[] = [];
+
+/** The mailbox entry for a message (Entry): the bare method name when nothing else is needed. */
+function entry(method: string, args: unknown[], reply: number, flags: number, w: Waiter | null, origin: number): Entry {
+  if (args.length === 0 && reply === 0 && flags === 0 && w === null) return method;
+  return new Msg(method, args, reply, flags, w, origin);
+}
+
+function methodOf(m: Entry): string {
+  return typeof m === 'string' ? m : m.method;
+}
+
+/** The arguments of `m` (a fresh empty array for a bare entry: an onError hook may keep it). */
+function argsOf(m: Entry): unknown[] {
+  return typeof m === 'string' ? [] : m.args;
+}
 
 function hasObjects(args: readonly unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {

@@ -454,12 +454,9 @@ export class Pool implements TransportSink {
     return this.live;
   }
 
-  /**
-   * Wake the worker in `slot` if it is parked (Atomics.wait) so it reads its ports: for layers that
-   * post to a worker on ports of their own (the reactor's OPEN). Cheap when it is awake.
-   */
-  wake(slot: number): void {
-    this.transport.wakeWorker?.(slot);
+  /** Wake the worker in `slot` if it is parked, so it reads its ports (Transport.wakeWorker). */
+  wakeWorker(slot: number): void {
+    this.transport.wakeWorker(slot);
   }
 
   threadId(slot: number): number {

@@ -79,12 +79,12 @@ export interface Transport {
   /** Per-slot ring use in [0, 1] (0 on paths without rings). */
   ringUse(slot: number): number;
   /**
-   * A message for the worker in `slot` went out on a port of another layer (the reactor's OPEN, for
-   * one): make sure it reads its ports soon. The shared transport rings the worker's bell, since a
-   * worker with nothing live may be parked in Atomics.wait, deaf to its ports; optional (a
-   * transport whose workers never block their event loop has nothing to do).
+   * Wake the worker in `slot` if it is parked (blocked in Atomics.wait), so it reads its ports:
+   * call after posting it a message on a port of another subsystem (the reactor's OPEN, agent
+   * messages). A worker with nothing live may be parked for seconds, deaf to its ports. No-op on
+   * transports whose workers never block their thread.
    */
-  wakeWorker?(slot: number): void;
+  wakeWorker(slot: number): void;
   /** Stop: drop every queued task (the pool has rejected them) and release resources. */
   close(): void;
 }

@@ -171,8 +171,9 @@ export class Runtime implements AsyncDisposable {
       ambient: options.ambient !== false,
       maxModules: options.maxModulesPerWorker,
       onWorkerStart: (slot, worker) => {
-        reactor.attach(slot, worker, () => pool.wake(slot)); // OPENs must wake a worker parked idle
-        agents.attach(slot, worker);
+        // both post on ports of their own: a worker parked idle must be woken to read them
+        reactor.attach(slot, worker, () => pool.wakeWorker(slot));
+        agents.attach(slot, worker, () => pool.wakeWorker(slot));
       },
       onWorkerExit: (slot) => {
         reactor.detach(slot);

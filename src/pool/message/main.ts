@@ -144,6 +144,8 @@ export class MessageTransport implements Transport {
     return { parks: 0, parkedWhileLive: 0, siblingWakes: 0 }; // workers here never block: they wait on their port
   }
 
+  wakeWorker(): void {} // a message-transport worker never blocks its thread
+
   ringUse(): number {
     return 0;
   }

@@ -246,7 +246,7 @@ export class SharedTransport implements Transport {
   }
 
   wakeWorker(slot: number): void {
-    this.lanes[slot]?.bell.ring(); // pairs with: worker.ts idle (bell.waitSync): a parked worker reads its ports
+    if (this.lanes[slot]) this.waker.bell(slot).ring(); // a syscall only if that worker is parked
   }
 
   ringUse(slot: number): number {
