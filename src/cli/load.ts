@@ -19,7 +19,7 @@ export const LOAD_HELP = `usage: shoal load <url> [options]
   HTTP/1.1 (keep-alive) or raw TCP load from every core: each pool worker runs a loader that opens
   its own connections. Latency goes into HDR histograms merged across workers.
 
-  <url>                 http://host:port/path, or tcp://host:port with --payload
+  <url>                 http://host:port/path, https://host:port/path, or tcp://host:port with --payload
   -c, --connections N   connections in all (default 10)
   -d, --duration T      how long to send: 10, 10s, 500ms, 2m (default 10s)
   -R, --rate N          constant rate: N requests/s in all, each connection on a fixed schedule;
@@ -31,6 +31,7 @@ export const LOAD_HELP = `usage: shoal load <url> [options]
   -H, --header 'K: V'   extra request header (repeatable)
       --body S          request body
       --body-file F     request body from a file
+  -k, --insecure        https://: accept any certificate (a self-signed test server), as curl -k
       --payload S       tcp://: the bytes of one request; a response is as many bytes back (echo)
       --response-bytes N  tcp://: bytes of one response when it differs from the payload's
       --workers N       pool workers, one loader each (default: available parallelism, at most -c)
@@ -93,6 +94,7 @@ export async function loadMain(args: string[]): Promise<number> {
         body: { type: 'string' },
         'body-file': { type: 'string' },
         payload: { type: 'string' },
+        insecure: { type: 'boolean', short: 'k' },
         'response-bytes': { type: 'string' },
         workers: { type: 'string' },
         drain: { type: 'string' },
@@ -128,6 +130,7 @@ export async function loadMain(args: string[]): Promise<number> {
       headers,
       body: values['body-file'] !== undefined ? readFileSync(values['body-file']) : values.body,
       payload: values.payload,
+      insecure: values.insecure ?? false,
       responseBytes: num(values['response-bytes'], 'response-bytes', true),
       loaders: workers,
       drainMs: values.drain !== undefined ? parseDuration(values.drain, 'drain') : 2000,

@@ -4,7 +4,11 @@
  * with a payload, and errors counted when the server resets connections. Bounded: every run lasts
  * under 3 s plus its drain.
  */
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as httpsServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as httpServer, type Server as HttpServer } from 'node:http';
 import { createServer as netServer, type Server as NetServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -152,8 +156,8 @@ test('a tcp:// target without a payload is refused, naming what is missing', asy
     const e = await rejection(runLoad(rt, { url: 'tcp://127.0.0.1:9' }));
     assert.is(e.code, 'ERR_SHOAL_HARNESS_OPTION');
     assert.match(e.message, /payload/);
-    const f = await rejection(runLoad(rt, { url: 'https://example.com/' }));
-    assert.match(f.message, /unsupported scheme 'https:'/);
+    const f = await rejection(runLoad(rt, { url: 'ftp://example.com/' }));
+    assert.match(f.message, /unsupported scheme 'ftp:'/);
   } finally {
     await rt.close();
   }
@@ -169,6 +173,63 @@ test('the CLI refuses a bad target before it starts: exit 2, the reason, no prog
     assert.match(r.stderr, why);
     assert.not.match(r.stderr, /done|stopped/, r.stderr);
     assert.is(r.stdout, '');
+  }
+});
+
+test('https:// with -k against a self-signed server: counts match; without -k every attempt is a certificate error', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-load-tls-'));
+  try {
+    try {
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+          '-keyout',
+          join(dir, 'k.pem'),
+          '-out',
+          join(dir, 'c.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ]),
+        { stdio: 'ignore' },
+      );
+    } catch {
+      console.log('  (skipped: no openssl CLI; Debian package openssl, installed by .ci/run)');
+      return;
+    }
+    let served = 0;
+    const srv = httpsServer(
+      { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) },
+      (_q, res) => {
+        served++;
+        res.end('secret');
+      },
+    );
+    const port = await listening(srv as unknown as HttpServer);
+    try {
+      const ok = await shoal([`https://localhost:${port}/`, '-k', '-c', '4', '-d', '500ms', '--json', '--quiet']);
+      assert.is(ok.code, 0, ok.stderr);
+      const j = JSON.parse(ok.stdout);
+      assert.ok(j.requests > 0);
+      assert.is(j.requests, served);
+      assert.is(j.errors, 0, JSON.stringify(j.errorKinds));
+      const before = served;
+      const bad = await shoal([`https://localhost:${port}/`, '-c', '2', '-d', '300ms', '--json', '--quiet']);
+      assert.is(bad.code, 1, bad.stderr); // no request completed
+      const b = JSON.parse(bad.stdout);
+      assert.is(b.requests, 0);
+      assert.ok(b.errors > 0);
+      assert.ok(
+        Object.keys(b.errorKinds).some((k) => /CERT|SELF_SIGNED/.test(k)),
+        JSON.stringify(b.errorKinds),
+      );
+      assert.is(served, before);
+    } finally {
+      srv.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -42,6 +42,11 @@ export interface LoaderJob {
   expectBytes: number;
   /** http: the request is HEAD (its responses have no body) */
   head: boolean;
+  /** https://: TLS on every connection (node:tls on the loader's thread) */
+  tls: boolean;
+  /** https://: the name the certificate is checked against (SNI), and whether any certificate goes */
+  servername: string;
+  insecure: boolean;
   /** connections this loader opens */
   conns: number;
   /** index of this loader's first connection among all connections (spreads send phases) */
@@ -90,8 +95,10 @@ export interface LoaderResult {
 
 /** Options of runLoad (the flags of `shoal load`). */
 export interface LoadTestOptions {
-  /** `http://host:port/path` or `tcp://host:port` */
+  /** `http://host:port/path`, `https://host:port/path` or `tcp://host:port` */
   url: string;
+  /** https: accept any certificate (a self-signed test server), as `curl -k` does (default false) */
+  insecure?: boolean;
   /** connections, spread over the loaders (default 10) */
   connections?: number;
   /** how long to send, ms (default 10000) */

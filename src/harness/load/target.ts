@@ -16,6 +16,9 @@ export interface Target {
   request: Uint8Array;
   expectBytes: number;
   head: boolean;
+  tls: boolean;
+  servername: string;
+  insecure: boolean;
 }
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -27,7 +30,9 @@ export function parseTarget(o: LoadTestOptions): Target {
   try {
     u = new URL(o.url);
   } catch {
-    throw new HarnessOptionError(`'${o.url}' is not a URL (expected http://host:port/path or tcp://host:port)`);
+    throw new HarnessOptionError(
+      `'${o.url}' is not a URL (expected http://host:port/path, https://host:port/path or tcp://host:port)`,
+    );
   }
   const hostname = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
   if (u.protocol === 'tcp:') {
@@ -38,13 +43,24 @@ export function parseTarget(o: LoadTestOptions): Target {
     const request = typeof o.payload === 'string' ? Buffer.from(o.payload) : o.payload;
     const expectBytes = o.responseBytes ?? request.length;
     posInt(expectBytes, 'responseBytes');
-    return { kind: 'tcp', host: hostname, port: Number(u.port), request, expectBytes, head: false };
+    return {
+      kind: 'tcp',
+      host: hostname,
+      port: Number(u.port),
+      request,
+      expectBytes,
+      head: false,
+      tls: false,
+      servername: '',
+      insecure: false,
+    };
   }
-  if (u.protocol !== 'http:') {
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
     throw new HarnessOptionError(
-      `unsupported scheme '${u.protocol}' in '${o.url}': shoal load speaks http:// (HTTP/1.1) and tcp://`,
+      `unsupported scheme '${u.protocol}' in '${o.url}': shoal load speaks http://, https:// (HTTP/1.1) and tcp://`,
     );
   }
+  const tls = u.protocol === 'https:';
   const method = (o.method ?? (o.body !== undefined ? 'POST' : 'GET')).toUpperCase();
   if (!TOKEN.test(method)) throw new HarnessOptionError(`'${o.method}' is not an HTTP method`);
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? Buffer.from(o.body) : o.body;
@@ -65,10 +81,13 @@ export function parseTarget(o: LoadTestOptions): Target {
   return {
     kind: 'http',
     host: isIP(hostname) || hostname !== 'localhost' ? hostname : '127.0.0.1',
-    port: Number(u.port || 80),
+    port: Number(u.port || (tls ? 443 : 80)),
     request,
     expectBytes: 0,
     head: method === 'HEAD',
+    tls,
+    servername: tls && !isIP(hostname) ? hostname : '',
+    insecure: tls && o.insecure === true,
   };
 }
 

@@ -6,7 +6,8 @@
  * their parsers, its latency histogram, and its four progress words (src/harness/load/job.ts).
  *
  * One connection's life, in order:
- *   1. connect (noDelay; replies are read into one scratch buffer per thread through `onread`,
+ *   1. connect (noDelay; https: node:tls on this thread, requests once the handshake is done;
+ *      replies are read into one scratch buffer per thread through `onread`,
  *      so a reply costs no Buffer and no 'data' event);
  *   2. send: closed loop — keep `pipeline` requests in flight, one more per response; constant
  *      rate — the schedule starts (t0) once every connection is open, or after SCHEDULE_WAIT_MS;
@@ -24,6 +25,7 @@
  *      closes every socket.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { threadId } from 'node:worker_threads';
 import { ResponseParser } from './llhttp.js';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
@@ -167,18 +169,23 @@ class Loader {
 
   private open(c: LoadConn): void {
     const { job } = this;
-    const sock = connect({
-      host: job.host,
-      port: job.port,
-      noDelay: true,
-      onread: { buffer: scratch!, callback: (n: number, buf: Buffer) => this.onData(c, n, buf) },
-    });
+    const onread = { buffer: scratch!, callback: (n: number, buf: Buffer) => this.onData(c, n, buf) };
+    const sock = job.tls
+      ? tlsConnect({
+          host: job.host,
+          port: job.port,
+          servername: job.servername || undefined,
+          rejectUnauthorized: !job.insecure,
+          onread, // node:tls takes onread as node:net does (Node's types leave it out)
+        } as ConnectionOptions).setNoDelay(true)
+      : connect({ host: job.host, port: job.port, noDelay: true, onread });
     c.sock = sock;
     c.lastError = undefined;
     c.partial = 0;
     c.closing = false;
     if (job.kind === 'http') (c.parser ??= this.makeParser(c)).reset();
-    sock.on('connect', () => {
+    // TLS: requests go out once the handshake is done (a certificate refused is an 'error')
+    sock.on(job.tls ? 'secureConnect' : 'connect', () => {
       c.connected = true;
       this.connects++;
       this.connectedNow++;
