@@ -26,6 +26,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { ResponseParser } from './llhttp.js';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
