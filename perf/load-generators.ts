@@ -91,11 +91,14 @@ function parse(gen: GeneratorName, out: string): Omit<GeneratorRun, 'genCpuUs'> 
 
 /** Seconds into a run before the generator's CPU window opens (at most a third of the run). */
 const WARM_S = 1.5;
+/** The window closes this long before the run's end: draining, reporting and exiting are not
+ *  per-request work (shoal load closes a runtime, wrk frees a few buffers). */
+const END_S = 0.5;
 
 /**
  * Run `gen` against `url` for `secs` seconds. The generator's CPU per request is taken over a
- * window that opens WARM_S into the run and closes at the last /proc sample before it exits,
- * divided by the requests of that window at the rate the generator reported (steady by then).
+ * window that opens WARM_S into the run and closes END_S before its end, divided by the requests
+ * of that window at the rate the generator reported (steady by then).
  */
 export function runGenerator(gen: GeneratorName, url: string, conns: number, secs: number): Promise<GeneratorRun> {
   const [cmd, args] = argvOf(gen, url, conns, secs);
@@ -113,7 +116,7 @@ export function runGenerator(gen: GeneratorName, url: string, conns: number, sec
       if (Number.isNaN(v)) return;
       const t = performance.now();
       if (first === undefined && t - t0 >= Math.min(WARM_S, secs / 3) * 1000) first = [t, v];
-      else if (first !== undefined) last = [t, v];
+      else if (first !== undefined && t - t0 <= (secs - END_S) * 1000) last = [t, v];
     }, 50);
     c.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
