@@ -17,8 +17,8 @@ import { cancelledError } from '../core/context.js';
 import { ClosedError } from '../core/errors.js';
 import { fromWire, type WireError } from './wire-error.js';
 
-// piscina is loaded with the pool, on first use: most runtimes never start one, and loading it
-// costs 15-30 ms of every `import 'shoal'`
+// piscina is loaded with the pool, on first use: most runtimes never start one, and `import
+// 'shoal'` should not pay for loading it (design.md, "Layers")
 const requireCjs = createRequire(import.meta.url);
 
 const piscinaClass = (): typeof Piscina => (requireCjs('piscina') as typeof import('piscina')).Piscina;

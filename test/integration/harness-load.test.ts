@@ -4,8 +4,8 @@
  * with a payload, and errors counted when the server resets connections. Bounded: every run lasts
  * under 3 s plus its drain.
  */
-import { execFile, execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as httpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { runLoad } from '../../src/harness/load/main.js';
+import { selfSignedCert } from '../fixtures/http-harness.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
 const STALL = fileURLToPath(new URL('../fixtures/harness-stall-server.js', import.meta.url));
@@ -179,33 +180,13 @@ test('the CLI refuses a bad target before it starts: exit 2, the reason, no prog
 test('https:// with -k against a self-signed server: counts match; without -k every attempt is a certificate error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-load-tls-'));
   try {
-    try {
-      execFileSync(
-        'openssl',
-        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
-          '-keyout',
-          join(dir, 'k.pem'),
-          '-out',
-          join(dir, 'c.pem'),
-          '-days',
-          '1',
-          '-subj',
-          '/CN=localhost',
-        ]),
-        { stdio: 'ignore' },
-      );
-    } catch {
-      console.log('  (skipped: no openssl CLI; Debian package openssl, installed by .ci/run)');
-      return;
-    }
+    const tls = selfSignedCert(dir);
+    if (tls === undefined) return; // no openssl CLI (Debian package openssl, installed by .ci/run)
     let served = 0;
-    const srv = httpsServer(
-      { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) },
-      (_q, res) => {
-        served++;
-        res.end('secret');
-      },
-    );
+    const srv = httpsServer({ key: tls.key, cert: tls.cert }, (_q, res) => {
+      served++;
+      res.end('secret');
+    });
     const port = await listening(srv as unknown as HttpServer);
     try {
       const ok = await shoal([`https://localhost:${port}/`, '-k', '-c', '4', '-d', '500ms', '--json', '--quiet']);

@@ -4,41 +4,22 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Runtime } from '../../src/index.js';
-import { APP, NODE_APP, hasTool, run } from '../fixtures/http-harness.js';
+import { APP, NODE_APP, hasTool, run, selfSignedCert } from '../fixtures/http-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-tls-'));
 let key = '';
 let cert = '';
+let certFile = '';
 
-test.before(async () => {
-  if (!hasTool('openssl')) return;
-  const r = await run('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-    '-days',
-    '1',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=IP:127.0.0.1,DNS:localhost',
-  ]);
-  assert.is(r.code, 0, r.stderr);
-  key = readFileSync(join(dir, 'key.pem'), 'utf8');
-  cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+test.before(() => {
+  const made = selfSignedCert(dir);
+  if (made === undefined) return;
+  ({ key, cert, certFile } = made);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -49,12 +30,12 @@ test('curl gets answers over TLS, keep-alive included, verifying the self-signed
   try {
     const web = await rt.serve({ port: 0, handler: APP, tls: { key, cert } });
     assert.match(web.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
-    const r = await run('curl', ['-sv', '--cacert', join(dir, 'cert.pem'), web.url, web.url + 'info']);
+    const r = await run('curl', ['-sv', '--cacert', certFile, web.url, web.url + 'info']);
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /^hello\{/);
     assert.match(r.stdout, `"url":"${web.url}info"`);
     assert.match(r.stderr, /Re-using existing connection|Reusing existing connection/);
-    const up = await run('curl', ['-s', '--cacert', join(dir, 'cert.pem'), '--data-binary', '@-', web.url + 'echo'], {
+    const up = await run('curl', ['-s', '--cacert', certFile, '--data-binary', '@-', web.url + 'echo'], {
       input: 'secret bytes',
     });
     assert.is(up.stdout, 'secret bytes');

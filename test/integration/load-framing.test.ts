@@ -8,7 +8,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { runLoad } from '../../src/harness/load/main.js';
+import { runLoad, type LoadReport, type LoadTestOptions } from '../../src/harness/load/main.js';
 import { Runtime } from '../../src/runtime/runtime.js';
 
 /** xorshift32: the same splits for the same seed */
@@ -65,6 +65,18 @@ function rawServer(seed: number, reply: (k: number) => string, closeAfter = fals
   return { srv, counts };
 }
 
+/** Load `srv` from a one-worker runtime with `opts`; both are closed after. */
+async function loadAgainst(srv: Server, opts: Omit<LoadTestOptions, 'url'>): Promise<LoadReport> {
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    return await runLoad(rt, { url: `http://127.0.0.1:${port}/`, ...opts });
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+}
+
 function chunked(body: string): string {
   let out = '';
   for (let i = 0; i < body.length; i += 7) {
@@ -82,65 +94,37 @@ for (const seed of [1, 42, 4242]) {
         ? `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunked(body)}`
         : `HTTP/1.1 201 Created\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     });
-    const port = await listening(srv);
-    const rt = await Runtime.start({ workers: 1 });
-    try {
-      const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 3, durationMs: 400, pipeline: 2 });
-      assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
-      assert.ok(r.requests > 10, `${r.requests} responses`);
-      assert.is(r.requests, counts.answered);
-      assert.is((r.statuses['200'] ?? 0) + (r.statuses['201'] ?? 0), r.requests);
-      assert.ok(r.statuses['200']! > 0 && r.statuses['201']! > 0);
-    } finally {
-      await rt.close();
-      srv.close();
-    }
+    const r = await loadAgainst(srv, { connections: 3, durationMs: 400, pipeline: 2 });
+    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    assert.ok(r.requests > 10, `${r.requests} responses`);
+    assert.is(r.requests, counts.answered);
+    assert.is((r.statuses['200'] ?? 0) + (r.statuses['201'] ?? 0), r.requests);
+    assert.ok(r.statuses['200']! > 0 && r.statuses['201']! > 0);
   });
 }
 
 test('a response without a length ends with its connection, and counts', async () => {
   const { srv, counts } = rawServer(7, () => 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end', true);
-  const port = await listening(srv);
-  const rt = await Runtime.start({ workers: 1 });
-  try {
-    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300 });
-    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
-    assert.ok(r.requests > 0);
-    assert.is(r.requests, counts.answered);
-  } finally {
-    await rt.close();
-    srv.close();
-  }
+  const r = await loadAgainst(srv, { connections: 2, durationMs: 300 });
+  assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+  assert.ok(r.requests > 0);
+  assert.is(r.requests, counts.answered);
 });
 
 test('replies to HEAD carry a Content-Length but no body', async () => {
   const { srv, counts } = rawServer(9, () => 'HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
-  const port = await listening(srv);
-  const rt = await Runtime.start({ workers: 1 });
-  try {
-    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, method: 'HEAD', connections: 2, durationMs: 300 });
-    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
-    assert.ok(r.requests > 0);
-    assert.is(r.requests, counts.answered);
-  } finally {
-    await rt.close();
-    srv.close();
-  }
+  const r = await loadAgainst(srv, { method: 'HEAD', connections: 2, durationMs: 300 });
+  assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+  assert.ok(r.requests > 0);
+  assert.is(r.requests, counts.answered);
 });
 
 test('a server that answers garbage: every request is an error of kind "parse", none a response', async () => {
   const { srv } = rawServer(3, () => 'SSH-2.0-OpenSSH_9.2\r\n\r\n');
-  const port = await listening(srv);
-  const rt = await Runtime.start({ workers: 1 });
-  try {
-    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 1, durationMs: 300 });
-    assert.is(r.requests, 0);
-    assert.ok(r.errors > 0);
-    assert.ok(r.errorKinds.parse! > 0, JSON.stringify(r.errorKinds));
-  } finally {
-    await rt.close();
-    srv.close();
-  }
+  const r = await loadAgainst(srv, { connections: 1, durationMs: 300 });
+  assert.is(r.requests, 0);
+  assert.ok(r.errors > 0);
+  assert.ok(r.errorKinds.parse! > 0, JSON.stringify(r.errorKinds));
 });
 
 test.run();

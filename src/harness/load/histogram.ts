@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import type * as hdr from 'hdr-histogram-js';
 
-// loaded on the first histogram: `import 'shoal'` should not pay for it (~70-130 ms cold)
+// loaded on the first histogram: `import 'shoal'` should not pay for it (design.md, "Layers")
 const requireCjs = createRequire(import.meta.url);
 let lib: typeof hdr | undefined;
 const hdrLib = (): typeof hdr => (lib ??= requireCjs('hdr-histogram-js') as typeof hdr);

@@ -30,8 +30,8 @@ export const P_STOP = 3;
 /** How often a loader publishes its progress words. */
 export const PROGRESS_MS = 100;
 
-/** One loader's share of the run. */
-export interface LoaderJob {
+/** The target of a run, checked and its request bytes built once (target.ts parseTarget). */
+export interface Target {
   /** 'http': HTTP/1.1 responses are parsed; 'tcp': a response is `expectBytes` bytes */
   kind: 'http' | 'tcp';
   host: string;
@@ -47,6 +47,10 @@ export interface LoaderJob {
   /** https://: the name the certificate is checked against (SNI), and whether any certificate goes */
   servername: string;
   insecure: boolean;
+}
+
+/** One loader's share of the run: the target and its part of the connections and schedule. */
+export interface LoaderJob extends Target {
   /** connections this loader opens */
   conns: number;
   /** index of this loader's first connection among all connections (spreads send phases) */

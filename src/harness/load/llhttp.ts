@@ -9,9 +9,9 @@
  * response, tens of ns) and parsed there. Reading straight into the wasm memory would save the copy
  * but breaks when the memory grows (a parser allocated for another connection detaches every view).
  *
- * Why not http-parser-js (the choice before, 2026-12-06): a small response costs it ~1.8 µs of
- * JS (headers are built as strings), llhttp in wasm ~0.4 µs with no header callbacks into JS.
- * Measured in docs/measurements.md (2026-12-07, load generator parser).
+ * Why not http-parser-js (the choice before): it builds every header as a JS string, where llhttp
+ * in wasm calls back into JS only for what the loader counts; the figures are in
+ * docs/measurements.md ("`shoal load`: where a request's CPU goes, and the parser").
  *
  * A parser is freed with `free()` when its connection is done for good; llhttp allocates nothing
  * while it parses.

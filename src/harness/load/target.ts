@@ -6,20 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { HarnessOptionError } from '../errors.js';
-import type { LoadTestOptions } from './job.js';
-
-/** What the loaders need to know of the target. */
-export interface Target {
-  kind: 'http' | 'tcp';
-  host: string;
-  port: number;
-  request: Uint8Array;
-  expectBytes: number;
-  head: boolean;
-  tls: boolean;
-  servername: string;
-  insecure: boolean;
-}
+import type { LoadTestOptions, Target } from './job.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 

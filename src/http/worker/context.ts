@@ -2,7 +2,7 @@
  * The per-request context of a fetch-style handler (`ctx`: signal, remote address, waitUntil) and
  * the error a body read rejects with past maxBodySize. Apart from request.ts so that the main
  * thread's `import 'shoal'` (which exports these) does not build the lazy Request, whose module
- * touches the global `Request` and so loads Node's bundled undici (~50 ms of a cold start).
+ * touches the global `Request` and so loads Node's bundled undici.
  *
  * Runs on a pool worker, inside the HTTP host (host.ts); the classes are exported on every thread.
  * Owns per request: the AbortController behind `ctx.signal` (made only when asked for).
