@@ -15,18 +15,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime, timeout } from '../../src/index.js';
 import { APP } from '../fixtures/http-harness.js';
+import { until } from '../fixtures/settle.js';
 
 /** Under IDLE_PARK_MAX_MS (5000): only a park that timed out makes an answer this late. */
 const BEFORE_PARK_ENDS_MS = 3000;
-
-async function until(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
 
 function get(url: string, agent: Agent): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -13,6 +13,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/index.js';
+import { until } from '../fixtures/settle.js';
 
 /** Task: echo `x` with the worker's thread id. */
 export function echo(x: number): [number, number] {
@@ -33,16 +34,6 @@ const waitAsync = (
     waitAsync: (a: Int32Array, i: number, v: number, t: number) => { async: boolean; value: Promise<string> | string };
   }
 ).waitAsync;
-
-/** Resolve once `pred()` holds, polling once per macrotask turn, for at most `ms`. */
-async function until(pred: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  return true;
-}
 
 /** Main-thread resources other than the ones present before the runtime started. */
 function extraResources(before: string[]): string[] {
