@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Runtime, type Agent } from '../src/index.js';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 import { nact, plain } from './savina-plain.js';
 import type { ComlinkApi } from './savina-comlink-worker.js';
 
@@ -101,11 +101,26 @@ const LABEL: Record<Case, string> = {
   bounded_buffer: 'Bounded buffer',
 };
 
-/** msgs per second of one timed run */
+/**
+ * CPU µs per message of the last timed() run: every thread of this process (shoal's workers,
+ * comlink's worker, nact and the plain loop on main), read by run() right after each case.
+ */
+let lastCpuUs = Number.NaN;
+
+/** One run of a case: messages per second and CPU µs per message. */
+interface Sample {
+  rate: number;
+  cpuUs: number;
+}
+
+/** msgs per second of one timed run (and its CPU per message into lastCpuUs) */
 async function timed(f: () => Promise<number> | number): Promise<number> {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const msgs = await f();
-  return msgs / ((performance.now() - t0) / 1000);
+  const secs = (performance.now() - t0) / 1000;
+  lastCpuUs = cpuSince(c0) / msgs;
+  return msgs / secs;
 }
 
 // --- shoal -------------------------------------------------------------------------------------
@@ -302,7 +317,7 @@ async function comlinkCase(api: Comlink.Remote<ComlinkApi>, c: Case, z: Sizes): 
 }
 
 /** Erlang: every case, `rounds` times, in one `erl` run; undefined (with a note) without erl. */
-function erlangRuns(rounds: number, scale: number): Map<Case, number[]> | undefined {
+function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefined {
   try {
     execFileSync('erl', ['-version'], { stdio: 'ignore' });
   } catch {
@@ -317,12 +332,14 @@ function erlangRuns(rounds: number, scale: number): Map<Case, number[]> | undefi
     ['-noshell', '-pa', dir, '-s', 'savina', 'main', String(rounds), scale.toFixed(4), '-s', 'init', 'stop'],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
-  const m = new Map<Case, number[]>();
+  const m = new Map<Case, Sample[]>();
   for (const line of out.split('\n')) {
-    const [name, msgs, us] = line.trim().split(/\s+/);
+    const [name, msgs, us, cpuMs] = line.trim().split(/\s+/);
     if (!name || !CASES.includes(name as Case)) continue;
     const rate = Number(msgs) / (Number(us) / 1e6);
-    m.set(name as Case, [...(m.get(name as Case) ?? []), rate]);
+    // statistics(runtime): the whole VM's CPU (every scheduler, busy-waiting included), ms
+    const sample: Sample = { rate, cpuUs: (Number(cpuMs) * 1000) / Number(msgs) };
+    m.set(name as Case, [...(m.get(name as Case) ?? []), sample]);
   }
   return m;
 }
@@ -333,12 +350,12 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   const rounds = quick ? 3 : 5;
   const scale = quick ? 0.05 : 1;
   const z = sizes(scale);
-  const shoal = new Map<Case, number[]>();
-  const plainR = new Map<Case, number[]>();
-  const nactR = new Map<Case, number[]>();
-  const comlinkR = new Map<Case, number[]>();
-  const add = (m: Map<Case, number[]>, c: Case, v: number | undefined): void => {
-    if (v !== undefined) m.set(c, [...(m.get(c) ?? []), v]);
+  const shoal = new Map<Case, Sample[]>();
+  const plainR = new Map<Case, Sample[]>();
+  const nactR = new Map<Case, Sample[]>();
+  const comlinkR = new Map<Case, Sample[]>();
+  const add = (m: Map<Case, Sample[]>, c: Case, rate: number | undefined): void => {
+    if (rate !== undefined) m.set(c, [...(m.get(c) ?? []), { rate, cpuUs: lastCpuUs }]);
   };
 
   const rt = await Runtime.start({ workers: 2 });
@@ -367,9 +384,10 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     thread_ring: { 'Erlang/OTP': '>= 0.5x' },
   };
   const out: BenchResult[] = [];
+  const rates = (xs: Sample[]): number[] => xs.map((x) => x.rate);
   for (const c of CASES) {
-    const s = median(shoal.get(c)!);
-    const anchors: Array<[string, number[] | undefined, string | undefined]> = [
+    const mine = shoal.get(c)!;
+    const anchors: Array<[string, Sample[] | undefined, string | undefined]> = [
       ['Erlang/OTP', erl?.get(c), goals[c]?.['Erlang/OTP']],
       ['comlink (1 worker)', comlinkR.get(c), '>= 50x'],
       ['nact', nactR.get(c), '>= 10x'],
@@ -382,10 +400,14 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
           suite: 'agent-savina',
           case: LABEL[c],
           unit: 'msgs/s',
-          shoal: s,
+          shoal: median(rates(mine)),
           anchor: name,
-          anchorValue: median(xs),
+          anchorValue: median(rates(xs)),
           higherIsBetter: true,
+          shoalCpuUs: median(mine.map((x) => x.cpuUs)),
+          anchorCpuUs: median(xs.map((x) => x.cpuUs)),
+          spread: minMax(rates(mine)),
+          anchorSpread: minMax(rates(xs)),
           ...(goal ? { goal } : {}),
         }),
       );

@@ -25,6 +25,13 @@ export interface BenchResult {
   anchorCpuUs?: number;
   /** spread of shoal's samples over the rounds: [min, max] */
   spread?: [number, number];
+  /** the same for the anchor's samples */
+  anchorSpread?: [number, number];
+}
+
+/** [min, max] of a non-empty list: the spread over a suite's rounds. */
+export function minMax(xs: readonly number[]): [number, number] {
+  return [Math.min(...xs), Math.max(...xs)];
 }
 
 /** Median of a non-empty list of numbers. */
@@ -40,14 +47,18 @@ export function result(r: Omit<BenchResult, 'ratio'>): BenchResult {
   return { ...r, ratio };
 }
 
-/** Print results as an aligned table (CPU per unit of work beside each figure, where measured). */
+/**
+ * Print results as an aligned table: each median with its spread over the rounds [min-max] and
+ * the CPU per unit of work beside it, where measured.
+ */
 export function printTable(results: readonly BenchResult[]): void {
   const cpu = (us: number | undefined): string => (us === undefined ? '' : ` (cpu ${fmt(us)} µs)`);
+  const range = (s: [number, number] | undefined): string => (s === undefined ? '' : ` [${fmt(s[0])}-${fmt(s[1])}]`);
   const rows = results.map((r) => [
     r.suite,
     r.case,
-    `${fmt(r.shoal)} ${r.unit}${cpu(r.shoalCpuUs)}`,
-    `${r.anchor}: ${fmt(r.anchorValue)} ${r.unit}${cpu(r.anchorCpuUs)}`,
+    `${fmt(r.shoal)}${range(r.spread)} ${r.unit}${cpu(r.shoalCpuUs)}`,
+    `${r.anchor}: ${fmt(r.anchorValue)}${range(r.anchorSpread)} ${r.unit}${cpu(r.anchorCpuUs)}`,
     `${r.ratio.toFixed(2)}x`,
     r.goal ?? '',
   ]);

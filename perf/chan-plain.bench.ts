@@ -98,6 +98,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       shoal: median(s.chan),
       shoalCpuUs: median(s.chanCpu),
       spread: [Math.min(...s.chan), Math.max(...s.chan)],
+      anchorSpread: [Math.min(...s.raw), Math.max(...s.raw)],
       anchor: 'raw MessagePort',
       anchorValue: median(s.raw),
       anchorCpuUs: median(s.rawCpu),

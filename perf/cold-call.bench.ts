@@ -20,7 +20,7 @@ import { Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Runtime } from '../src/index.js';
 import { waitAsync } from '../src/shm/doorbell.js';
-import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
 const GAPS = [0, 1, 5, 20] as const;
@@ -117,7 +117,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         higherIsBetter: false,
         shoal: median(s),
         shoalCpuUs: median(cpu.get(`shoal@${gap}`)!),
-        spread: [Math.min(...s), Math.max(...s)] as [number, number],
+        spread: minMax(s),
       };
       out.push(
         result({
@@ -125,6 +125,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
           case: `no-op rt.run after ${label} idle, ${threads} workers`,
           anchor: 'piscina',
           anchorValue: median(lat.get(`piscina@${gap}`)!),
+          anchorSpread: minMax(lat.get(`piscina@${gap}`)!),
           anchorCpuUs: median(cpu.get(`piscina@${gap}`)!),
           goal: '>= 2x',
         }),
@@ -133,6 +134,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
           case: `no-op rt.run after ${label} idle, vs the floor`,
           anchor: 'cold-wake floor (Atomics.wait worker, waitAsync main)',
           anchorValue: median(lat.get(`cold-wake floor@${gap}`)!),
+          anchorSpread: minMax(lat.get(`cold-wake floor@${gap}`)!),
           anchorCpuUs: median(cpu.get(`cold-wake floor@${gap}`)!),
           goal: '>= 0.5x',
         }),

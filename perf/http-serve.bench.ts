@@ -20,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 import { calibrate } from './http-handlers.js';
 
 const SERVERS = fileURLToPath(new URL('./http-servers.js', import.meta.url));
@@ -164,6 +164,11 @@ async function runCase(
           anchorValue: med(anchor, 'rps'),
           higherIsBetter: true,
           goal,
+          // the server's CPU per request (every process and thread of it) beside each rate
+          shoalCpuUs: med(shoal, 'cpuUs'),
+          anchorCpuUs: med(anchor, 'cpuUs'),
+          spread: minMax(got.get(shoal)!.map((x) => x.rps)),
+          anchorSpread: minMax(got.get(anchor)!.map((x) => x.rps)),
         }),
       );
     }

@@ -51,6 +51,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       spread: [Math.min(...s.shoal!), Math.max(...s.shoal!)],
       anchor: 'piscina',
       anchorValue: median(s.piscina!),
+      anchorSpread: [Math.min(...s.piscina!), Math.max(...s.piscina!)],
       goal: '< 1%',
     }),
     result({

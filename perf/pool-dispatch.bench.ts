@@ -23,7 +23,7 @@ import { Piscina } from 'piscina';
 import { Tinypool } from 'tinypool';
 import workerpool from 'workerpool';
 import { Runtime } from '../src/index.js';
-import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
 const WP_WORKER = new URL('./pool-workerpool-worker.js', import.meta.url);
@@ -188,6 +188,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
             higherIsBetter: k.higherIsBetter,
             shoalCpuUs: median(cpu.get('shoal')!),
             anchorCpuUs: median(cpu.get(c.name)!),
+            spread: minMax(samples.get('shoal')!),
+            anchorSpread: minMax(samples.get(c.name)!),
             ...(c.name === 'piscina' && k.goal ? { goal: k.goal } : {}),
           }),
         );

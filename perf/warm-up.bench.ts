@@ -90,6 +90,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       spread: spread('shoal own'),
       anchor: 'piscina',
       anchorValue: m('piscina own'),
+      anchorSpread: spread('piscina own'),
       anchorCpuUs: m('piscina own cpu'),
     }),
     result({
@@ -100,6 +101,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       spread: spread('shoal other'),
       anchor: 'piscina',
       anchorValue: m('piscina other'),
+      anchorSpread: spread('piscina other'),
       anchorCpuUs: m('piscina other cpu'),
     }),
     result({

@@ -1,7 +1,8 @@
 %% The Savina micro-benchmarks in Erlang/OTP, the same programs as perf/savina-agents.ts
 %% (shoal) and perf/savina-plain.ts (one-thread JS). Run by perf/agent-savina.bench.ts:
 %%   erlc -o <dir> savina.erl && erl -noshell -pa <dir> -s savina main <rounds> <scale> -s init stop
-%% Prints one line per run: "<case> <messages> <microseconds>".
+%% Prints one line per run: "<case> <messages> <microseconds> <cpu milliseconds>", the CPU being
+%% statistics(runtime): every thread of the VM (all schedulers, busy-waiting included).
 -module(savina).
 -export([main/1]).
 
@@ -23,10 +24,12 @@ main([RoundsA, ScaleA]) ->
         fun(_) ->
             lists:foreach(
                 fun({Name, F}) ->
+                    {Cpu0, _} = statistics(runtime),
                     T0 = erlang:monotonic_time(microsecond),
                     Msgs = F(),
                     T1 = erlang:monotonic_time(microsecond),
-                    io:format("~s ~b ~b~n", [Name, Msgs, T1 - T0])
+                    {Cpu1, _} = statistics(runtime),
+                    io:format("~s ~b ~b ~b~n", [Name, Msgs, T1 - T0, Cpu1 - Cpu0])
                 end,
                 Cases)
         end,
