@@ -63,18 +63,21 @@ export function ambientStarted(): void {
 
 /**
  * settle: an ambient task settled. When it was the last one, switch the storage off at the next
- * turn of the event loop if none started meanwhile: Node then drops its promise hook, and the
+ * turn of the event loop (or after `lingerMs`) if none is live then: Node then drops its promise hook, and the
  * thread's other promises stop paying the tax until the next ambient spawn (whose `run()`
  * switches it back on). Not at once: ambient tasks run one after another (`for (...) await
  * spawn(f, { ambient: true })`) would toggle the hook per task, measured 2.2 us a task instead
  * of 0.75 us.
  */
-export function ambientEnded(): void {
+export function ambientEnded(lingerMs = 0): void {
   if (--liveAmbient > 0) return;
   if (liveAmbient < 0) throw new Error(`shoal: ambient task count went negative (${liveAmbient})`);
   if (offQueued) return;
   offQueued = true;
-  setImmediate(switchOff).unref();
+  // pool tasks linger (task-runner.ts): a sequential `rt.run` loop whose worker takes a loop turn
+  // between calls would otherwise toggle the hook on every call
+  if (lingerMs > 0) setTimeout(switchOff, lingerMs).unref();
+  else setImmediate(switchOff).unref();
 }
 
 function switchOff(): void {

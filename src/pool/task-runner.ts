@@ -17,7 +17,7 @@
  * reported synchronously, with no promise and no AbortController allocated (the signal is made
  * lazily on first read).
  */
-import { runInTask, type TaskContext } from '../core/context.js';
+import { ambientEnded, ambientStarted, runInTask, type TaskContext } from '../core/context.js';
 import { TaskLoadError } from '../core/errors.js';
 import { describeModule, moduleLoadError } from '../core/module-ref.js';
 import { tasks as greenThreads } from '../core/introspect.js';
@@ -62,6 +62,13 @@ class Ctx implements TaskContext {
     this.ac?.abort(reason);
   }
 }
+
+/**
+ * How long the ambient storage stays on after the last task settled, ms: a loop of calls (each
+ * a task, with loop turns between them) keeps it on instead of toggling Node's promise hook per
+ * call (~1.5 µs a toggle, src/core/context.ts), and an idle worker drops it soon after.
+ */
+const AMBIENT_LINGER_MS = 100;
 
 /** One worker's task runner. */
 export class TaskRunner {
@@ -200,10 +207,13 @@ export class TaskRunner {
     ctx.state = 'running';
     const t0 = performance.now();
     let r: unknown;
+    // counted, so the thread's storage (and Node's promise hook with it) goes off once no task runs
+    if (this.ambient) ambientStarted();
     try {
       r = this.ambient ? runInTask(ctx, () => (fn as Fn).apply(ctx, args)) : (fn as Fn).apply(ctx, args);
     } catch (e) {
       this.after(t0);
+      this.ended();
       if (made) this.live.delete(id);
       this.out.err(id, toWire(e));
       return;
@@ -215,12 +225,14 @@ export class TaskRunner {
         then = (r as PromiseLike<unknown>).then;
       } catch (e) {
         // a result whose `then` getter throws is a failure of the task, not of the worker
+        this.ended();
         if (made) this.live.delete(id);
         this.out.err(id, toWire(e));
         return;
       }
     }
     if (typeof then !== 'function') {
+      this.ended();
       if (made) this.live.delete(id);
       this.out.ok(id, r);
       return;
@@ -228,14 +240,26 @@ export class TaskRunner {
     if (!made) this.live.set(id, ctx);
     Promise.resolve(r as PromiseLike<unknown>).then(
       (v) => {
+        this.ended();
         this.live.delete(id);
         this.out.ok(id, v);
       },
       (e: unknown) => {
+        this.ended();
         this.live.delete(id);
         this.out.err(id, toWire(e));
       },
     );
+  }
+
+  /**
+   * A task that ran in the ambient context settled. The storage goes off AMBIENT_LINGER_MS after
+   * the last one: left on, every later promise of the thread paid Node's promise hook for the
+   * worker's whole life (an HTTP worker that once ran a task: 132 -> 222 ns an awaited async
+   * function, docs/measurements.md).
+   */
+  private ended(): void {
+    if (this.ambient) ambientEnded(AMBIENT_LINGER_MS);
   }
 
   private after(t0: number): void {

@@ -33,6 +33,18 @@ for (const transport of ['message', 'shared'] as const) {
     }
   });
 
+  t('the ambient context goes off once no task runs (its promise hook taxed the worker for good)', async () => {
+    const rt = await Runtime.start({ workers: 1, transport });
+    try {
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      await rt.run(url, 'leaveTimer', [flag]);
+      await flagged(flag, 0); // the timer fired, with no task running since
+      assert.is(Atomics.load(flag, 0), 2, 'a timer left behind no longer runs as the settled task');
+    } finally {
+      await rt.close({ timeout: 1000 });
+    }
+  });
+
   t('one worker runs many waiting tasks at once', async () => {
     const rt = await Runtime.start({ workers: 1, transport });
     try {
