@@ -129,7 +129,9 @@ export function resolveLimits(o: HttpLimits): ResolvedLimits {
     if (v === undefined) continue;
     const min = k === 'requestTimeout' || k === 'keepAliveTimeout' || k === 'headersTimeout' ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 31 - 1)
-      throw rangeErr(`options.${k} must be an integer in [${min}, ${2 ** 31 - 1}], got ${String(v)}`);
+      throw rangeErr(
+        `options.${k} must be an integer in [${min}, ${2 ** 31 - 1}], got ${typeof v === 'string' ? `'${v}' (a string)` : String(v)}`,
+      );
     out[k] = v;
   }
   return out;

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime, TaskLoadError, type HttpHandlerError, type HttpServer } from '../../src/index.js';
+import { Runtime, TaskLoadError, type HttpHandlerError, type HttpServer, type ServeOptions } from '../../src/index.js';
 import { APP, NODE_APP, hasTool, raw, run } from '../fixtures/http-harness.js';
 
 let rt: Runtime;
@@ -118,6 +118,42 @@ test('a handler module that does not load fails rt.serve at the call, naming it'
   assert.throws(() => rt.serve({ port: 0, handler: APP, maxBodySize: -1 }), /maxBodySize/);
   assert.throws(() => rt.serve({ port: 70000, handler: APP }), /port/);
   assert.throws(() => rt.serve({ port: 0, handler: 42 as unknown as string }), /handler/);
+});
+
+test('bad options throw at the call with a code, naming the option and what was given', async () => {
+  const bad = (o: unknown): (Error & { code?: string }) | undefined => {
+    try {
+      void rt.serve(o as ServeOptions).catch(() => {});
+    } catch (e) {
+      return e as Error & { code?: string };
+    }
+    return undefined;
+  };
+  // a misspelt limit would otherwise leave the default in force without a word
+  const typo = bad({ port: 0, handler: APP, maxBodySise: 10 });
+  assert.is(typo?.code, 'ERR_INVALID_ARG_VALUE');
+  assert.match(typo!.message, 'options.maxBodySise');
+  const port = bad({ port: '8080', handler: APP });
+  assert.is(port?.code, 'ERR_OUT_OF_RANGE');
+  assert.match(port!.message, "'8080' (a string)");
+  const limit = bad({ port: 0, handler: APP, maxBodySize: '1mb' });
+  assert.match(limit!.message, "options.maxBodySize must be an integer in [1, 2147483647], got '1mb' (a string)");
+  const tls = bad({ port: 0, handler: APP, tls: { key: 'not a key', cert: 'not a cert' } });
+  assert.ok(typeof tls?.code === 'string', 'a code');
+  assert.match(tls!.message, 'options.tls');
+  const web2 = await rt.serve({ port: 0, handler: APP });
+  try {
+    assert.throws(
+      () => web2.close(null as unknown as {}),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE',
+    );
+    assert.throws(
+      () => web2.close({ timeout: -1 }),
+      (e: Error & { code?: string }) => e.code === 'ERR_OUT_OF_RANGE' && /options\.timeout.*-1/.test(e.message),
+    );
+  } finally {
+    await web2.close({ timeout: 1000 });
+  }
 });
 
 test('curl: keep-alive reuses one connection; HEAD has headers and no body', async () => {
