@@ -53,6 +53,9 @@ export interface HttpHandlerError {
   /** the request that failed: method and path */
   readonly method: string;
   readonly url: string;
+  /** the client's address and port, when the connection still had them */
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
 }
 
 /** Options of `rt.serve()`. */

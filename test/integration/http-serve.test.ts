@@ -86,6 +86,8 @@ test('a handler that throws gives a 500 without the stack and reaches onError', 
     const e = errors.at(-1)!;
     assert.is(e.url, `/${path}`);
     assert.is(e.method, 'GET');
+    assert.is(e.remoteAddress, '127.0.0.1'); // shoal serve logs the peer with the stack
+    assert.ok(typeof e.remotePort === 'number' && e.remotePort > 0, `remotePort ${e.remotePort}`);
   }
   assert.match(errors.map((e) => e.message).join('\n'), 'boom: secret detail');
   // the connection stays usable

@@ -63,6 +63,8 @@ function report(e: unknown, req: IncomingMessage): void {
     stack: err?.stack,
     method: req.method ?? '',
     url: req.url ?? '',
+    remoteAddress: req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
   };
   channel.postMessage({ t: 'error', e: he } satisfies ChannelMessage);
 }
