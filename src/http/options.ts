@@ -50,7 +50,10 @@ export interface HttpHandlerError {
   readonly message: string;
   /** the stack as the worker saw it (never sent to the client) */
   readonly stack?: string;
-  /** the request that failed: method and path */
+  /**
+   * the request that failed: method and path; both '' for an error no request caught (an
+   * uncaught exception or unhandled rejection, which ends that worker; the pool replaces it)
+   */
   readonly method: string;
   readonly url: string;
   /** the client's address and port, when the connection still had them */

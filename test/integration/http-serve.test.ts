@@ -105,6 +105,30 @@ test('a node-style (req, res) handler is served, and its throw is a 500', async 
   assert.not.match(await t.text(), 'secret');
 });
 
+test('an exception no request caught ends only that worker: onError hears of it and the server serves on', async () => {
+  const seen: HttpHandlerError[] = [];
+  let heard!: () => void;
+  const got = new Promise<void>((r) => (heard = r));
+  const web1 = await rt.serve({
+    port: 0,
+    handler: NODE_APP,
+    onError: (e) => {
+      seen.push(e);
+      heard();
+    },
+  });
+  try {
+    await fetch(web1.url + 'throw-later').catch(() => undefined); // its connection is dropped
+    await got;
+    assert.is(seen[0]!.method, '');
+    assert.match(seen[0]!.message, 'an uncaught exception ended a worker');
+    assert.match(seen[0]!.message, 'node later: secret detail');
+    for (let i = 0; i < 4; i++) assert.match(await (await fetch(web1.url + 'after')).text(), 'node GET /after');
+  } finally {
+    await web1.close({ timeout: 1000 });
+  }
+});
+
 test('a handler module that does not load fails rt.serve at the call, naming it', async () => {
   for (const name of ['http-broken.js', 'http-neither.js', 'http-missing.js']) {
     const url = new URL(`../fixtures/${name}`, import.meta.url);
