@@ -12,7 +12,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { TaskLoadError } from '../core/errors.js';
+import { ClosedError, TaskLoadError } from '../core/errors.js';
 import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
 import type { Reactor } from '../net/reactor/reactor.js';
 import {
@@ -260,6 +260,7 @@ export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Pr
       );
     }
   }
+  if (reactor.closed) return Promise.reject(new ClosedError('runtime is closed: rt.serve did not start'));
   return start(reactor, run, options, handler, limits, tls);
 }
 

@@ -129,6 +129,17 @@ test('an exception no request caught ends only that worker: onError hears of it 
   }
 });
 
+test('rt.serve on a closed runtime rejects with ClosedError naming rt.serve', async () => {
+  const rt2 = await Runtime.start({ workers: 1 });
+  await rt2.close();
+  const e = await rt2.serve({ port: 0, handler: APP }).then(
+    () => undefined,
+    (err: Error & { code?: string }) => err,
+  );
+  assert.is(e?.code, 'ERR_SHOAL_CLOSED');
+  assert.is(e?.message, 'runtime is closed: rt.serve did not start');
+});
+
 test('a handler module that does not load fails rt.serve at the call, naming it', async () => {
   for (const name of ['http-broken.js', 'http-neither.js', 'http-missing.js']) {
     const url = new URL(`../fixtures/${name}`, import.meta.url);
