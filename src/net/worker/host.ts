@@ -105,6 +105,7 @@ export function installNetHost(parentPort: Pick<MessagePort, 'on'>): void {
  */
 export function netBusy(): boolean {
   if (current === undefined) return false;
+  if (current.busy) return true; // no park coming: the event loop dispatches the port as usual
   current.takeQueued();
   return current.busy;
 }
