@@ -194,5 +194,7 @@ function errorLog(): {
 
 /** The request and the stack of an HTTP handler error, for the log line. */
 function describeHttpError(e: HttpHandlerError): string {
-  return `${e.method} ${e.url}): ${e.stack ?? e.message}`;
+  if (e.method === '') return `on a worker): ${e.stack ?? e.message}`;
+  const peer = e.remoteAddress ? ` from ${e.remoteAddress}:${e.remotePort ?? 0}` : '';
+  return `${e.method} ${e.url}${peer}): ${e.stack ?? e.message}`;
 }

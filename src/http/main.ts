@@ -12,10 +12,11 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
-import { TaskLoadError } from '../core/errors.js';
+import { ClosedError, TaskLoadError } from '../core/errors.js';
 import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
 import type { Reactor } from '../net/reactor/reactor.js';
 import {
+  HTTP_DEFAULTS,
   resolveLimits,
   type ChannelMessage,
   type HandlerStyle,
@@ -134,10 +135,14 @@ export class HttpServer implements AsyncDisposable {
    * process.once('SIGTERM', () => web.close({ timeout: 10_000 }));
    */
   close(options: HttpCloseOptions = {}): Promise<void> {
+    if (options === null || typeof options !== 'object')
+      throw Object.assign(new TypeError(`options must be an object like { timeout: 5000 }, got ${describe(options)}`), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
     const timeout = options.timeout ?? 30_000;
     if (typeof timeout !== 'number' || !(timeout >= 0) || timeout === Infinity)
       throw Object.assign(
-        new RangeError(`timeout must be a non-negative finite number of ms, got ${String(timeout)}`),
+        new RangeError(`options.timeout must be a non-negative finite number of ms, got ${describe(timeout)}`),
         {
           code: 'ERR_OUT_OF_RANGE',
         },
@@ -168,6 +173,17 @@ export class HttpServer implements AsyncDisposable {
     }
   }
 }
+
+/** What the user gave, for an error message: strings quoted, so '8080' and 8080 read apart. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `'${v}' (a string)`;
+  if (v === null) return 'null';
+  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  return String(v);
+}
+
+/** Every option rt.serve reads; anything else is most likely a typo of one (a limit left at its default). */
+const SERVE_OPTIONS = new Set(['handler', 'port', 'host', 'tls', 'onError', 'backlog', ...Object.keys(HTTP_DEFAULTS)]);
 
 function defaultOnError(e: HttpHandlerError): void {
   console.error(`shoal http: ${e.method} ${e.url}: ${e.stack ?? e.message}`);
@@ -205,12 +221,20 @@ export async function probeHandler(run: RunTask, url: string): Promise<HandlerSt
  */
 export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Promise<HttpServer> {
   if (options === null || typeof options !== 'object')
-    throw Object.assign(new TypeError('options must be an object'), { code: 'ERR_INVALID_ARG_TYPE' });
+    throw Object.assign(new TypeError(`options must be an object, got ${describe(options)}`), {
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  for (const k of Object.keys(options))
+    if (!SERVE_OPTIONS.has(k))
+      throw Object.assign(
+        new TypeError(`options.${k} is not an rt.serve option (known: ${[...SERVE_OPTIONS].join(', ')})`),
+        { code: 'ERR_INVALID_ARG_VALUE' },
+      );
   const handler = handlerURL(options.handler);
   const limits = resolveLimits(options);
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw Object.assign(new RangeError(`options.port must be an integer in [0, 65535], got ${String(port)}`), {
+    throw Object.assign(new RangeError(`options.port must be an integer in [0, 65535], got ${describe(port)}`), {
       code: 'ERR_OUT_OF_RANGE',
     });
   if (options.onError !== undefined && typeof options.onError !== 'function')
@@ -220,12 +244,23 @@ export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Pr
   let tls: WorkerConfig['tls'];
   if (options.tls !== undefined) {
     if (options.tls === null || typeof options.tls !== 'object')
-      throw Object.assign(new TypeError('options.tls must be { key, cert }'), { code: 'ERR_INVALID_ARG_TYPE' });
+      throw Object.assign(new TypeError(`options.tls must be { key, cert }, got ${describe(options.tls)}`), {
+        code: 'ERR_INVALID_ARG_TYPE',
+      });
     tls = { key: pem(options.tls.key, 'key'), cert: pem(options.tls.cert, 'cert') };
     if (options.tls.passphrase !== undefined) tls.passphrase = String(options.tls.passphrase);
     // a bad key or certificate fails here, at the call, rather than on each worker's first handshake
-    createSecureContext(tls);
+    try {
+      createSecureContext(tls);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      throw Object.assign(
+        new TypeError(`options.tls: the key or certificate does not load: ${(e as Error).message}`, { cause: e }),
+        { code: typeof code === 'string' ? code : 'ERR_INVALID_ARG_VALUE' },
+      );
+    }
   }
+  if (reactor.closed) return Promise.reject(new ClosedError('runtime is closed: rt.serve did not start'));
   return start(reactor, run, options, handler, limits, tls);
 }
 

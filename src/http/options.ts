@@ -50,9 +50,15 @@ export interface HttpHandlerError {
   readonly message: string;
   /** the stack as the worker saw it (never sent to the client) */
   readonly stack?: string;
-  /** the request that failed: method and path */
+  /**
+   * the request that failed: method and path; both '' for an error no request caught (an
+   * uncaught exception or unhandled rejection, which ends that worker; the pool replaces it)
+   */
   readonly method: string;
   readonly url: string;
+  /** the client's address and port, when the connection still had them */
+  readonly remoteAddress?: string;
+  readonly remotePort?: number;
 }
 
 /** Options of `rt.serve()`. */
@@ -129,7 +135,9 @@ export function resolveLimits(o: HttpLimits): ResolvedLimits {
     if (v === undefined) continue;
     const min = k === 'requestTimeout' || k === 'keepAliveTimeout' || k === 'headersTimeout' ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 2 ** 31 - 1)
-      throw rangeErr(`options.${k} must be an integer in [${min}, ${2 ** 31 - 1}], got ${String(v)}`);
+      throw rangeErr(
+        `options.${k} must be an integer in [${min}, ${2 ** 31 - 1}], got ${typeof v === 'string' ? `'${v}' (a string)` : String(v)}`,
+      );
     out[k] = v;
   }
   return out;

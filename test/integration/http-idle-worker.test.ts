@@ -11,6 +11,7 @@
  * park timed out fails the test.
  */
 import { Agent, request } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime, timeout } from '../../src/index.js';
@@ -55,6 +56,36 @@ test('connections handed to parked workers are answered without waiting out the 
       } finally {
         agent.destroy();
       }
+    }
+  } finally {
+    await rt.close({ timeout: 1000 });
+  }
+});
+
+/** One request on a fresh keep-alive connection that the client drops once the answer starts. */
+function oneShot(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    s.once('data', (b) => {
+      s.destroy();
+      resolve(b.toString('latin1').split('\r\n')[0]!);
+    });
+    s.once('error', reject);
+  });
+}
+
+test("a client that comes back between a worker's turns is answered without waiting out the park", async () => {
+  // The race: the reactor posts an OPEN and rings while the worker is inside a turn (it wakes
+  // every 20 ms while node:http's timers are live); that turn's idle() then takes the rung seq as
+  // seen, finds no connection (the OPEN is still in its port) and parks for IDLE_PARK_MAX_MS.
+  // One client at a time, each dropping its keep-alive connection, hits it within a few dozen tries.
+  const rt = await Runtime.start({ workers: 2, transport: 'shared' });
+  try {
+    const web = await rt.serve({ port: 0, handler: APP });
+    for (let i = 0; i < 60; i++) {
+      const line = await timeout(oneShot(web.port), BEFORE_PARK_ENDS_MS, { message: `request ${i} waited out a park` });
+      assert.equal(line, 'HTTP/1.1 200 OK');
+      await new Promise((r) => setTimeout(r, 25)); // a short quiet spell: the worker goes back to its parks
     }
   } finally {
     await rt.close({ timeout: 1000 });

@@ -6,7 +6,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime, TaskLoadError, type HttpHandlerError, type HttpServer } from '../../src/index.js';
+import { Runtime, TaskLoadError, type HttpHandlerError, type HttpServer, type ServeOptions } from '../../src/index.js';
 import { APP, NODE_APP, hasTool, raw, run } from '../fixtures/http-harness.js';
 
 let rt: Runtime;
@@ -86,6 +86,8 @@ test('a handler that throws gives a 500 without the stack and reaches onError', 
     const e = errors.at(-1)!;
     assert.is(e.url, `/${path}`);
     assert.is(e.method, 'GET');
+    assert.is(e.remoteAddress, '127.0.0.1'); // shoal serve logs the peer with the stack
+    assert.ok(typeof e.remotePort === 'number' && e.remotePort > 0, `remotePort ${e.remotePort}`);
   }
   assert.match(errors.map((e) => e.message).join('\n'), 'boom: secret detail');
   // the connection stays usable
@@ -103,6 +105,41 @@ test('a node-style (req, res) handler is served, and its throw is a 500', async 
   assert.not.match(await t.text(), 'secret');
 });
 
+test('an exception no request caught ends only that worker: onError hears of it and the server serves on', async () => {
+  const seen: HttpHandlerError[] = [];
+  let heard!: () => void;
+  const got = new Promise<void>((r) => (heard = r));
+  const web1 = await rt.serve({
+    port: 0,
+    handler: NODE_APP,
+    onError: (e) => {
+      seen.push(e);
+      heard();
+    },
+  });
+  try {
+    await fetch(web1.url + 'throw-later').catch(() => undefined); // its connection is dropped
+    await got;
+    assert.is(seen[0]!.method, '');
+    assert.match(seen[0]!.message, 'an uncaught exception ended a worker');
+    assert.match(seen[0]!.message, 'node later: secret detail');
+    for (let i = 0; i < 4; i++) assert.match(await (await fetch(web1.url + 'after')).text(), 'node GET /after');
+  } finally {
+    await web1.close({ timeout: 1000 });
+  }
+});
+
+test('rt.serve on a closed runtime rejects with ClosedError naming rt.serve', async () => {
+  const rt2 = await Runtime.start({ workers: 1 });
+  await rt2.close();
+  const e = await rt2.serve({ port: 0, handler: APP }).then(
+    () => undefined,
+    (err: Error & { code?: string }) => err,
+  );
+  assert.is(e?.code, 'ERR_SHOAL_CLOSED');
+  assert.is(e?.message, 'runtime is closed: rt.serve did not start');
+});
+
 test('a handler module that does not load fails rt.serve at the call, naming it', async () => {
   for (const name of ['http-broken.js', 'http-neither.js', 'http-missing.js']) {
     const url = new URL(`../fixtures/${name}`, import.meta.url);
@@ -118,6 +155,42 @@ test('a handler module that does not load fails rt.serve at the call, naming it'
   assert.throws(() => rt.serve({ port: 0, handler: APP, maxBodySize: -1 }), /maxBodySize/);
   assert.throws(() => rt.serve({ port: 70000, handler: APP }), /port/);
   assert.throws(() => rt.serve({ port: 0, handler: 42 as unknown as string }), /handler/);
+});
+
+test('bad options throw at the call with a code, naming the option and what was given', async () => {
+  const bad = (o: unknown): (Error & { code?: string }) | undefined => {
+    try {
+      void rt.serve(o as ServeOptions).catch(() => {});
+    } catch (e) {
+      return e as Error & { code?: string };
+    }
+    return undefined;
+  };
+  // a misspelt limit would otherwise leave the default in force without a word
+  const typo = bad({ port: 0, handler: APP, maxBodySise: 10 });
+  assert.is(typo?.code, 'ERR_INVALID_ARG_VALUE');
+  assert.match(typo!.message, 'options.maxBodySise');
+  const port = bad({ port: '8080', handler: APP });
+  assert.is(port?.code, 'ERR_OUT_OF_RANGE');
+  assert.match(port!.message, "'8080' (a string)");
+  const limit = bad({ port: 0, handler: APP, maxBodySize: '1mb' });
+  assert.match(limit!.message, "options.maxBodySize must be an integer in [1, 2147483647], got '1mb' (a string)");
+  const tls = bad({ port: 0, handler: APP, tls: { key: 'not a key', cert: 'not a cert' } });
+  assert.ok(typeof tls?.code === 'string', 'a code');
+  assert.match(tls!.message, 'options.tls');
+  const web2 = await rt.serve({ port: 0, handler: APP });
+  try {
+    assert.throws(
+      () => web2.close(null as unknown as {}),
+      (e: Error & { code?: string }) => e.code === 'ERR_INVALID_ARG_TYPE',
+    );
+    assert.throws(
+      () => web2.close({ timeout: -1 }),
+      (e: Error & { code?: string }) => e.code === 'ERR_OUT_OF_RANGE' && /options\.timeout.*-1/.test(e.message),
+    );
+  } finally {
+    await web2.close({ timeout: 1000 });
+  }
 });
 
 test('curl: keep-alive reuses one connection; HEAD has headers and no body', async () => {

@@ -188,6 +188,36 @@ test('a client that goes away aborts ctx.signal', async () => {
   onErr = undefined;
 });
 
+test('a client that leaves mid-upload: the body read rejects with AbortError and is no handler error', async () => {
+  let started!: () => void;
+  const sending = new Promise<void>((r) => (started = r));
+  const seen: string[] = [];
+  const done = new Promise<void>((resolve) => {
+    onErr = (e) => {
+      seen.push(e.message);
+      if (e.message.includes('upload started: 91')) started();
+      if (e.message.includes('upload done: 91')) resolve();
+    };
+  });
+  const s = connect(web.port, '127.0.0.1', () =>
+    s.write('POST /upload-gone?id=91 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'),
+  );
+  s.on('error', () => {});
+  await sending; // the handler has read the first chunk
+  s.destroy();
+  await done;
+  onErr = undefined;
+  assert.ok(
+    seen.some((m) => m.includes('upload read failed: AbortError 91')),
+    seen.join('\n'),
+  );
+  // the only reports are the fixture's own: the client's leaving is not a handler bug
+  assert.equal(
+    seen.filter((m) => !/upload (started|read failed|done)/.test(m)),
+    [],
+  );
+});
+
 test('1,000 concurrent keep-alive connections each get two answers', async () => {
   const N = 1000;
   const socks: Socket[] = [];

@@ -63,6 +63,8 @@ function report(e: unknown, req: IncomingMessage): void {
     stack: err?.stack,
     method: req.method ?? '',
     url: req.url ?? '',
+    remoteAddress: req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
   };
   channel.postMessage({ t: 'error', e: he } satisfies ChannelMessage);
 }
@@ -93,6 +95,28 @@ function failed(e: unknown, req: IncomingMessage, res: ServerResponse): void {
     reject(res, 500, 'Internal Server Error');
   } else res.destroy();
 }
+
+/**
+ * An exception no request caught (a throw in a handler's timer callback, a promise nobody awaited)
+ * ends this worker, as it would end a one-thread node:http process; the pool starts a new one and
+ * the server goes on. Tell the main side's onError first, so that it is not silent: the monitor
+ * runs before the thread exits, and a BroadcastChannel message posted then is delivered.
+ */
+process.on('uncaughtExceptionMonitor', (e: unknown, origin: string) => {
+  const err = e instanceof Error ? e : undefined;
+  const what = origin === 'unhandledRejection' ? 'an unhandled rejection' : 'an uncaught exception';
+  channel.postMessage({
+    t: 'error',
+    e: {
+      message: `${what} ended a worker (its connections were dropped; the pool replaces it): ${
+        err ? `${err.name}: ${err.message}` : String(e)
+      }`,
+      stack: err?.stack,
+      method: '',
+      url: '',
+    },
+  } satisfies ChannelMessage);
+});
 
 const exchangeHost: ExchangeHost = {
   maxBodySize: limits.maxBodySize,

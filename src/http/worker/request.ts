@@ -23,6 +23,17 @@ function noBody(method: string | undefined): boolean {
   return method === 'GET' || method === 'HEAD';
 }
 
+/**
+ * What a body read rejects with: node:http's `aborted` (ECONNRESET) when the client left
+ * mid-body becomes the AbortError that `ctx.signal` carries, so a handler sees one kind of
+ * "client gone" and the host does not report it as a handler bug.
+ */
+function readError(e: unknown, inc: IncomingMessage): unknown {
+  if (!inc.complete && (e as { code?: unknown })?.code === 'ECONNRESET')
+    return new DOMException('the client closed the connection', 'AbortError');
+  return e;
+}
+
 /** Read the whole body into one Buffer, counting against the limit. */
 function readAll(x: HttpContext): Promise<Buffer> {
   const inc = x._in;
@@ -52,7 +63,7 @@ function readAll(x: HttpContext): Promise<Buffer> {
       done = true;
       resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
     });
-    inc.once('error', fail);
+    inc.once('error', (e) => fail(readError(e, inc) as Error));
     inc.once('close', () => {
       if (!inc.complete) fail(new DOMException('the client closed the connection', 'AbortError'));
     });
@@ -90,7 +101,7 @@ function bodyStream(x: HttpContext): ReadableStream<Uint8Array> {
           done = true;
           c.close();
         });
-        inc.once('error', fail);
+        inc.once('error', (e) => fail(readError(e, inc)));
         inc.once('close', () => {
           if (!inc.complete) fail(new DOMException('the client closed the connection', 'AbortError'));
         });

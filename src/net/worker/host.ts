@@ -31,7 +31,7 @@
  * connections open the window also holds through a busy reactor's rare long gaps
  * (SHOAL_NET_HOLD_US, net/awake-window.ts rule 4).
  */
-import type { MessagePort } from 'node:worker_threads';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { settingOrDefault } from '../../config.js';
 import { onCancel, throwIfCancelled } from '../../core/context.js';
 import { loadHandler } from './handler-module.js';
@@ -97,9 +97,17 @@ export function installNetHost(parentPort: Pick<MessagePort, 'on'>): void {
 /**
  * True while this worker has open connections or pending connects: a pool worker must then not
  * block its event loop in Atomics.wait when it has no tasks (src/pool/shared/worker.ts idle()).
+ *
+ * Asked right before such a park, it first takes the reactor's control messages already queued
+ * on the port (an OPEN): the reactor posts, then rings the pool bell, and a ring that lands while
+ * the worker is inside a turn is already in the seq the park compares against, so a message
+ * the event loop has not dispatched yet would otherwise wait out the whole park (up to 5 s).
  */
 export function netBusy(): boolean {
-  return current?.busy === true;
+  if (current === undefined) return false;
+  if (current.busy) return true; // no park coming: the event loop dispatches the port as usual
+  current.takeQueued();
+  return current.busy;
 }
 
 /** This worker's net host, once the reactor attached it. */
@@ -146,6 +154,12 @@ export class NetHost implements ConnHost {
     this.loop = new BellLoop(bell, NET_AWAKE_MAX_MS, this.step, { holdMs: NET_HOLD_MS });
     this.port.on('message', (batch: ToWorker[]) => this.control(batch));
     this.loop.start();
+  }
+
+  /** Run the control messages already queued on the port, now (netBusy). */
+  takeQueued(): void {
+    for (let m = receiveMessageOnPort(this.port); m !== undefined; m = receiveMessageOnPort(this.port))
+      this.control(m.message as ToWorker[]);
   }
 
   /** Open Conns or pending connects: this worker's event loop must keep turning. */
