@@ -17,6 +17,8 @@ import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { runLoad } from '../../src/harness/load/main.js';
 import { selfSignedCert } from '../fixtures/http-harness.js';
+import { runLoader } from '../../src/harness/load/worker.js';
+import type { LoaderJob, LoaderResult } from '../../src/harness/load/job.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
 const STALL = fileURLToPath(new URL('../fixtures/harness-stall-server.js', import.meta.url));
@@ -294,6 +296,46 @@ test('an abort ends a long run early with the figures so far; SIGINT does the sa
     assert.ok(JSON.parse(out).requests >= 50);
   } finally {
     await rt.close();
+    srv.close();
+  }
+});
+
+test('a loader that lands on a thread already running a loader of the run is given back and runs elsewhere', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('x');
+  });
+  const port = await listening(srv);
+  // a host that runs loaders on this very thread, as a pool that gave every loader to one worker
+  // would; it takes a moved loader back twice, then runs it as main asks (no spread)
+  const calls: Array<{ slot: number; spread: boolean; moved: boolean }> = [];
+  const host = {
+    stats: () => ({ workers: [1, 2] }),
+    async run<R>(_url: URL | string, name: string, args: readonly unknown[]): Promise<R> {
+      assert.is(name, 'runLoader');
+      const job = args[0] as LoaderJob;
+      const r = (await runLoader.call(undefined, job)) as LoaderResult | { moved: true };
+      calls.push({ slot: job.slot, spread: job.spread, moved: 'moved' in r });
+      return r as R;
+    },
+  };
+  try {
+    const r = await runLoad(host, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300, loaders: 2 });
+    assert.is(r.requests, served);
+    assert.ok(r.requests > 0);
+    // the first loader ran at once; the second, on the same thread, was moved until the budget ran out
+    assert.equal(
+      calls.filter((c) => c.slot === 0),
+      [{ slot: 0, spread: true, moved: false }],
+    );
+    const second = calls.filter((c) => c.slot === 1);
+    assert.ok(second.length >= 2, JSON.stringify(second));
+    assert.ok(second.slice(0, -1).every((c) => c.moved && c.spread), JSON.stringify(second));
+    assert.equal(second.at(-1), { slot: 1, spread: false, moved: false });
+    // the run spans both loaders: the second started after the first one ended
+    assert.ok(r.durationSeconds >= 0.6, `${r.durationSeconds} s`);
+  } finally {
     srv.close();
   }
 });

@@ -35,21 +35,45 @@ import {
   P_DONE,
   P_ERRORS,
   P_STOP,
+  P_THREAD,
   PROGRESS_MS,
   PROGRESS_WORDS,
   type LoaderJob,
+  type LoaderMoved,
   type LoaderResult,
 } from './job.js';
 
 /**
  * The task: run one loader to the end and return its figures. Cancelling the task (its signal)
- * ends the run early, with the figures so far.
+ * ends the run early, with the figures so far. With `job.spread`, a loader whose thread already
+ * runs another loader of the same run returns `{ moved: true }` at once, without opening a
+ * connection: the pool may hand two tasks to one worker (a sibling still booting, or busy for a
+ * few ms on a loaded machine), and two loaders on one thread halve the load (main.ts retries).
  *
  * @example
  * const r = await rt.run(new URL('./worker.js', import.meta.url), 'runLoader', [job]);
  */
-export function runLoader(this: { signal?: AbortSignal } | undefined, job: LoaderJob): Promise<LoaderResult> {
+export function runLoader(
+  this: { signal?: AbortSignal } | undefined,
+  job: LoaderJob,
+): Promise<LoaderResult | LoaderMoved> {
+  if (!claimThread(job) && job.spread) return Promise.resolve({ moved: true });
   return new Loader(job, this?.signal).run();
+}
+
+/**
+ * Record this thread in the job's THREAD word, unless another loader of the run holds it; true
+ * when no other loader of the run was found on this thread (job.ts, invariant 4).
+ */
+function claimThread(job: LoaderJob): boolean {
+  const w = job.progress;
+  const me = threadId + 1; // the main thread's id is 0, and 0 is "not started"
+  for (let s = 0; s < job.loaders; s++) {
+    // pairs with: the Atomics.store below, run by the other loaders of this run
+    if (s !== job.slot && Atomics.load(w, s * PROGRESS_WORDS + P_THREAD) === me) return false;
+  }
+  Atomics.store(w, job.slot * PROGRESS_WORDS + P_THREAD, me); // pairs with: the load above
+  return true;
 }
 
 /** One connection's state. */
@@ -415,6 +439,7 @@ class Loader {
       bytesWritten: this.bytesWritten,
       connects: this.connects,
       elapsedMs: lastUseful - this.t0,
+      startedAt: performance.timeOrigin + this.t0,
       threadId,
     });
     this.hist.destroy();
