@@ -331,7 +331,10 @@ test('a loader that lands on a thread already running a loader of the run is giv
     );
     const second = calls.filter((c) => c.slot === 1);
     assert.ok(second.length >= 2, JSON.stringify(second));
-    assert.ok(second.slice(0, -1).every((c) => c.moved && c.spread), JSON.stringify(second));
+    assert.ok(
+      second.slice(0, -1).every((c) => c.moved && c.spread),
+      JSON.stringify(second),
+    );
     assert.equal(second.at(-1), { slot: 1, spread: false, moved: false });
     // the run spans both loaders: the second started after the first one ended
     assert.ok(r.durationSeconds >= 0.6, `${r.durationSeconds} s`);
