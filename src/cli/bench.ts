@@ -95,6 +95,16 @@ export async function benchMain(args: string[]): Promise<number> {
           'compare parallel runs only with parallel runs',
       );
     }
+    // figures taken with cases running at once are slower: comparing across modes flags noise
+    const mode = (p: boolean): string => (p ? 'with --parallel' : 'one case at a time');
+    for (const b of baselines) {
+      if (Boolean(b.parallel) !== parallel) {
+        console.error(
+          `shoal bench: warning: the baseline ${values.baseline}${b.suite ? ` (${b.suite})` : ''} was measured ` +
+            `${mode(Boolean(b.parallel))} and this run is ${mode(parallel)}: their figures do not compare`,
+        );
+      }
+    }
     const run = async (file: string): Promise<SuiteReport> => {
       const name = parse(file).base;
       const baseline = baselines.length === 1 ? baselines[0] : baselines.find((b) => b.suite === name);

@@ -81,6 +81,27 @@ test('--parallel warns that parallel figures disturb each other', async () => {
   assert.match(r.stderr, /disturb each other/);
 });
 
+test('a baseline measured in the other mode (parallel or not) is flagged: its figures do not compare', async () => {
+  const base = join(dir, 'first.json');
+  const r = await shoal([
+    SUITE,
+    '--time',
+    '30',
+    '--only',
+    'sum',
+    '--baseline',
+    base,
+    '--threshold',
+    '10000%',
+    '--parallel',
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /was measured one case at a time and this run is with --parallel/);
+  const same = await shoal([SUITE, '--time', '30', '--only', 'sum', '--baseline', base, '--threshold', '10000%']);
+  assert.is(same.code, 0, same.stderr);
+  assert.not.match(same.stderr, /do not compare/);
+});
+
 test('bad usage exits 2 naming the problem', async () => {
   const r = await shoal([SUITE, '--threshold', 'lots']);
   assert.is(r.code, 2);

@@ -64,6 +64,26 @@ test('the request count matches the server’s own count (CLI, --json)', async (
   }
 });
 
+test('--drain 0: requests in flight at the end are timeouts, and with the answered ones make the server’s count', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('hello');
+  });
+  const port = await listening(srv);
+  try {
+    const r = await shoal([`http://127.0.0.1:${port}/`, '-c', '4', '-d', '300ms', '--drain', '0', '--json', '--quiet']);
+    assert.is(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.requests > 0);
+    assert.is(j.errors, j.errorKinds.timeout ?? 0);
+    // a request the server answered after the loader gave up is still one it served
+    assert.ok(j.requests + j.errors >= served && j.requests <= served, `${j.requests} + ${j.errors} vs ${served}`);
+  } finally {
+    srv.close();
+  }
+});
+
 test('method, headers and body reach the server; pipelined requests are all answered', async () => {
   let served = 0;
   const seen: string[] = [];

@@ -10,6 +10,7 @@
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
 import { parseTarget, posInt, posNum } from './target.js';
+import { resolveTarget } from './resolve.js';
 import {
   P_CONNECTED,
   P_DONE,
@@ -99,6 +100,7 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
   const drainMs = options.drainMs ?? 2000;
   if (!(drainMs >= 0)) throw new HarnessOptionError(`drainMs must be >= 0, got ${String(drainMs)}`);
 
+  target.host = await resolveTarget(target.host, target.port);
   const progress = new Int32Array(new SharedArrayBuffer(loaders * PROGRESS_WORDS * 4));
   const jobs: LoaderJob[] = [];
   let first = 0;
