@@ -260,6 +260,29 @@ test('errors are counted when the server resets connections', async () => {
   }
 });
 
+test('constant rate against a refused port: each request due is one error, under the connection’s error', async () => {
+  const srv = netServer();
+  const port = await listening(srv);
+  srv.close(); // nothing listens there now
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 2,
+      rate: 100,
+      durationMs: 500,
+      drainMs: 100,
+      loaders: 2,
+    });
+    // 100/s over 0.5 s: 50 requests were due; failed attempts to connect are not counted on top
+    assert.is(r.requests, 0);
+    assert.is(r.errors, 50, JSON.stringify(r.errorKinds));
+    assert.equal(r.errorKinds, { ECONNREFUSED: 50 });
+  } finally {
+    await rt.close();
+  }
+});
+
 test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
   let served = 0;
   const srv = httpServer((_req, res) => {

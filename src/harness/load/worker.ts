@@ -94,6 +94,9 @@ class LoadConn {
   /** consecutive connection attempts that ended before any response */
   failStreak = 0;
   lastError: string | undefined;
+  /** constant rate: why the last attempt to connect failed (cleared once connected); the requests
+   *  that fall due while the connection cannot open are counted under it */
+  connectError: string | undefined;
   status = 0;
   /** the server said it closes this connection (Connection: close): send nothing more on it */
   closing = false;
@@ -212,6 +215,7 @@ class Loader {
     // TLS: requests go out once the handshake is done (a certificate refused is an 'error')
     sock.on(job.tls ? 'secureConnect' : 'connect', () => {
       c.connected = true;
+      c.connectError = undefined;
       this.connects++;
       this.connectedNow++;
       if (!this.started && this.connectedNow === this.conns.length) this.startSchedule();
@@ -356,8 +360,11 @@ class Loader {
     c.connected = false;
     if (this.finished) return;
     if (wasConnected) this.connectedNow--;
-    // requests in flight are lost; a connection that never opened costs one error per attempt
-    const lost = c.inFlight > 0 ? c.inFlight : wasConnected ? 0 : 1;
+    // requests in flight are lost; in a closed loop, a connection that never opened costs one
+    // error per attempt; at a constant rate, the requests that fall due meanwhile are the errors
+    // (counted when the connection opens and sends them, or at the end under connectError)
+    if (!wasConnected) c.connectError = c.lastError ?? 'closed';
+    const lost = c.inFlight > 0 ? c.inFlight : wasConnected || !this.closedLoop ? 0 : 1;
     if (lost > 0) this.fail(c.lastError ?? 'closed', lost);
     c.inFlight = 0;
     c.head = 0;
@@ -412,12 +419,14 @@ class Loader {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     for (const c of this.conns) {
       if (c.timer !== undefined) clearTimeout(c.timer);
-      let left = c.inFlight;
+      if (c.inFlight > 0) this.fail('timeout', c.inFlight);
       if (!this.closedLoop) {
-        // due within the run but never sent (the server held the connection until the end)
-        for (let t = c.nextAt; t < this.deadline; t += this.interval) left++;
+        // due within the run but never sent: the server held the connection until the end
+        // (timeout), or the connection could not open (its error, such as ECONNREFUSED)
+        let unsent = 0;
+        for (let t = c.nextAt; t < this.deadline; t += this.interval) unsent++;
+        if (unsent > 0) this.fail(c.connected ? 'timeout' : (c.connectError ?? 'timeout'), unsent);
       }
-      if (left > 0) this.fail('timeout', left);
       c.sock?.destroy();
       // freed after this turn: finish() can run inside a parser callback (the last response
       // completes the run), and llhttp must not go on parsing in memory already freed
