@@ -40,6 +40,9 @@ test('a case that throws is reported and the others still run', async () => {
   assert.match(by.get('throws')!.error!.message, 'this case always throws');
   for (const n of ['sumLoop', 'asyncCase', 'a_pollutes']) assert.ok(by.get(n)!.stats!.samples >= 10, n);
   assert.match(r.stdout, /throws\s+FAILED/);
+  // the ratios between every pair of cases that ran (row / column), the failed one left out
+  assert.match(r.stdout, /time ratio \(row \/ column\)\s+a_pollutes\s+asyncCase\s+b_checksIsolation\s+sumLoop\n/);
+  assert.match(r.stdout, /\nsumLoop\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x\s+1\n/);
   assert.ok(readFileSync(out.replace(/json$/, 'svg'), 'utf8').startsWith('<svg'));
 });
 

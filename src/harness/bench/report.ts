@@ -85,7 +85,39 @@ export function formatSuiteTable(r: SuiteReport): string {
       .trimEnd(),
   );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  return lines.join('\n');
+  const matrix = formatRatios(r);
+  return lines.join('\n') + (matrix ? `\n\n${matrix}` : '');
+}
+
+/** Most cases for which the table of ratios between every pair is printed (it grows as n²). */
+const RATIO_TABLE_MAX = 12;
+
+/**
+ * The ratios between every pair of cases that ran: the row's median time per call divided by the
+ * column's (2.00x: the row case takes twice as long as the column case). Empty under two cases.
+ *
+ * @example
+ * console.log(formatRatios(report));
+ */
+export function formatRatios(r: SuiteReport): string {
+  const ok = r.cases.filter((c) => c.stats);
+  if (ok.length < 2 || ok.length > RATIO_TABLE_MAX) return '';
+  const rows = [
+    ['time ratio (row / column)', ...ok.map((c) => c.name)],
+    ...ok.map((a) => [
+      a.name,
+      ...ok.map((b) => (a === b ? '1' : `${(a.stats!.median / b.stats!.median).toFixed(2)}x`)),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function fmtOps(n: number): string {
