@@ -139,7 +139,7 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // spread the loaders over distinct threads when the pool has a thread for each
-  const poolSize = typeof host.stats === 'function' ? host.stats().workers.length : Infinity;
+  const poolSize = (typeof host.stats === 'function' ? host.stats()?.workers?.length : undefined) ?? Infinity;
   const spread = loaders > 1 && loaders <= poolSize;
   const runOne = async (j: LoaderJob): Promise<LoaderResult> => {
     const giveUpAt = performance.now() + SPREAD_BUDGET_MS;
