@@ -112,6 +112,11 @@ test('bad usage exits 2 naming the problem', async () => {
   const m = await shoal([join(dir, 'missing.js')]);
   assert.is(m.code, 2);
   assert.match(m.stderr, /cannot load the suite/);
+  const ts = join(dir, 'suite.ts');
+  writeFileSync(ts, 'export function a(): number { return 1; }\n');
+  const t = await shoal([ts]);
+  assert.is(t.code, 2);
+  assert.match(t.stderr, /compile the suite, then pass the \.js file/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
