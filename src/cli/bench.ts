@@ -30,7 +30,8 @@ export const BENCH_HELP = `usage: shoal bench <suite.js>... [options]
       --svg FILE           write the SVG chart here
       --baseline FILE      a previous --json report: compare medians case by case
       --threshold P        a case slower than its baseline by more than P is a regression
-                           (5%, 0.05; default 5%): exit code 1
+                           (5%, 0.05; default 5%): exit code 1. Its median and the low end of
+                           its median's 95% CI must both be past it: a noisy run is only marked
       --time MS            measured time per case (default 1000)
       --only NAME          only cases whose name contains NAME (repeatable)
       --parallel           run cases (and suites) at once, one worker each: faster, but the

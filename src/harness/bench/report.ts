@@ -18,8 +18,12 @@ export interface CaseReport {
   error?: { phase: string; message: string; stack?: string };
   /** median / fastest case's median (1 for the fastest) */
   ratioToFastest?: number;
-  /** against the baseline file, when given and it has this case */
-  baseline?: { median: number; change: number; regressed: boolean };
+  /**
+   * against the baseline file, when given and it has this case. `regressed`: the median grew past
+   * the threshold and so did the low end of its 95% CI; `noisy`: the median grew past it but the
+   * CI reaches below (a busy machine's noise, not counted as a regression)
+   */
+  baseline?: { median: number; change: number; regressed: boolean; noisy?: boolean };
 }
 
 /** What `shoal bench --json out.json` writes, and what `--baseline` reads. */
@@ -49,8 +53,11 @@ export function compare(r: SuiteReport, baseline: SuiteReport | undefined): void
     const b = prev.get(c.name);
     if (b === undefined || !(b > 0)) continue;
     const change = (c.stats!.median - b) / b;
-    const regressed = change > r.threshold;
-    c.baseline = { median: b, change, regressed };
+    // past the threshold for sure: the whole 95% CI of the new median, not only the median, so
+    // that one noisy run (a busy CI machine) does not fail the build
+    const past = change > r.threshold;
+    const regressed = past && c.stats!.ciLow > b * (1 + r.threshold);
+    c.baseline = { median: b, change, regressed, ...(past && !regressed ? { noisy: true } : {}) };
     if (regressed) r.regressions.push(c.name);
   }
 }
@@ -63,7 +70,8 @@ export function formatSuiteTable(r: SuiteReport): string {
     const s = c.stats;
     // the change of the median time, said as users read it: slower or faster than the baseline
     const base = c.baseline
-      ? `${Math.abs(c.baseline.change * 100).toFixed(1)}% ${c.baseline.change > 0 ? 'slower' : 'faster'}${c.baseline.regressed ? ' REGRESSED' : ''}`
+      ? `${Math.abs(c.baseline.change * 100).toFixed(1)}% ${c.baseline.change > 0 ? 'slower' : 'faster'}` +
+        (c.baseline.regressed ? ' REGRESSED' : c.baseline.noisy ? ' (CI overlaps: noise?)' : '')
       : '';
     return [
       c.name + (c.async ? ' (async)' : ''),
