@@ -128,6 +128,8 @@ interface Sample {
   rate: number;
   cpuPerReq: number;
   serverCpuPerReq: number;
+  /** the server's CPU over the window / the window: 1.0 is one core busy all the time */
+  serverBusy: number;
 }
 
 function procCpuUs(pid: number): number {
@@ -155,6 +157,7 @@ async function windowed(g: Generator, srv: Server, warmMs: number, windowMs: num
     rate: (n * 1000) / (b.t - a.t),
     cpuPerReq: (b.gen - a.gen) / n,
     serverCpuPerReq: (b.cpuUs - a.cpuUs) / n,
+    serverBusy: (b.cpuUs - a.cpuUs) / ((b.t - a.t) * 1000),
   };
 }
 
@@ -185,7 +188,8 @@ async function compareGenerators(
         got.get(g.name)!.push(s);
         console.log(
           `  ${label} round ${r + 1}: ${g.name.padEnd(16)} ${s.rate.toFixed(0).padStart(6)} req/s, ` +
-            `${s.cpuPerReq.toFixed(1)} µs CPU/req (server ${s.serverCpuPerReq.toFixed(1)}), load ${loadavg()[0]!.toFixed(2)}`,
+            `${s.cpuPerReq.toFixed(1)} µs CPU/req (server ${s.serverCpuPerReq.toFixed(1)} µs/req, ` +
+            `${(s.serverBusy * 100).toFixed(0)}% busy), load ${loadavg()[0]!.toFixed(2)}`,
         );
       }
     }
@@ -347,6 +351,17 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         anchorValue: med(anchor, 'rate'),
         higherIsBetter: true,
         goal: anchor === 'wrk -t1' ? '>= 1x' : '>= 1.5x',
+      }),
+      // why the rates say little here: the one server thread is the ceiling, and what a request
+      // costs it depends on the generator (one that never sleeps spares the server its wake-ups)
+      result({
+        suite: 'harness-load',
+        case: `HTTP ${CONNS} conns on one-thread node:http: the server's CPU per request under each generator`,
+        unit: 'µs',
+        shoal: med(shoal.name, 'serverCpuPerReq'),
+        anchor,
+        anchorValue: med(anchor, 'serverCpuPerReq'),
+        higherIsBetter: false,
       }),
     );
   }

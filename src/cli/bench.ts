@@ -30,7 +30,8 @@ export const BENCH_HELP = `usage: shoal bench <suite.js>... [options]
       --svg FILE           write the SVG chart here
       --baseline FILE      a previous --json report: compare medians case by case
       --threshold P        a case slower than its baseline by more than P is a regression
-                           (5%, 0.05; default 5%): exit code 1
+                           (5%, 0.05; default 5%): exit code 1. Its median and the low end of
+                           its median's 95% CI must both be past it: a noisy run is only marked
       --time MS            measured time per case (default 1000)
       --only NAME          only cases whose name contains NAME (repeatable)
       --parallel           run cases (and suites) at once, one worker each: faster, but the
@@ -94,6 +95,16 @@ export async function benchMain(args: string[]): Promise<number> {
         `shoal bench: --parallel: cases run at once on ${availableParallelism()} cores and disturb each other's figures; ` +
           'compare parallel runs only with parallel runs',
       );
+    }
+    // figures taken with cases running at once are slower: comparing across modes flags noise
+    const mode = (p: boolean): string => (p ? 'with --parallel' : 'one case at a time');
+    for (const b of baselines) {
+      if (Boolean(b.parallel) !== parallel) {
+        console.error(
+          `shoal bench: warning: the baseline ${values.baseline}${b.suite ? ` (${b.suite})` : ''} was measured ` +
+            `${mode(Boolean(b.parallel))} and this run is ${mode(parallel)}: their figures do not compare`,
+        );
+      }
     }
     const run = async (file: string): Promise<SuiteReport> => {
       const name = parse(file).base;

@@ -35,7 +35,8 @@ export const LOAD_HELP = `usage: shoal load <url> [options]
       --payload S       tcp://: the bytes of one request; a response is as many bytes back (echo)
       --response-bytes N  tcp://: bytes of one response when it differs from the payload's
       --workers N       pool workers, one loader each (default: available parallelism, at most -c)
-      --drain T         after the duration, wait this long for responses in flight (default 2s)
+      --drain T         after the duration, wait this long for responses in flight (default 2s;
+                        0: none, requests in flight at the end count as timeouts)
       --json            print the report as JSON: { requests, errors, rps, latency: { p50, p90,
                         p99, p999, max, ... } (ms), statuses, errorKinds, ... }
       --quiet           no progress line
@@ -49,13 +50,13 @@ function usage(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_SHOAL_LOAD_USAGE' });
 }
 
-/** '10' / '10s' / '500ms' / '2m' -> ms. */
-export function parseDuration(v: string, name: string): number {
+/** '10' / '10s' / '500ms' / '2m' -> ms; 0 only when `zero` (--drain 0: no wait at the end). */
+export function parseDuration(v: string, name: string, zero = false): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(v.trim());
   if (!m) throw usage(`--${name} must be a duration like 10, 10s, 500ms or 2m, got '${v}'`);
   const n = Number(m[1]);
   const ms = m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-  if (!(ms > 0)) throw usage(`--${name} must be more than 0, got '${v}'`);
+  if (!(ms > 0) && !(zero && ms === 0)) throw usage(`--${name} must be more than 0, got '${v}'`);
   return ms;
 }
 
@@ -133,7 +134,7 @@ export async function loadMain(args: string[]): Promise<number> {
       insecure: values.insecure ?? false,
       responseBytes: num(values['response-bytes'], 'response-bytes', true),
       loaders: workers,
-      drainMs: values.drain !== undefined ? parseDuration(values.drain, 'drain') : 2000,
+      drainMs: values.drain !== undefined ? parseDuration(values.drain, 'drain', true) : 2000,
     };
     json = values.json ?? false;
     quiet = values.quiet ?? false;

@@ -58,6 +58,10 @@ for (const file of programs) {
     if (file.endsWith('quickstart.mjs')) assert.match(out, 'fib(30) = 832040');
     if (file.endsWith('tcp-echo.js')) assert.match(out, 'HELLO');
     if (file.endsWith('shared-channel.js')) assert.match(out, 'sum: 49995000');
+    if (file.endsWith('load-serve.js')) {
+      const m = /answered (\d+) requests; the loader counted (\d+)/.exec(out);
+      assert.ok(m && Number(m[1]) > 0 && m[1] === m[2], out);
+    }
   });
 }
 

@@ -40,6 +40,9 @@ test('a case that throws is reported and the others still run', async () => {
   assert.match(by.get('throws')!.error!.message, 'this case always throws');
   for (const n of ['sumLoop', 'asyncCase', 'a_pollutes']) assert.ok(by.get(n)!.stats!.samples >= 10, n);
   assert.match(r.stdout, /throws\s+FAILED/);
+  // the ratios between every pair of cases that ran (row / column), the failed one left out
+  assert.match(r.stdout, /time ratio \(row \/ column\)\s+a_pollutes\s+asyncCase\s+b_checksIsolation\s+sumLoop\n/);
+  assert.match(r.stdout, /\nsumLoop\s+[\d.]+x\s+[\d.]+x\s+[\d.]+x\s+1\n/);
   assert.ok(readFileSync(out.replace(/json$/, 'svg'), 'utf8').startsWith('<svg'));
 });
 
@@ -81,6 +84,27 @@ test('--parallel warns that parallel figures disturb each other', async () => {
   assert.match(r.stderr, /disturb each other/);
 });
 
+test('a baseline measured in the other mode (parallel or not) is flagged: its figures do not compare', async () => {
+  const base = join(dir, 'first.json');
+  const r = await shoal([
+    SUITE,
+    '--time',
+    '30',
+    '--only',
+    'sum',
+    '--baseline',
+    base,
+    '--threshold',
+    '10000%',
+    '--parallel',
+  ]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /was measured one case at a time and this run is with --parallel/);
+  const same = await shoal([SUITE, '--time', '30', '--only', 'sum', '--baseline', base, '--threshold', '10000%']);
+  assert.is(same.code, 0, same.stderr);
+  assert.not.match(same.stderr, /do not compare/);
+});
+
 test('bad usage exits 2 naming the problem', async () => {
   const r = await shoal([SUITE, '--threshold', 'lots']);
   assert.is(r.code, 2);
@@ -88,6 +112,11 @@ test('bad usage exits 2 naming the problem', async () => {
   const m = await shoal([join(dir, 'missing.js')]);
   assert.is(m.code, 2);
   assert.match(m.stderr, /cannot load the suite/);
+  const ts = join(dir, 'suite.ts');
+  writeFileSync(ts, 'export function a(): number { return 1; }\n');
+  const t = await shoal([ts]);
+  assert.is(t.code, 2);
+  assert.match(t.stderr, /compile the suite, then pass the \.js file/);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

@@ -17,6 +17,8 @@ import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { runLoad } from '../../src/harness/load/main.js';
 import { selfSignedCert } from '../fixtures/http-harness.js';
+import { runLoader } from '../../src/harness/load/worker.js';
+import type { LoaderJob, LoaderResult } from '../../src/harness/load/job.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/shoal.js', import.meta.url));
 const STALL = fileURLToPath(new URL('../fixtures/harness-stall-server.js', import.meta.url));
@@ -57,6 +59,26 @@ test('the request count matches the server’s own count (CLI, --json)', async (
     assert.is(j.loaders, 2);
     assert.type(j.rps, 'number');
     assert.ok(j.latency.p50 <= j.latency.p99 && j.latency.p99 <= j.latency.max);
+  } finally {
+    srv.close();
+  }
+});
+
+test('--drain 0: requests in flight at the end are timeouts, and with the answered ones make the server’s count', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('hello');
+  });
+  const port = await listening(srv);
+  try {
+    const r = await shoal([`http://127.0.0.1:${port}/`, '-c', '4', '-d', '300ms', '--drain', '0', '--json', '--quiet']);
+    assert.is(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout);
+    assert.ok(j.requests > 0);
+    assert.is(j.errors, j.errorKinds.timeout ?? 0);
+    // a request the server answered after the loader gave up is still one it served
+    assert.ok(j.requests + j.errors >= served && j.requests <= served, `${j.requests} + ${j.errors} vs ${served}`);
   } finally {
     srv.close();
   }
@@ -238,6 +260,29 @@ test('errors are counted when the server resets connections', async () => {
   }
 });
 
+test('constant rate against a refused port: each request due is one error, under the connection’s error', async () => {
+  const srv = netServer();
+  const port = await listening(srv);
+  srv.close(); // nothing listens there now
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 2,
+      rate: 100,
+      durationMs: 500,
+      drainMs: 100,
+      loaders: 2,
+    });
+    // 100/s over 0.5 s: 50 requests were due; failed attempts to connect are not counted on top
+    assert.is(r.requests, 0);
+    assert.is(r.errors, 50, JSON.stringify(r.errorKinds));
+    assert.equal(r.errorKinds, { ECONNREFUSED: 50 });
+  } finally {
+    await rt.close();
+  }
+});
+
 test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
   let served = 0;
   const srv = httpServer((_req, res) => {
@@ -294,6 +339,49 @@ test('an abort ends a long run early with the figures so far; SIGINT does the sa
     assert.ok(JSON.parse(out).requests >= 50);
   } finally {
     await rt.close();
+    srv.close();
+  }
+});
+
+test('a loader that lands on a thread already running a loader of the run is given back and runs elsewhere', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('x');
+  });
+  const port = await listening(srv);
+  // a host that runs loaders on this very thread, as a pool that gave every loader to one worker
+  // would; it takes a moved loader back twice, then runs it as main asks (no spread)
+  const calls: Array<{ slot: number; spread: boolean; moved: boolean }> = [];
+  const host = {
+    stats: () => ({ workers: [1, 2] }),
+    async run<R>(_url: URL | string, name: string, args: readonly unknown[]): Promise<R> {
+      assert.is(name, 'runLoader');
+      const job = args[0] as LoaderJob;
+      const r = (await runLoader.call(undefined, job)) as LoaderResult | { moved: true };
+      calls.push({ slot: job.slot, spread: job.spread, moved: 'moved' in r });
+      return r as R;
+    },
+  };
+  try {
+    const r = await runLoad(host, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300, loaders: 2 });
+    assert.is(r.requests, served);
+    assert.ok(r.requests > 0);
+    // the first loader ran at once; the second, on the same thread, was moved until the budget ran out
+    assert.equal(
+      calls.filter((c) => c.slot === 0),
+      [{ slot: 0, spread: true, moved: false }],
+    );
+    const second = calls.filter((c) => c.slot === 1);
+    assert.ok(second.length >= 2, JSON.stringify(second));
+    assert.ok(
+      second.slice(0, -1).every((c) => c.moved && c.spread),
+      JSON.stringify(second),
+    );
+    assert.equal(second.at(-1), { slot: 1, spread: false, moved: false });
+    // the run spans both loaders: the second started after the first one ended
+    assert.ok(r.durationSeconds >= 0.6, `${r.durationSeconds} s`);
+  } finally {
     srv.close();
   }
 });

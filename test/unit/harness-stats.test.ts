@@ -55,6 +55,26 @@ test('a case slower than its baseline by more than the threshold is a regression
   assert.is(now.cases[1]!.ratioToFastest, 4);
 });
 
+test('a median past the threshold whose 95% CI reaches below it is noise, not a regression', () => {
+  const rep = (cases: Record<string, number[]>): SuiteReport => ({
+    suite: 's',
+    date: '',
+    node: '',
+    cores: 2,
+    loadAtStart: 0,
+    parallel: false,
+    threshold: 0.05,
+    regressions: [],
+    cases: Object.entries(cases).map(([name, samples]) => ({ name, stats: caseStats(samples) })),
+  });
+  // medians 500 against 100: 'wide' has samples down at 50 (its CI reaches below 105), 'tight' not
+  const now = rep({ wide: [50, 60, 500, 600, 700], tight: [480, 490, 500, 510, 520] });
+  compare(now, rep({ wide: [100], tight: [100] }));
+  assert.equal(now.regressions, ['tight']);
+  assert.equal(now.cases[0]!.baseline, { median: 100, change: 4, regressed: false, noisy: true });
+  assert.is(now.cases[1]!.baseline!.regressed, true);
+});
+
 test('durations: seconds by default, ms and m suffixes; junk is refused by name', () => {
   assert.is(parseDuration('10', 'duration'), 10_000);
   assert.is(parseDuration('2.5s', 'duration'), 2500);

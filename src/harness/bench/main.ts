@@ -63,7 +63,9 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
 
   const listed = await inWorker({ ...base, mode: 'list' }, caseTimeoutMs);
   if (listed.kind === 'error') {
-    throw new HarnessOptionError(`cannot load the suite ${module}: ${listed.message}`);
+    // Node 20 imports no TypeScript: say what to run instead of only the loader's complaint
+    const hint = /\.[cm]?ts$/.test(module) ? ' (Node runs JavaScript: compile the suite, then pass the .js file)' : '';
+    throw new HarnessOptionError(`cannot load the suite ${module}: ${listed.message}${hint}`);
   }
   if (listed.kind !== 'list') throw new Error(`unexpected message from the list worker: ${listed.kind}`);
   let names = listed.names;

@@ -18,8 +18,12 @@ export interface CaseReport {
   error?: { phase: string; message: string; stack?: string };
   /** median / fastest case's median (1 for the fastest) */
   ratioToFastest?: number;
-  /** against the baseline file, when given and it has this case */
-  baseline?: { median: number; change: number; regressed: boolean };
+  /**
+   * against the baseline file, when given and it has this case. `regressed`: the median grew past
+   * the threshold and so did the low end of its 95% CI; `noisy`: the median grew past it but the
+   * CI reaches below (a busy machine's noise, not counted as a regression)
+   */
+  baseline?: { median: number; change: number; regressed: boolean; noisy?: boolean };
 }
 
 /** What `shoal bench --json out.json` writes, and what `--baseline` reads. */
@@ -49,8 +53,11 @@ export function compare(r: SuiteReport, baseline: SuiteReport | undefined): void
     const b = prev.get(c.name);
     if (b === undefined || !(b > 0)) continue;
     const change = (c.stats!.median - b) / b;
-    const regressed = change > r.threshold;
-    c.baseline = { median: b, change, regressed };
+    // past the threshold for sure: the whole 95% CI of the new median, not only the median, so
+    // that one noisy run (a busy CI machine) does not fail the build
+    const past = change > r.threshold;
+    const regressed = past && c.stats!.ciLow > b * (1 + r.threshold);
+    c.baseline = { median: b, change, regressed, ...(past && !regressed ? { noisy: true } : {}) };
     if (regressed) r.regressions.push(c.name);
   }
 }
@@ -63,7 +70,8 @@ export function formatSuiteTable(r: SuiteReport): string {
     const s = c.stats;
     // the change of the median time, said as users read it: slower or faster than the baseline
     const base = c.baseline
-      ? `${Math.abs(c.baseline.change * 100).toFixed(1)}% ${c.baseline.change > 0 ? 'slower' : 'faster'}${c.baseline.regressed ? ' REGRESSED' : ''}`
+      ? `${Math.abs(c.baseline.change * 100).toFixed(1)}% ${c.baseline.change > 0 ? 'slower' : 'faster'}` +
+        (c.baseline.regressed ? ' REGRESSED' : c.baseline.noisy ? ' (CI overlaps: noise?)' : '')
       : '';
     return [
       c.name + (c.async ? ' (async)' : ''),
@@ -85,7 +93,39 @@ export function formatSuiteTable(r: SuiteReport): string {
       .trimEnd(),
   );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  return lines.join('\n');
+  const matrix = formatRatios(r);
+  return lines.join('\n') + (matrix ? `\n\n${matrix}` : '');
+}
+
+/** Most cases for which the table of ratios between every pair is printed (it grows as n²). */
+const RATIO_TABLE_MAX = 12;
+
+/**
+ * The ratios between every pair of cases that ran: the row's median time per call divided by the
+ * column's (2.00x: the row case takes twice as long as the column case). Empty under two cases.
+ *
+ * @example
+ * console.log(formatRatios(report));
+ */
+export function formatRatios(r: SuiteReport): string {
+  const ok = r.cases.filter((c) => c.stats);
+  if (ok.length < 2 || ok.length > RATIO_TABLE_MAX) return '';
+  const rows = [
+    ['time ratio (row / column)', ...ok.map((c) => c.name)],
+    ...ok.map((a) => [
+      a.name,
+      ...ok.map((b) => (a === b ? '1' : `${(a.stats!.median / b.stats!.median).toFixed(2)}x`)),
+    ]),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function fmtOps(n: number): string {

@@ -7,26 +7,32 @@
  *
  * Progress words — one Int32Array over a SharedArrayBuffer, PROGRESS_WORDS words per loader:
  *
- * | idx (+ loader*4) | name      | written by            | read by              | meaning                         |
+ * | idx (+ loader*5) | name      | written by            | read by              | meaning                         |
  * |------------------|-----------|-----------------------|----------------------|---------------------------------|
  * | 0                | DONE      | its loader (store)    | coordinator (load)   | responses completed so far      |
  * | 1                | ERRORS    | its loader (store)    | coordinator (load)   | failed requests so far          |
  * | 2                | CONNECTED | its loader (store)    | coordinator (load)   | connections open now            |
  * | 3                | STOP      | coordinator (store 1) | its loader (load)    | end the run now, report so far  |
+ * | 4                | THREAD    | its loader (store)    | the other loaders    | threadId + 1 (0: not started)   |
  *
  * 1. Each loader writes only its DONE, ERRORS and CONNECTED words, every PROGRESS_MS and once at
  *    the end; it reads STOP at the same pace (so a stop takes effect within PROGRESS_MS).
  * 2. The coordinator writes only STOP, from 0 to 1, once.
  * 3. DONE/ERRORS/CONNECTED are for the live progress line only; the figures of the report come
  *    from the loader's result, never from these words.
+ * 4. THREAD is written once, when the loader starts, and only after it checked that no other
+ *    loader of the run holds its thread (worker.ts claimThread). Two loaders on one thread run
+ *    one after the other, so the second always sees the first's word; loaders on different
+ *    threads never write the same value, so no race between threads can make a duplicate.
  */
 
 /** Int32 words per loader in the progress array. */
-export const PROGRESS_WORDS = 4;
+export const PROGRESS_WORDS = 5;
 export const P_DONE = 0;
 export const P_ERRORS = 1;
 export const P_CONNECTED = 2;
 export const P_STOP = 3;
+export const P_THREAD = 4;
 /** How often a loader publishes its progress words. */
 export const PROGRESS_MS = 100;
 
@@ -69,6 +75,15 @@ export interface LoaderJob extends Target {
   progress: Int32Array;
   /** this loader's index in `progress` */
   slot: number;
+  /** loaders in the run (slots in `progress`) */
+  loaders: number;
+  /** give the task back (`{ moved: true }`) when another loader of the run holds this thread */
+  spread: boolean;
+}
+
+/** What a loader returns instead of running when its thread already holds a loader of the run. */
+export interface LoaderMoved {
+  moved: true;
 }
 
 /** What one loader returns. */
@@ -93,6 +108,9 @@ export interface LoaderResult {
   connects: number;
   /** ms from the first send to the last response (or the end of the drain) */
   elapsedMs: number;
+  /** when this loader's clock started, ms since the epoch (performance.timeOrigin + now): loaders
+   *  on several threads start at slightly different times, and the run spans all of them */
+  startedAt: number;
   /** the worker thread that ran this loader */
   threadId: number;
 }

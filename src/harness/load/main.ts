@@ -10,6 +10,7 @@
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
 import { parseTarget, posInt, posNum } from './target.js';
+import { resolveTarget } from './resolve.js';
 import {
   P_CONNECTED,
   P_DONE,
@@ -17,6 +18,7 @@ import {
   P_STOP,
   PROGRESS_WORDS,
   type LoaderJob,
+  type LoaderMoved,
   type LoaderResult,
   type LoadTestOptions,
   type LoadProgress,
@@ -30,7 +32,17 @@ export interface LoaderHost {
     args: readonly unknown[],
     options?: { signal?: AbortSignal },
   ): Promise<R>;
+  /** optional (a Runtime has it): the pool's size, so loaders are spread only when they fit */
+  stats?(): { workers: readonly unknown[] };
 }
+
+/**
+ * How long main keeps giving a loader back to the pool when it landed on a thread that already
+ * runs a loader of the run (worker.ts runLoader): each try waits 2, 4, 8 ... up to 64 ms first.
+ * A sibling still booting, or busy for a few ms, takes the task within this; past it, the loader
+ * runs where it is (the report's `threads` then lists fewer threads than loaders).
+ */
+const SPREAD_BUDGET_MS = 2000;
 
 export type { LoadTestOptions } from './job.js';
 
@@ -88,6 +100,7 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
   const drainMs = options.drainMs ?? 2000;
   if (!(drainMs >= 0)) throw new HarnessOptionError(`drainMs must be >= 0, got ${String(drainMs)}`);
 
+  target.host = await resolveTarget(target.host, target.port);
   const progress = new Int32Array(new SharedArrayBuffer(loaders * PROGRESS_WORDS * 4));
   const jobs: LoaderJob[] = [];
   let first = 0;
@@ -104,6 +117,8 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
       drainMs,
       progress,
       slot: i,
+      loaders,
+      spread: false,
     });
     first += conns;
   }
@@ -123,9 +138,21 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
   };
   if (options.signal?.aborted) onAbort();
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // spread the loaders over distinct threads when the pool has a thread for each
+  const poolSize = (typeof host.stats === 'function' ? host.stats()?.workers?.length : undefined) ?? Infinity;
+  const spread = loaders > 1 && loaders <= poolSize;
+  const runOne = async (j: LoaderJob): Promise<LoaderResult> => {
+    const giveUpAt = performance.now() + SPREAD_BUDGET_MS;
+    for (let attempt = 1; ; attempt++) {
+      const trySpread = spread && performance.now() < giveUpAt && !options.signal?.aborted;
+      const r = await host.run<LoaderResult | LoaderMoved>(worker, 'runLoader', [{ ...j, spread: trySpread }]);
+      if (!('moved' in r)) return r;
+      await new Promise((res) => setTimeout(res, Math.min(64, 2 ** attempt)));
+    }
+  };
   let results: LoaderResult[];
   try {
-    results = await Promise.all(jobs.map((j) => host.run<LoaderResult>(worker, 'runLoader', [j])));
+    results = await Promise.all(jobs.map(runOne));
   } finally {
     if (ticker) clearInterval(ticker);
     options.signal?.removeEventListener('abort', onAbort);
@@ -162,8 +189,12 @@ function merge(
   let read = 0;
   let written = 0;
   let connects = 0;
-  let elapsed = 0;
+  // the run spans every loader: from the first one's start to the last one's end
+  let start = Infinity;
+  let end = 0;
   for (const r of rs) {
+    start = Math.min(start, r.startedAt);
+    end = Math.max(end, r.startedAt + r.elapsedMs);
     mergeEncoded(h, r.histogram);
     requests += r.requests;
     errors += r.errors;
@@ -171,7 +202,6 @@ function merge(
     read += r.bytesRead;
     written += r.bytesWritten;
     connects += r.connects;
-    elapsed = Math.max(elapsed, r.elapsedMs);
     for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
     for (const [k, v] of Object.entries(r.errorKinds)) errorKinds[k] = (errorKinds[k] ?? 0) + v;
   }
@@ -179,7 +209,7 @@ function merge(
   for (const [k, v] of Object.entries(statuses)) if (!(Number(k) >= 200 && Number(k) < 400)) non2xx3xx += v;
   const latency = summarize(h);
   h.destroy();
-  const secs = elapsed / 1000;
+  const secs = rs.length > 0 ? (end - start) / 1000 : 0;
   return {
     url,
     mode: o.rate > 0 ? 'constant-rate' : 'closed-loop',

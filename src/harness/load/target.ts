@@ -32,7 +32,7 @@ export function parseTarget(o: LoadTestOptions): Target {
     posInt(expectBytes, 'responseBytes');
     return {
       kind: 'tcp',
-      host: hostname,
+      host: hostname, // a name is resolved once by runLoad (resolve.ts), not per connection
       port: Number(u.port),
       request,
       expectBytes,
@@ -67,7 +67,7 @@ export function parseTarget(o: LoadTestOptions): Target {
   const request = body ? Buffer.concat([head, body]) : head;
   return {
     kind: 'http',
-    host: isIP(hostname) || hostname !== 'localhost' ? hostname : '127.0.0.1',
+    host: hostname, // a name is resolved once by runLoad (resolve.ts), not per connection
     port: Number(u.port || (tls ? 443 : 80)),
     request,
     expectBytes: 0,

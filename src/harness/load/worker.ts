@@ -35,21 +35,45 @@ import {
   P_DONE,
   P_ERRORS,
   P_STOP,
+  P_THREAD,
   PROGRESS_MS,
   PROGRESS_WORDS,
   type LoaderJob,
+  type LoaderMoved,
   type LoaderResult,
 } from './job.js';
 
 /**
  * The task: run one loader to the end and return its figures. Cancelling the task (its signal)
- * ends the run early, with the figures so far.
+ * ends the run early, with the figures so far. With `job.spread`, a loader whose thread already
+ * runs another loader of the same run returns `{ moved: true }` at once, without opening a
+ * connection: the pool may hand two tasks to one worker (a sibling still booting, or busy for a
+ * few ms on a loaded machine), and two loaders on one thread halve the load (main.ts retries).
  *
  * @example
  * const r = await rt.run(new URL('./worker.js', import.meta.url), 'runLoader', [job]);
  */
-export function runLoader(this: { signal?: AbortSignal } | undefined, job: LoaderJob): Promise<LoaderResult> {
+export function runLoader(
+  this: { signal?: AbortSignal } | undefined,
+  job: LoaderJob,
+): Promise<LoaderResult | LoaderMoved> {
+  if (!claimThread(job) && job.spread) return Promise.resolve({ moved: true });
   return new Loader(job, this?.signal).run();
+}
+
+/**
+ * Record this thread in the job's THREAD word, unless another loader of the run holds it; true
+ * when no other loader of the run was found on this thread (job.ts, invariant 4).
+ */
+function claimThread(job: LoaderJob): boolean {
+  const w = job.progress;
+  const me = threadId + 1; // the main thread's id is 0, and 0 is "not started"
+  for (let s = 0; s < job.loaders; s++) {
+    // pairs with: the Atomics.store below, run by the other loaders of this run
+    if (s !== job.slot && Atomics.load(w, s * PROGRESS_WORDS + P_THREAD) === me) return false;
+  }
+  Atomics.store(w, job.slot * PROGRESS_WORDS + P_THREAD, me); // pairs with: the load above
+  return true;
 }
 
 /** One connection's state. */
@@ -70,6 +94,9 @@ class LoadConn {
   /** consecutive connection attempts that ended before any response */
   failStreak = 0;
   lastError: string | undefined;
+  /** constant rate: why the last attempt to connect failed (cleared once connected); the requests
+   *  that fall due while the connection cannot open are counted under it */
+  connectError: string | undefined;
   status = 0;
   /** the server said it closes this connection (Connection: close): send nothing more on it */
   closing = false;
@@ -188,6 +215,7 @@ class Loader {
     // TLS: requests go out once the handshake is done (a certificate refused is an 'error')
     sock.on(job.tls ? 'secureConnect' : 'connect', () => {
       c.connected = true;
+      c.connectError = undefined;
       this.connects++;
       this.connectedNow++;
       if (!this.started && this.connectedNow === this.conns.length) this.startSchedule();
@@ -332,8 +360,11 @@ class Loader {
     c.connected = false;
     if (this.finished) return;
     if (wasConnected) this.connectedNow--;
-    // requests in flight are lost; a connection that never opened costs one error per attempt
-    const lost = c.inFlight > 0 ? c.inFlight : wasConnected ? 0 : 1;
+    // requests in flight are lost; in a closed loop, a connection that never opened costs one
+    // error per attempt; at a constant rate, the requests that fall due meanwhile are the errors
+    // (counted when the connection opens and sends them, or at the end under connectError)
+    if (!wasConnected) c.connectError = c.lastError ?? 'closed';
+    const lost = c.inFlight > 0 ? c.inFlight : wasConnected || !this.closedLoop ? 0 : 1;
     if (lost > 0) this.fail(c.lastError ?? 'closed', lost);
     c.inFlight = 0;
     c.head = 0;
@@ -388,12 +419,14 @@ class Loader {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     for (const c of this.conns) {
       if (c.timer !== undefined) clearTimeout(c.timer);
-      let left = c.inFlight;
+      if (c.inFlight > 0) this.fail('timeout', c.inFlight);
       if (!this.closedLoop) {
-        // due within the run but never sent (the server held the connection until the end)
-        for (let t = c.nextAt; t < this.deadline; t += this.interval) left++;
+        // due within the run but never sent: the server held the connection until the end
+        // (timeout), or the connection could not open (its error, such as ECONNREFUSED)
+        let unsent = 0;
+        for (let t = c.nextAt; t < this.deadline; t += this.interval) unsent++;
+        if (unsent > 0) this.fail(c.connected ? 'timeout' : (c.connectError ?? 'timeout'), unsent);
       }
-      if (left > 0) this.fail('timeout', left);
       c.sock?.destroy();
       // freed after this turn: finish() can run inside a parser callback (the last response
       // completes the run), and llhttp must not go on parsing in memory already freed
@@ -415,6 +448,7 @@ class Loader {
       bytesWritten: this.bytesWritten,
       connects: this.connects,
       elapsedMs: lastUseful - this.t0,
+      startedAt: performance.timeOrigin + this.t0,
       threadId,
     });
     this.hist.destroy();
