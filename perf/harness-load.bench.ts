@@ -24,7 +24,7 @@ import { createServer as netServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(dirname(SELF), '..', '..');
@@ -265,6 +265,7 @@ async function stallAccuracy(rounds: number, secs: number): Promise<BenchResult[
       case: `-R 400 -c 32 on a server stalling ${STALL} ms/s: ${k} vs the true one`,
       unit: 'ms',
       shoal: median(got[k]!),
+      spread: minMax(got[k]!),
       anchor: 'true latency',
       anchorValue: truth(q),
       higherIsBetter: true,
@@ -330,6 +331,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   });
   const http = await compareGenerators('http', ['--http-server', '0', '0'], gens, rounds, warmMs, windowMs);
   const med = (g: string, k: keyof Sample): number => median(http.get(g)!.map((s) => s[k]));
+  const span = (g: string, k: keyof Sample): [number, number] => minMax(http.get(g)!.map((s) => s[k]));
   for (const anchor of gens.slice(1).map((g) => g.name)) {
     out.push(
       result({
@@ -341,6 +343,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         anchorValue: med(anchor, 'cpuPerReq'),
         higherIsBetter: false,
         goal: anchor === 'wrk -t1' ? '>= 1x' : undefined,
+        spread: span(shoal.name, 'cpuPerReq'),
+        anchorSpread: span(anchor, 'cpuPerReq'),
       }),
       result({
         suite: 'harness-load',
@@ -351,6 +355,10 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
         anchorValue: med(anchor, 'rate'),
         higherIsBetter: true,
         goal: anchor === 'wrk -t1' ? '>= 1x' : '>= 1.5x',
+        shoalCpuUs: med(shoal.name, 'cpuPerReq'),
+        anchorCpuUs: med(anchor, 'cpuPerReq'),
+        spread: span(shoal.name, 'rate'),
+        anchorSpread: span(anchor, 'rate'),
       }),
       // why the rates say little here: the one server thread is the ceiling, and what a request
       // costs it depends on the generator (one that never sleeps spares the server its wake-ups)

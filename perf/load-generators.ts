@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, result, type BenchResult } from './bench-types.js';
+import { median, minMax, result, type BenchResult } from './bench-types.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SHOAL = join(ROOT, 'bin', 'shoal.js');
@@ -196,6 +196,11 @@ export async function generatorsSideBySide(
           anchorValue: med(t.name, anchor, 'rps'),
           higherIsBetter: true,
           goal: anchor === 'wrk -t1' ? '>= 1x' : '>= 1.5x',
+          // the generator's own CPU per request beside its rate, and the spread over the rounds
+          shoalCpuUs: med(t.name, 'shoal load -w1', 'genCpuUs'),
+          anchorCpuUs: med(t.name, anchor, 'genCpuUs'),
+          spread: minMax(got.get(key(t.name, 'shoal load -w1'))!.map((x) => x.rps)),
+          anchorSpread: minMax(got.get(key(t.name, anchor))!.map((x) => x.rps)),
         }),
         result({
           suite,
@@ -205,6 +210,8 @@ export async function generatorsSideBySide(
           anchor,
           anchorValue: med(t.name, anchor, 'genCpuUs'),
           higherIsBetter: false,
+          spread: minMax(got.get(key(t.name, 'shoal load -w1'))!.map((x) => x.genCpuUs)),
+          anchorSpread: minMax(got.get(key(t.name, anchor))!.map((x) => x.genCpuUs)),
           goal: anchor === 'wrk -t1' ? '>= 1x' : undefined,
         }),
       );
