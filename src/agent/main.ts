@@ -258,6 +258,29 @@ export class AgentHub implements AgentRouter {
     lane.port.close();
     for (const q of lane.queries.values()) q([]);
     const dead = this.closed || this.closing ? undefined : lane;
+    // decide supervision first, so a rejected call says whether its agent comes back
+    const now = Date.now();
+    const moved: Rec[] = [];
+    const failed = new Set<Rec>();
+    if (dead) {
+      for (const r of this.recs.values()) {
+        if (r.slot !== slot || r.stopped) continue;
+        r.slot = -1;
+        const { intensity, period } = r.o.restart;
+        while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
+        if (r.crashes === NO_CRASHES) r.crashes = [];
+        if (r.crashes.length >= intensity) {
+          r.error = new AgentFailedError(
+            `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
+            { cause: new WorkerExitedError(`worker slot ${slot} died`) },
+          );
+          failed.add(r);
+          continue;
+        }
+        r.crashes.push(now);
+        moved.push(r);
+      }
+    }
     for (const [reply, w] of this.waits) {
       if (w.slot !== slot) continue;
       this.waits.delete(reply);
@@ -268,30 +291,16 @@ export class AgentHub implements AgentRouter {
           ? new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`)
           : new WorkerExitedError(
               `the worker of agent ${w.rec.label} (slot ${slot}) died while ${w.what} was in flight; ` +
-                'the agent is re-created (delivery is at most once)',
+                (failed.has(w.rec)
+                  ? 'the agent is failed (restart limit reached; agent.restart() re-creates it)'
+                  : 'the agent is re-created (delivery is at most once)'),
             ),
       );
     }
     if (!dead) return;
     for (const l of this.lanes) if (l) this.push(l, [DOWN, slot]);
     this.keepStats(slot, lane);
-    const now = Date.now();
-    for (const r of this.recs.values()) {
-      if (r.slot !== slot || r.stopped) continue;
-      r.slot = -1;
-      const { intensity, period } = r.o.restart;
-      while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
-      if (r.crashes === NO_CRASHES) r.crashes = [];
-      if (r.crashes.length >= intensity) {
-        r.error = new AgentFailedError(
-          `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
-          { cause: new WorkerExitedError(`worker slot ${slot} died`) },
-        );
-        continue;
-      }
-      r.crashes.push(now);
-      this.place(r, undefined);
-    }
+    for (const r of moved) this.place(r, undefined);
   }
 
   private keepStats(slot: number, lane: Lane): void {
