@@ -10,7 +10,8 @@
  *      'wait' parks it behind the box (FIFO; later messages park behind it, so each sender's order
  *      holds) until a `take` makes room; 'drop' refuses it; 'slide' takes it and pushes the oldest
  *      queued message out; 'error' refuses it (the caller rejects it with MailboxFullError).
- *   3. Control messages (sync, stop) are never refused nor counted against the bound.
+ *   3. Control messages (sync, stop) are never refused, never counted against the bound and never
+ *      pushed out by 'slide' (a slid-out stop would resolve with the agent still running).
  *   4. `offer` reports what happened so the owner can answer acknowledged sends and calls: no
  *      message is ever lost without its sender being told, if its sender waits for an answer.
  */
@@ -87,10 +88,14 @@ export class Mailbox<T> {
   private parked: Fifo<T> | undefined;
   /** the message the last SLID pushed out (read right after offer) */
   slid: T | undefined;
+  /** control messages in `q` (rule 3: not counted against the bound) */
+  private ctl = 0;
+  private readonly isControl: (m: T) => boolean;
 
-  constructor(size = Infinity, policy: MailboxPolicy = 'wait') {
+  constructor(size = Infinity, policy: MailboxPolicy = 'wait', isControl: (m: T) => boolean = never) {
     this.size = size;
     this.policy = policy;
+    this.isControl = isControl;
   }
 
   /** messages queued (not counting those parked for room) */
@@ -112,8 +117,8 @@ export class Mailbox<T> {
         return PARKED;
       }
     }
-    if (control || this.q.length < this.size) {
-      this.q.push(m);
+    if (control || this.q.length - this.ctl < this.size) {
+      this.put(m);
       return TAKEN;
     }
     switch (this.policy) {
@@ -121,8 +126,8 @@ export class Mailbox<T> {
         (this.parked ??= new Fifo<T>()).push(m);
         return PARKED;
       case 'slide':
-        this.slid = this.q.shift();
-        this.q.push(m);
+        this.slid = this.shiftOldestPlain();
+        this.put(m);
         return SLID;
       default:
         return REFUSED;
@@ -136,13 +141,31 @@ export class Mailbox<T> {
   /** Take the head; moves one parked message in if that made room (returned by `admitted`). */
   take(): T | undefined {
     const m = this.q.shift();
+    if (this.ctl > 0 && m !== undefined && this.isControl(m)) this.ctl--;
     this.admitted = undefined;
-    if (this.parked !== undefined && this.parked.length > 0 && this.q.length < this.size) {
+    if (this.parked !== undefined && this.parked.length > 0 && this.q.length - this.ctl < this.size) {
       const p = this.parked.shift()!;
-      this.q.push(p);
+      this.put(p);
       this.admitted = p;
     }
     return m;
+  }
+
+  private put(m: T): void {
+    if (this.isControl(m)) this.ctl++;
+    this.q.push(m);
+  }
+
+  /** 'slide': remove the oldest message that is not a control message (rule 3), keeping the order. */
+  private shiftOldestPlain(): T | undefined {
+    if (this.ctl === 0) return this.q.shift();
+    let out: T | undefined;
+    for (let i = this.q.length; i > 0; i--) {
+      const x = this.q.shift() as T;
+      if (out === undefined && !this.isControl(x)) out = x;
+      else this.q.push(x);
+    }
+    return out;
   }
 
   /** the parked message the last `take` moved into the box, if any */
@@ -150,8 +173,13 @@ export class Mailbox<T> {
 
   /** Remove everything, queued then parked, in order. */
   clear(): T[] {
+    this.ctl = 0;
     const out = this.q.drain();
     if (this.parked) for (const m of this.parked.drain()) out.push(m);
     return out;
   }
+}
+
+function never(): boolean {
+  return false;
 }

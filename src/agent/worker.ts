@@ -153,7 +153,7 @@ class Live {
     readonly opts: WireAgentOptions,
     readonly interleave: Set<string> | null,
   ) {
-    this.box = new Mailbox<Entry>(opts.size, opts.policy);
+    this.box = new Mailbox<Entry>(opts.size, opts.policy, isControl);
   }
 }
 
@@ -1138,6 +1138,11 @@ function failedError(a: Live, method: string): AgentFailedError {
     `agent ${a.name}#${a.id} is failed (a send threw): ${method || 'sync()'} rejected until agent.restart()`,
     { cause: a.failed },
   );
+}
+
+/** sync and stop: never refused, counted or pushed out by a bounded mailbox (mailbox.ts rule 3) */
+function isControl(m: Entry): boolean {
+  return typeof m !== 'string' && (m.flags & (F_SYNC | F_STOP)) !== 0;
 }
 
 function fullError(a: Live, method: string): MailboxFullError {

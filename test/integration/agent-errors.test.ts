@@ -15,6 +15,7 @@ import {
 import type { Counter } from '../fixtures/agents.js';
 
 const url = new URL('../fixtures/agents.js', import.meta.url);
+const tasksUrl = new URL('../fixtures/agent-tasks.js', import.meta.url);
 
 /** Assert that `p` rejects with an error that `check` accepts (a predicate or a message pattern). */
 async function rejects(p: Promise<unknown>, check: RegExp | ((e: unknown) => boolean)): Promise<void> {
@@ -186,6 +187,19 @@ for (const transport of ['message', 'shared'] as const) {
     for (let i = 1; i <= 10; i++) void c.send('inc', i); // 8, 9 and 10 stay
     await c.sync();
     assert.is(await c.call('get'), 27);
+  });
+
+  m("'slide' never pushes out a queued stop(): the agent stops", async ({ rt }) => {
+    const c = await rt.agent<C>(url, 'Counter', [0], { mailbox: { size: 1, policy: 'slide' }, worker: 0 });
+    void c.send('nap', 10);
+    const stopped = c.stop();
+    for (let i = 1; i <= 3; i++) void c.send('inc', i);
+    await stopped;
+    // a task on a worker reaches the agent's worker directly, not through main: it must be gone there
+    await rejects(
+      rt.run(tasksUrl, 'bump', [c, 1]),
+      (x: unknown) => x instanceof AgentStoppedError,
+    );
   });
 
   m("'error' rejects sends and calls while full", async ({ rt }) => {

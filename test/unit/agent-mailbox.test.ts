@@ -32,6 +32,15 @@ test("'slide' pushes the oldest out", () => {
   assert.equal(m.clear(), [2, 3, 4]);
 });
 
+test("'slide' never pushes out a control message (a stop or sync) and does not count it", () => {
+  const m = new Mailbox<string>(1, 'slide', (x) => x.startsWith('ctl'));
+  assert.is(m.offer('ctl-stop', true), TAKEN);
+  assert.is(m.offer('a', false), TAKEN); // the control message does not fill the box
+  assert.is(m.offer('b', false), SLID);
+  assert.is(m.slid, 'a');
+  assert.equal(m.clear(), ['ctl-stop', 'b']);
+});
+
 test("'error' refuses while full", () => {
   const m = new Mailbox<number>(1, 'error');
   assert.is(m.offer(1, false), TAKEN);
