@@ -501,7 +501,13 @@ export class AgentHub implements AgentRouter {
     if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    if (args.length > 0 && !allPrimitive(args)) {
+      try {
+        assertCloneable(args, 'args');
+      } catch (e) {
+        return Promise.reject(e); // a call rejects (nothing sent), as it does from a worker
+      }
+    }
     return this.wait(r!, method, args, flags, o);
   }
 

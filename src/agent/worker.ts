@@ -36,6 +36,7 @@ import {
 import { TaskLoadError } from '../core/errors.js';
 import { codeError } from '../core/op.js';
 import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
+import { assertCloneable } from '../pool/message/cloneable.js';
 import { fromWire, toWire, type WireError } from '../pool/wire-error.js';
 import {
   AgentHandle,
@@ -505,6 +506,11 @@ export class AgentHost implements AgentRouter {
   /** Returns the reply id a remote answer will carry (0: local, or nobody waits). */
   private deliver(h: AgentDescriptor, method: string, args: unknown[], flags: number, w: Waiter | null): number {
     const a = this.agents.get(h.id);
+    // the same call-site rule wherever the agent lives: what could not cross to another worker is
+    // refused here too (the peer path's encode throws on its own), so placement changes nothing
+    if ((a !== undefined || !this.peers.has(this.paths.get(h.id) ?? -1)) && !allPrimitive(args)) {
+      assertCloneable(args, 'args');
+    }
     if (a !== undefined && a.gen === h.gen) {
       this.enqueue(a, entry(method, args, 0, flags, w, -1));
       return 0;
@@ -1113,6 +1119,14 @@ function methodOf(m: Entry): string {
 /** The arguments of `m` (a fresh empty array for a bare entry: an onError hook may keep it). */
 function argsOf(m: Entry): unknown[] {
   return typeof m === 'string' ? [] : m.args;
+}
+
+function allPrimitive(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && (typeof a === 'object' || typeof a === 'function')) return false;
+  }
+  return true;
 }
 
 function hasObjects(args: readonly unknown[]): boolean {

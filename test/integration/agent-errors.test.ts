@@ -2,6 +2,8 @@
  * Agents: error modes and restart, call timeouts and cycles, stop with messages queued,
  * mailbox policies. Real workers, both transports.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -155,6 +157,34 @@ for (const transport of ['message', 'shared'] as const) {
     assert.throws(() => rt.agent(url, 'Counter', [() => 1]), /cannot be sent/);
     const c = await rt.agent<C>(url, 'Counter', [0]);
     await rejects(c.call('nothing' as 'get'), /no method 'nothing'/);
+  });
+
+  t('an argument that cannot be copied: a call rejects and a send throws, wherever the agent lives', async ({ rt }) => {
+    const a = await rt.agent<C>(url, 'Counter', [0], { worker: 0 });
+    const b = await rt.agent<C>(url, 'Counter', [0], { worker: 1 });
+    const fn = (): number => 1;
+    await rejects(a.call('inc', fn as never), (x: unknown) => (x as { code?: string }).code === 'ERR_SHOAL_UNCLONEABLE');
+    assert.throws(() => a.send('inc', fn as never), /cannot be sent/);
+    // from a task: one agent is on the task's own worker (a local mailbox), the other is not
+    const seen = await rt.run(tasksUrl, 'uncopyable', [[a, b]]);
+    const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
+    assert.equal(seen, [...want, ...want]);
+    assert.is(await a.call('get'), 0);
+    assert.is(await b.call('get'), 0);
+  });
+
+  t('through main (SHOAL_AGENT_DIRECT=0) an argument that cannot be copied is refused at the call site too', async () => {
+    const child = new URL('../fixtures/agent-indirect-child.js', import.meta.url);
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [fileURLToPath(child), transport],
+        { env: { ...process.env, SHOAL_AGENT_DIRECT: '0' }, timeout: 60_000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
+    assert.equal(JSON.parse(out.trim().split('\n').pop()!), [...want, ...want]);
   });
 
   t.run();
