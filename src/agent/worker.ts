@@ -96,6 +96,8 @@ const SPIN_BACKOFF_MAX = 8;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+/** a LOAD frame (rt.stats() counters) that has nothing to ride with goes out at most this often, ms */
+const LOAD_EVERY_MS = 20;
 
 type Ctor = new (...args: unknown[]) => Record<string, unknown>;
 type Namespace = Record<string, unknown>;
@@ -635,8 +637,16 @@ export class AgentHost implements AgentRouter {
     }
     const load = `${this.agents.size},${this.lastDepth},${this.turnsTotal}`;
     if (load !== this.lastLoad && (this.out.length > 0 || this.turnsTotal > 0)) {
-      this.lastLoad = load;
-      this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
+      if (this.out.length > 0 || now - this.loadAt >= LOAD_EVERY_MS) {
+        // rides along with other frames; alone (turns fed only by peer rings), at most every
+        // LOAD_EVERY_MS: a postMessage per ping-pong hop cost ~5 µs of the sender's CPU a hop
+        this.loadAt = now;
+        this.lastLoad = load;
+        this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
+      } else if (this.loadTimer === undefined) {
+        this.loadTimer = setTimeout(this.flushLoad, LOAD_EVERY_MS);
+        this.loadTimer.unref();
+      }
     }
     this.publishPeers();
     if (this.out.length === 0) return;
@@ -660,6 +670,13 @@ export class AgentHost implements AgentRouter {
         }
       }
     }
+  };
+
+  private loadAt = 0;
+  private loadTimer: NodeJS.Timeout | undefined;
+  private readonly flushLoad = (): void => {
+    this.loadTimer = undefined;
+    if (!this.flushScheduled) this.flush();
   };
 
   private depth(): number {
