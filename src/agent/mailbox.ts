@@ -117,8 +117,12 @@ export class Mailbox<T> {
         return PARKED;
       }
     }
-    if (control || this.q.length - this.ctl < this.size) {
-      this.put(m);
+    if (control) {
+      this.put(m); // (a held message re-offered after a failure comes here too: put counts by kind)
+      return TAKEN;
+    }
+    if (this.q.length - this.ctl < this.size) {
+      this.q.push(m); // not a control message: nothing to count (the hot path of every send)
       return TAKEN;
     }
     switch (this.policy) {
@@ -127,7 +131,7 @@ export class Mailbox<T> {
         return PARKED;
       case 'slide':
         this.slid = this.shiftOldestPlain();
-        this.put(m);
+        this.q.push(m);
         return SLID;
       default:
         return REFUSED;

@@ -962,6 +962,15 @@ export class AgentHost implements AgentRouter {
       if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
       const m = a.box.peek();
       if (m === undefined) break;
+      if (typeof m === 'string' && a.open === 0) {
+        // the hot path: a plain send (no arguments, nobody waits) to an agent with no open turn
+        a.box.take();
+        const admitted = a.box.admitted;
+        if (admitted !== undefined && typeof admitted !== 'string' && (admitted.flags & F_ACK) !== 0)
+          this.answer(admitted, true, undefined);
+        this.plainTurn(a, m);
+        continue;
+      }
       const control = typeof m !== 'string' && (m.flags & (F_SYNC | F_STOP)) !== 0;
       const inter = !control && a.interleave !== null && a.interleave.has(methodOf(m));
       // sync and stop wait for the open turns; other messages too unless they may interleave
@@ -981,6 +990,44 @@ export class AgentHost implements AgentRouter {
     }
     a.queued = false;
     if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
+  }
+
+  /** `turn` for a bare entry on an agent with no open turn (step's hot path), same outcome. */
+  private plainTurn(a: Live, method: string): void {
+    const inst = a.inst!;
+    const fn = inst[method];
+    if (typeof fn !== 'function' || method === 'constructor') {
+      this.ended(a, method, false, noMethod(a, method), false);
+      return;
+    }
+    a.current = method;
+    a.open = 1;
+    a.exclusive = true;
+    this.running = a;
+    let r: unknown;
+    try {
+      r = (fn as () => unknown).call(inst);
+    } catch (e) {
+      this.running = undefined;
+      this.ended(a, method, false, e, true);
+      return;
+    }
+    this.running = undefined;
+    if (
+      r === null ||
+      (typeof r !== 'object' && typeof r !== 'function') ||
+      typeof (r as PromiseLike<unknown>).then !== 'function'
+    ) {
+      // ended(a, method, true, r, true) inlined: nobody waits for a bare entry's value
+      a.open = 0;
+      a.exclusive = false;
+      a.current = null;
+      a.turns++;
+      this.turnsTotal++;
+      if (a.snapshots) a.dirty = true;
+      return;
+    }
+    this.settleLater(a, method, r as PromiseLike<unknown>, false);
   }
 
   private turn(a: Live, m: Entry, inter: boolean): void {
@@ -1016,7 +1063,12 @@ export class AgentHost implements AgentRouter {
       this.ended(a, m, true, r, true, inter);
       return;
     }
-    (r as PromiseLike<unknown>).then(
+    this.settleLater(a, m, r as PromiseLike<unknown>, inter);
+  }
+
+  /** The turn's method returned a promise: the turn stays open until it settles. */
+  private settleLater(a: Live, m: Entry, r: PromiseLike<unknown>, inter: boolean): void {
+    r.then(
       (v) => {
         this.ended(a, m, true, v, true, inter);
         this.drain();
