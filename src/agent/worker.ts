@@ -231,6 +231,7 @@ export class AgentHost implements AgentRouter {
   /** `peers`' links as an array, and the frame callback of each (hot loops iterate these) */
   private peerList: PeerLink[] = [];
   private peerOn: Array<(f: PeerFrame) => void> = [];
+  private peerBare: Array<(id: number, gen: number, method: string) => void> = [];
   /** this worker's agent bell: peers ring it after publishing to us */
   private readonly bell: Doorbell;
   /** an async wait on `bell` is pending */
@@ -274,6 +275,9 @@ export class AgentHost implements AgentRouter {
     this.peers.set(m.slot, link);
     this.peerList = [...this.peers.values()];
     this.peerOn = this.peerList.map((l) => (f: PeerFrame) => this.peerFrame(l.slot, f));
+    this.peerBare = this.peerList.map(
+      (l) => (id: number, gen: number, method: string) => this.peerBareSend(l.slot, id, gen, method),
+    );
     this.armBell();
   }
 
@@ -296,7 +300,9 @@ export class AgentHost implements AgentRouter {
     let n = 0;
     // arrays, not the Map: this runs several times a hop on the ping-pong path
     const list = this.peerList;
-    for (let i = 0; i < list.length; i++) if (list[i]!.readable()) n += list[i]!.poll(this.peerOn[i]!);
+    for (let i = 0; i < list.length; i++) {
+      if (list[i]!.readable()) n += list[i]!.poll(this.peerOn[i]!, this.peerBare[i]!);
+    }
     return n;
   }
 
@@ -314,6 +320,13 @@ export class AgentHost implements AgentRouter {
       }
     } else throw new Error(`agent host: unknown peer frame kind ${String((f as unknown[])[0])}`);
   };
+
+  /** A bare frame (peer.ts): a send without arguments that nobody waits for. */
+  private peerBareSend(from: number, id: number, gen: number, method: string): void {
+    const a = this.agents.get(id);
+    if (a !== undefined && a.gen === gen) this.enqueue(a, method);
+    else this.push([FWD, id, gen, method, NO_ARGS, 0, 0, from]); // not here (moved, or gone): main knows
+  }
 
   /** Publish what turns wrote to peers (step 1). */
   private publishPeers(): void {
@@ -394,6 +407,9 @@ export class AgentHost implements AgentRouter {
     this.peers.delete(slot);
     this.peerList = [...this.peers.values()];
     this.peerOn = this.peerList.map((l) => (f: PeerFrame) => this.peerFrame(l.slot, f));
+    this.peerBare = this.peerList.map(
+      (l) => (id: number, gen: number, method: string) => this.peerBareSend(l.slot, id, gen, method),
+    );
     for (const [reply, s] of this.owedBy) {
       if (s !== slot) continue;
       this.pending
@@ -539,7 +555,8 @@ export class AgentHost implements AgentRouter {
     const peer = path >= 0 ? this.peers.get(path) : undefined;
     const reply = w !== null ? this.nextReply++ : 0;
     if (peer !== undefined) {
-      peer.write([PMSG, h.id, h.gen, method, args, reply, flags]); // throws here when args cannot go
+      if (args.length === 0 && reply === 0 && flags === 0) peer.writeBare(h.id, h.gen, method);
+      else peer.write([PMSG, h.id, h.gen, method, args, reply, flags]); // throws here when args cannot go
       this.sentToPeer = true;
       this.scheduleFlush();
     } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);

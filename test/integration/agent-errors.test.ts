@@ -163,7 +163,10 @@ for (const transport of ['message', 'shared'] as const) {
     const a = await rt.agent<C>(url, 'Counter', [0], { worker: 0 });
     const b = await rt.agent<C>(url, 'Counter', [0], { worker: 1 });
     const fn = (): number => 1;
-    await rejects(a.call('inc', fn as never), (x: unknown) => (x as { code?: string }).code === 'ERR_SHOAL_UNCLONEABLE');
+    await rejects(
+      a.call('inc', fn as never),
+      (x: unknown) => (x as { code?: string }).code === 'ERR_SHOAL_UNCLONEABLE',
+    );
     assert.throws(() => a.send('inc', fn as never), /cannot be sent/);
     // from a task: one agent is on the task's own worker (a local mailbox), the other is not
     const seen = await rt.run(tasksUrl, 'uncopyable', [[a, b]]);
@@ -173,19 +176,22 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is(await b.call('get'), 0);
   });
 
-  t('through main (SHOAL_AGENT_DIRECT=0) an argument that cannot be copied is refused at the call site too', async () => {
-    const child = new URL('../fixtures/agent-indirect-child.js', import.meta.url);
-    const out = await new Promise<string>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [fileURLToPath(child), transport],
-        { env: { ...process.env, SHOAL_AGENT_DIRECT: '0' }, timeout: 60_000 },
-        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
-      ),
-    );
-    const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
-    assert.equal(JSON.parse(out.trim().split('\n').pop()!), [...want, ...want]);
-  });
+  t(
+    'through main (SHOAL_AGENT_DIRECT=0) an argument that cannot be copied is refused at the call site too',
+    async () => {
+      const child = new URL('../fixtures/agent-indirect-child.js', import.meta.url);
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [fileURLToPath(child), transport],
+          { env: { ...process.env, SHOAL_AGENT_DIRECT: '0' }, timeout: 60_000 },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
+      assert.equal(JSON.parse(out.trim().split('\n').pop()!), [...want, ...want]);
+    },
+  );
 
   t.run();
 
@@ -226,10 +232,7 @@ for (const transport of ['message', 'shared'] as const) {
     for (let i = 1; i <= 3; i++) void c.send('inc', i);
     await stopped;
     // a task on a worker reaches the agent's worker directly, not through main: it must be gone there
-    await rejects(
-      rt.run(tasksUrl, 'bump', [c, 1]),
-      (x: unknown) => x instanceof AgentStoppedError,
-    );
+    await rejects(rt.run(tasksUrl, 'bump', [c, 1]), (x: unknown) => x instanceof AgentStoppedError);
   });
 
   m("'error' rejects sends and calls while full", async ({ rt }) => {
