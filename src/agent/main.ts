@@ -73,6 +73,7 @@ import {
   type WireAgentOptions,
 } from './protocol.js';
 import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
+import { type DeadlineList, Deadlines, type Timed } from './deadlines.js';
 
 /** One agent as rt.tasks() reports it. */
 export interface LiveAgent {
@@ -155,9 +156,15 @@ interface Lane {
 }
 
 /** An answer main waits for: its own (origin -1) or a worker's forwarded message. */
-class Wait {
-  timer: NodeJS.Timeout | undefined = undefined;
+class Wait implements Timed {
   cleanup: (() => void) | undefined = undefined;
+  /** its reply id and timeout (ms), while a deadline runs (deadlines.ts) */
+  reply = 0;
+  ms = 0;
+  dlNext: Timed | null = null;
+  dlPrev: Timed | null = null;
+  dlList: DeadlineList | null = null;
+  deadline = 0;
   constructor(
     readonly rec: Rec,
     readonly what: string,
@@ -599,17 +606,9 @@ export class AgentHub implements AgentRouter {
       if (what !== 'stop()') r.waiting++;
       const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
       if (ms > 0) {
-        w.timer = setTimeout(() => {
-          if (!this.waits.delete(reply)) return;
-          this.settle(
-            w,
-            false,
-            new TimeoutError(
-              `${what} on agent ${r.label} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
-            ),
-          );
-        }, ms);
-        w.timer.unref();
+        w.reply = reply;
+        w.ms = ms;
+        this.deadlines.add(w, ms);
       }
       if (signal) {
         const onAbort = (): void => {
@@ -628,8 +627,19 @@ export class AgentHub implements AgentRouter {
     });
   }
 
+  private readonly deadlines = new Deadlines<Wait>((w) => {
+    if (!this.waits.delete(w.reply)) return;
+    this.settle(
+      w,
+      false,
+      new TimeoutError(
+        `${w.what} on agent ${w.rec.label} timed out after ${w.ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+      ),
+    );
+  });
+
   private settle(w: Wait, ok: boolean, v: unknown): void {
-    if (w.timer) clearTimeout(w.timer);
+    if (w.dlList !== null) this.deadlines.remove(w);
     w.cleanup?.();
     if (w.what !== 'stop()') w.rec.waiting--;
     if (w.origin < 0) {
@@ -886,6 +896,7 @@ export class AgentHub implements AgentRouter {
     this.recs.clear();
     this.homeless = [];
     if (this.creationSweep) clearInterval(this.creationSweep);
+    this.deadlines.clear();
     this.flush();
     for (const l of this.lanes) l?.port.close();
     hubs.delete(this.hubId);
