@@ -994,8 +994,8 @@ export class AgentHost implements AgentRouter {
       if (a.stopped || a.failed !== undefined || a.inst === undefined) break;
       const m = a.box.peek();
       if (m === undefined) break;
-      if (typeof m === 'string' && a.open === 0) {
-        // the hot path: a plain send (no arguments, nobody waits) to an agent with no open turn
+      if (a.open === 0 && (typeof m === 'string' || (m.flags === 0 && m.reply === 0 && m.local === null))) {
+        // the hot path: a plain send (nobody waits for it) to an agent with no open turn
         a.box.take();
         const admitted = a.box.admitted;
         if (admitted !== undefined && typeof admitted !== 'string' && (admitted.flags & F_ACK) !== 0)
@@ -1024,12 +1024,16 @@ export class AgentHost implements AgentRouter {
     if (k === 256) this.schedule(a); // more may start: after the other agents (fairness)
   }
 
-  /** `turn` for a bare entry on an agent with no open turn (step's hot path), same outcome. */
-  private plainTurn(a: Live, method: string): void {
+  /**
+   * `turn` for a plain send (a bare entry, or a Msg nobody waits for) on an agent with no open
+   * turn: step's hot path, with the same outcome.
+   */
+  private plainTurn(a: Live, m: Entry): void {
     const inst = a.inst!;
+    const method = typeof m === 'string' ? m : m.method;
     const fn = inst[method];
     if (typeof fn !== 'function' || method === 'constructor') {
-      this.ended(a, method, false, noMethod(a, method), false);
+      this.ended(a, m, false, noMethod(a, method), false);
       return;
     }
     a.current = method;
@@ -1038,10 +1042,13 @@ export class AgentHost implements AgentRouter {
     this.running = a;
     let r: unknown;
     try {
-      r = (fn as () => unknown).call(inst);
+      r =
+        typeof m === 'string'
+          ? (fn as () => unknown).call(inst)
+          : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
     } catch (e) {
       this.running = undefined;
-      this.ended(a, method, false, e, true);
+      this.ended(a, m, false, e, true);
       return;
     }
     this.running = undefined;
@@ -1050,7 +1057,7 @@ export class AgentHost implements AgentRouter {
       (typeof r !== 'object' && typeof r !== 'function') ||
       typeof (r as PromiseLike<unknown>).then !== 'function'
     ) {
-      // ended(a, method, true, r, true) inlined: nobody waits for a bare entry's value
+      // ended(a, m, true, r, true) inlined: nobody waits for a plain send's value
       a.open = 0;
       a.exclusive = false;
       a.current = null;
@@ -1059,7 +1066,7 @@ export class AgentHost implements AgentRouter {
       if (a.snapshots) a.dirty = true;
       return;
     }
-    this.settleLater(a, method, r as PromiseLike<unknown>, false);
+    this.settleLater(a, m, r as PromiseLike<unknown>, false);
   }
 
   private turn(a: Live, m: Entry, inter: boolean): void {
