@@ -36,6 +36,7 @@ import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
 import {
   AgentHandle,
   isAgentDescriptor,
+  needsCloneCheck,
   setThreadReviver,
   type Agent,
   type AgentClass,
@@ -480,7 +481,7 @@ export class AgentHub implements AgentRouter {
     const r = this.recs.get(h.id);
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    if (args.length > 0 && needsCloneCheck(args)) assertCloneable(args, 'args');
     if (h.policy === null) {
       const lane = this.lanes[r!.slot]!;
       if (flags === 0) {
@@ -508,7 +509,7 @@ export class AgentHub implements AgentRouter {
     if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0 && !allPrimitive(args)) {
+    if (args.length > 0 && needsCloneCheck(args)) {
       try {
         assertCloneable(args, 'args');
       } catch (e) {

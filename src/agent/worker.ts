@@ -41,6 +41,7 @@ import { fromWire, toWire, type WireError } from '../pool/wire-error.js';
 import {
   AgentHandle,
   isAgentDescriptor,
+  needsCloneCheck,
   setThreadReviver,
   type AgentDescriptor,
   type AgentRouter,
@@ -538,7 +539,7 @@ export class AgentHost implements AgentRouter {
     const a = this.agents.get(h.id);
     // the same call-site rule wherever the agent lives: what could not cross to another worker is
     // refused here too (the peer path's encode throws on its own), so placement changes nothing
-    if ((a !== undefined || !this.peers.has(this.paths.get(h.id) ?? -1)) && !allPrimitive(args)) {
+    if ((a !== undefined || !this.peers.has(this.paths.get(h.id) ?? -1)) && needsCloneCheck(args)) {
       assertCloneable(args, 'args');
     }
     if (a !== undefined && a.gen === h.gen) {
@@ -1227,14 +1228,6 @@ function methodOf(m: Entry): string {
 /** The arguments of `m` (a fresh empty array for a bare entry: an onError hook may keep it). */
 function argsOf(m: Entry): unknown[] {
   return typeof m === 'string' ? [] : m.args;
-}
-
-function allPrimitive(args: readonly unknown[]): boolean {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a !== null && (typeof a === 'object' || typeof a === 'function')) return false;
-  }
-  return true;
 }
 
 function hasObjects(args: readonly unknown[]): boolean {
