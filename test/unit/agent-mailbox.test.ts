@@ -120,6 +120,28 @@ test('Fifo compacts and keeps order across many shifts', () => {
   assert.is(f.length, next - want);
 });
 
+test('Fifo matches an array model across chunk boundaries, emptying and refilling (seeded)', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const f = new Fifo<number>();
+  const model: number[] = [];
+  let next = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const burst = rnd(4) === 0 ? rnd(3000) : rnd(5);
+    if (rnd(2) === 0) for (let i = 0; i < burst; i++) f.push(next), model.push(next++);
+    else for (let i = 0; i < burst; i++) assert.is(f.shift(), model.shift(), `seed 12345, step ${step}`);
+    assert.is(f.length, model.length);
+    assert.is(f.peek(), model[0]);
+  }
+  assert.equal(f.drain(), model);
+  assert.is(f.length, 0);
+  f.push(1);
+  assert.is(f.shift(), 1);
+});
+
 test('agent options are validated with the option named', () => {
   assert.throws(() => validateAgentOptions({ mailbox: { size: -1 } }, 2), /options\.mailbox\.size/);
   assert.throws(() => validateAgentOptions({ errorMode: 'explode' as 'fail' }, 2), /options\.errorMode.*'explode'/);
