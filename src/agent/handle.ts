@@ -3,7 +3,7 @@
  * takes when it crosses to another thread, and the base class both sides' handles extend.
  *
  * Runs on any thread. Owns nothing: a handle is an address (agent id, generation, class name,
- * mailbox policy) plus the thread's router (main: AgentHub, main.ts; worker: AgentHost, worker.ts).
+ * mailbox policy) plus the thread's router (main: AgentHub, main.ts; worker: AgentHost, worker/host.ts).
  *
  * How a handle crosses: its own enumerable properties are exactly its wire form (the router sits
  * in a private field), so structured clone and the value codec both carry it as a plain object

@@ -4,7 +4,7 @@
  * shm/byte-ring.ts) and the other worker's agent doorbell, made by main (AgentHub.attach) and
  * handed to both workers in a PeerAttach.
  *
- * Runs on a pool worker (the agent host, worker.ts). Owns the writer of its outgoing ring, the
+ * Runs on a pool worker (the agent host, worker/host.ts). Owns the writer of its outgoing ring, the
  * reader of its incoming ring, and the frames that did not fit the outgoing ring yet (backlog).
  *
  * Frames (the ring frame's TAG word says which):
@@ -26,12 +26,12 @@
  * the ring full waits in the backlog (codec-encoded, whatever its kind), behind which every later
  * frame waits too.
  *
- * Wake-ups (pairs with worker.ts, "Peer rings"):
+ * Wake-ups (pairs with worker/host.ts, "peer rings"):
  *   1. `publish` makes the written frames visible with one TAIL store, then rings the peer's agent
  *      bell: a store and a load when the peer is running or spinning, a futex wake only when it is
  *      parked (doorbell.ts invariant 2).
  *   2. The reader releases what it read; when the writer had found the ring full (WANT_SPACE), the
- *      release rings the writer's bell, so a writer with a backlog retries (worker.ts onBell).
+ *      release rings the writer's bell, so a writer with a backlog retries (worker/host.ts onBell).
  */
 import { decode, encode } from '../codec/index.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
