@@ -3,7 +3,7 @@
  * takes when it crosses to another thread, and the base class both sides' handles extend.
  *
  * Runs on any thread. Owns nothing: a handle is an address (agent id, generation, class name,
- * mailbox policy) plus the thread's router (main: AgentHub, main.ts; worker: AgentHost, worker.ts).
+ * mailbox policy) plus the thread's router (main: AgentHub, main.ts; worker: AgentHost, worker/host.ts).
  *
  * How a handle crosses: its own enumerable properties are exactly its wire form (the router sits
  * in a private field), so structured clone and the value codec both carry it as a plain object
@@ -219,6 +219,19 @@ export class AgentHandle implements AgentDescriptor {
 }
 
 const NO_ARGS: unknown[] = [];
+
+/**
+ * False when every argument is a primitive or an agent handle (whose wire form is plain data), so
+ * the call-site clone check can be skipped: the walker asks structuredClone about any class
+ * instance, a handle included, which cost more than the send itself (Savina Big, Chameneos).
+ */
+export function needsCloneCheck(args: readonly unknown[]): boolean {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a !== null && (typeof a === 'object' || typeof a === 'function') && !(a instanceof AgentHandle)) return true;
+  }
+  return false;
+}
 
 function methodType(m: unknown): TypeError {
   return codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `method must be a method name (a string), got ${typeof m}`);

@@ -36,6 +36,7 @@ import { addArgReviver, reviveArgs } from '../shared-chan/index.js';
 import {
   AgentHandle,
   isAgentDescriptor,
+  needsCloneCheck,
   setThreadReviver,
   type Agent,
   type AgentClass,
@@ -73,6 +74,7 @@ import {
   type WireAgentOptions,
 } from './protocol.js';
 import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
+import { type DeadlineList, Deadlines, type Timed } from './deadlines.js';
 
 /** One agent as rt.tasks() reports it. */
 export interface LiveAgent {
@@ -155,9 +157,15 @@ interface Lane {
 }
 
 /** An answer main waits for: its own (origin -1) or a worker's forwarded message. */
-class Wait {
-  timer: NodeJS.Timeout | undefined = undefined;
+class Wait implements Timed {
   cleanup: (() => void) | undefined = undefined;
+  /** its reply id and timeout (ms), while a deadline runs (deadlines.ts) */
+  reply = 0;
+  ms = 0;
+  dlNext: Timed | null = null;
+  dlPrev: Timed | null = null;
+  dlList: DeadlineList | null = null;
+  deadline = 0;
   constructor(
     readonly rec: Rec,
     readonly what: string,
@@ -258,6 +266,29 @@ export class AgentHub implements AgentRouter {
     lane.port.close();
     for (const q of lane.queries.values()) q([]);
     const dead = this.closed || this.closing ? undefined : lane;
+    // decide supervision first, so a rejected call says whether its agent comes back
+    const now = Date.now();
+    const moved: Rec[] = [];
+    const failed = new Set<Rec>();
+    if (dead) {
+      for (const r of this.recs.values()) {
+        if (r.slot !== slot || r.stopped) continue;
+        r.slot = -1;
+        const { intensity, period } = r.o.restart;
+        while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
+        if (r.crashes === NO_CRASHES) r.crashes = [];
+        if (r.crashes.length >= intensity) {
+          r.error = new AgentFailedError(
+            `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
+            { cause: new WorkerExitedError(`worker slot ${slot} died`) },
+          );
+          failed.add(r);
+          continue;
+        }
+        r.crashes.push(now);
+        moved.push(r);
+      }
+    }
     for (const [reply, w] of this.waits) {
       if (w.slot !== slot) continue;
       this.waits.delete(reply);
@@ -268,30 +299,16 @@ export class AgentHub implements AgentRouter {
           ? new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`)
           : new WorkerExitedError(
               `the worker of agent ${w.rec.label} (slot ${slot}) died while ${w.what} was in flight; ` +
-                'the agent is re-created (delivery is at most once)',
+                (failed.has(w.rec)
+                  ? 'the agent is failed (restart limit reached; agent.restart() re-creates it)'
+                  : 'the agent is re-created (delivery is at most once)'),
             ),
       );
     }
     if (!dead) return;
     for (const l of this.lanes) if (l) this.push(l, [DOWN, slot]);
     this.keepStats(slot, lane);
-    const now = Date.now();
-    for (const r of this.recs.values()) {
-      if (r.slot !== slot || r.stopped) continue;
-      r.slot = -1;
-      const { intensity, period } = r.o.restart;
-      while (r.crashes.length > 0 && now - r.crashes[0]! > period) r.crashes.shift();
-      if (r.crashes === NO_CRASHES) r.crashes = [];
-      if (r.crashes.length >= intensity) {
-        r.error = new AgentFailedError(
-          `agent ${r.label} is failed: its worker died more than ${intensity} time(s) in ${period} ms; restart() re-creates it`,
-          { cause: new WorkerExitedError(`worker slot ${slot} died`) },
-        );
-        continue;
-      }
-      r.crashes.push(now);
-      this.place(r, undefined);
-    }
+    for (const r of moved) this.place(r, undefined);
   }
 
   private keepStats(slot: number, lane: Lane): void {
@@ -464,7 +481,7 @@ export class AgentHub implements AgentRouter {
     const r = this.recs.get(h.id);
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    if (args.length > 0 && needsCloneCheck(args)) assertCloneable(args, 'args');
     if (h.policy === null) {
       const lane = this.lanes[r!.slot]!;
       if (flags === 0) {
@@ -492,7 +509,13 @@ export class AgentHub implements AgentRouter {
     if ((flags & F_STOP) !== 0 && (!r || r.stopped) && !this.closed) return RESOLVED; // stop is idempotent
     const bad = this.refuse(r, h, method, flags);
     if (bad) return Promise.reject(bad);
-    if (args.length > 0 && !allPrimitive(args)) assertCloneable(args, 'args');
+    if (args.length > 0 && needsCloneCheck(args)) {
+      try {
+        assertCloneable(args, 'args');
+      } catch (e) {
+        return Promise.reject(e); // a call rejects (nothing sent), as it does from a worker
+      }
+    }
     return this.wait(r!, method, args, flags, o);
   }
 
@@ -584,17 +607,9 @@ export class AgentHub implements AgentRouter {
       if (what !== 'stop()') r.waiting++;
       const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
       if (ms > 0) {
-        w.timer = setTimeout(() => {
-          if (!this.waits.delete(reply)) return;
-          this.settle(
-            w,
-            false,
-            new TimeoutError(
-              `${what} on agent ${r.label} timed out after ${ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
-            ),
-          );
-        }, ms);
-        w.timer.unref();
+        w.reply = reply;
+        w.ms = ms;
+        this.deadlines.add(w, ms);
       }
       if (signal) {
         const onAbort = (): void => {
@@ -613,8 +628,19 @@ export class AgentHub implements AgentRouter {
     });
   }
 
+  private readonly deadlines = new Deadlines<Wait>((w) => {
+    if (!this.waits.delete(w.reply)) return;
+    this.settle(
+      w,
+      false,
+      new TimeoutError(
+        `${w.what} on agent ${w.rec.label} timed out after ${w.ms} ms (a busy agent, or a call cycle such as A -> B -> A)`,
+      ),
+    );
+  });
+
   private settle(w: Wait, ok: boolean, v: unknown): void {
-    if (w.timer) clearTimeout(w.timer);
+    if (w.dlList !== null) this.deadlines.remove(w);
     w.cleanup?.();
     if (w.what !== 'stop()') w.rec.waiting--;
     if (w.origin < 0) {
@@ -871,6 +897,7 @@ export class AgentHub implements AgentRouter {
     this.recs.clear();
     this.homeless = [];
     if (this.creationSweep) clearInterval(this.creationSweep);
+    this.deadlines.clear();
     this.flush();
     for (const l of this.lanes) l?.port.close();
     hubs.delete(this.hubId);

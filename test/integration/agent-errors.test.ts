@@ -2,6 +2,8 @@
  * Agents: error modes and restart, call timeouts and cycles, stop with messages queued,
  * mailbox policies. Real workers, both transports.
  */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -15,6 +17,7 @@ import {
 import type { Counter } from '../fixtures/agents.js';
 
 const url = new URL('../fixtures/agents.js', import.meta.url);
+const tasksUrl = new URL('../fixtures/agent-tasks.js', import.meta.url);
 
 /** Assert that `p` rejects with an error that `check` accepts (a predicate or a message pattern). */
 async function rejects(p: Promise<unknown>, check: RegExp | ((e: unknown) => boolean)): Promise<void> {
@@ -156,6 +159,40 @@ for (const transport of ['message', 'shared'] as const) {
     await rejects(c.call('nothing' as 'get'), /no method 'nothing'/);
   });
 
+  t('an argument that cannot be copied: a call rejects and a send throws, wherever the agent lives', async ({ rt }) => {
+    const a = await rt.agent<C>(url, 'Counter', [0], { worker: 0 });
+    const b = await rt.agent<C>(url, 'Counter', [0], { worker: 1 });
+    const fn = (): number => 1;
+    await rejects(
+      a.call('inc', fn as never),
+      (x: unknown) => (x as { code?: string }).code === 'ERR_SHOAL_UNCLONEABLE',
+    );
+    assert.throws(() => a.send('inc', fn as never), /cannot be sent/);
+    // from a task: one agent is on the task's own worker (a local mailbox), the other is not
+    const seen = await rt.run(tasksUrl, 'uncopyable', [[a, b]]);
+    const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
+    assert.equal(seen, [...want, ...want]);
+    assert.is(await a.call('get'), 0);
+    assert.is(await b.call('get'), 0);
+  });
+
+  t(
+    'through main (SHOAL_AGENT_DIRECT=0) an argument that cannot be copied is refused at the call site too',
+    async () => {
+      const child = new URL('../fixtures/agent-indirect-child.js', import.meta.url);
+      const out = await new Promise<string>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          [fileURLToPath(child), transport],
+          { env: { ...process.env, SHOAL_AGENT_DIRECT: '0' }, timeout: 60_000 },
+          (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+        ),
+      );
+      const want = ['call rejected ERR_SHOAL_UNCLONEABLE', 'send threw ERR_SHOAL_UNCLONEABLE'];
+      assert.equal(JSON.parse(out.trim().split('\n').pop()!), [...want, ...want]);
+    },
+  );
+
   t.run();
 
   const m = suite<{ rt: Runtime }>(`agent mailbox policies [${transport}]`);
@@ -186,6 +223,16 @@ for (const transport of ['message', 'shared'] as const) {
     for (let i = 1; i <= 10; i++) void c.send('inc', i); // 8, 9 and 10 stay
     await c.sync();
     assert.is(await c.call('get'), 27);
+  });
+
+  m("'slide' never pushes out a queued stop(): the agent stops", async ({ rt }) => {
+    const c = await rt.agent<C>(url, 'Counter', [0], { mailbox: { size: 1, policy: 'slide' }, worker: 0 });
+    void c.send('nap', 10);
+    const stopped = c.stop();
+    for (let i = 1; i <= 3; i++) void c.send('inc', i);
+    await stopped;
+    // a task on a worker reaches the agent's worker directly, not through main: it must be gone there
+    await rejects(rt.run(tasksUrl, 'bump', [c, 1]), (x: unknown) => x instanceof AgentStoppedError);
   });
 
   m("'error' rejects sends and calls while full", async ({ rt }) => {

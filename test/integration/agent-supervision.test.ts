@@ -56,9 +56,14 @@ for (const transport of ['message', 'shared'] as const) {
 
   t('more crashes than the intensity within the period fail the agent; restart() re-creates it', async ({ rt }) => {
     const c = await rt.agent<typeof Counter>(url, 'Counter', [1], { restart: { intensity: 1, period: 60_000 } });
-    assert.instance(await failure(c.call('crash')), WorkerExitedError);
+    const first = await failure(c.call('crash'));
+    assert.instance(first, WorkerExitedError);
+    assert.match((first as Error).message, /is re-created/);
     assert.is(await c.call('get'), 1); // first crash: re-created
-    assert.instance(await failure(c.call('crash')), WorkerExitedError);
+    const second = await failure(c.call('crash'));
+    assert.instance(second, WorkerExitedError);
+    // the rejection says what supervision decided: not re-created, failed
+    assert.match((second as Error).message, /is failed \(restart limit/);
     assert.instance(c.error, AgentFailedError); // second crash within the period: failed
     assert.instance(await failure(c.call('get')), AgentFailedError);
     assert.instance(await failure(c.send('inc')), AgentFailedError);

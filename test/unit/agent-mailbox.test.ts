@@ -32,6 +32,15 @@ test("'slide' pushes the oldest out", () => {
   assert.equal(m.clear(), [2, 3, 4]);
 });
 
+test("'slide' never pushes out a control message (a stop or sync) and does not count it", () => {
+  const m = new Mailbox<string>(1, 'slide', (x) => x.startsWith('ctl'));
+  assert.is(m.offer('ctl-stop', true), TAKEN);
+  assert.is(m.offer('a', false), TAKEN); // the control message does not fill the box
+  assert.is(m.offer('b', false), SLID);
+  assert.is(m.slid, 'a');
+  assert.equal(m.clear(), ['ctl-stop', 'b']);
+});
+
 test("'error' refuses while full", () => {
   const m = new Mailbox<number>(1, 'error');
   assert.is(m.offer(1, false), TAKEN);
@@ -109,6 +118,32 @@ test('Fifo compacts and keeps order across many shifts', () => {
     for (let i = 0; i < 2500; i++) assert.is(f.shift(), want++);
   }
   assert.is(f.length, next - want);
+});
+
+test('Fifo matches an array model across chunk boundaries, emptying and refilling (seeded)', () => {
+  let seed = 12345;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const f = new Fifo<number>();
+  const model: number[] = []; // read from `head` on (Array#shift on a long array is O(n))
+  let head = 0;
+  let next = 0;
+  for (let step = 0; step < 4000; step++) {
+    const burst = rnd(4) === 0 ? rnd(3000) : rnd(5);
+    if (rnd(2) === 0) for (let i = 0; i < burst; i++) f.push(next), model.push(next++);
+    else
+      for (let i = 0; i < burst; i++) {
+        assert.is(f.shift(), head < model.length ? model[head++] : undefined, `seed 12345, step ${step}`);
+      }
+    assert.is(f.length, model.length - head);
+    assert.is(f.peek(), model[head]);
+  }
+  assert.equal(f.drain(), model.slice(head));
+  assert.is(f.length, 0);
+  f.push(1);
+  assert.is(f.shift(), 1);
 });
 
 test('agent options are validated with the option named', () => {
