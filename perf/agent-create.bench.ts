@@ -15,7 +15,7 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { Runtime, type Agent } from '../src/index.js';
-import { median, printTable, result, type BenchResult } from './bench-types.js';
+import { median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const agentsUrl = new URL('./savina-agents.js', import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: handles of the bench's classes
@@ -59,7 +59,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     floor.push(await floorRound(n));
   }
   const s = median(shoal);
-  const spread: [number, number] = [Math.min(...shoal), Math.max(...shoal)];
+  const spread: [number, number] = minMax(shoal);
   const label = `${n / 1000}k agents created (rt.agent + Promise.all)`;
   return [
     result({

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shared-chan/index.js';
-import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 interface ProducerJob {
   chanPlainRole: 'chan' | 'raw';
@@ -97,8 +97,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       higherIsBetter: true,
       shoal: median(s.chan),
       shoalCpuUs: median(s.chanCpu),
-      spread: [Math.min(...s.chan), Math.max(...s.chan)],
-      anchorSpread: [Math.min(...s.raw), Math.max(...s.raw)],
+      spread: minMax(s.chan),
+      anchorSpread: minMax(s.raw),
       anchor: 'raw MessagePort',
       anchorValue: median(s.raw),
       anchorCpuUs: median(s.rawCpu),

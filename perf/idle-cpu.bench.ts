@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Piscina } from 'piscina';
 import { Runtime } from '../src/index.js';
-import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
 
@@ -48,10 +48,10 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       ...base,
       case: `started, ${threads} workers, nothing to do (${ms / 1000} s)`,
       shoal: median(s.shoal!),
-      spread: [Math.min(...s.shoal!), Math.max(...s.shoal!)],
+      spread: minMax(s.shoal!),
       anchor: 'piscina',
       anchorValue: median(s.piscina!),
-      anchorSpread: [Math.min(...s.piscina!), Math.max(...s.piscina!)],
+      anchorSpread: minMax(s.piscina!),
       goal: '< 1%',
     }),
     result({

@@ -13,7 +13,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { Runtime } from '../src/index.js';
-import { cpuSince, median, printTable, result, type BenchResult } from './bench-types.js';
+import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 const TASKS = new URL('./pool-tasks.js', import.meta.url);
 const LOOP = 3000;
@@ -79,7 +79,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     await pis.destroy();
   }
   const m = (k: string): number => median(s[k]!);
-  const spread = (k: string): [number, number] => [Math.min(...s[k]!), Math.max(...s[k]!)];
+  const spread = (k: string): [number, number] => minMax(s[k]!);
   const base = { suite: 'warm-up', unit: 'µs/call', higherIsBetter: false };
   return [
     result({

@@ -20,8 +20,9 @@
  *                  |       |        | at most BARE_METHOD_MAX bytes                   |
  *
  *                  The hot frame of ping-pong and ring programs: the codec's encode and decode
- *                  were ~0.26 µs of a hop (of ~2); this is a few stores and loads, and the
- *                  reader reuses the method string it made last when the bytes match.
+ *                  were a large share of a hop (docs/measurements.md); this is a few stores
+ *                  and loads, and the reader reuses the method string it made last when the
+ *                  bytes match.
  * Ordering: one sender's frames to one peer go through one ring in order, and a frame that finds
  * the ring full waits in the backlog (codec-encoded, whatever its kind), behind which every later
  * frame waits too.

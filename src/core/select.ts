@@ -30,6 +30,7 @@ import {
   type Handler,
   type NotReady,
 } from './op.js';
+import { isThenable } from './thenable.js';
 
 /** What `select` resolves with: the winning op's position and its value (-1: default/timeout). */
 export interface Selected<V> {
@@ -198,14 +199,6 @@ function toOps(args: readonly SelectArg[]): Op<unknown>[] {
     }
   }
   return out;
-}
-
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return (
-    (typeof x === 'object' || typeof x === 'function') &&
-    x !== null &&
-    typeof (x as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 /** Timer op: ready `ms` after its select parks it (`afterOp(0)` is ready at once). */

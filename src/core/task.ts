@@ -56,6 +56,7 @@ import { CancelledError, isCancellation } from './errors.js';
 import { checkBoolean, checkFunction, checkString, validateOptions, validateSignal } from './args.js';
 import { link, linkSignal, reasonOf, registry, unlink, unlinkSignal } from './task-registry.js';
 import type { TaskNode, TaskState } from './task-registry.js';
+import { isThenable } from './thenable.js';
 
 export type { TaskNode, TaskState } from './task-registry.js';
 
@@ -413,13 +414,6 @@ export function start<T>(
   else if (isThenable(r)) Promise.resolve(r).then(t.ok.bind(t), t.fail.bind(t));
   else t.ok(r as T);
   return t;
-}
-function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return (
-    x !== null &&
-    (typeof x === 'object' || typeof x === 'function') &&
-    typeof (x as { then?: unknown }).then === 'function'
-  );
 }
 // --- failed tasks nobody ever observed ---------------------------------------------------------
 

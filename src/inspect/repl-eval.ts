@@ -12,6 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import { inspect } from 'node:util';
 import { clip } from './format.js';
 import { PROMPT } from './wire.js';
+import { isThenable } from '../core/thenable.js';
 
 /** Longest rendering of one result or one text view. */
 export const MAX_RESULT_CHARS = 256 * 1024;
@@ -22,14 +23,6 @@ export interface EvalHooks {
   report(what: string, e: unknown): void;
   /** the synchronous time (ms) of one evaluation (and, for lines without await, its printing) */
   evaluated(ms: number): void;
-}
-
-function isThenable(v: unknown): v is PromiseLike<unknown> {
-  return (
-    (typeof v === 'object' || typeof v === 'function') &&
-    v !== null &&
-    typeof (v as { then?: unknown }).then === 'function'
-  );
 }
 
 /** Result rendering: bounded depth, array and string lengths, then a hard cut. */

@@ -66,7 +66,8 @@ class Ctx implements TaskContext {
 /**
  * How long the ambient storage stays on after the last task settled, ms: a loop of calls (each
  * a task, with loop turns between them) keeps it on instead of toggling Node's promise hook per
- * call (~1.5 µs a toggle, src/core/context.ts), and an idle worker drops it soon after.
+ * call (a toggle costs more than a no-op task: src/core/context.ts), and an idle worker drops it
+ * soon after.
  */
 const AMBIENT_LINGER_MS = 100;
 
@@ -255,8 +256,7 @@ export class TaskRunner {
   /**
    * A task that ran in the ambient context settled. The storage goes off AMBIENT_LINGER_MS after
    * the last one: left on, every later promise of the thread paid Node's promise hook for the
-   * worker's whole life (an HTTP worker that once ran a task: 132 -> 222 ns an awaited async
-   * function, docs/measurements.md).
+   * worker's whole life (an HTTP worker that once ran a task: docs/measurements.md, 2026-12-07).
    */
   private ended(): void {
     if (this.ambient) ambientEnded(AMBIENT_LINGER_MS);

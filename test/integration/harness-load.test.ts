@@ -32,6 +32,16 @@ function listening<S extends HttpServer | NetServer>(s: S): Promise<number> {
   );
 }
 
+/** A node:http server on 127.0.0.1 answering `body`, and how many requests it has served. */
+async function countingServer(body: string): Promise<{ srv: HttpServer; port: number; served: () => number }> {
+  let n = 0;
+  const srv = httpServer((_req, res) => {
+    n++;
+    res.end(body);
+  });
+  return { srv, port: await listening(srv), served: () => n };
+}
+
 function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [BIN, 'load', ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
@@ -41,21 +51,16 @@ function shoal(args: string[]): Promise<{ code: number; stdout: string; stderr: 
 }
 
 test('the request count matches the server’s own count (CLI, --json)', async () => {
-  let served = 0;
-  const srv = httpServer((_req, res) => {
-    served++;
-    res.end('hello');
-  });
-  const port = await listening(srv);
+  const { srv, port, served } = await countingServer('hello');
   try {
     const r = await shoal([`http://127.0.0.1:${port}/x?y=1`, '-c', '4', '-d', '700ms', '--workers', '2', '--json']);
     assert.is(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout);
     for (const k of ['p50', 'p90', 'p99', 'p999', 'max']) assert.type(j.latency[k], 'number', k);
     assert.ok(j.requests > 0);
-    assert.is(j.requests, served);
+    assert.is(j.requests, served());
     assert.is(j.errors, 0);
-    assert.is(j.statuses['200'], served);
+    assert.is(j.statuses['200'], served());
     assert.is(j.loaders, 2);
     assert.type(j.rps, 'number');
     assert.ok(j.latency.p50 <= j.latency.p99 && j.latency.p99 <= j.latency.max);
@@ -65,12 +70,7 @@ test('the request count matches the server’s own count (CLI, --json)', async (
 });
 
 test('--drain 0: requests in flight at the end are timeouts, and with the answered ones make the server’s count', async () => {
-  let served = 0;
-  const srv = httpServer((_req, res) => {
-    served++;
-    res.end('hello');
-  });
-  const port = await listening(srv);
+  const { srv, port, served } = await countingServer('hello');
   try {
     const r = await shoal([`http://127.0.0.1:${port}/`, '-c', '4', '-d', '300ms', '--drain', '0', '--json', '--quiet']);
     assert.is(r.code, 0, r.stderr);
@@ -78,7 +78,10 @@ test('--drain 0: requests in flight at the end are timeouts, and with the answer
     assert.ok(j.requests > 0);
     assert.is(j.errors, j.errorKinds.timeout ?? 0);
     // a request the server answered after the loader gave up is still one it served
-    assert.ok(j.requests + j.errors >= served && j.requests <= served, `${j.requests} + ${j.errors} vs ${served}`);
+    assert.ok(
+      j.requests + j.errors >= served() && j.requests <= served(),
+      `${j.requests} + ${j.errors} vs ${served()}`,
+    );
   } finally {
     srv.close();
   }
@@ -284,18 +287,13 @@ test('constant rate against a refused port: each request due is one error, under
 });
 
 test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
-  let served = 0;
-  const srv = httpServer((_req, res) => {
-    served++;
-    res.end('x');
-  });
-  const port = await listening(srv);
+  const { srv, port, served } = await countingServer('x');
   const rt = await Runtime.start({ workers: 2 });
   try {
     const ac = new AbortController();
     const seen = new Promise<void>((res) => {
       const poll = setInterval(() => {
-        if (served >= 50) {
+        if (served() >= 50) {
           clearInterval(poll);
           res();
         }
@@ -313,7 +311,7 @@ test('an abort ends a long run early with the figures so far; SIGINT does the sa
     const r = await run;
     assert.ok(r.requests >= 50);
     assert.ok(r.durationSeconds < 30, `ended after ${r.durationSeconds} s`);
-    assert.ok(r.requests <= served);
+    assert.ok(r.requests <= served());
 
     const child = spawn(
       process.execPath,
@@ -324,10 +322,10 @@ test('an abort ends a long run early with the figures so far; SIGINT does the sa
     );
     let out = '';
     child.stdout!.on('data', (b: Buffer) => (out += b));
-    const before = served;
+    const before = served();
     await new Promise<void>((res) => {
       const poll = setInterval(() => {
-        if (served >= before + 50) {
+        if (served() >= before + 50) {
           clearInterval(poll);
           res();
         }
@@ -344,12 +342,7 @@ test('an abort ends a long run early with the figures so far; SIGINT does the sa
 });
 
 test('a loader that lands on a thread already running a loader of the run is given back and runs elsewhere', async () => {
-  let served = 0;
-  const srv = httpServer((_req, res) => {
-    served++;
-    res.end('x');
-  });
-  const port = await listening(srv);
+  const { srv, port, served } = await countingServer('x');
   // a host that runs loaders on this very thread, as a pool that gave every loader to one worker
   // would; it takes a moved loader back twice, then runs it as main asks (no spread)
   const calls: Array<{ slot: number; spread: boolean; moved: boolean }> = [];
@@ -365,7 +358,7 @@ test('a loader that lands on a thread already running a loader of the run is giv
   };
   try {
     const r = await runLoad(host, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300, loaders: 2 });
-    assert.is(r.requests, served);
+    assert.is(r.requests, served());
     assert.ok(r.requests > 0);
     // the first loader ran at once; the second, on the same thread, was moved until the budget ran out
     assert.equal(

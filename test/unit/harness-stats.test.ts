@@ -33,8 +33,9 @@ test('thresholds: 5% and 5 are percent, 0.05 is a fraction', () => {
   assert.ok(Number.isNaN(parseThreshold('lots')));
 });
 
-test('a case slower than its baseline by more than the threshold is a regression; ratios to the fastest', () => {
-  const rep = (medians: Record<string, number>, threshold = 0.05): SuiteReport => ({
+/** A suite report with one case per entry, its stats from the given samples. */
+function report(cases: Record<string, number[]>, threshold = 0.05): SuiteReport {
+  return {
     suite: 's',
     date: '',
     node: '',
@@ -43,10 +44,13 @@ test('a case slower than its baseline by more than the threshold is a regression
     parallel: false,
     threshold,
     regressions: [],
-    cases: Object.entries(medians).map(([name, median]) => ({ name, stats: caseStats([median]) })),
-  });
-  const now = rep({ a: 110, b: 200, c: 50 });
-  compare(now, rep({ a: 100, b: 195, d: 1 }));
+    cases: Object.entries(cases).map(([name, samples]) => ({ name, stats: caseStats(samples) })),
+  };
+}
+
+test('a case slower than its baseline by more than the threshold is a regression; ratios to the fastest', () => {
+  const now = report({ a: [110], b: [200], c: [50] });
+  compare(now, report({ a: [100], b: [195], d: [1] }));
   assert.equal(now.regressions, ['a']);
   assert.is(now.cases[0]!.baseline!.regressed, true);
   assert.is(now.cases[1]!.baseline!.regressed, false);
@@ -56,20 +60,9 @@ test('a case slower than its baseline by more than the threshold is a regression
 });
 
 test('a median past the threshold whose 95% CI reaches below it is noise, not a regression', () => {
-  const rep = (cases: Record<string, number[]>): SuiteReport => ({
-    suite: 's',
-    date: '',
-    node: '',
-    cores: 2,
-    loadAtStart: 0,
-    parallel: false,
-    threshold: 0.05,
-    regressions: [],
-    cases: Object.entries(cases).map(([name, samples]) => ({ name, stats: caseStats(samples) })),
-  });
   // medians 500 against 100: 'wide' has samples down at 50 (its CI reaches below 105), 'tight' not
-  const now = rep({ wide: [50, 60, 500, 600, 700], tight: [480, 490, 500, 510, 520] });
-  compare(now, rep({ wide: [100], tight: [100] }));
+  const now = report({ wide: [50, 60, 500, 600, 700], tight: [480, 490, 500, 510, 520] });
+  compare(now, report({ wide: [100], tight: [100] }));
   assert.equal(now.regressions, ['tight']);
   assert.equal(now.cases[0]!.baseline, { median: 100, change: 4, regressed: false, noisy: true });
   assert.is(now.cases[1]!.baseline!.regressed, true);

@@ -35,6 +35,7 @@ import {
 } from '../../core/errors.js';
 import { TaskLoadError } from '../../core/errors.js';
 import { codeError } from '../../core/op.js';
+import { isThenable } from '../../core/thenable.js';
 import { reviveArgs } from '../../shared-chan/index.js';
 import { assertCloneable } from '../../pool/message/cloneable.js';
 import { fromWire, toWire, type WireError } from '../../pool/wire-error.js';
@@ -575,7 +576,7 @@ export class AgentHost implements AgentRouter {
     if (load !== this.lastLoad && (this.out.length > 0 || this.turnsTotal > 0)) {
       if (this.out.length > 0 || now - this.loadAt >= LOAD_EVERY_MS) {
         // rides along with other frames; alone (turns fed only by peer rings), at most every
-        // LOAD_EVERY_MS: a postMessage per ping-pong hop cost ~5 µs of the sender's CPU a hop
+        // LOAD_EVERY_MS: a postMessage per ping-pong hop cost more CPU than the hop (measurements.md)
         this.loadAt = now;
         this.lastLoad = load;
         this.out.push([LOAD, this.agents.size, this.lastDepth, this.turnsTotal]);
@@ -949,21 +950,14 @@ export class AgentHost implements AgentRouter {
     this.running = a;
     let r: unknown;
     try {
-      r =
-        typeof m === 'string'
-          ? (fn as () => unknown).call(inst)
-          : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
+      r = invoke(inst, fn, m);
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true);
       return;
     }
     this.running = undefined;
-    if (
-      r === null ||
-      (typeof r !== 'object' && typeof r !== 'function') ||
-      typeof (r as PromiseLike<unknown>).then !== 'function'
-    ) {
+    if (!isThenable(r)) {
       // ended(a, m, true, r, true) inlined: nobody waits for a plain send's value
       a.open = 0;
       a.exclusive = false;
@@ -973,7 +967,7 @@ export class AgentHost implements AgentRouter {
       if (a.snapshots) a.dirty = true;
       return;
     }
-    this.settleLater(a, m, r as PromiseLike<unknown>, false);
+    this.settleLater(a, m, r, false);
   }
 
   private turn(a: Live, m: Entry, inter: boolean): void {
@@ -990,26 +984,18 @@ export class AgentHost implements AgentRouter {
     this.running = a;
     let r: unknown;
     try {
-      // args revived on arrival (receive)
-      r =
-        typeof m === 'string'
-          ? (fn as () => unknown).call(inst)
-          : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
+      r = invoke(inst, fn, m); // args revived on arrival (receive)
     } catch (e) {
       this.running = undefined;
       this.ended(a, m, false, e, true, inter);
       return;
     }
     this.running = undefined;
-    if (
-      r === null ||
-      (typeof r !== 'object' && typeof r !== 'function') ||
-      typeof (r as PromiseLike<unknown>).then !== 'function'
-    ) {
+    if (!isThenable(r)) {
       this.ended(a, m, true, r, true, inter);
       return;
     }
-    this.settleLater(a, m, r as PromiseLike<unknown>, inter);
+    this.settleLater(a, m, r, inter);
   }
 
   /** The turn's method returned a promise: the turn stays open until it settles. */
@@ -1120,3 +1106,10 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const SLICE = 2048;
 
 const NO_ARGS: unknown[] = [];
+
+/** Run message `m`'s method on the agent's instance: a plain send carries no arguments. */
+function invoke(inst: Record<string, unknown>, fn: unknown, m: Entry): unknown {
+  return typeof m === 'string'
+    ? (fn as () => unknown).call(inst)
+    : (fn as (...x: unknown[]) => unknown).apply(inst, m.args);
+}

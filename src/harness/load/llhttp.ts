@@ -109,7 +109,7 @@ export class ResponseParser {
   execute(buf: Buffer, n: number): string | undefined {
     const e = ll!;
     // a grown memory detaches the old view (its length drops to 0): checking that is cheaper than
-    // the memory.buffer getter on every read (~0.1 µs, measurements.md 2026-12-07)
+    // the memory.buffer getter on every read (measurements.md, 2026-12-07)
     if (mem === undefined || mem.length === 0) mem = new Uint8Array(e.memory.buffer);
     // the same-sized reads of a load test reuse one view of the read buffer (no view per read)
     if (viewOf !== buf || view.length !== n) {
