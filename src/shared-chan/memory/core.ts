@@ -29,6 +29,7 @@ import {
   POS_MASK,
   PUTTERS,
   PUT_SEQ,
+  SHUT,
   SLIDING,
   TAKERS,
   TAKE_SEQ,
@@ -62,6 +63,8 @@ export class ChanCore implements SlotViews {
   readonly #stride: number;
   /** slots == capacity: the slot of p is the slot of p - capacity (layout 2 with one load). */
   readonly #tight: boolean;
+  /** Full buffers this handle met (the window check runs on every 64th, from the first). */
+  #fullSeen = 0;
 
   constructor(a: AttachedChan) {
     this.ctl = a.ctl;
@@ -130,7 +133,9 @@ export class ChanCore implements SlotViews {
           throw stuck('a slot stayed claimed for too long (a thread died inside a take?)');
       }
       if (full) {
-        this.#checkWindow(e);
+        // The window check reads DEQ, the line every take writes: a producer spinning on a full
+        // buffer that read it on each attempt made that line cross the cores twice per value.
+        if ((this.#fullSeen++ & 63) === 0) this.#checkWindow(e);
         if (this.kind === FIXED) return NOT_READY;
         if (this.kind === DROPPING) return true;
         return this.#offerSliding(tag, v, frame);
@@ -268,6 +273,7 @@ export class ChanCore implements SlotViews {
   close(): boolean {
     const ctl = this.ctl;
     if ((Atomics.or(ctl, ENQ, CLOSED) & CLOSED) !== 0) return false; // pairs with: core.ts offer (compareExchange ENQ)
+    Atomics.store(ctl, SHUT, 1); // layout 5; pairs with: core.ts #emptyOutcome (Atomics.load SHUT)
     wake(ctl, PUT_SEQ);
     wake(ctl, TAKE_SEQ);
     return true;
@@ -287,6 +293,7 @@ export class ChanCore implements SlotViews {
 
   /** The slot at DEQ is not filled: closed and drained (undefined), or NOT_READY (layout 5). */
   #emptyOutcome(): undefined | NotReady {
+    if (Atomics.load(this.ctl, SHUT) === 0) return NOT_READY; // pairs with: core.ts close (store SHUT)
     const e = Atomics.load(this.ctl, ENQ); // pairs with: core.ts close (Atomics.or ENQ)
     if ((e & CLOSED) !== 0 && (e & POS_MASK) === Atomics.load(this.ctl, DEQ)) return undefined;
     if ((e & ~(POS_MASK | CLOSED)) !== 0) {

@@ -19,6 +19,7 @@
  * | 65  | PUTTERS  | handles with parked puts (store 1), takers (exchange 0)      | —                   | 1: someone may sleep on TAKE_SEQ: bump it       |
  * | 66  | PUT_SEQ  | putters (add, after winning TAKERS 1 -> 0), close            | takers (waitAsync)  | "a value arrived, or closed"                    |
  * | 67  | TAKE_SEQ | takers (add, after winning PUTTERS 1 -> 0), close            | putters (waitAsync) | "room appeared, or the channel closed"          |
+ * | 68  | SHUT     | close (store 1, after setting CLOSED in ENQ)                 | —                   | 1: CLOSED is set (a read-mostly copy of it)     |
  * | 96  | MAGIC    | initSharedChan, once                                         | —                   | 0x5348_4332 ('SHC2')                            |
  * | 97  | CAPACITY | initSharedChan, once                                         | —                   | buffer size n (1 .. MAX_SHARED_CAPACITY)        |
  * | 98  | KIND     | initSharedChan, once                                         | —                   | FIXED=1 DROPPING=2 SLIDING=3                    |
@@ -67,6 +68,10 @@
  *    no value enters after close; CLOSED is never cleared and ENQ's position is frozen from then
  *    on. A take that finds its slot empty reports "closed and drained" only when it then reads
  *    CLOSED and ENQ's position equal to DEQ: every value put has been claimed by some taker.
+ *    It looks at ENQ only once SHUT reads 1 (close stores SHUT after the Atomics.or and before its
+ *    wake-ups, so a taker that read SHUT 0 before parking is woken by the bump that follows): a
+ *    consumer waiting on an empty channel polls without reading ENQ, whose line the producer
+ *    writes on every put (reading it made that line cross the cores twice per value).
  * 6. Parking is Dekker's pattern, as in doorbell.ts: before every wait a handle stores TAKERS = 1,
  *    then loads PUT_SEQ, then re-tries, then waits on that PUT_SEQ value; a putter publishes its
  *    SEQ, then loads TAKERS and, when it wins exchange(TAKERS, 0) == 1, bumps PUT_SEQ and
@@ -86,6 +91,7 @@ export const TAKERS = 64;
 export const PUTTERS = 65;
 export const PUT_SEQ = 66;
 export const TAKE_SEQ = 67;
+export const SHUT = 68;
 const MAGIC = 96;
 const CAPACITY = 97;
 const KIND = 98;
