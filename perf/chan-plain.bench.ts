@@ -5,6 +5,13 @@
  * counts 'message' events) in the same process. Issue 18's goals: >= 5x the MessagePort and >= 3M
  * values/s. CPU per value: the process's CPU time (both threads) over the run, divided by n.
  *
+ * A second row measures the machine's floor for the same loop: a bare single-producer ring in a
+ * SharedArrayBuffer with shoal's slot size (16 + 248 bytes), an `await` per value on each side,
+ * both sides spinning (never parking), no checks, no codec. It shows how much of a value's cost
+ * is the two cores handing slot lines to each other, which no channel design can skip. It never
+ * parks, so on a busy machine (a spinner waiting for a descheduled peer) it collapses: read it only
+ * from a quiet run.
+ *
  * Runs on the main thread; the same file is the producer worker's entry (it checks workerData).
  *
  * usage: node dist/perf/chan-plain.bench.js [--quick]   (or: node dist/perf/harness.js --only chan-plain)
@@ -12,12 +19,67 @@
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shared-chan/index.js';
+import { DEFAULT_VALUE_BYTES, SLOT_HEADER_BYTES } from '../src/shared-chan/memory/layout.js';
 import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 interface ProducerJob {
-  chanPlainRole: 'chan' | 'raw';
+  chanPlainRole: 'chan' | 'raw' | 'floor';
   ch?: ChannelDescriptor;
+  floor?: SharedArrayBuffer;
   n: number;
+}
+
+/** The floor's ring: slots of shoal's default size, words: [0] SEQ (Vyukov), [3] the value. */
+const FLOOR_SLOTS = 1024;
+const FLOOR_STRIDE = (SLOT_HEADER_BYTES + DEFAULT_VALUE_BYTES) / 4;
+const FLOOR_CTL_BYTES = 512;
+/** ctl word the producer sets once it put its last value (its own cache line) */
+const FLOOR_DONE = 64;
+const RESOLVED_TRUE = Promise.resolve(true);
+
+function floorViews(sab: SharedArrayBuffer): { ctl: Int32Array; slots: Int32Array } {
+  return { ctl: new Int32Array(sab, 0, FLOOR_CTL_BYTES / 4), slots: new Int32Array(sab, FLOOR_CTL_BYTES) };
+}
+
+/** The floor's producer: a put that spins while its slot is still held, then publishes. */
+async function produceFloor(sab: SharedArrayBuffer, n: number): Promise<void> {
+  const { ctl, slots } = floorViews(sab);
+  let e = 0;
+  const put = (v: number): Promise<boolean> => {
+    const at = (e & (FLOOR_SLOTS - 1)) * FLOOR_STRIDE;
+    while (Atomics.load(slots, at) !== e) {} // released by the consumer a lap ago
+    slots[at + 3] = v;
+    Atomics.store(slots, at, ++e);
+    return RESOLVED_TRUE;
+  };
+  for (let i = 0; i < n; i++) await put(i);
+  Atomics.store(ctl, FLOOR_DONE, 1);
+}
+
+/** The floor's consumer: an async iterator that spins until its slot is published. */
+function floorIterator(sab: SharedArrayBuffer): AsyncIterable<number> {
+  const { ctl, slots } = floorViews(sab);
+  let d = 0;
+  const next = (): Promise<IteratorResult<number, undefined>> => {
+    const at = (d & (FLOOR_SLOTS - 1)) * FLOOR_STRIDE;
+    while (Atomics.load(slots, at) !== d + 1) {
+      if (Atomics.load(ctl, FLOOR_DONE) === 1 && Atomics.load(slots, at) !== d + 1) {
+        return Promise.resolve({ done: true, value: undefined });
+      }
+    }
+    const value = slots[at + 3]!;
+    Atomics.store(slots, at, d + FLOOR_SLOTS); // release the slot for the next lap
+    d++;
+    return Promise.resolve({ done: false, value });
+  };
+  return { [Symbol.asyncIterator]: () => ({ next }) };
+}
+
+function newFloor(): SharedArrayBuffer {
+  const sab = new SharedArrayBuffer(FLOOR_CTL_BYTES + FLOOR_SLOTS * FLOOR_STRIDE * 4);
+  const { slots } = floorViews(sab);
+  for (let i = 0; i < FLOOR_SLOTS; i++) slots[i * FLOOR_STRIDE] = i; // slot i is free for position i
+  return sab;
 }
 
 /** Worker side: wait for 'go', then produce 0..n-1 the plain way. */
@@ -31,16 +93,18 @@ async function produce(job: ProducerJob): Promise<void> {
     for (let i = 0; i < job.n; i++) port.postMessage(i);
     return;
   }
+  if (job.chanPlainRole === 'floor') return produceFloor(job.floor!, job.n);
   const ch = fromDescriptor<number>(job.ch!);
   for (let i = 0; i < job.n; i++) await ch.put(i);
   ch.close();
 }
 
 /** [values/s, CPU µs per value] for one run. */
-async function once(role: 'chan' | 'raw', n: number): Promise<[number, number]> {
+async function once(role: 'chan' | 'raw' | 'floor', n: number): Promise<[number, number]> {
   const ch = role === 'chan' ? sharedChan<number>(1024) : undefined;
   const d = ch?.descriptor();
-  const job: ProducerJob = { chanPlainRole: role, ch: d?.descriptor, n };
+  const floor = role === 'floor' ? newFloor() : undefined;
+  const job: ProducerJob = { chanPlainRole: role, ch: d?.descriptor, floor, n };
   const w = new Worker(new URL(import.meta.url), { workerData: job, transferList: d ? [...d.transfer] : [] });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -51,9 +115,9 @@ async function once(role: 'chan' | 'raw', n: number): Promise<[number, number]> 
     let sum = 0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    if (ch) {
+    if (ch || floor) {
       w.postMessage('go');
-      for await (const v of ch) {
+      for await (const v of ch ?? floorIterator(floor!)) {
         sum += v;
         got++;
       }
@@ -80,14 +144,24 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   const quick = opts.quick ?? false;
   const rounds = quick ? 3 : 7;
   const n = quick ? 100_000 : 300_000;
-  const s = { chan: [] as number[], raw: [] as number[], chanCpu: [] as number[], rawCpu: [] as number[] };
+  const s = {
+    chan: [] as number[],
+    raw: [] as number[],
+    floor: [] as number[],
+    chanCpu: [] as number[],
+    rawCpu: [] as number[],
+    floorCpu: [] as number[],
+  };
   for (let r = 0; r < rounds; r++) {
     const [a, ac] = await once('chan', n);
     const [b, bc] = await once('raw', n);
+    const [f, fc] = await once('floor', n);
     s.chan.push(a);
     s.chanCpu.push(ac);
     s.raw.push(b);
     s.rawCpu.push(bc);
+    s.floor.push(f);
+    s.floorCpu.push(fc);
   }
   return [
     result({
@@ -103,6 +177,20 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       anchorValue: median(s.raw),
       anchorCpuUs: median(s.rawCpu),
       goal: '>= 5x, >= 3M/s',
+    }),
+    result({
+      suite: 'chan-plain',
+      case: `the same loop vs the machine's floor, ${n / 1000}k ints`,
+      unit: 'values/s',
+      higherIsBetter: true,
+      shoal: median(s.chan),
+      shoalCpuUs: median(s.chanCpu),
+      spread: minMax(s.chan),
+      anchorSpread: minMax(s.floor),
+      anchor: 'floor: bare spinning SAB ring, same slot size',
+      anchorValue: median(s.floor),
+      anchorCpuUs: median(s.floorCpu),
+      goal: 'context: the ceiling (quiet box only)',
     }),
   ];
 }
