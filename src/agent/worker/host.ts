@@ -101,6 +101,14 @@ const DRAIN_BUDGET_MS = 4;
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
+/**
+ * Longest spin window, µs. After a miss, the time the answer then took (from the spin's start to
+ * the wake that found it) widens the next spins up to this (a ring of agents whose other half takes
+ * 150 µs to pass the token back, before its code is optimized): a spin that wins saves a park and a
+ * wake-up on both sides. Past it the peer is slow or descheduled: spinning longer would only burn the
+ * core it needs, so the window halves (down to SPIN_US) and the backoff applies.
+ */
+const SPIN_MAX_US = 400;
 /** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
 const SPIN_BACKOFF_MAX = 8;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
@@ -151,6 +159,10 @@ export class AgentHost implements AgentRouter {
   /** chances to spin left to skip, and the next skip after a miss (see spin) */
   private spinSkip = 0;
   private spinBackoff = 1;
+  /** the spin window now, µs (SPIN_US..SPIN_MAX_US, see SPIN_MAX_US) */
+  private spinUs = SPIN_US;
+  /** when the wait that followed a missed (or skipped) spin began, ms; 0: none */
+  private missAt = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -162,7 +174,9 @@ export class AgentHost implements AgentRouter {
   constructor(port: MessagePort, slot: number, bell: DoorbellDescriptor) {
     this.port = port;
     this.slot = slot;
-    this.bell = new Doorbell(bell);
+    // no spin inside bell.wait: peers do not move SEQ while we run (peer.ts ringIfParked); the
+    // host spins on the rings themselves (spinForPeers)
+    this.bell = new Doorbell(bell, { spinIterations: 0 });
     port.on('message', this.onPort);
   }
 
@@ -195,7 +209,7 @@ export class AgentHost implements AgentRouter {
   //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
   //      ring of the peer's bell per peer).
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
-  //      spins on its own bell for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
   //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
@@ -255,21 +269,66 @@ export class AgentHost implements AgentRouter {
         return;
       }
     }
-    this.bell.wait(seen, { ref: false }).then(this.onBell, this.onBell);
+    this.bell.wait(seen, { ref: false, recheck: this.anyReadable }).then(this.onBell, this.onBell);
+  }
+
+  /** After publishing PARKED: did a peer publish meanwhile? (doorbell.ts invariant 8) */
+  private readonly anyReadable = (): boolean => {
+    const list = this.peerList;
+    for (let i = 0; i < list.length; i++) if (list[i]!.readable()) return true; // pairs with: peer.ts ringIfParked
+    return false;
+  };
+
+  /**
+   * Spin for up to SPIN_US until a peer publishes to us (its TAIL moves) or our bell's SEQ moves
+   * past `seen` (a release that made room for our backlog). Reads only: no STATE store, so the
+   * lines a peer writes are not stolen back on every hop. True when something came.
+   */
+  private spinForPeers(seen: number): boolean {
+    const list = this.peerList;
+    let end = 0;
+    for (let i = 1; ; i++) {
+      for (let k = 0; k < list.length; k++) if (list[k]!.readable()) return true; // pairs with: peer.ts publish (TAIL)
+      if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
+      if ((i & 63) === 0) {
+        // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
+        const now = performance.now();
+        if (end === 0) end = now + this.spinUs / 1000;
+        else if (now > end) {
+          this.missAt = end - this.spinUs / 1000;
+          return false;
+        }
+      }
+    }
   }
 
   private readonly onBell = (): void => {
     this.bellArmed = false;
     this.publishPeers(); // a peer made room for our backlog, or frames came
-    if (this.pollPeers() > 0) this.drain();
-    else this.armBell();
+    if (this.pollPeers() > 0) {
+      if (this.missAt !== 0) this.tuneSpin();
+      this.drain();
+    } else this.armBell();
   };
+
+  /** An answer came while parked after a missed or skipped spin: size the next spins from its gap. */
+  private tuneSpin(): void {
+    const gapUs = (performance.now() - this.missAt) * 1000; // includes our own wake-up
+    this.missAt = 0;
+    if (gapUs <= SPIN_MAX_US) {
+      // a near miss: a longer spin would have caught it (and spared both sides a wake-up)
+      this.spinUs = Math.min(SPIN_MAX_US, Math.max(this.spinUs, gapUs * 1.25));
+      this.spinSkip = 0;
+      this.spinBackoff = 1;
+    } else this.spinUs = Math.max(SPIN_US, this.spinUs / 2); // slow, or descheduled: the backoff applies
+  }
 
   /** Step 2: spin for answers from peers, running their turns as they come. */
   private spin(): void {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
       this.spinSkip--;
+      this.missAt = performance.now();
       this.armBell();
       return;
     }
@@ -282,7 +341,7 @@ export class AgentHost implements AgentRouter {
         this.sentToPeer = false;
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
-          if (!this.bell.spinUntil(seen, SPIN_US)) {
+          if (!this.spinForPeers(seen)) {
             this.spinSkip = this.spinBackoff;
             this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
             break;
