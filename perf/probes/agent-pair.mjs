@@ -35,6 +35,16 @@ for (let r = 0; r < R; r++) {
     out.ring.push(100_001 / ((performance.now() - t0) / 1000));
     if (process.env.PROBE_MARK) console.log('--- ring round', r, out.ring.at(-1));
   }
+  if (only === 'pp+count') {
+    // pingpong with Savina's Counting between rounds (as the suite interleaves its cases)
+    const t0 = performance.now();
+    await ping.call('run', pong, 40_000);
+    out.pingpong.push(80_000 / ((performance.now() - t0) / 1000));
+    const counter = await mk('Counter', { worker: 0 });
+    const producer = await mk('Producer', { worker: 0 });
+    await producer.call('run', counter, 1_000_000);
+    await Promise.all([counter.stop(), producer.stop()]);
+  }
   if (only === 'fjc') {
     const t0 = performance.now();
     const ws = await Promise.all(Array.from({ length: 40_000 }, () => mk('FjWorker')));
