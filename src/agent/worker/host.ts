@@ -101,14 +101,6 @@ const DRAIN_BUDGET_MS = 4;
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
-/**
- * Longest spin window, µs. After a miss, the time the answer then took (from the spin's start to
- * the wake that found it) widens the next spins up to this (a ring of agents whose other half takes
- * 150 µs to pass the token back, before its code is optimized): a spin that wins saves a park and a
- * wake-up on both sides. Past it the peer is slow or descheduled: spinning longer would only burn the
- * core it needs, so the window halves (down to SPIN_US) and the backoff applies.
- */
-const SPIN_MAX_US = 400;
 /** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
 const SPIN_BACKOFF_MAX = 8;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
@@ -159,10 +151,6 @@ export class AgentHost implements AgentRouter {
   /** chances to spin left to skip, and the next skip after a miss (see spin) */
   private spinSkip = 0;
   private spinBackoff = 1;
-  /** the spin window now, µs (SPIN_US..SPIN_MAX_US, see SPIN_MAX_US) */
-  private spinUs = SPIN_US;
-  /** when the wait that followed a missed (or skipped) spin began, ms; 0: none */
-  private missAt = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -293,11 +281,8 @@ export class AgentHost implements AgentRouter {
       if ((i & 63) === 0) {
         // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
         const now = performance.now();
-        if (end === 0) end = now + this.spinUs / 1000;
-        else if (now > end) {
-          this.missAt = end - this.spinUs / 1000;
-          return false;
-        }
+        if (end === 0) end = now + SPIN_US / 1000;
+        else if (now > end) return false;
       }
     }
   }
@@ -305,30 +290,15 @@ export class AgentHost implements AgentRouter {
   private readonly onBell = (): void => {
     this.bellArmed = false;
     this.publishPeers(); // a peer made room for our backlog, or frames came
-    if (this.pollPeers() > 0) {
-      if (this.missAt !== 0) this.tuneSpin();
-      this.drain();
-    } else this.armBell();
+    if (this.pollPeers() > 0) this.drain();
+    else this.armBell();
   };
-
-  /** An answer came while parked after a missed or skipped spin: size the next spins from its gap. */
-  private tuneSpin(): void {
-    const gapUs = (performance.now() - this.missAt) * 1000; // includes our own wake-up
-    this.missAt = 0;
-    if (gapUs <= SPIN_MAX_US) {
-      // a near miss: a longer spin would have caught it (and spared both sides a wake-up)
-      this.spinUs = Math.min(SPIN_MAX_US, Math.max(this.spinUs, gapUs * 1.25));
-      this.spinSkip = 0;
-      this.spinBackoff = 1;
-    } else this.spinUs = Math.max(SPIN_US, this.spinUs / 2); // slow, or descheduled: the backoff applies
-  }
 
   /** Step 2: spin for answers from peers, running their turns as they come. */
   private spin(): void {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
       this.spinSkip--;
-      this.missAt = performance.now();
       this.armBell();
       return;
     }
