@@ -29,8 +29,9 @@
  *
  * Wake-ups (pairs with worker/host.ts, "peer rings"):
  *   1. `publish` makes the written frames visible with one TAIL store, then rings the peer's agent
- *      bell: a store and a load when the peer is running or spinning, a futex wake only when it is
- *      parked (doorbell.ts invariant 2).
+ *      bell only if it is parked (`ringIfParked`: one load of its STATE while it runs or spins,
+ *      SEQ and a futex wake only when it is parked; doorbell.ts invariant 8). The peer polls our
+ *      TAIL while it spins and re-reads it after publishing PARKED, so nothing is missed.
  *   2. The reader releases what it read; when the writer had found the ring full (WANT_SPACE), the
  *      release rings the writer's bell, so a writer with a backlog retries (worker/host.ts onBell).
  */
@@ -70,7 +71,9 @@ export class PeerLink {
     m: PeerAttach,
   ) {
     this.bell = new Doorbell(m.bell);
-    this.w = new ByteRingWriter(m.out, { onPublish: () => this.bell.ring() });
+    // the peer re-reads our ring after parking and polls it while spinning (worker/host.ts armBell,
+    // spinForPeers): ring only a parked peer (doorbell.ts invariant 8)
+    this.w = new ByteRingWriter(m.out, { onPublish: () => this.bell.ringIfParked() });
     this.r = new ByteRingReader(m.in, { onWriterWaiting: () => this.bell.ring() });
     this.wi32 = new Int32Array(this.w.bytes.buffer, this.w.bytes.byteOffset, this.w.bytes.byteLength >> 2);
     this.ri32 = new Int32Array(this.r.bytes.buffer, this.r.bytes.byteOffset, this.r.bytes.byteLength >> 2);

@@ -37,6 +37,12 @@
  *    so that the time it took to run again is not counted as its peer's silence. It is written
  *    only on the notify path (one store next to a syscall), so after a wake without a notify (a
  *    spin win, a timeout) it is stale: readers treat implausible values as unknown.
+ * 8. A ringer may skip SEQ altogether while the owner is not parked (`ringIfParked`: a load of
+ *    STATE, no store, so a spinning owner's cache line is not stolen on every message) only when
+ *    the owner, after publishing PARKED, re-reads that ringer's data itself (the `recheck` option
+ *    of `wait`) and watches that data, not SEQ, while it spins. Dekker again, on the data word:
+ *    the ringer stores its data (a ring's TAIL) then loads STATE; the owner stores PARKED then
+ *    loads the data; one of the two sees the other's store.
  */
 import { isMainThread } from 'node:worker_threads';
 import { stateError } from '../core/args.js';
@@ -94,6 +100,12 @@ export interface DoorbellAsyncWaitOptions {
   readonly signal?: AbortSignal;
   /** Keep the event loop alive while parked (default true). Pass false when idle on purpose. */
   readonly ref?: boolean;
+  /**
+   * Asked right after STATE=PARKED is published and before sleeping: true means work came (the
+   * wait resolves 'rung' at once). Required by owners whose producers use `ringIfParked`
+   * (invariant 8): check their data here.
+   */
+  readonly recheck?: () => boolean;
 }
 
 type WaitAsync = (
@@ -201,6 +213,21 @@ export class Doorbell {
   }
 
   /**
+   * Wake the owner only if it is parked: one load of STATE while it runs or spins (no store, so
+   * its cache line stays shared), `ring()` when it is parked. Only for producers whose data the
+   * owner re-reads after parking (`wait`'s `recheck`) and polls while spinning (invariant 8).
+   * Returns true when it made the notify syscall.
+   *
+   * @example
+   * writer.flush(); bell.ringIfParked();   // the owner: bell.wait(s, { recheck: () => reader.available() })
+   */
+  ringIfParked(): boolean {
+    // pairs with: doorbell.ts wait (Atomics.store PARKED in park, then options.recheck)
+    if (Atomics.load(this.w, STATE) !== PARKED) return false;
+    return this.ring();
+  }
+
+  /**
    * How long ago (ms) a ringer last woke the owner with a notify (invariant 7): read it right
    * after a wait returns 'rung'. Returns -1 when that is unknown (no notify yet, or a value
    * older than `withinMs`, which a wake without a notify leaves behind).
@@ -298,6 +325,7 @@ export class Doorbell {
       const arm = (): void => {
         if (settled) return;
         if (this.park(seenSeq)) return finish('rung');
+        if (options.recheck?.() === true) return finish('rung'); // invariant 8
         const r = waitAsync(this.w, SEQ, seenSeq); // pairs with: doorbell.ts ring (Atomics.notify)
         if (!r.async) return finish(r.value === 'not-equal' ? 'rung' : 'timed-out');
         pending = true;

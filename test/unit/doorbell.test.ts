@@ -45,6 +45,40 @@ test('a parked async wait is woken by ring, which notifies exactly once', async 
   assert.is(owner.state(), 'running');
 });
 
+test('ringIfParked leaves a running owner alone (SEQ unmoved) and wakes a parked one', async () => {
+  const desc = createDoorbell();
+  const owner = new Doorbell(desc, { spinIterations: 0 });
+  const ringer = new Doorbell(desc);
+  const s = owner.seq();
+  assert.is(ringer.ringIfParked(), false);
+  assert.is(owner.seq(), s, 'no store while the owner runs (invariant 8)');
+  let data = false;
+  const p = owner.wait(s, { timeoutMs: 5000, recheck: () => data });
+  assert.is(owner.state(), 'parked');
+  await turn();
+  data = true;
+  assert.is(ringer.ringIfParked(), true);
+  assert.is(await p, 'rung');
+  assert.is(owner.state(), 'running');
+});
+
+test('a wait whose recheck finds data after publishing PARKED resolves rung without sleeping', async () => {
+  const bell = new Doorbell(createDoorbell(), { spinIterations: 0 });
+  const s = bell.seq();
+  let asked = 0;
+  const r = await bell.wait(s, {
+    timeoutMs: 5000,
+    recheck: () => {
+      asked++;
+      assert.is(bell.state(), 'parked', 'asked after STATE=PARKED is published');
+      return true;
+    },
+  });
+  assert.is(r, 'rung');
+  assert.is(asked, 1);
+  assert.is(bell.state(), 'running');
+});
+
 test('a notify records when it woke the owner (msSinceNotify); before any, or when stale, -1', async () => {
   const desc = createDoorbell();
   const owner = new Doorbell(desc, { spinIterations: 0 });

@@ -162,7 +162,9 @@ export class AgentHost implements AgentRouter {
   constructor(port: MessagePort, slot: number, bell: DoorbellDescriptor) {
     this.port = port;
     this.slot = slot;
-    this.bell = new Doorbell(bell);
+    // no spin inside bell.wait: peers do not move SEQ while we run (peer.ts ringIfParked); the
+    // host spins on the rings themselves (spinForPeers)
+    this.bell = new Doorbell(bell, { spinIterations: 0 });
     port.on('message', this.onPort);
   }
 
@@ -195,7 +197,7 @@ export class AgentHost implements AgentRouter {
   //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
   //      ring of the peer's bell per peer).
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
-  //      spins on its own bell for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
   //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
@@ -255,7 +257,34 @@ export class AgentHost implements AgentRouter {
         return;
       }
     }
-    this.bell.wait(seen, { ref: false }).then(this.onBell, this.onBell);
+    this.bell.wait(seen, { ref: false, recheck: this.anyReadable }).then(this.onBell, this.onBell);
+  }
+
+  /** After publishing PARKED: did a peer publish meanwhile? (doorbell.ts invariant 8) */
+  private readonly anyReadable = (): boolean => {
+    const list = this.peerList;
+    for (let i = 0; i < list.length; i++) if (list[i]!.readable()) return true; // pairs with: peer.ts ringIfParked
+    return false;
+  };
+
+  /**
+   * Spin for up to SPIN_US until a peer publishes to us (its TAIL moves) or our bell's SEQ moves
+   * past `seen` (a release that made room for our backlog). Reads only: no STATE store, so the
+   * lines a peer writes are not stolen back on every hop. True when something came.
+   */
+  private spinForPeers(seen: number): boolean {
+    const list = this.peerList;
+    let end = 0;
+    for (let i = 1; ; i++) {
+      for (let k = 0; k < list.length; k++) if (list[k]!.readable()) return true; // pairs with: peer.ts publish (TAIL)
+      if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
+      if ((i & 63) === 0) {
+        // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
+        const now = performance.now();
+        if (end === 0) end = now + SPIN_US / 1000;
+        else if (now > end) return false;
+      }
+    }
   }
 
   private readonly onBell = (): void => {
@@ -282,7 +311,7 @@ export class AgentHost implements AgentRouter {
         this.sentToPeer = false;
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
-          if (!this.bell.spinUntil(seen, SPIN_US)) {
+          if (!this.spinForPeers(seen)) {
             this.spinSkip = this.spinBackoff;
             this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
             break;
