@@ -3,6 +3,10 @@
  * side by side in one run with Erlang/OTP (perf/savina-erlang/savina.erl, skipped with a note when
  * `erl` is absent), comlink objects across a worker, nact, and a plain single-thread JS actor loop
  * (perf/savina-plain.ts). Reports messages per second (medians over the rounds) and the ratios.
+ * Every contender first runs one untimed warm-up round of every case (Erlang too, in its own
+ * process), as Savina's own harness discards its warm-up iterations: V8 finishes optimizing the
+ * agents' hop path only during the second round of a fresh runtime, and a median over five
+ * rounds of which two were cold measured the JIT, not the design.
  *
  * Runs on the main thread (one Runtime with 2 workers, the default transport; comlink gets a
  * worker of its own). Owns nothing after it returns.
@@ -316,7 +320,10 @@ async function comlinkCase(api: Comlink.Remote<ComlinkApi>, c: Case, z: Sizes): 
   }
 }
 
-/** Erlang: every case, `rounds` times, in one `erl` run; undefined (with a note) without erl. */
+/**
+ * Erlang: every case, one warm-up round then `rounds` timed ones, in one `erl` run (the warm-up
+ * samples are dropped); undefined (with a note) without erl.
+ */
 function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefined {
   try {
     execFileSync('erl', ['-version'], { stdio: 'ignore' });
@@ -329,7 +336,7 @@ function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefi
   execFileSync('erlc', ['-o', dir, src]);
   const out = execFileSync(
     'erl',
-    ['-noshell', '-pa', dir, '-s', 'savina', 'main', String(rounds), scale.toFixed(4), '-s', 'init', 'stop'],
+    ['-noshell', '-pa', dir, '-s', 'savina', 'main', String(rounds + WARM_UP_ROUNDS), scale.toFixed(4), '-s', 'init', 'stop'],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   const m = new Map<Case, Sample[]>();
@@ -341,8 +348,12 @@ function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefi
     const sample: Sample = { rate, cpuUs: (Number(cpuMs) * 1000) / Number(msgs) };
     m.set(name as Case, [...(m.get(name as Case) ?? []), sample]);
   }
+  for (const [c, xs] of m) m.set(c, xs.slice(WARM_UP_ROUNDS)); // the output lists rounds in order
   return m;
 }
+
+/** Untimed rounds every contender runs first (see the header). */
+const WARM_UP_ROUNDS = 1;
 
 /** Run the suite; `quick` shrinks sizes and rounds for CI smoke runs. */
 export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
@@ -362,12 +373,17 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   const cw = new Worker(fileURLToPath(new URL('./savina-comlink-worker.js', import.meta.url)));
   const api = Comlink.wrap<ComlinkApi>(nodeEndpoint(cw));
   try {
-    for (let r = 0; r < rounds; r++) {
+    for (let r = -WARM_UP_ROUNDS; r < rounds; r++) {
+      const keep = r >= 0;
       for (const c of CASES) {
-        add(shoal, c, await shoalCase(rt, c, z));
-        add(plainR, c, await plainCase(c, z));
-        add(nactR, c, await nactCase(c, z));
-        add(comlinkR, c, await comlinkCase(api, c, z));
+        const mine = await shoalCase(rt, c, z);
+        if (keep) add(shoal, c, mine);
+        const p = await plainCase(c, z);
+        if (keep) add(plainR, c, p);
+        const n = await nactCase(c, z);
+        if (keep) add(nactR, c, n);
+        const k = await comlinkCase(api, c, z);
+        if (keep) add(comlinkR, c, k);
       }
     }
   } finally {
