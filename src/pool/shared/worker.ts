@@ -89,6 +89,17 @@ const IMMEDIATE_STALE = 3;
 /** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
+/**
+ * The spin budget of a probe, µs: the first spin after a run of skipped ones (spinForNext). A
+ * sequential caller whose calls met this worker parked has main parked too (main parks at once
+ * when its call had to wake a worker), so its next call comes only after main's own wake-up
+ * (waitAsync: 40-70 µs here) and a spin of spinUs (the worker's wake-up, 10-60 µs) misses it
+ * every time: the loop stays at two wake-ups a call for thousands of calls. A probe that outlasts
+ * main's wake-up catches the next call, main then spins for the result (the worker was awake), and
+ * the loop is hot again. One probe per backoff run: at most PROBE_US per SPIN_BACKOFF_MAX calls
+ * when calls are spaced wider (docs/measurements.md, 2026-12-07 "regime flips").
+ */
+const PROBE_US = 150;
 /** The backoff a miss at the tail of a multi-task turn may reach (spinForNext). */
 const BURST_BACKOFF_MAX = 4;
 /** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin. */
@@ -342,8 +353,11 @@ class SharedWorker implements Outbox {
     if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return false; // pairs with: the store below, on other workers
     this.spinOwed = false;
     let hit = false;
+    // the first spin after a run of skipped ones is a probe: long enough to outlast main's own
+    // wake-up (a caller whose main was parked answers no sooner), see PROBE_US
+    const us = this.spinBackoff > 0 ? Math.max(this.spinUs, PROBE_US) : this.spinUs;
     try {
-      hit = this.bell.spinUntil(seen, this.spinUs) && this.q.size() > 0;
+      hit = this.bell.spinUntil(seen, us) && this.q.size() > 0;
     } finally {
       Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
     }
