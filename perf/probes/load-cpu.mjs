@@ -19,6 +19,26 @@ const SERVER = join(ROOT, 'dist', 'perf', 'harness-load.bench.js');
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
 
 const argv = process.argv.slice(2);
+if (argv[0] === '--slow-server') {
+  const { createServer } = await import('node:http');
+  const us = Number(argv[1]);
+  let served = 0;
+  const s = createServer((_q, r) => {
+    served++;
+    const end = performance.now() + us / 1000;
+    while (performance.now() < end);
+    r.end('hello world');
+  });
+  s.keepAliveTimeout = 60_000;
+  s.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => process.send({ port: s.address().port }));
+  process.on('message', (m) => {
+    if (m === 'count') {
+      const c = process.cpuUsage();
+      process.send({ served, cpuUs: c.user + c.system });
+    } else if (m === 'exit') process.exit(0);
+  });
+  await new Promise(() => {});
+}
 const opt = (name, dflt) => {
   const i = argv.indexOf(name);
   return i < 0 ? dflt : argv[i + 1];
@@ -79,7 +99,13 @@ function ctx(pid) {
   return { v, n };
 }
 
-const srv = fork(SERVER, ['--http-server', '0', '0'], { stdio: 'inherit' });
+// --server-work-us N: the server burns N µs of CPU a request (a slower, saturated server, where
+// a generator waits for each response and pays a wake-up for most of them)
+const work = Number(opt('--server-work-us', 0));
+const srv =
+  work > 0
+    ? fork(fileURLToPath(import.meta.url), ['--slow-server', String(work)], { stdio: 'inherit' })
+    : fork(SERVER, ['--http-server', '0', '0'], { stdio: 'inherit' });
 const port = await new Promise((r) => srv.once('message', (m) => r(m.port)));
 const url = `http://127.0.0.1:${port}/`;
 const count = () =>
