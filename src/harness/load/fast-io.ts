@@ -13,10 +13,12 @@
  * Runs on a pool worker, inside the loader (src/harness/load/worker.ts). Owns one WriteWrap per
  * thread (replaced when a write goes asynchronous, since libuv then holds it). Plain TCP only
  * (a TLS socket's handle is a TLSWrap: the loader keeps node:tls's path there), and only where
- * Node's internal stream binding looks as expected (Node 20-24); elsewhere `fastIo()` is
- * undefined and the loader uses node:net as before.
+ * Node's internal stream binding looks as expected (`process.binding('stream_wrap')`, deprecated
+ * as DEP0111 but present), and not under `--pending-deprecation` (it would warn); elsewhere
+ * `fastIo()` is undefined and the loader uses node:net as before.
  */
 import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
 
 /** What the loader uses of a socket's native handle (a TCPWrap). */
 export interface StreamHandle {
@@ -55,6 +57,10 @@ export function fastIo(): FastIo | undefined {
 }
 
 function build(): FastIo | null {
+  // with --pending-deprecation, process.binding warns (and throws under --throw-deprecation):
+  // node:net's path then, rather than a warning in a user's load run
+  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (flags.includes('--pending-deprecation')) return null;
   let b: StreamWrapBinding;
   try {
     // deprecated (DEP0111) but present on every Node this package runs on; checked below
@@ -76,7 +82,10 @@ function build(): FastIo | null {
   const WriteWrap = b.WriteWrap;
   /** a write that went asynchronous: its completion, only to surface an error */
   const oncomplete = function (this: { sock?: Socket }, status: number): void {
-    if (status < 0) this.sock?.destroy(Object.assign(new Error(`write failed (${status})`), { errno: status }));
+    if (status < 0) {
+      const code = getSystemErrorName(status);
+      this.sock?.destroy(Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' }));
+    }
   };
   let req = new WriteWrap();
   return {
