@@ -69,6 +69,23 @@ test('load-fast-io: writes the kernel takes in parts stay in order, and later wr
   server.close();
 });
 
+test('load-fast-io: a write held by libuv when the peer resets: the socket closes with a named error', async () => {
+  const io = fastIo()!;
+  const { server, client, peer } = await pair();
+  const h = io.takeReads(client, () => undefined)!;
+  peer.pause();
+  assert.is(io.write(client, h, Buffer.alloc(32 * 2 ** 20, 7)), true); // far past the buffers: held
+  let code: unknown;
+  client.on('error', (e: NodeJS.ErrnoException) => {
+    code = e.code;
+  });
+  const closed = new Promise((r) => client.once('close', r)); // events.once would reject on 'error'
+  peer.resetAndDestroy();
+  await closed;
+  assert.ok(typeof code === 'string' && /^E[A-Z]+$/.test(code), `error code ${String(code)}`);
+  server.close();
+});
+
 test('load-fast-io: the end of the stream and errors still go through node:net', async () => {
   const io = fastIo()!;
   const { server, client, peer } = await pair();
