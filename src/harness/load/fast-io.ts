@@ -14,7 +14,7 @@
  * thread (replaced when a write goes asynchronous, since libuv then holds it). Plain TCP only
  * (a TLS socket's handle is a TLSWrap: the loader keeps node:tls's path there), and only where
  * Node's internal stream binding looks as expected (`process.binding('stream_wrap')`, deprecated
- * as DEP0111 but present), and not under `--pending-deprecation` (it would warn); elsewhere
+ * as DEP0111 but present), and not under a `--pending-deprecation` flag (it would warn); elsewhere
  * `fastIo()` is undefined and the loader uses node:net as before.
  */
 import type { Socket } from 'node:net';
@@ -57,10 +57,10 @@ export function fastIo(): FastIo | undefined {
 }
 
 function build(): FastIo | null {
-  // with --pending-deprecation, process.binding warns (and throws under --throw-deprecation):
-  // node:net's path then, rather than a warning in a user's load run
-  const flags = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (flags.includes('--pending-deprecation')) return null;
+  // with --pending-deprecation on the command line, process.binding warns: node:net's path then,
+  // rather than a warning in a user's load run (given in NODE_OPTIONS it is not seen here: one
+  // DeprecationWarning; under --throw-deprecation the throw is caught below)
+  if (process.execArgv.includes('--pending-deprecation')) return null;
   let b: StreamWrapBinding;
   try {
     // deprecated (DEP0111) but present on every Node this package runs on; checked below
