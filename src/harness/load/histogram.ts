@@ -28,12 +28,51 @@ export function latencyHistogram(): hdr.Histogram {
   });
 }
 
-/** Record one latency given in ms (fractional) into `h` (µs, clamped to 1 µs..1 h). */
-export function recordMs(h: hdr.Histogram, ms: number): void {
-  let us = Math.round(ms * 1000);
-  if (us < 1) us = 1;
-  else if (us > HIGHEST_US) us = HIGHEST_US;
-  h.recordValue(us);
+/**
+ * Latencies under this many µs (65.5 ms) are counted in a flat array, one slot per µs, and added
+ * into the histogram by `flush()` with their counts: each value lands in the bucket it would have
+ * landed in when recorded directly, so the histogram is the same.
+ */
+const FLAT_US = 65_536;
+
+/**
+ * A loader's latency recording: one array increment per response for latencies under 65.5 ms
+ * (hdr-histogram-js's `recordValue` costs ~90 ns a call, its bucket index taking a `Math.log2`
+ * and a `Math.pow`), the HDR histogram for the rest. `flush()` adds the flat counts into the
+ * histogram and returns it: the same histogram as recording every value into it directly.
+ *
+ * @example
+ * const r = new LatencyRecorder();
+ * r.recordMs(0.25);
+ * const encoded = encodeHistogram(r.flush());
+ */
+export class LatencyRecorder {
+  private readonly hist = latencyHistogram();
+  /** counts by µs (float64: exact past 2^32 responses) */
+  private readonly low = new Float64Array(FLAT_US);
+
+  /** Record one latency given in ms (fractional): µs, clamped to 1 µs..1 h. */
+  recordMs(ms: number): void {
+    let us = Math.round(ms * 1000);
+    if (us < 1) us = 1;
+    if (us < FLAT_US) this.low[us]!++;
+    else this.hist.recordValue(us > HIGHEST_US ? HIGHEST_US : us);
+  }
+
+  /** The histogram of everything recorded so far (the flat counts move into it). */
+  flush(): hdr.Histogram {
+    const low = this.low;
+    for (let us = 1; us < FLAT_US; us++) {
+      if (low[us]! > 0) this.hist.recordValueWithCount(us, low[us]!);
+    }
+    low.fill(0);
+    return this.hist;
+  }
+
+  /** Free the histogram (hdr-histogram-js's `destroy`). */
+  destroy(): void {
+    this.hist.destroy();
+  }
 }
 
 /** Encode for the trip to the coordinator. */

@@ -29,7 +29,8 @@ import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { threadId } from 'node:worker_threads';
 import { ResponseParser } from './llhttp.js';
-import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.js';
+import { fastIo, type StreamHandle } from './fast-io.js';
+import { encodeHistogram, LatencyRecorder } from './histogram.js';
 import {
   P_CONNECTED,
   P_DONE,
@@ -102,6 +103,8 @@ class LoadConn {
   closing = false;
   /** tcp: bytes of the current response received so far */
   partial = 0;
+  /** plain TCP: the socket's handle, written directly (fast-io.ts); undefined: node:net's write */
+  handle: StreamHandle | undefined;
 
   constructor(index: number, pipeline: number) {
     this.index = index;
@@ -118,7 +121,8 @@ let scratch: Buffer | undefined;
 class Loader {
   private readonly job: LoaderJob;
   private readonly signal: AbortSignal | undefined;
-  private readonly hist: Histogram = latencyHistogram();
+  private readonly hist = new LatencyRecorder();
+  private readonly io = fastIo();
   private readonly conns: LoadConn[] = [];
   /** batches[k]: k requests back to back, so k sends cost one write */
   private readonly batches: Buffer[] = [];
@@ -208,6 +212,8 @@ class Loader {
         } as ConnectionOptions).setNoDelay(true)
       : connect({ host: job.host, port: job.port, noDelay: true, onread });
     c.sock = sock;
+    // plain TCP: reads and writes on the socket's handle, past node:net's stream layers (fast-io.ts)
+    c.handle = job.tls ? undefined : this.io?.takeReads(sock, (n) => this.onData(c, n, scratch!));
     c.lastError = undefined;
     c.partial = 0;
     c.closing = false;
@@ -286,7 +292,7 @@ class Loader {
     const b = this.batches[k]!;
     this.sent += k;
     this.bytesWritten += b.length;
-    c.sock!.write(b);
+    if (c.handle === undefined || !this.io!.write(c.sock!, c.handle, b)) c.sock!.write(b);
   }
 
   private onData(c: LoadConn, n: number, buf: Buffer): boolean {
@@ -320,7 +326,7 @@ class Loader {
     }
     const t = performance.now();
     const p = this.job.pipeline;
-    recordMs(this.hist, t - c.times[c.head]!);
+    this.hist.recordMs(t - c.times[c.head]!);
     c.head = (c.head + 1) % p;
     c.inFlight--;
     this.requests++;
@@ -438,7 +444,7 @@ class Loader {
     this.publish();
     const lastUseful = this.lastResponseAt > 0 ? Math.max(this.lastResponseAt, Math.min(end, this.deadline)) : end;
     this.resolve({
-      histogram: encodeHistogram(this.hist),
+      histogram: encodeHistogram(this.hist.flush()),
       requests: this.requests,
       sent: this.sent,
       errors: this.errors,
