@@ -336,7 +336,19 @@ function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefi
   execFileSync('erlc', ['-o', dir, src]);
   const out = execFileSync(
     'erl',
-    ['-noshell', '-pa', dir, '-s', 'savina', 'main', String(rounds + WARM_UP_ROUNDS), scale.toFixed(4), '-s', 'init', 'stop'],
+    [
+      '-noshell',
+      '-pa',
+      dir,
+      '-s',
+      'savina',
+      'main',
+      String(rounds + WARM_UP_ROUNDS),
+      scale.toFixed(4),
+      '-s',
+      'init',
+      'stop',
+    ],
     { encoding: 'utf8', maxBuffer: 1 << 20 },
   );
   const m = new Map<Case, Sample[]>();

@@ -56,7 +56,7 @@ export class LatencyRecorder {
     let us = Math.round(ms * 1000);
     if (us < 1) us = 1;
     if (us < FLAT_US) this.low[us]!++;
-    else this.hist.recordValue(us > HIGHEST_US ? HIGHEST_US : us);
+    else this.hist.recordValue(Math.min(us, HIGHEST_US));
   }
 
   /** The histogram of everything recorded so far (the flat counts move into it). */
