@@ -162,6 +162,8 @@ class SharedWorker implements Outbox {
   private portOut: FromWorker[] = [];
   private logCount = 0;
   private turnScheduled = false;
+  /** the bell's SEQ when this thread last handed control to its event loop (scheduleTurn) */
+  private loopSeq = -1;
   private flushScheduled = false;
   private waiting = false;
   private stallTimer: NodeJS.Timeout | undefined;
@@ -281,6 +283,7 @@ class SharedWorker implements Outbox {
   private scheduleTurn(): void {
     if (this.turnScheduled) return;
     this.turnScheduled = true;
+    this.loopSeq = this.bell.seq(); // the loop runs next: it delivers what was posted before these rings
     setImmediate(() => this.turn());
   }
 
@@ -519,6 +522,14 @@ class SharedWorker implements Outbox {
       // Nothing live needs the event loop: block, after one spin if work was done since the last park.
       if (this.spinOwed && this.spinForNext()) return true;
       this.spinOwed = false;
+      // A ring since the loop last ran may have come with a port message (a task sent directly
+      // because its arguments hold a SharedArrayBuffer, an OPEN, a control frame): its ring was
+      // spent (on a spin, or while this thread was running), and Atomics.wait would keep the
+      // message undelivered for the whole park (5 s). Let the loop deliver it first.
+      if (this.bell.seq() !== this.loopSeq) {
+        this.scheduleTurn();
+        return false;
+      }
       this.sib.parked(this.liveWork() > 0); // the guard above makes this false: a regression counts
       const ms = this.idleParkMs();
       this.delay.disable(); // a park is not a slow slice: do not sample across it
