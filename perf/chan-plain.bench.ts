@@ -20,6 +20,8 @@ import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { fromDescriptor, sharedChan, type ChannelDescriptor } from '../src/shared-chan/index.js';
 import { DEFAULT_VALUE_BYTES, SLOT_HEADER_BYTES } from '../src/shared-chan/memory/layout.js';
+import type { SharedChannel } from '../src/shared-chan/api.js';
+import { Runtime } from '../src/runtime/runtime.js';
 import { cpuSince, median, minMax, printTable, result, type BenchResult } from './bench-types.js';
 
 interface ProducerJob {
@@ -100,6 +102,34 @@ async function produce(job: ProducerJob): Promise<void> {
 }
 
 /** [values/s, CPU µs per value] for one run. */
+/**
+ * Task (this file is also the task module of the third row): the same producer as an `rt.run`
+ * task, the way a user runs it; the runtime's default ambient context is on while it runs.
+ */
+export async function produceTask(ch: SharedChannel<number>, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await ch.put(i);
+  ch.close();
+}
+
+/** [values/s, CPU µs per value] of one run with the producer as an rt.run task on `rt`. */
+async function onceTask(rt: Runtime, n: number): Promise<[number, number]> {
+  const ch = sharedChan<number>(1024);
+  let got = 0;
+  let sum = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const task = rt.run(new URL(import.meta.url), 'produceTask', [ch, n]);
+  for await (const v of ch) {
+    sum += v;
+    got++;
+  }
+  await task;
+  const ms = performance.now() - t0;
+  const cpu = cpuSince(c0);
+  if (got !== n || sum !== (n * (n - 1)) / 2) throw new Error(`got ${got}/${n} values (sum ${sum})`);
+  return [(n / ms) * 1000, cpu / n];
+}
+
 async function once(role: 'chan' | 'raw' | 'floor', n: number): Promise<[number, number]> {
   const ch = role === 'chan' ? sharedChan<number>(1024) : undefined;
   const d = ch?.descriptor();
@@ -151,7 +181,10 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     chanCpu: [] as number[],
     rawCpu: [] as number[],
     floorCpu: [] as number[],
+    task: [] as number[],
+    taskCpu: [] as number[],
   };
+  const rt = await Runtime.start({ workers: 2 });
   for (let r = 0; r < rounds; r++) {
     const [a, ac] = await once('chan', n);
     const [b, bc] = await once('raw', n);
@@ -162,7 +195,11 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
     s.rawCpu.push(bc);
     s.floor.push(f);
     s.floorCpu.push(fc);
+    const [k, kc] = await onceTask(rt, n);
+    s.task.push(k);
+    s.taskCpu.push(kc);
   }
+  await rt.close();
   return [
     result({
       suite: 'chan-plain',
@@ -191,6 +228,20 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
       anchorValue: median(s.floor),
       anchorCpuUs: median(s.floorCpu),
       goal: 'context: the ceiling (quiet box only)',
+    }),
+    result({
+      suite: 'chan-plain',
+      case: `the same loop, producer an rt.run task (ambient on), ${n / 1000}k ints`,
+      unit: 'values/s',
+      higherIsBetter: true,
+      shoal: median(s.task),
+      shoalCpuUs: median(s.taskCpu),
+      spread: minMax(s.task),
+      anchorSpread: minMax(s.raw),
+      anchor: 'raw MessagePort',
+      anchorValue: median(s.raw),
+      anchorCpuUs: median(s.rawCpu),
+      goal: '>= 5x, >= 3M/s',
     }),
   ];
 }
