@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fastIo } from '../../src/harness/load/fast-io.js';
 
-async function pair(): Promise<{ server: Server; client: Socket; peer: Socket; got: number[]; scratch: Buffer }> {
+async function pair(): Promise<{ server: Server; client: Socket; peer: Socket; scratch: Buffer }> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -18,7 +18,7 @@ async function pair(): Promise<{ server: Server; client: Socket; peer: Socket; g
   const scratch = Buffer.alloc(64 * 1024);
   const client = connect({ host: '127.0.0.1', port, onread: { buffer: scratch, callback: () => true } });
   const [[peer]] = await Promise.all([once(server, 'connection') as Promise<[Socket]>, once(client, 'connect')]);
-  return { server, client, peer: peer!, got: [], scratch };
+  return { server, client, peer: peer!, scratch };
 }
 
 test('load-fast-io: the binding is found on this Node', () => {

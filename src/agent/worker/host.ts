@@ -273,10 +273,9 @@ export class AgentHost implements AgentRouter {
    * lines a peer writes are not stolen back on every hop. True when something came.
    */
   private spinForPeers(seen: number): boolean {
-    const list = this.peerList;
     let end = 0;
     for (let i = 1; ; i++) {
-      for (let k = 0; k < list.length; k++) if (list[k]!.readable()) return true; // pairs with: peer.ts publish (TAIL)
+      if (this.anyReadable()) return true; // pairs with: peer.ts publish (TAIL)
       if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
       if ((i & 63) === 0) {
         // the clock is read first after 64 rounds: an answer that comes that soon reads no clock

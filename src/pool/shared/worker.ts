@@ -93,7 +93,7 @@ const SPIN_MAX_US = 60;
  * The spin budget of a probe, µs: the first spin after a run of skipped ones (spinForNext). A
  * sequential caller whose calls met this worker parked has main parked too (main parks at once
  * when its call had to wake a worker), so its next call comes only after main's own wake-up
- * (waitAsync: 40-70 µs here) and a spin of spinUs (the worker's wake-up, 10-60 µs) misses it
+ * (its waitAsync wake-up) and a spin of spinUs (the worker's wake-up, 10-60 µs) misses it
  * every time: the loop stays at two wake-ups a call for thousands of calls. A probe that outlasts
  * main's wake-up catches the next call, main then spins for the result (the worker was awake), and
  * the loop is hot again. One probe per backoff run: at most PROBE_US per SPIN_BACKOFF_MAX calls
