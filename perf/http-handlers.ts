@@ -1,7 +1,7 @@
 /**
  * The request work of perf/http-serve.bench.ts, shared by every server under test so they all do
  * the same thing: /hello (a few bytes), /cpu200 (~200 µs of CPU), /hybrid (~1 ms of CPU and a
- * 4 KiB file read). The CPU part burns sha256 rounds calibrated once per thread
+ * 4 KiB file read). The CPU part burns sha256 updates calibrated once
  * (HTTP_BENCH_ROUNDS_200 from the parent, so every server burns the same count).
  *
  * Loaded by the bench's server processes (perf/http-servers.ts), their workers and, as a
@@ -12,29 +12,39 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
+/** What one round of burn() hashes. */
+const BLOCK = Buffer.alloc(1024, 1);
+
 /** sha256 rounds for ~200 µs (set by the bench; measured here when missing). */
 export const ROUNDS_200 = Number(process.env.HTTP_BENCH_ROUNDS_200 ?? 0) || calibrate(200);
 
 /** The file /hybrid reads (this module's own source map or source, ~4 KiB and more). */
 export const FILE = fileURLToPath(import.meta.url);
 
-/** Rounds of sha256 over 64 bytes that take about `us` µs here. */
+/** Rounds of burn() that take about `us` µs here. */
 export function calibrate(us: number): number {
-  let n = 1000;
-  for (;;) {
+  burn(2000); // warm the JIT first: a cold first batch runs up to 10x slower
+  // the fastest of 15 short trials: other load on a shared box only ever makes a trial slower. (The
+  // doubling search this replaces timed the cold batches, so a run's "~200 µs" came out anywhere
+  // from ~30 to ~400 µs of CPU: measurements.md, 2026-12-07 05:40.)
+  let per = Infinity;
+  for (let k = 0; k < 15; k++) {
     const t0 = performance.now();
-    burn(n);
-    const dt = (performance.now() - t0) * 1000;
-    if (dt > 20_000) return Math.max(1, Math.round((n * us) / dt));
-    n *= 2;
+    burn(300);
+    per = Math.min(per, ((performance.now() - t0) * 1000) / 300);
   }
+  return Math.max(1, Math.round(us / per));
 }
 
-/** Burn `rounds` sha256 rounds; returns the last digest's first byte (so nothing is elided). */
+/**
+ * Burn `rounds` sha256 updates over 1 KiB (one hash object, one digest): CPU without garbage, so
+ * its cost per round is the same in every server and every heap. Returns the digest's first byte
+ * (so nothing is elided).
+ */
 export function burn(rounds: number): number {
-  let d = Buffer.alloc(64, 1);
-  for (let i = 0; i < rounds; i++) d = createHash('sha256').update(d).digest();
-  return d[0]!;
+  const h = createHash('sha256');
+  for (let i = 0; i < rounds; i++) h.update(BLOCK);
+  return h.digest()[0]!;
 }
 
 /** The CPU part of a path, in sha256 rounds (0: none). */
