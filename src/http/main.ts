@@ -17,6 +17,7 @@ import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
 import type { Reactor } from '../net/reactor/reactor.js';
 import {
   HTTP_DEFAULTS,
+  metricsPath,
   resolveLimits,
   type ChannelMessage,
   type HandlerStyle,
@@ -27,6 +28,12 @@ import {
 
 /** Runs a task on the pool (rt.run without the checks). */
 export type RunTask = (url: string, name: string, args: unknown[]) => Promise<unknown>;
+
+/** Where `options.metrics` gets its text: the runtime's metrics (http does not import inspect). */
+export interface MetricsSource {
+  text(): Promise<string>;
+  contentType: string;
+}
 
 /** Counters of one HTTP server. */
 export interface HttpServerStats {
@@ -70,6 +77,7 @@ export class HttpServer implements AsyncDisposable {
   private readonly tls: boolean;
   private readonly config: WorkerConfig;
   private readonly onError: (e: HttpHandlerError) => void;
+  private readonly metrics: MetricsSource | undefined;
   private requests = 0;
   private errors = 0;
   private closing: Promise<void> | undefined;
@@ -77,8 +85,15 @@ export class HttpServer implements AsyncDisposable {
   private readonly where: AddressInfo;
 
   /** @internal use `rt.serve()` */
-  constructor(tcp: TcpServer, channel: BroadcastChannel, config: WorkerConfig, onError: (e: HttpHandlerError) => void) {
+  constructor(
+    tcp: TcpServer,
+    channel: BroadcastChannel,
+    config: WorkerConfig,
+    onError: (e: HttpHandlerError) => void,
+    metrics?: MetricsSource,
+  ) {
     this.tcp = tcp;
+    this.metrics = metrics;
     this.channel = channel;
     this.config = config;
     this.style = config.style;
@@ -163,6 +178,20 @@ export class HttpServer implements AsyncDisposable {
       this.channel.postMessage({ t: 'config', config: this.config } satisfies ChannelMessage);
     } else if (m.t === 'count') {
       this.requests += m.requests;
+    } else if (m.t === 'metrics?') {
+      const answer = (a: ChannelMessage): void => {
+        try {
+          this.channel.postMessage(a);
+        } catch {
+          // the channel closed meanwhile: so did the connection that asked
+        }
+      };
+      if (this.metrics === undefined) answer({ t: 'metrics', id: m.id, error: 'no metrics source' });
+      else
+        this.metrics.text().then(
+          (text) => answer({ t: 'metrics', id: m.id, text }),
+          (e: unknown) => answer({ t: 'metrics', id: m.id, error: String((e as Error)?.message ?? e) }),
+        );
     } else if (m.t === 'error') {
       this.errors++;
       try {
@@ -183,7 +212,16 @@ function describe(v: unknown): string {
 }
 
 /** Every option rt.serve reads; anything else is most likely a typo of one (a limit left at its default). */
-const SERVE_OPTIONS = new Set(['handler', 'port', 'host', 'tls', 'onError', 'backlog', ...Object.keys(HTTP_DEFAULTS)]);
+const SERVE_OPTIONS = new Set([
+  'handler',
+  'port',
+  'host',
+  'tls',
+  'onError',
+  'backlog',
+  'metrics',
+  ...Object.keys(HTTP_DEFAULTS),
+]);
 
 function defaultOnError(e: HttpHandlerError): void {
   console.error(`shoal http: ${e.method} ${e.url}: ${e.stack ?? e.message}`);
@@ -219,7 +257,12 @@ export async function probeHandler(run: RunTask, url: string): Promise<HandlerSt
  * @example
  * const web = await serve(reactor, run, { port: 8080, handler: './app.js', maxBodySize: 10 << 20 });
  */
-export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Promise<HttpServer> {
+export function serve(
+  reactor: Reactor,
+  run: RunTask,
+  options: ServeOptions,
+  metrics?: MetricsSource,
+): Promise<HttpServer> {
   if (options === null || typeof options !== 'object')
     throw Object.assign(new TypeError(`options must be an object, got ${describe(options)}`), {
       code: 'ERR_INVALID_ARG_TYPE',
@@ -232,6 +275,7 @@ export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Pr
       );
   const handler = handlerURL(options.handler);
   const limits = resolveLimits(options);
+  const metricsAt = metricsPath(options.metrics);
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw Object.assign(new RangeError(`options.port must be an integer in [0, 65535], got ${describe(port)}`), {
@@ -261,7 +305,8 @@ export function serve(reactor: Reactor, run: RunTask, options: ServeOptions): Pr
     }
   }
   if (reactor.closed) return Promise.reject(new ClosedError('runtime is closed: rt.serve did not start'));
-  return start(reactor, run, options, handler, limits, tls);
+  const served = metricsAt !== undefined && metrics !== undefined ? { at: metricsAt, source: metrics } : undefined;
+  return start(reactor, run, options, handler, limits, tls, served);
 }
 
 async function start(
@@ -271,10 +316,12 @@ async function start(
   handler: string,
   limits: WorkerConfig['limits'],
   tls: WorkerConfig['tls'],
+  metrics: { at: string; source: MetricsSource } | undefined,
 ): Promise<HttpServer> {
   const style = await probeHandler(run, handler);
   const channelName = `shoal-http-${randomUUID()}`;
   const config: WorkerConfig = { handler, style, limits, tls, channel: channelName };
+  if (metrics) config.metrics = { path: metrics.at, contentType: metrics.source.contentType };
   const hostURL = `${HOST_URL}?ch=${channelName}`;
   const channel = new BroadcastChannel(channelName);
   // a worker's host asks for its config on its first connection (options.ts WorkerConfig)
@@ -296,5 +343,5 @@ async function start(
     channel.close();
     throw e;
   }
-  return new HttpServer(tcp, channel, config, options.onError ?? defaultOnError);
+  return new HttpServer(tcp, channel, config, options.onError ?? defaultOnError, metrics?.source);
 }

@@ -81,6 +81,12 @@ export interface ServeOptions extends HttpLimits {
   onError?: (e: HttpHandlerError) => void;
   /** listen(2) backlog. Default 511. */
   backlog?: number;
+  /**
+   * Answer `GET` (and `HEAD`) on this path with `rt.metrics()` (the Prometheus text format)
+   * before the handler sees the request: `true` is `'/metrics'`. Default: off (every path goes
+   * to the handler). For a port of its own, use `rt.serveMetrics()`.
+   */
+  metrics?: boolean | string;
 }
 
 /** The limits with their defaults applied. */
@@ -113,6 +119,8 @@ export interface WorkerConfig {
   tls?: { key: string; cert: string; passphrase?: string };
   /** BroadcastChannel name: errors and counters toward main, close toward the workers */
   channel: string;
+  /** the path answered with the runtime's metrics (asked of main on the channel), if any */
+  metrics?: { path: string; contentType: string };
 }
 
 /** Messages on a server's BroadcastChannel. */
@@ -121,7 +129,29 @@ export type ChannelMessage =
   | { t: 'config'; config: WorkerConfig }
   | { t: 'error'; e: HttpHandlerError }
   | { t: 'count'; requests: number; responses5xx: number }
-  | { t: 'close' };
+  | { t: 'close' }
+  /** a worker asks for the metrics text (`metrics` option); `id` names the asking request */
+  | { t: 'metrics?'; id: string }
+  /** main's answer to every worker: the host holding `id` answers its request */
+  | { t: 'metrics'; id: string; text?: string; error?: string };
+
+/**
+ * `options.metrics` as a path (or undefined when off); throws TypeError naming the value given.
+ *
+ * @example
+ * metricsPath(true); // '/metrics'
+ */
+export function metricsPath(v: unknown): string | undefined {
+  if (v === undefined || v === false) return undefined;
+  if (v === true) return '/metrics';
+  if (typeof v === 'string' && /^\/[^\s?#]*$/.test(v)) return v;
+  throw Object.assign(
+    new TypeError(
+      `options.metrics must be true, false or a path like '/metrics', got ${typeof v === 'string' ? `'${v}'` : typeof v}`,
+    ),
+    { code: 'ERR_INVALID_ARG_VALUE' },
+  );
+}
 
 function rangeErr(msg: string): RangeError {
   return Object.assign(new RangeError(msg), { code: 'ERR_OUT_OF_RANGE' });

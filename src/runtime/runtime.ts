@@ -34,6 +34,7 @@ import type { Agent, AgentClass } from '../agent/handle.js';
 import type { AgentOptions } from '../agent/options.js';
 import { serve as httpServe, type HttpServer } from '../http/main.js';
 import type { ServeOptions } from '../http/options.js';
+import { METRICS_CONTENT_TYPE } from '../inspect/content-type.js';
 import { Inspector } from '../inspect/inspector.js';
 import type { ReplOptions, ReplServer } from '../inspect/repl-server.js';
 import type { MetricsServeOptions, MetricsServer } from '../inspect/metrics.js';
@@ -374,7 +375,10 @@ export class Runtime implements AsyncDisposable {
         return Promise.reject(e);
       }
     }
-    return httpServe(this.reactor, (url, name, args) => this.pool.submit(url, name, args, undefined), options);
+    return httpServe(this.reactor, (url, name, args) => this.pool.submit(url, name, args, undefined), options, {
+      text: () => this.inspector.metrics(),
+      contentType: METRICS_CONTENT_TYPE,
+    });
   }
 
   /**

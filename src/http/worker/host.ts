@@ -18,7 +18,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { BroadcastChannel } from 'node:worker_threads';
+import { BroadcastChannel, threadId } from 'node:worker_threads';
 import type { Conn } from '../../net/worker/conn.js';
 import type { ChannelMessage, HttpHandlerError, WorkerConfig } from '../options.js';
 import { HttpContext, LazyRequest, PayloadTooLargeError, type ExchangeHost } from './request.js';
@@ -146,9 +146,54 @@ function track(res: ServerResponse): void {
   if (closing) res.shouldKeepAlive = false;
 }
 
+/** `options.metrics`: requests for the metrics path waiting for main's answer, by id. */
+const metricsWaiting = new Map<string, { res: ServerResponse; timer: NodeJS.Timeout }>();
+let metricsSeq = 0;
+/** How long a metrics request waits for the main thread before it is answered 503. */
+const METRICS_WAIT_MS = 10_000;
+
+/** True when this request is for the metrics path (and is answered here, not by the handler). */
+function metricsRequest(req: IncomingMessage, res: ServerResponse): boolean {
+  const m = config.metrics;
+  if (m === undefined) return false;
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  if ((q < 0 ? url : url.slice(0, q)) !== m.path) return false;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('Method Not Allowed');
+    return true;
+  }
+  req.resume(); // a body, if any, is not read
+  const id = `${threadId}.${++metricsSeq}`;
+  const timer = setTimeout(() => {
+    metricsWaiting.delete(id);
+    reject(res, 503, 'metrics did not answer in time');
+  }, METRICS_WAIT_MS);
+  metricsWaiting.set(id, { res, timer });
+  res.once('close', () => {
+    clearTimeout(timer);
+    metricsWaiting.delete(id);
+  });
+  channel.postMessage({ t: 'metrics?', id } satisfies ChannelMessage);
+  return true;
+}
+
+/** Main's answer to a metrics request: only the worker holding `id` has it waiting. */
+function metricsAnswer(id: string, text: string | undefined, error: string | undefined): void {
+  const w = metricsWaiting.get(id);
+  if (w === undefined) return;
+  metricsWaiting.delete(id);
+  clearTimeout(w.timer);
+  if (text === undefined) reject(w.res, 500, `metrics failed: ${error ?? 'unknown error'}`);
+  else if (!w.res.writableEnded && !w.res.destroyed)
+    w.res
+      .writeHead(200, { 'content-type': config.metrics!.contentType, 'content-length': Buffer.byteLength(text) })
+      .end(text);
+}
+
 function fetchListener(req: IncomingMessage, res: ServerResponse): void {
   track(res);
-  if (refused(req, res)) return;
+  if (refused(req, res) || metricsRequest(req, res)) return;
   const x = new HttpContext(req, res, exchangeHost);
   const host = req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`;
   let r: unknown;
@@ -178,7 +223,7 @@ function send(r: unknown, req: IncomingMessage, res: ServerResponse): void {
 
 function nodeListener(req: IncomingMessage, res: ServerResponse): void {
   track(res);
-  if (refused(req, res)) return;
+  if (refused(req, res) || metricsRequest(req, res)) return;
   try {
     const r = (app as NodeApp)(req, res);
     if (r instanceof Promise) r.catch((e: unknown) => failed(e, req, res));
@@ -234,6 +279,7 @@ server.emit('listening');
 
 channel.onmessage = (ev: unknown) => {
   const m = (ev as { data: ChannelMessage }).data;
+  if (m.t === 'metrics') return metricsAnswer(m.id, m.text, m.error);
   if (m.t !== 'close') return;
   closing = true;
   if (countTimer) clearTimeout(countTimer);
