@@ -103,6 +103,11 @@ export class HttpServer implements AsyncDisposable {
     // rt.close() closes the TcpServer directly: the workers hear of it either way
     tcp.onClosing = () => channel.postMessage({ t: 'close' } satisfies ChannelMessage);
     tcp.closeIdleByDefault = false; // the workers decide what is idle between requests (rt.close() too)
+    tcp.shownAs = {
+      kind: this.tls ? 'https' : 'http',
+      handler: config.handler,
+      counts: () => ({ requests: this.requests, handlerErrors: this.errors }),
+    };
     channel.onmessage = (ev: unknown) => this.message((ev as { data: ChannelMessage }).data);
     (channel as unknown as { unref(): void }).unref();
   }

@@ -104,7 +104,7 @@ function serverView(s: ServerLike, withConns: number): ServerView {
 }
 
 const tasks: View<{ count: number; tasks: LiveTask[] }> = {
-  help: 'live tasks on every worker, longest-running first, with spawn stacks under tracing [.tasks N]',
+  help: 'live tasks on every worker, longest-running first, with where each was created under tracing [.tasks N]',
   async collect(src, arg) {
     const all = [...(await src.tasks())].sort((a, b) => b.ageMs - a.ageMs);
     return { count: all.length, tasks: all.slice(0, rowsArg(arg)) };
@@ -114,9 +114,9 @@ const tasks: View<{ count: number; tasks: LiveTask[] }> = {
     const rows = ts.map((t) => [t.worker, t.kind, t.id, t.state + (t.abandoned ? '*' : ''), fmtAge(t.ageMs), t.name]);
     let out = `${count} live task${count === 1 ? '' : 's'}\n${table(['worker', 'kind', 'id', 'state', 'age', 'name'], rows)}`;
     const traced = ts.filter((t) => t.stack);
-    for (const t of traced) out += `\n\n#${t.id} ${t.name} (worker ${t.worker}) spawned at:\n${t.stack}`;
-    if (traced.length === 0 && ts.some((t) => t.kind === 'green'))
-      out += '\n(spawn stacks: start the runtime with { tracing: true })';
+    for (const t of traced)
+      out += `\n\n#${t.id} ${t.name} (worker ${t.worker}) ${t.kind === 'task' ? 'submitted' : 'spawned'} at:\n${t.stack}`;
+    if (traced.length === 0) out += '\n(where each was created: start the runtime with { tracing: true })';
     if (ts.some((t) => t.abandoned)) out += '\n(* abandoned: its caller gave up, the worker still runs it)';
     return out + more(count, ts.length);
   },

@@ -61,6 +61,8 @@ class Rec {
   slot = -1;
   settled = false;
   cleanup: (() => void) | undefined = undefined;
+  /** where the caller submitted it, under `tracing: true` */
+  stack: string | undefined = undefined;
   constructor(
     readonly id: number,
     readonly url: string,
@@ -80,6 +82,15 @@ const capture = (resolve: (v: unknown) => void, reject: (e: unknown) => void): v
   outResolve = resolve;
   outReject = reject;
 };
+
+/** This package's src/ directory (a file: URL): its frames are dropped from a caller's stack. */
+const OWN_SRC = new URL('..', import.meta.url).href;
+
+/** The caller's stack without the frames of shoal's own code (rt.run, the pool, agents...). */
+function callerStack(): string {
+  const lines = (new Error().stack ?? '').split('\n').slice(1);
+  return lines.filter((l) => !l.includes(OWN_SRC)).join('\n');
+}
 
 /** True when no argument is an object: nothing can be a channel, crossArgs has nothing to do. */
 function allPrimitive(args: readonly unknown[]): boolean {
@@ -120,7 +131,10 @@ export interface LiveTask {
   ageMs: number;
   /** true once its caller was answered (cancelled or timed out) while the worker still runs it */
   abandoned: boolean;
-  /** where a green thread was spawned, when the runtime runs with `tracing: true` */
+  /**
+   * under `tracing: true`: where a green thread was spawned, or where a pool task was submitted
+   * (the caller's frames, shoal's own left out)
+   */
   stack?: string;
 }
 
@@ -193,6 +207,7 @@ export class Pool implements TransportSink {
     const id = this.table.nextId();
     const p = new Promise<unknown>(capture);
     const rec = new Rec(id, url, name, Date.now(), outResolve, outReject);
+    if (this.opts.tracing) rec.stack = callerStack();
     this.table.set(id, rec); // before the transport, which may report the task assigned at once
     try {
       const transfer = o?.transfer;
@@ -512,6 +527,7 @@ export class Pool implements TransportSink {
         state,
         ageMs: now - rec.born,
         abandoned: rec.settled,
+        ...(rec.stack ? { stack: rec.stack } : {}),
       });
     }
     return out.concat(green);

@@ -23,7 +23,7 @@ import { typeError, typeName } from '../core/args.js';
 import type { BufferSpec } from '../core/buffers.js';
 import { sharedChan, type SharedChanOptions } from '../shared-chan/index.js';
 import type { SharedChannel } from '../shared-chan/memory/channel.js';
-import { Reactor } from '../net/reactor/reactor.js';
+import { Reactor, type AcceptingServer } from '../net/reactor/reactor.js';
 import { handlerURL, listen as reactorListen, type ListenOptions, type TcpServer } from '../net/reactor/listen.js';
 import { readConfig } from '../config.js';
 import { validateTimeout } from '../core/op.js';
@@ -38,6 +38,21 @@ import { METRICS_CONTENT_TYPE } from '../inspect/content-type.js';
 import { Inspector } from '../inspect/inspector.js';
 import type { ReplOptions, ReplServer } from '../inspect/repl-server.js';
 import type { MetricsServeOptions, MetricsServer } from '../inspect/metrics.js';
+
+/** A server as inspection shows it: an rt.serve server as 'http' with its handler and requests. */
+function shownServer(server: AcceptingServer) {
+  const s = server as TcpServer; // the reactor's servers are TcpServers (listen.ts)
+  const as = s.shownAs;
+  if (as === undefined) return s;
+  return {
+    id: s.id,
+    kind: as.kind,
+    handler: as.handler,
+    conns: s.conns,
+    address: () => s.address(),
+    stats: () => ({ ...s.stats(), ...as.counts() }),
+  };
+}
 
 /** Options of Runtime.start. */
 export interface RuntimeOptions {
@@ -61,7 +76,10 @@ export interface RuntimeOptions {
    * with `false`, tasks read `this.signal` and pass it on explicitly.
    */
   ambient?: boolean;
-  /** record where green threads are spawned on the workers (shown by rt.tasks(); costs a stack per spawn) */
+  /**
+   * record where pool tasks are submitted and green threads spawned (shown by rt.tasks() and the
+   * REPL's `.tasks`; costs a captured stack per task and per spawn)
+   */
   tracing?: boolean;
   /**
    * Which module URLs tasks, `rt.load`, `rt.blocking`, `rt.map` and TCP handlers may name: URL
@@ -125,7 +143,7 @@ export class Runtime implements AsyncDisposable {
       stats: () => this.stats(),
       // agents have their own view; tasks() lists them too (kind 'agent')
       tasks: async () => (await this.tasks()).filter((t): t is LiveTask => (t as { kind?: string }).kind !== 'agent'),
-      servers: () => this.reactor.servers.values(),
+      servers: () => [...this.reactor.servers.values()].map(shownServer),
       // agents as rt.tasks() reports them (kind 'agent'), with the method of the turn running now
       agents: async () =>
         (await this.tasks())

@@ -12,6 +12,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime } from '../../src/runtime/runtime.js';
 import { eventually, rawClient } from '../fixtures/inspect-harness.js';
+import { APP } from '../fixtures/http-harness.js';
 import { fixture } from '../fixtures/tcp-harness.js';
 
 const GREEN = new URL('../fixtures/tasks-green.js', import.meta.url);
@@ -134,6 +135,10 @@ test('.tasks lists tasks on every worker with spawn stacks under tracing; .json 
     assert.match(m[0], /child-sleeper/);
     assert.match(m[0], /tasks-green\.js#sleepyParent/);
     assert.match(m[0], /#\d+ child-sleeper \(worker \d\) spawned at:\n\s+at .*tasks-green\.js/);
+    assert.match(
+      m[0],
+      /#\d+ \S+tasks-green\.js#sleepyParent \(worker \d\) submitted at:\n\s+at .*inspect-repl\.test\.js/,
+    );
     const from = c.text().length;
     c.send('.json tasks');
     const j = await c.until(/@json (.*)\n/, 10_000, from);
@@ -185,6 +190,31 @@ test('.agents, .channels, .conns, .stats and .json top', () =>
     c.send('.json nope');
     await c.until(/unknown view 'nope'/, 10_000, from);
     peer.destroy();
+    c.socket.destroy();
+  }));
+
+test('.conns and .json top show an rt.serve server as http, with its handler module and requests', () =>
+  withRuntime(async (rt) => {
+    const repl = await rt.repl({ port: 0, token: TOKEN });
+    const web = await rt.serve({ handler: APP });
+    for (let i = 0; i < 3; i++) assert.is(await (await fetch(web.url)).text(), 'hello');
+    await eventually(() => web.stats().requests === 3, 5000, 'requests counted');
+    const c = await rawClient(repl.port, TOKEN);
+    await c.until(/shoal> $/);
+    c.send('.conns');
+    const m = await c.until(
+      new RegExp(`server \\d+ \\(http\\) 127\\.0\\.0\\.1:${web.port} +handler (\\S+)\n.*requests 3`),
+    );
+    assert.is(m[1], APP.href); // the user's module, not shoal's HTTP host
+    const from = c.text().length;
+    c.send('.json top');
+    const j = await c.until(/@json (.*)\n/, 10_000, from);
+    const top = JSON.parse(j[1] ?? '') as { servers: { kind: string; handler: string; requests?: number }[] };
+    assert.equal(
+      top.servers.map((s) => [s.kind, s.handler, s.requests]),
+      [['http', APP.href, 3]],
+    );
+    assert.match(await rt.metrics(), /shoal_server_requests_total\{server="\d+",kind="http"\} 3/);
     c.socket.destroy();
   }));
 

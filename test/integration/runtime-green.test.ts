@@ -63,29 +63,35 @@ for (const transport of ['message', 'shared'] as const) {
     }
   });
 
-  t("rt.tasks() lists a task's green threads with spawn stacks when tracing", async () => {
-    const rt = await Runtime.start({ workers: 1, transport, tracing: true });
-    try {
-      const flag = new Int32Array(new SharedArrayBuffer(8));
-      const ac = new AbortController();
-      const p = rt.run(url, 'sleepyParent', [flag], { signal: ac.signal });
-      await flagged(flag, 0);
-      const live = await rt.tasks();
-      const task = live.find((x) => x.kind === 'task');
-      const child = live.find((x) => x.kind === 'green' && x.name === 'child-sleeper');
-      assert.ok(task, 'the pool task is listed');
-      assert.match(task!.name, /tasks-green\.js#sleepyParent/);
-      assert.is(task!.state, 'running');
-      assert.ok(child, 'its green thread is listed');
-      assert.is(child!.worker, 0);
-      assert.match(child!.stack ?? '', /tasks-green\.js/);
-      ac.abort();
-      await p.catch(() => {});
-      await flagged(flag, 1);
-    } finally {
-      await rt.close({ timeout: 1000 });
-    }
-  });
+  t(
+    "rt.tasks() lists a task's green threads with spawn stacks when tracing, and where the task was submitted",
+    async () => {
+      const rt = await Runtime.start({ workers: 1, transport, tracing: true });
+      try {
+        const flag = new Int32Array(new SharedArrayBuffer(8));
+        const ac = new AbortController();
+        const p = rt.run(url, 'sleepyParent', [flag], { signal: ac.signal });
+        await flagged(flag, 0);
+        const live = await rt.tasks();
+        const task = live.find((x) => x.kind === 'task');
+        const child = live.find((x) => x.kind === 'green' && x.name === 'child-sleeper');
+        assert.ok(task, 'the pool task is listed');
+        assert.match(task!.name, /tasks-green\.js#sleepyParent/);
+        assert.is(task!.state, 'running');
+        assert.ok(child, 'its green thread is listed');
+        assert.is(child!.worker, 0);
+        assert.match(child!.stack ?? '', /tasks-green\.js/);
+        // the pool task: where the caller submitted it (this file), without shoal's own frames
+        assert.match(task!.stack ?? '', /runtime-green\.test\.js/);
+        assert.not.match(task!.stack ?? '', /[/\\]src[/\\](pool|runtime)[/\\]/);
+        ac.abort();
+        await p.catch(() => {});
+        await flagged(flag, 1);
+      } finally {
+        await rt.close({ timeout: 1000 });
+      }
+    },
+  );
 
   t.run();
 }

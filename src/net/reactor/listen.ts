@@ -133,6 +133,12 @@ export class TcpServer implements AcceptingServer, AsyncDisposable {
    * sets false, so that rt.close() leaves that decision to it too. Main thread only.
    */
   closeIdleByDefault = true;
+  /**
+   * @internal how inspection (the REPL's `.conns`, `shoal top`, metrics) shows a server built on
+   * this one: rt.serve sets kind 'http' / 'https', the user's handler module (rather than its
+   * own host module's URL) and its request and handler-error counts.
+   */
+  shownAs: { kind: string; handler: string; counts(): { requests: number; handlerErrors: number } } | undefined;
   private readonly reactor: Reactor;
   private readonly server: Server;
   private accepted = 0;
