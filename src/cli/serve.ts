@@ -34,6 +34,7 @@ options:
   --tls-key FILE       HTTPS: PEM key (with --tls-cert)
   --tls-cert FILE      HTTPS: PEM certificate chain
   --max-body-size N    HTTP: largest request body in bytes (default 1 MiB)
+  --metrics            HTTP: answer GET /metrics with the runtime's Prometheus metrics
   --grace MS           on Ctrl-C, how long busy handlers may finish (default 5000); idle
                        connections close at once; a second Ctrl-C exits at once (code 130)
   -h, --help           this text
@@ -65,6 +66,7 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
       'tls-key': { type: 'string' },
       'tls-cert': { type: 'string' },
       'max-body-size': { type: 'string' },
+      metrics: { type: 'boolean' },
     },
     true,
   );
@@ -104,7 +106,21 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
       const http = style === 'fetch' || (style === 'node' && (values.http === true || tls !== undefined));
       if (http) {
         what = `${tls ? 'HTTPS' : 'HTTP'} (${style} style)`;
-        srv = await rt.serve({ handler, port, host, maxConnections, maxBodySize, tls, onError: log.onHttpError });
+        srv = await rt.serve({
+          handler,
+          port,
+          host,
+          maxConnections,
+          maxBodySize,
+          tls,
+          metrics: values.metrics === true,
+          onError: log.onHttpError,
+        });
+      } else if (values.metrics === true) {
+        console.error(
+          `shoal serve: --metrics answers GET /metrics of an HTTP server, and ${handler} is a TCP handler (give --http for a node-style (req, res) app)`,
+        );
+        return 2;
       } else {
         srv = await rt.listen({ handler, port, host, maxConnections, onError: log.onError });
       }

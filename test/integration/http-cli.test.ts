@@ -62,4 +62,27 @@ test('--http serves a node-style function as HTTP; without it a function is a TC
   assert.match(tcp, '(TCP)');
 });
 
+test('--metrics answers GET /metrics beside the handler; on a TCP handler it is a usage error', async () => {
+  const file = fileURLToPath(new URL('../fixtures/http-app.js', import.meta.url));
+  await serving([file, '--metrics'], async (port) => {
+    const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.is(r.status, 200);
+    assert.match(await r.text(), /^shoal_workers 1$/m);
+    assert.is(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'hello');
+  });
+  const echo = fileURLToPath(new URL('../fixtures/tcp-echo.js', import.meta.url));
+  const err = console.error;
+  const said: string[] = [];
+  console.error = (...a: unknown[]) => void said.push(a.join(' '));
+  try {
+    assert.is(await serveMain([echo, '--metrics', '--port', '0', '--workers', '1']), 2);
+  } finally {
+    console.error = err;
+  }
+  assert.match(
+    said.join('\n'),
+    /--metrics answers GET \/metrics of an HTTP server, and .*tcp-echo\.js is a TCP handler/,
+  );
+});
+
 test.run();
