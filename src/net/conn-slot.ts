@@ -55,7 +55,7 @@
  *
  * The reactor's own doorbell (rung by every worker after marking TOWARD_MAIN) has its own buffer.
  */
-import { byteRingBytes, initByteRing, type ByteRingDescriptor } from '../shm/byte-ring.js';
+import { byteRingBytes, resetByteRing, type ByteRingDescriptor } from '../shm/byte-ring.js';
 import { DOORBELL_BYTES, initDoorbell, type DoorbellDescriptor } from '../shm/doorbell.js';
 import { badType, checkMagic, checkPowerOfTwo, checkSab } from '../shm/layout.js';
 
@@ -124,8 +124,9 @@ export function createConnSlot(ringBytes: number): ConnSlotDescriptor {
  */
 export function resetConnSlot(d: ConnSlotDescriptor): void {
   const w = new Int32Array(d.sab, 0, SLOT_HEADER_BYTES / 4);
-  initByteRing(d.sab, SLOT_HEADER_BYTES, d.ringBytes);
-  initByteRing(d.sab, SLOT_HEADER_BYTES + byteRingBytes(d.ringBytes), d.ringBytes);
+  // control blocks only: the rings' data is never read outside [HEAD, TAIL) (byte-ring.ts)
+  resetByteRing(d.sab, SLOT_HEADER_BYTES, d.ringBytes);
+  resetByteRing(d.sab, SLOT_HEADER_BYTES + byteRingBytes(d.ringBytes), d.ringBytes);
   Atomics.store(w, ERRNO, 0);
   Atomics.store(w, READY, 0);
   Atomics.store(w, WSTATE, 0);

@@ -104,6 +104,26 @@ export function maxFrameLength(capacity: number): number {
 }
 
 /**
+ * Make a ring empty by clearing its control block only (HEAD = TAIL = 0, no writer waiting),
+ * leaving its data bytes as they are: they are never read again, since a reader reads only
+ * [HEAD, TAIL) and every byte there is written after this (invariants 2 and 3). For a ring in
+ * fresh (zeroed) memory or one both sides have let go of; it spares a connection slot the
+ * memset of its two rings (and, on a fresh buffer, the page faults of touching every page).
+ *
+ * @example
+ * resetByteRing(slot.sab, SLOT_HEADER_BYTES, slot.ringBytes); // both sides let go (conn-slot.ts)
+ */
+export function resetByteRing(sab: SharedArrayBuffer, byteOffset: number, capacity: number): ByteRingDescriptor {
+  checkSab('sab', sab);
+  checkRegion(sab, byteOffset, byteRingBytes(capacity));
+  const ctl = new Int32Array(sab, byteOffset, BYTE_RING_HEADER_BYTES / 4);
+  ctl.fill(0);
+  Atomics.store(ctl, CAPACITY, capacity);
+  Atomics.store(ctl, MAGIC, RING_MAGIC); // pairs with: layout.ts checkMagic (in attachByteRing)
+  return { kind: 'shoal:byte-ring', sab, byteOffset, capacity };
+}
+
+/**
  * Initialise a ring in `sab` at `byteOffset` (8-aligned; 64-aligned keeps TAIL and HEAD on lines
  * of their own). Do it once, before any writer or reader attaches.
  *

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import {
   createByteRing,
   initByteRing,
+  resetByteRing,
   byteRingBytes,
   maxFrameLength,
   BYTE_RING_HEADER_BYTES,
@@ -55,6 +56,69 @@ test('frames come out in order and byte for byte across many wraps (seeded model
       if (rand() < 0.5) r.release();
     }
     assert.ok(wraps > 100, `wrapped ${wraps} times`);
+  } catch (e) {
+    console.error(`seed ${seed} (replay with SHOAL_SEED=${seed})`);
+    throw e;
+  }
+});
+
+test('resetByteRing empties a used ring without clearing its data: stale bytes are never read (seeded)', () => {
+  const seed = testSeed();
+  try {
+    const rand = rng(seed);
+    const cap = 1024;
+    const max = maxFrameLength(cap);
+    const sab = new SharedArrayBuffer(byteRingBytes(cap));
+    let d = initByteRing(sab, 0, cap);
+    for (let life = 0; life < 40; life++) {
+      // garbage where frames were: a reset must not make any of it readable
+      if (life > 0) crypto.getRandomValues(new Uint8Array(sab, BYTE_RING_HEADER_BYTES, cap));
+      const w = new ByteRingWriter(d);
+      const r = new ByteRingReader(d);
+      assert.is(r.next(), -1, 'a reset ring is empty');
+      const n = 1 + Math.floor(rand() * 60);
+      let got = 0;
+      const readAll = (): void => {
+        while (r.next() >= 0) {
+          assert.is(r.frameTag, life * 1000 + got, 'frames of this life, in order');
+          const bad = checkFrame(seed, life * 1000 + got, r.bytes, r.frameOffset, r.frameLength, max);
+          if (bad) assert.unreachable(bad);
+          got++;
+        }
+      };
+      for (let i = 0; i < n; i++) {
+        const len = frameLength(seed, life * 1000 + i, max);
+        const off = w.reserve(len);
+        if (off < 0) {
+          w.flush();
+          readAll();
+          r.release();
+          i--;
+          continue;
+        }
+        fillFrame(seed, life * 1000 + i, w.bytes, off, len);
+        w.commit(len, life * 1000 + i);
+      }
+      w.flush();
+      readAll();
+      assert.is(got, n, 'every frame of this life, and nothing more');
+      // stop mid-ring (HEAD and TAIL anywhere), as a connection does, then recycle
+      d = resetByteRing(sab, 0, cap);
+    }
+    // and a last life on the ring as the loop left it
+    const w = new ByteRingWriter(d);
+    const r = new ByteRingReader(d);
+    for (let i = 0; i < 5; i++) {
+      const len = frameLength(seed, 99_000 + i, max);
+      const off = w.reserve(len);
+      fillFrame(seed, 99_000 + i, w.bytes, off, len);
+      w.commit(len, i);
+      w.flush();
+      assert.is(r.next(), len);
+      const bad = checkFrame(seed, 99_000 + i, r.bytes, r.frameOffset, r.frameLength, max);
+      if (bad) assert.unreachable(bad);
+      r.release();
+    }
   } catch (e) {
     console.error(`seed ${seed} (replay with SHOAL_SEED=${seed})`);
     throw e;

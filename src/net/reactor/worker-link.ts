@@ -23,6 +23,15 @@ import {
 import type { MainConn, SlotOwner } from './connection.js';
 import type { ToWorker } from '../protocol.js';
 
+/**
+ * Bytes of free slots a worker link keeps for the next connections (at least 64 slots). A fresh
+ * slot costs a SharedArrayBuffer (its allocation, and page faults as its rings are first used)
+ * and the GC its external memory brings; a server whose clients reconnect (a load generator's
+ * next round, clients without keep-alive) reuses them instead. 32 MiB is ~500 slots of the
+ * default 32 KiB rings.
+ */
+const FREE_SLOT_BYTES = 32 << 20;
+
 /** What a link needs from its reactor. */
 export interface LinkReactor {
   /** ring `link` (and post its control batch) at the end of this turn */
@@ -111,7 +120,7 @@ export class WorkerLink implements SlotOwner {
     resetConnSlot(c.slot); // net/conn-slot.ts invariant 4: socket closed and W_CLOSE seen
     let list = this.freeSlots.get(c.slot.ringBytes);
     if (!list) this.freeSlots.set(c.slot.ringBytes, (list = []));
-    if (list.length < 64) list.push(c.slot);
+    if (list.length < Math.max(64, FREE_SLOT_BYTES / c.slot.sab.byteLength)) list.push(c.slot);
     this.freeIdx.push(c.index);
   }
 }
