@@ -15,6 +15,7 @@ import { moduleURL } from '../runtime/runtime.js';
 import { runSuite } from '../harness/bench/main.js';
 import { formatSuiteTable, suiteChart, type SuiteReport } from '../harness/bench/report.js';
 import { parseThreshold } from '../harness/bench/stats.js';
+import { hint, parseArgsMessage } from './usage.js';
 
 /** The help text of `shoal bench` (main.ts's table of commands points here). */
 export const BENCH_HELP = `usage: shoal bench <suite.js>... [options]
@@ -180,8 +181,9 @@ function parseBenchArgs(args: string[]) {
   });
 }
 
+/** A usage error: one line and a hint, exit 2, as for every command (src/cli/usage.ts). */
 function usageExit(message: string): number {
-  console.error(`shoal bench: ${message}\n\n${BENCH_HELP}`);
+  console.error(`shoal bench: ${parseArgsMessage(message)} (${hint('bench')})`);
   return 2;
 }
 

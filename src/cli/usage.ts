@@ -39,14 +39,24 @@ export function parse<O extends Options>(
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (!err.code?.startsWith('ERR_PARSE_ARGS')) throw e;
-    // parseArgs's messages run over several lines and suggest '--' tricks: keep the first clause
-    let msg = err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    const unknown = /Unknown option '([^']+)'/.exec(msg);
-    if (unknown) msg = `unknown option '${unknown[1]}'`;
-    const positional = /Unexpected argument '([^']+)'/.exec(msg);
-    if (positional) msg = `unexpected argument '${positional[1]}'`;
-    throw new UsageError(msg, cmd);
+    throw new UsageError(parseArgsMessage(err.message), cmd);
   }
+}
+
+/**
+ * node:util parseArgs's error message as one short clause: its messages run over several lines
+ * and suggest '--' tricks.
+ *
+ * @example
+ * parseArgsMessage("Unknown option '--bogus'. To specify a positional argument ...") // "unknown option '--bogus'"
+ */
+export function parseArgsMessage(message: string): string {
+  let msg = message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+  const unknown = /Unknown option '([^']+)'/.exec(msg);
+  if (unknown) msg = `unknown option '${unknown[1]}'`;
+  const positional = /Unexpected argument '([^']+)'/.exec(msg);
+  if (positional) msg = `unexpected argument '${positional[1]}'`;
+  return msg;
 }
 
 /**
