@@ -286,6 +286,73 @@ test('constant rate against a refused port: each request due is one error, under
   }
 });
 
+test('bad runLoad input is refused at the call with a code, naming what was given', async () => {
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const bad: Array<[() => Promise<unknown>, RegExp]> = [
+      [() => runLoad(rt, undefined as never), /options must be an object, got undefined/],
+      [() => runLoad({} as never, { url: 'http://127.0.0.1:9/' }), /host must have a run\(url, name, args\) method/],
+      [
+        () => runLoad(rt, { url: 'http://127.0.0.1:9/', conections: 5 } as never),
+        /'conections' is not a runLoad option/,
+      ],
+      [
+        () => runLoad(rt, { url: 'http://127.0.0.1:9/', connections: '5' as never }),
+        /connections must be a positive integer, got '5' \(a string\)/,
+      ],
+      [() => runLoad(rt, { url: 'http://127.0.0.1:9/', signal: 5 as never }), /signal must be an AbortSignal, got 5/],
+    ];
+    for (const [call, why] of bad) {
+      const e = await rejection(call());
+      assert.is(e.code, 'ERR_SHOAL_HARNESS_OPTION', e.message);
+      assert.match(e.message, why);
+    }
+  } finally {
+    await rt.close();
+  }
+});
+
+test('an already aborted signal sends nothing; an abort counts no error for the requests it cut', async () => {
+  const { srv, port, served } = await countingServer('x');
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 4,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: AbortSignal.abort(),
+    });
+    assert.is(r.requests, 0);
+    assert.is(r.sent, 0);
+    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    assert.is(served(), 0);
+    const ac = new AbortController();
+    const run = runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 8,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: ac.signal,
+    });
+    await new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served() >= 200) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    ac.abort();
+    const cut = await run;
+    assert.ok(cut.requests >= 200);
+    assert.is(cut.errors, 0, JSON.stringify(cut.errorKinds));
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
 test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
   const { srv, port, served } = await countingServer('x');
   const rt = await Runtime.start({ workers: 2 });

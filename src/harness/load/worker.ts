@@ -147,6 +147,8 @@ class Loader {
   private startTimer: NodeJS.Timeout | undefined;
   /** the clock (t0) has started: always for a closed loop, once connected for a schedule */
   private started = false;
+  /** ended early by the user: requests cut in flight are not counted as errors */
+  private aborted = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private resolve!: (r: LoaderResult) => void;
 
@@ -165,6 +167,13 @@ class Loader {
       this.resolve = resolve;
       const { job } = this;
       this.t0 = performance.now(); // set again when the schedule starts
+      // aborted before it began (a signal already aborted): open nothing, report nothing sent
+      // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
+      if (this.signal?.aborted || Atomics.load(job.progress, job.slot * PROGRESS_WORDS + P_STOP) !== 0) {
+        this.aborted = true;
+        this.finish();
+        return;
+      }
       for (let i = 0; i < job.conns; i++) {
         const c = new LoadConn(job.firstConn + i, job.pipeline);
         c.nextAt = Infinity; // constant rate: nothing is due before the schedule starts
@@ -177,8 +186,7 @@ class Loader {
       // the connect and the loader's own warm-up as the server's latency
       if (this.closedLoop) this.startSchedule();
       else this.startTimer = setTimeout(() => this.startSchedule(), Math.min(SCHEDULE_WAIT_MS, job.durationMs));
-      if (this.signal?.aborted) this.stop(0);
-      else this.signal?.addEventListener('abort', () => this.stop(0), { once: true });
+      this.signal?.addEventListener('abort', () => this.abort(), { once: true });
     });
   }
 
@@ -392,6 +400,18 @@ class Loader {
   }
 
   /** The duration is over: stop sending, wait up to `drainMs` for responses in flight. */
+  /**
+   * The user ended the run early (runLoad's signal, the CLI's Ctrl-C): nothing falls due after
+   * now, and the requests in flight were cut by the abort, not lost by the server, so they are
+   * neither requests nor errors.
+   */
+  private abort(): void {
+    if (this.finished) return;
+    this.aborted = true;
+    if (this.started) this.deadline = Math.min(this.deadline, performance.now());
+    this.stop(0);
+  }
+
   private stop(drainMs: number): void {
     if (this.finished) return;
     this.stopping = true;
@@ -425,7 +445,7 @@ class Loader {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     for (const c of this.conns) {
       if (c.timer !== undefined) clearTimeout(c.timer);
-      if (c.inFlight > 0) this.fail('timeout', c.inFlight);
+      if (c.inFlight > 0 && !this.aborted) this.fail('timeout', c.inFlight);
       if (!this.closedLoop) {
         // due within the run but never sent: the server held the connection until the end
         // (timeout), or the connection could not open (its error, such as ECONNREFUSED)
@@ -467,6 +487,6 @@ class Loader {
     Atomics.store(w, base + P_ERRORS, this.errors | 0);
     Atomics.store(w, base + P_CONNECTED, this.connectedNow);
     // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
-    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.stop(0);
+    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.abort();
   }
 }
