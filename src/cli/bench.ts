@@ -202,7 +202,13 @@ async function selfSuites(quick: boolean, only: string[]): Promise<number> {
     return 1;
   }
   const { printTable } = await import('../../perf/bench-types.js');
-  const rec = await mod.runAll({ quick, only });
+  let rec: Awaited<ReturnType<typeof mod.runAll>>;
+  try {
+    rec = await mod.runAll({ quick, only });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_SHOAL_BENCH_USAGE') return usageExit((e as Error).message);
+    throw e;
+  }
   console.log('');
   printTable(rec.results);
   const [json, svg] = mod.writeRecord(rec, join(here, '../../../perf/results/'));

@@ -120,6 +120,14 @@ test('bad usage exits 2 naming the problem', async () => {
   assert.match(t.stderr, /compile the suite, then pass the \.js file/);
 });
 
+test('--self with an --only that matches no suite is a usage error naming the suites, and writes nothing', async () => {
+  const r = await shoal(['--self', '--only', 'nosuchsuite']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /no suite matches --only 'nosuchsuite' \(suites: .*http-serve/);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.not.match(r.stdout, /wrote/);
+});
+
 async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
   try {
     await p;
