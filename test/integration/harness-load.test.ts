@@ -286,6 +286,28 @@ test('constant rate against a refused port: each request due is one error, under
   }
 });
 
+test('a server that closes a pipelined connection (Connection: close) costs closed errors, not parse errors', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('ok');
+  });
+  srv.maxRequestsPerSocket = 5; // node answers the 5th with Connection: close, then 503s after it
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300, pipeline: 8 });
+    assert.ok(r.requests > 0);
+    assert.is(r.requests, served);
+    assert.is(r.errorKinds.parse, undefined, JSON.stringify(r.errorKinds));
+    assert.ok(r.errorKinds.closed! > 0, JSON.stringify(r.errorKinds));
+  } finally {
+    await rt.close();
+    srv.close();
+    srv.closeAllConnections();
+  }
+});
+
 test('bad runLoad input is refused at the call with a code, naming what was given', async () => {
   const rt = await Runtime.start({ workers: 1 });
   try {

@@ -307,7 +307,10 @@ class Loader {
     this.bytesRead += n;
     if (this.job.kind === 'http') {
       if (c.parser!.execute(buf, n) !== undefined) {
-        c.lastError = 'parse';
+        // after a response that said Connection: close, llhttp refuses any further byte (node:http
+        // answers pipelined requests past maxRequestsPerSocket so): the server closed this
+        // connection, and the requests still in flight on it are lost to that, not to a bad reply
+        c.lastError = c.closing ? 'closed' : 'parse';
         c.sock!.destroy();
         return false;
       }
