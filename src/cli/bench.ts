@@ -6,7 +6,7 @@
  *
  * Runs on the main thread of the CLI process. Owns the files it writes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,16 @@ export async function benchMain(args: string[]): Promise<number> {
       if (!baselines.every((b) => Array.isArray(b?.cases))) {
         throw usage(`${values.baseline} is not a shoal bench report (written with --json)`);
       }
+    }
+    // the report is written after every case ran: a folder that is not there must fail now
+    for (const [flag, file] of [
+      ['--json', values.json],
+      ['--svg', values.svg],
+    ] as const) {
+      if (file === undefined) continue;
+      const dir = dirname(file);
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw usage(`cannot write ${flag} ${file}: no folder ${dir}`);
     }
     const parallel = values.parallel ?? false;
     if (parallel) {

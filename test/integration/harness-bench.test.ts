@@ -128,6 +128,16 @@ test('--self with an --only that matches no suite is a usage error naming the su
   assert.not.match(r.stdout, /wrote/);
 });
 
+test('--only that matches no case and a --json folder that does not exist fail at once, one line each', async () => {
+  const o = await shoal([SUITE, '--only', 'zzz']);
+  assert.is(o.code, 2, o.stderr);
+  assert.match(o.stderr, /no case of the suite .* matches only 'zzz' \(cases: a_pollutes, /);
+  const j = await shoal([SUITE, '--time', '20', '--json', join(dir, 'missing-folder', 'out.json')]);
+  assert.is(j.code, 2, j.stderr);
+  assert.match(j.stderr, /cannot write --json .*out\.json: no folder/);
+  assert.is(j.stderr.trim().split('\n').length, 1, j.stderr);
+});
+
 async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
   try {
     await p;

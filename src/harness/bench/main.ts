@@ -120,8 +120,16 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
   }
   if (listed.kind !== 'list') throw new Error(`unexpected message from the list worker: ${listed.kind}`);
   let names = listed.names;
-  if (o.only?.length) names = names.filter((n) => o.only!.some((s) => n.includes(s)));
   if (names.length === 0) throw new HarnessOptionError(`the suite ${module} exports no case (a function export)`);
+  if (o.only?.length) {
+    names = names.filter((n) => o.only!.some((s) => n.includes(s)));
+    if (names.length === 0) {
+      const asked = o.only.map((s) => `'${s}'`).join(', ');
+      throw new HarnessOptionError(
+        `no case of the suite ${module} matches only ${asked} (cases: ${listed.names.join(', ')})`,
+      );
+    }
+  }
 
   const width = o.parallel === true ? availableParallelism() : typeof o.parallel === 'number' ? o.parallel : 1;
   const report: SuiteReport = {
