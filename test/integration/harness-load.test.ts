@@ -308,6 +308,50 @@ test('a server that closes a pipelined connection (Connection: close) costs clos
   }
 });
 
+test('an interim 100 Continue (a request sent with Expect: 100-continue) is not a response', async () => {
+  const { srv, port, served } = await countingServer('ok');
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    for (const pipeline of [1, 4]) {
+      const before = served();
+      const r = await runLoad(rt, {
+        url: `http://127.0.0.1:${port}/`,
+        method: 'POST',
+        body: 'hello',
+        headers: { expect: '100-continue' },
+        connections: 2,
+        durationMs: 300,
+        pipeline,
+      });
+      assert.ok(r.requests > 0);
+      assert.is(r.requests, served() - before);
+      assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+      assert.equal(Object.keys(r.statuses), ['200']);
+    }
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('a server that answers one request twice is an unexpected-response error, not a crashed loader', async () => {
+  const twice = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const srv = netServer((s: Socket) => {
+    s.on('data', () => s.write(twice + twice));
+    s.on('error', () => {});
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 1, durationMs: 200 });
+    assert.ok(r.requests > 0);
+    assert.ok(r.errorKinds['unexpected-response']! > 0, JSON.stringify(r.errorKinds));
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
 test('bad runLoad input is refused at the call with a code, naming what was given', async () => {
   const rt = await Runtime.start({ workers: 1 });
   try {

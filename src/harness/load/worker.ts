@@ -112,6 +112,11 @@ class LoadConn {
   }
 }
 
+/** A 1xx status other than 101 (Switching Protocols, which ends HTTP on the connection). */
+function interim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
 /** Constant rate: the longest wait for every connection to open before the schedule starts. */
 const SCHEDULE_WAIT_MS = 1000;
 
@@ -246,10 +251,14 @@ class Loader {
     return new ResponseParser({
       onHead: (status, keepAlive) => {
         c.status = status;
-        if (!keepAlive) c.closing = true;
+        if (!keepAlive && !interim(status)) c.closing = true;
         return head; // a response to HEAD has no body
       },
-      onComplete: () => this.complete(c, c.status),
+      // an interim response (100 Continue to `Expect: 100-continue`, 103 Early Hints) comes
+      // before the request's real one: it answers nothing
+      onComplete: () => {
+        if (!interim(c.status)) this.complete(c, c.status);
+      },
     });
   }
 
@@ -329,8 +338,9 @@ class Loader {
 
   /** A response arrived on `c`. */
   private complete(c: LoadConn, status: number): void {
-    if (c.inFlight === 0) {
-      // a response nobody asked for: the server is not speaking request/response
+    if (c.inFlight - c.unflushed <= 0) {
+      // a response nobody asked for (none sent is unanswered; the requests queued in this read
+      // are not sent yet): the server is not speaking request/response
       c.lastError = 'unexpected-response';
       c.sock!.destroy();
       return;
