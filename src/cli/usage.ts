@@ -85,3 +85,16 @@ export function intOption(
 export function hint(cmd: string | undefined): string {
   return cmd ? `run 'shoal ${cmd} --help' for its options` : `run 'shoal --help' for the commands`;
 }
+
+/**
+ * A module that did not load, said for a person: a TypeScript file (Node 20 runs JavaScript only)
+ * gets what to do.
+ *
+ * @example
+ * console.error(`shoal serve: ${loadFailure(e.message)}`);
+ */
+export function loadFailure(message: string): string {
+  return /Unknown file extension "\.[cm]?ts"/.test(message)
+    ? `${message} (Node 20 runs JavaScript: compile it to JavaScript, then pass the .js file)`
+    : message;
+}

@@ -222,6 +222,19 @@ function waitFor(get: () => string, text: string, c: ChildProcess): Promise<void
   });
 }
 
+test('a TypeScript module given to serve or run says to compile it, in one line', async () => {
+  writeFileSync(join(dir, 'app.ts'), 'export default { fetch(): Response { return new Response("ts"); } };\n');
+  for (const args of [
+    ['serve', 'app.ts', '--port', '0'],
+    ['run', 'app.ts', 'fetch', '--range', '1', '--quiet'],
+  ]) {
+    const r = await shoal(args);
+    assert.is(r.code, 1, r.err);
+    assert.match(r.err, /Unknown file extension "\.ts".*compile it to JavaScript, then pass the \.js file/);
+    assert.not.match(r.err, 'TCP handler module');
+  }
+});
+
 test('serve: a missing handler and a port in use are one line each, exit 1', async () => {
   const r = await shoal(['serve', 'nope.mjs', '--port', '0']);
   assert.is(r.code, 1);
