@@ -413,6 +413,30 @@ test('an already aborted signal sends nothing; an abort counts no error for the 
     const cut = await run;
     assert.ok(cut.requests >= 200);
     assert.is(cut.errors, 0, JSON.stringify(cut.errorKinds));
+    // at a constant rate, the requests still due (sent or not) when the abort comes are not errors
+    for (let round = 0; round < 3; round++) {
+      const at = served();
+      const rc = new AbortController();
+      const steady = runLoad(rt, {
+        url: `http://127.0.0.1:${port}/`,
+        connections: 8,
+        rate: 2000,
+        durationMs: 60_000,
+        loaders: 2,
+        signal: rc.signal,
+      });
+      await new Promise<void>((res) => {
+        const poll = setInterval(() => {
+          if (served() >= at + 100) {
+            clearInterval(poll);
+            res();
+          }
+        }, 1);
+      });
+      rc.abort();
+      const r = await steady;
+      assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    }
   } finally {
     await rt.close();
     srv.close();

@@ -459,7 +459,8 @@ class Loader {
     for (const c of this.conns) {
       if (c.timer !== undefined) clearTimeout(c.timer);
       if (c.inFlight > 0 && !this.aborted) this.fail('timeout', c.inFlight);
-      if (!this.closedLoop) {
+      // (after an abort, a request due but not sent yet on an open connection was cut by it too)
+      if (!this.closedLoop && !(this.aborted && c.connected)) {
         // due within the run but never sent: the server held the connection until the end
         // (timeout), or the connection could not open (its error, such as ECONNREFUSED)
         let unsent = 0;
