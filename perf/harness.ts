@@ -54,10 +54,16 @@ export function machine(): Machine {
 /** Run the suites whose file name contains one of `only` (all when empty). */
 export async function runAll(opts: { quick: boolean; only: string[] }): Promise<RunRecord> {
   const here = dirname(fileURLToPath(import.meta.url));
-  const files = readdirSync(here)
-    .filter((f) => f.endsWith('.bench.js'))
-    .filter((f) => opts.only.length === 0 || opts.only.some((s) => f.includes(s)))
-    .sort();
+  const all = readdirSync(here).filter((f) => f.endsWith('.bench.js'));
+  const files = all.filter((f) => opts.only.length === 0 || opts.only.some((s) => f.includes(s))).sort();
+  if (files.length === 0) {
+    // a misspelt --only must not run nothing and write an empty results file as a success
+    const names = all.map((f) => f.replace(/\.bench\.js$/, '')).sort();
+    throw Object.assign(
+      new Error(`no suite matches --only ${opts.only.map((o) => `'${o}'`).join(', ')} (suites: ${names.join(', ')})`),
+      { code: 'ERR_SHOAL_BENCH_USAGE' },
+    );
+  }
   const m = machine();
   console.log(
     `shoal bench: ${m.cores} cores (${m.cpu}), Node ${m.node}, load ${m.loadAtStart}${opts.quick ? ', quick' : ''}`,
@@ -129,7 +135,11 @@ if (process.argv[2] === '--suite' && process.send) {
   const argv = process.argv.slice(2);
   const only: string[] = [];
   for (let i = 0; i < argv.length; i++) if (argv[i] === '--only' && argv[i + 1]) only.push(argv[++i]!);
-  const rec = await runAll({ quick: argv.includes('--quick'), only });
+  const rec = await runAll({ quick: argv.includes('--quick'), only }).catch((e: { code?: string; message: string }) => {
+    if (e.code !== 'ERR_SHOAL_BENCH_USAGE') throw e;
+    console.error(`harness: ${e.message}`);
+    process.exit(2);
+  });
   console.log('');
   printTable(rec.results);
   const out = fileURLToPath(new URL('../../perf/results/', import.meta.url));

@@ -6,7 +6,7 @@
  *
  * Runs on the main thread of the CLI process. Owns the files it writes.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, parse } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { moduleURL } from '../runtime/runtime.js';
 import { runSuite } from '../harness/bench/main.js';
 import { formatSuiteTable, suiteChart, type SuiteReport } from '../harness/bench/report.js';
 import { parseThreshold } from '../harness/bench/stats.js';
+import { hint, parseArgsMessage } from './usage.js';
 
 /** The help text of `shoal bench` (main.ts's table of commands points here). */
 export const BENCH_HELP = `usage: shoal bench <suite.js>... [options]
@@ -88,6 +89,16 @@ export async function benchMain(args: string[]): Promise<number> {
       if (!baselines.every((b) => Array.isArray(b?.cases))) {
         throw usage(`${values.baseline} is not a shoal bench report (written with --json)`);
       }
+    }
+    // the report is written after every case ran: a folder that is not there must fail now
+    for (const [flag, file] of [
+      ['--json', values.json],
+      ['--svg', values.svg],
+    ] as const) {
+      if (file === undefined) continue;
+      const dir = dirname(file);
+      if (!existsSync(dir) || !statSync(dir).isDirectory())
+        throw usage(`cannot write ${flag} ${file}: no folder ${dir}`);
     }
     const parallel = values.parallel ?? false;
     if (parallel) {
@@ -180,8 +191,9 @@ function parseBenchArgs(args: string[]) {
   });
 }
 
+/** A usage error: one line and a hint, exit 2, as for every command (src/cli/usage.ts). */
 function usageExit(message: string): number {
-  console.error(`shoal bench: ${message}\n\n${BENCH_HELP}`);
+  console.error(`shoal bench: ${parseArgsMessage(message)} (${hint('bench')})`);
   return 2;
 }
 
@@ -200,7 +212,13 @@ async function selfSuites(quick: boolean, only: string[]): Promise<number> {
     return 1;
   }
   const { printTable } = await import('../../perf/bench-types.js');
-  const rec = await mod.runAll({ quick, only });
+  let rec: Awaited<ReturnType<typeof mod.runAll>>;
+  try {
+    rec = await mod.runAll({ quick, only });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_SHOAL_BENCH_USAGE') return usageExit((e as Error).message);
+    throw e;
+  }
   console.log('');
   printTable(rec.results);
   const [json, svg] = mod.writeRecord(rec, join(here, '../../../perf/results/'));

@@ -12,6 +12,7 @@ import { Runtime } from '../runtime/runtime.js';
 import { formatLoadReport, runLoad, type LoadTestOptions } from '../harness/load/main.js';
 import { parseTarget } from '../harness/load/target.js';
 import { ProgressLine } from './progress.js';
+import { hint, parseArgsMessage } from './usage.js';
 
 /** The help text of `shoal load` (main.ts's table of commands points here). */
 export const LOAD_HELP = `usage: shoal load <url> [options]
@@ -48,6 +49,16 @@ export const LOAD_HELP = `usage: shoal load <url> [options]
 
 function usage(message: string): Error {
   return Object.assign(new Error(message), { code: 'ERR_SHOAL_LOAD_USAGE' });
+}
+
+/** The bytes of --body-file; a file that cannot be read is a usage error naming it. */
+function bodyFile(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const why = (e as { code?: string }).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    throw usage(`cannot read --body-file ${path}: ${why}`);
+  }
 }
 
 /** '10' / '10s' / '500ms' / '2m' -> ms; 0 only when `zero` (--drain 0: no wait at the end). */
@@ -129,7 +140,7 @@ export async function loadMain(args: string[]): Promise<number> {
       pipeline: num(values.pipeline, 'pipeline', true) ?? 1,
       method: values.method,
       headers,
-      body: values['body-file'] !== undefined ? readFileSync(values['body-file']) : values.body,
+      body: values['body-file'] !== undefined ? bodyFile(values['body-file']) : values.body,
       payload: values.payload,
       insecure: values.insecure ?? false,
       responseBytes: num(values['response-bytes'], 'response-bytes', true),
@@ -142,12 +153,13 @@ export async function loadMain(args: string[]): Promise<number> {
     parseTarget(opts);
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
-    if (code === 'ERR_SHOAL_LOAD_USAGE' || code.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`shoal load: ${(e as Error).message}\n\n${LOAD_HELP}`);
+    // a usage error is one line and a hint, exit 2, as for every command (src/cli/usage.ts)
+    if (code === 'ERR_SHOAL_LOAD_USAGE' || code === 'ERR_SHOAL_HARNESS_OPTION') {
+      console.error(`shoal load: ${(e as Error).message} (${hint('load')})`);
       return 2;
     }
-    if (code === 'ERR_SHOAL_HARNESS_OPTION') {
-      console.error(`shoal load: ${(e as Error).message}`);
+    if (code.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`shoal load: ${parseArgsMessage((e as Error).message)} (${hint('load')})`);
       return 2;
     }
     throw e;

@@ -18,7 +18,7 @@ import { boundedMap } from '../pool/map.js';
 import { Runtime, moduleURL } from '../runtime/runtime.js';
 import { decodeLine, encodeLine } from './jsonl.js';
 import { ProgressLine } from './progress.js';
-import { intOption, parse, UsageError } from './usage.js';
+import { intOption, loadFailure, parse, UsageError } from './usage.js';
 
 export const help = `usage: shoal run <module> <export> [options]
 
@@ -184,7 +184,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; input
 
 /** An error for a person: the task's stack without shoal's and Node's own frames. */
 function describe(e: unknown): string {
-  if (e instanceof TaskLoadError || e instanceof UsageError) return e.message;
+  if (e instanceof TaskLoadError || e instanceof UsageError) return loadFailure(e.message);
   if (!(e instanceof Error)) return String(e);
   const lines = (e.stack ?? `${e.name}: ${e.message}`).split('\n');
   const own = (l: string): boolean => /^\s+at /.test(l) && (l.includes(OWN_ROOT) || /\(node:|at node:/.test(l));

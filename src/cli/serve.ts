@@ -16,7 +16,7 @@ import { probeHandler } from '../http/main.js';
 import type { HttpHandlerError } from '../http/options.js';
 import type { HandlerError } from '../net/reactor/listen.js';
 import { moduleURL, Runtime } from '../runtime/runtime.js';
-import { intOption, parse, UsageError } from './usage.js';
+import { intOption, loadFailure, parse, UsageError } from './usage.js';
 
 export const help = `usage: shoal serve <handler> --port N [options]
 
@@ -166,7 +166,9 @@ export async function main(args: string[], stop?: AbortSignal): Promise<number> 
 
 /** One line for a listen failure: what the user can do about it. */
 function listenFailure(e: unknown, handler: string, host: string, port: number): string {
-  if (e instanceof TaskLoadError) return e.message;
+  // a module that does not load at all was tried as HTTP first: its style is unknown, not TCP
+  if (e instanceof TaskLoadError)
+    return loadFailure(e.message.replace(/^cannot load TCP handler/, 'cannot load handler'));
   const code = (e as { code?: string })?.code;
   if (code === 'EADDRINUSE') return `${host}:${port} is already in use (EADDRINUSE): pick another --port, or 0 for any`;
   if (code === 'EACCES') return `not allowed to listen on ${host}:${port} (EACCES): ports below 1024 need privileges`;

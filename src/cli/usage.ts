@@ -39,14 +39,24 @@ export function parse<O extends Options>(
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (!err.code?.startsWith('ERR_PARSE_ARGS')) throw e;
-    // parseArgs's messages run over several lines and suggest '--' tricks: keep the first clause
-    let msg = err.message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
-    const unknown = /Unknown option '([^']+)'/.exec(msg);
-    if (unknown) msg = `unknown option '${unknown[1]}'`;
-    const positional = /Unexpected argument '([^']+)'/.exec(msg);
-    if (positional) msg = `unexpected argument '${positional[1]}'`;
-    throw new UsageError(msg, cmd);
+    throw new UsageError(parseArgsMessage(err.message), cmd);
   }
+}
+
+/**
+ * node:util parseArgs's error message as one short clause: its messages run over several lines
+ * and suggest '--' tricks.
+ *
+ * @example
+ * parseArgsMessage("Unknown option '--bogus'. To specify a positional argument ...") // "unknown option '--bogus'"
+ */
+export function parseArgsMessage(message: string): string {
+  let msg = message.split('\n')[0]!.replace(/\. To specify a positional argument.*$/, '');
+  const unknown = /Unknown option '([^']+)'/.exec(msg);
+  if (unknown) msg = `unknown option '${unknown[1]}'`;
+  const positional = /Unexpected argument '([^']+)'/.exec(msg);
+  if (positional) msg = `unexpected argument '${positional[1]}'`;
+  return msg;
 }
 
 /**
@@ -74,4 +84,17 @@ export function intOption(
 /** The hint printed under a usage error. */
 export function hint(cmd: string | undefined): string {
   return cmd ? `run 'shoal ${cmd} --help' for its options` : `run 'shoal --help' for the commands`;
+}
+
+/**
+ * A module that did not load, said for a person: a TypeScript file (Node 20 runs JavaScript only)
+ * gets what to do.
+ *
+ * @example
+ * console.error(`shoal serve: ${loadFailure(e.message)}`);
+ */
+export function loadFailure(message: string): string {
+  return /Unknown file extension "\.[cm]?ts"/.test(message)
+    ? `${message} (Node 20 runs JavaScript: compile it to JavaScript, then pass the .js file)`
+    : message;
 }

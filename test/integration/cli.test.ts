@@ -55,7 +55,7 @@ test('--version and every command --help exit 0', async () => {
   const v = await shoal(['--version']);
   assert.is(v.code, 0);
   assert.match(v.out, /^\d+\.\d+\.\d+/);
-  for (const cmd of ['demo', 'run', 'serve', 'bench']) {
+  for (const cmd of ['demo', 'run', 'serve', 'bench', 'load']) {
     const r = await shoal([cmd, '--help']);
     assert.is(r.code, 0, `${cmd}: ${r.err}`);
     assert.match(r.out, `usage: shoal ${cmd}`);
@@ -72,6 +72,15 @@ test('usage errors are one line with a hint and exit 2', async () => {
     ['run', TASKS],
     ['serve', TASKS],
     ['serve', TASKS, '--port', '70000'],
+    ['load'],
+    ['load', 'http://127.0.0.1:9/', '-c', '0'],
+    ['load', 'http://127.0.0.1:9/', '--bogus'],
+    ['load', 'http://127.0.0.1:9/', '-H', 'nocolon'],
+    ['load', 'http://127.0.0.1:9/', '-m'],
+    ['load', 'ftp://127.0.0.1/'],
+    ['bench'],
+    ['bench', TASKS, '--threshold', 'lots'],
+    ['bench', TASKS, '--bogus'],
     ['frobnicate'],
   ]) {
     const r = await shoal(args);
@@ -86,6 +95,17 @@ test('run --inputs with a missing file is one clear line', async () => {
   assert.is(r.code, 2);
   oneLine(r);
   assert.match(r.err, 'cannot read --inputs missing.txt: no such file');
+});
+
+test('load --body-file and bench --baseline with a missing file are one clear line each, exit 2', async () => {
+  const l = await shoal(['load', 'http://127.0.0.1:9/', '--body-file', 'missing.bin', '-d', '1s']);
+  assert.is(l.code, 2);
+  oneLine(l);
+  assert.match(l.err, 'cannot read --body-file missing.bin: no such file');
+  const b = await shoal(['bench', TASKS, '--baseline', 'missing.json']);
+  assert.is(b.code, 2);
+  oneLine(b);
+  assert.match(b.err, 'cannot read the baseline missing.json');
 });
 
 test('run prints results that round-trip: BigInt, undefined, NaN, -0, Infinity, Date, Map, Set', async () => {
@@ -201,6 +221,19 @@ function waitFor(get: () => string, text: string, c: ChildProcess): Promise<void
     check();
   });
 }
+
+test('a TypeScript module given to serve or run says to compile it, in one line', async () => {
+  writeFileSync(join(dir, 'app.ts'), 'export default { fetch(): Response { return new Response("ts"); } };\n');
+  for (const args of [
+    ['serve', 'app.ts', '--port', '0'],
+    ['run', 'app.ts', 'fetch', '--range', '1', '--quiet'],
+  ]) {
+    const r = await shoal(args);
+    assert.is(r.code, 1, r.err);
+    assert.match(r.err, /Unknown file extension "\.ts".*compile it to JavaScript, then pass the \.js file/);
+    assert.not.match(r.err, 'TCP handler module');
+  }
+});
 
 test('serve: a missing handler and a port in use are one line each, exit 1', async () => {
   const r = await shoal(['serve', 'nope.mjs', '--port', '0']);

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runSuite } from '../../src/harness/bench/main.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
@@ -117,6 +118,67 @@ test('bad usage exits 2 naming the problem', async () => {
   const t = await shoal([ts]);
   assert.is(t.code, 2);
   assert.match(t.stderr, /compile the suite, then pass the \.js file/);
+});
+
+test('--self with an --only that matches no suite is a usage error naming the suites, and writes nothing', async () => {
+  const r = await shoal(['--self', '--only', 'nosuchsuite']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /no suite matches --only 'nosuchsuite' \(suites: .*http-serve/);
+  assert.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.not.match(r.stdout, /wrote/);
+});
+
+test('--only that matches no case and a --json folder that does not exist fail at once, one line each', async () => {
+  const o = await shoal([SUITE, '--only', 'zzz']);
+  assert.is(o.code, 2, o.stderr);
+  assert.match(o.stderr, /no case of the suite .* matches only 'zzz' \(cases: a_pollutes, /);
+  const j = await shoal([SUITE, '--time', '20', '--json', join(dir, 'missing-folder', 'out.json')]);
+  assert.is(j.code, 2, j.stderr);
+  assert.match(j.stderr, /cannot write --json .*out\.json: no folder/);
+  assert.is(j.stderr.trim().split('\n').length, 1, j.stderr);
+});
+
+async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+test('runSuite refuses bad options at the call with a code, naming what was given', async () => {
+  const bad: Array<[unknown, RegExp]> = [
+    [undefined, /options must be an object, got undefined/],
+    [{ module: SUITE, tiemMs: 50 }, /'tiemMs' is not a runSuite option/],
+    [{ module: 42 }, /module must be a file: URL or a file path, got 42/],
+    [{ module: SUITE, signal: 'x' }, /signal must be an AbortSignal, got 'x'/],
+  ];
+  for (const [o, why] of bad) {
+    const e = await rejection(runSuite(o as never));
+    assert.is(e.code, 'ERR_SHOAL_HARNESS_OPTION', e.message);
+    assert.match(e.message, why);
+  }
+});
+
+test('runSuite takes a file path as well as a file: URL', async () => {
+  const r = await runSuite({ module: SUITE, timeMs: 20, only: ['sumLoop'] });
+  assert.equal(
+    r.cases.map((c) => c.name),
+    ['sumLoop'],
+  );
+});
+
+test('runSuite stops at an abort: it rejects with CancelledError and leaves no case running', async () => {
+  const ac = new AbortController();
+  const started = performance.now();
+  const run = runSuite({ module: SUITE, timeMs: 20_000, signal: ac.signal, onCase: () => {} });
+  setImmediate(() => ac.abort());
+  const e = await rejection(run);
+  assert.is(e.code, 'ERR_SHOAL_CANCELLED', e.message);
+  assert.ok(performance.now() - started < 20_000, 'the abort ended the run');
+  const pre = await rejection(runSuite({ module: SUITE, timeMs: 20_000, signal: AbortSignal.abort() }));
+  assert.is(pre.code, 'ERR_SHOAL_CANCELLED', pre.message);
 });
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));

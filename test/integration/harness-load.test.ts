@@ -286,6 +286,163 @@ test('constant rate against a refused port: each request due is one error, under
   }
 });
 
+test('a server that closes a pipelined connection (Connection: close) costs closed errors, not parse errors', async () => {
+  let served = 0;
+  const srv = httpServer((_req, res) => {
+    served++;
+    res.end('ok');
+  });
+  srv.maxRequestsPerSocket = 5; // node answers the 5th with Connection: close, then 503s after it
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 2, durationMs: 300, pipeline: 8 });
+    assert.ok(r.requests > 0);
+    assert.is(r.requests, served);
+    assert.is(r.errorKinds.parse, undefined, JSON.stringify(r.errorKinds));
+    assert.ok(r.errorKinds.closed! > 0, JSON.stringify(r.errorKinds));
+  } finally {
+    await rt.close();
+    srv.close();
+    srv.closeAllConnections();
+  }
+});
+
+test('an interim 100 Continue (a request sent with Expect: 100-continue) is not a response', async () => {
+  const { srv, port, served } = await countingServer('ok');
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    for (const pipeline of [1, 4]) {
+      const before = served();
+      const r = await runLoad(rt, {
+        url: `http://127.0.0.1:${port}/`,
+        method: 'POST',
+        body: 'hello',
+        headers: { expect: '100-continue' },
+        connections: 2,
+        durationMs: 300,
+        pipeline,
+      });
+      assert.ok(r.requests > 0);
+      assert.is(r.requests, served() - before);
+      assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+      assert.equal(Object.keys(r.statuses), ['200']);
+    }
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('a server that answers one request twice is an unexpected-response error, not a crashed loader', async () => {
+  const twice = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  const srv = netServer((s: Socket) => {
+    s.on('data', () => s.write(twice + twice));
+    s.on('error', () => {});
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const r = await runLoad(rt, { url: `http://127.0.0.1:${port}/`, connections: 1, durationMs: 200 });
+    assert.ok(r.requests > 0);
+    assert.ok(r.errorKinds['unexpected-response']! > 0, JSON.stringify(r.errorKinds));
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
+test('bad runLoad input is refused at the call with a code, naming what was given', async () => {
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    const bad: Array<[() => Promise<unknown>, RegExp]> = [
+      [() => runLoad(rt, undefined as never), /options must be an object, got undefined/],
+      [() => runLoad({} as never, { url: 'http://127.0.0.1:9/' }), /host must have a run\(url, name, args\) method/],
+      [
+        () => runLoad(rt, { url: 'http://127.0.0.1:9/', conections: 5 } as never),
+        /'conections' is not a runLoad option/,
+      ],
+      [
+        () => runLoad(rt, { url: 'http://127.0.0.1:9/', connections: '5' as never }),
+        /connections must be a positive integer, got '5' \(a string\)/,
+      ],
+      [() => runLoad(rt, { url: 'http://127.0.0.1:9/', signal: 5 as never }), /signal must be an AbortSignal, got 5/],
+    ];
+    for (const [call, why] of bad) {
+      const e = await rejection(call());
+      assert.is(e.code, 'ERR_SHOAL_HARNESS_OPTION', e.message);
+      assert.match(e.message, why);
+    }
+  } finally {
+    await rt.close();
+  }
+});
+
+test('an already aborted signal sends nothing; an abort counts no error for the requests it cut', async () => {
+  const { srv, port, served } = await countingServer('x');
+  const rt = await Runtime.start({ workers: 2 });
+  try {
+    const r = await runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 4,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: AbortSignal.abort(),
+    });
+    assert.is(r.requests, 0);
+    assert.is(r.sent, 0);
+    assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    assert.is(served(), 0);
+    const ac = new AbortController();
+    const run = runLoad(rt, {
+      url: `http://127.0.0.1:${port}/`,
+      connections: 8,
+      durationMs: 60_000,
+      loaders: 2,
+      signal: ac.signal,
+    });
+    await new Promise<void>((res) => {
+      const poll = setInterval(() => {
+        if (served() >= 200) {
+          clearInterval(poll);
+          res();
+        }
+      }, 5);
+    });
+    ac.abort();
+    const cut = await run;
+    assert.ok(cut.requests >= 200);
+    assert.is(cut.errors, 0, JSON.stringify(cut.errorKinds));
+    // at a constant rate, the requests still due (sent or not) when the abort comes are not errors
+    for (let round = 0; round < 3; round++) {
+      const at = served();
+      const rc = new AbortController();
+      const steady = runLoad(rt, {
+        url: `http://127.0.0.1:${port}/`,
+        connections: 8,
+        rate: 2000,
+        durationMs: 60_000,
+        loaders: 2,
+        signal: rc.signal,
+      });
+      await new Promise<void>((res) => {
+        const poll = setInterval(() => {
+          if (served() >= at + 100) {
+            clearInterval(poll);
+            res();
+          }
+        }, 1);
+      });
+      rc.abort();
+      const r = await steady;
+      assert.is(r.errors, 0, JSON.stringify(r.errorKinds));
+    }
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
 test('an abort ends a long run early with the figures so far; SIGINT does the same for the CLI', async () => {
   const { srv, port, served } = await countingServer('x');
   const rt = await Runtime.start({ workers: 2 });

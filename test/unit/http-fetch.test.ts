@@ -91,6 +91,30 @@ test('clone() and formData() go through a real Request', async () => {
   assert.is(await r.text(), 'x y a=x+y');
 });
 
+test('a lazy request can be copied with new Request(req, init) and forwarded with fetch(req)', async () => {
+  let upstream = '';
+  handler = async (req) => {
+    if (new URL(req.url).pathname === '/up') return new Response(`up ${req.method} ${await req.text()}`);
+    const copy = new Request(req, { headers: { 'x-copied': '1' } });
+    const seen = `${copy.method} ${new URL(copy.url).pathname} ${copy.headers.get('x-copied')} ${await copy.text()}`;
+    const fwd = await fetch(new Request(`${base}/up`, { method: 'POST', body: 'fwd' }));
+    upstream = await fwd.text();
+    return new Response(seen);
+  };
+  const r = await fetch(`${base}/copy`, { method: 'POST', body: 'payload' });
+  assert.is(r.status, 200, await r.clone().text());
+  assert.is(await r.text(), 'POST /copy 1 payload');
+  assert.is(upstream, 'up POST fwd');
+  // a proxy: the incoming request, method, headers and body, sent on to another URL
+  handler = async (req) => {
+    if (new URL(req.url).pathname === '/up') return new Response(`up ${req.method} ${await req.text()}`);
+    const res = await fetch(new Request(`${base}/up`, req));
+    return new Response(await res.text());
+  };
+  const f = await fetch(`${base}/fwd`, { method: 'PUT', body: 'body-through' });
+  assert.is(await f.text(), 'up PUT body-through');
+});
+
 test('a lazy response keeps status, headers (set-cookie too) and answers like a Response', async () => {
   handler = () => {
     const h = new Headers({ 'x-b': '2' });

@@ -8,7 +8,10 @@
  * done, fails, or runs past its time limit).
  */
 import { availableParallelism, loadavg } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { CancelledError } from '../../core/errors.js';
 import { HarnessOptionError } from '../errors.js';
 import type { CaseJob, CaseMessage } from './protocol.js';
 import { compare, type CaseReport, type SuiteReport } from './report.js';
@@ -16,7 +19,7 @@ import { caseStats } from './stats.js';
 
 /** Options of runSuite (the flags of `shoal bench`). */
 export interface SuiteOptions {
-  /** the suite module: a file: URL string or URL */
+  /** the suite module: a file: URL (string or URL) or a file path (relative to the current directory) */
   module: string | URL;
   /** the suite's name in the report (default: the module's file name) */
   name?: string;
@@ -39,6 +42,53 @@ export interface SuiteOptions {
   caseTimeoutMs?: number;
   /** called as each case ends */
   onCase?: (c: CaseReport) => void;
+  /** stop the run: the case under way is ended (its worker terminated), no other starts, and
+   *  runSuite rejects with CancelledError */
+  signal?: AbortSignal;
+}
+
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SuiteOptions>([
+  'module',
+  'name',
+  'timeMs',
+  'warmupMs',
+  'minSamples',
+  'parallel',
+  'baseline',
+  'threshold',
+  'only',
+  'caseTimeoutMs',
+  'onCase',
+  'signal',
+]);
+
+/** What the user gave, for an error message: strings quoted. */
+function given(v: unknown): string {
+  return typeof v === 'string' ? `'${v}'` : String(v);
+}
+
+/** runSuite's options as a whole: an object of known keys, a module, a signal; the suite's URL. */
+function checkSuiteOptions(o: SuiteOptions): string {
+  if (o === null || typeof o !== 'object') throw new HarnessOptionError(`options must be an object, got ${given(o)}`);
+  for (const k of Object.keys(o)) {
+    if (!OPTION_NAMES.has(k)) {
+      throw new HarnessOptionError(`'${k}' is not a runSuite option (known: ${[...OPTION_NAMES].join(', ')})`);
+    }
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new HarnessOptionError(`signal must be an AbortSignal, got ${given(o.signal)}`);
+  }
+  const m = o.module;
+  if (m instanceof URL) return m.href;
+  if (typeof m !== 'string' || m === '') {
+    throw new HarnessOptionError(`module must be a file: URL or a file path, got ${given(m)}`);
+  }
+  // a scheme of two letters or more is a URL; anything else (C:\... too) is a path, as node takes it
+  return /^[a-z][a-z0-9+.-]+:/i.test(m) ? m : pathToFileURL(resolvePath(m)).href;
+}
+
+function cancelled(signal: AbortSignal): CancelledError {
+  return new CancelledError('runSuite was aborted', { cause: signal.reason });
 }
 
 const ENTRY = new URL('../../../workers/bench-case.js', import.meta.url);
@@ -51,7 +101,8 @@ const ENTRY = new URL('../../../workers/bench-case.js', import.meta.url);
  * console.log(formatSuiteTable(r));
  */
 export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
-  const module = typeof o.module === 'string' ? o.module : o.module.href;
+  const module = checkSuiteOptions(o);
+  const signal = o.signal;
   const timeMs = o.timeMs ?? 1000;
   if (!(timeMs > 0)) throw new HarnessOptionError(`timeMs must be more than 0, got ${String(o.timeMs)}`);
   const warmupMs = o.warmupMs ?? timeMs / 4;
@@ -61,7 +112,7 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
   const caseTimeoutMs = o.caseTimeoutMs ?? 20 * (timeMs + warmupMs) + 30_000;
   const base: Omit<CaseJob, 'mode'> = { module, timeMs, warmupMs, minSamples };
 
-  const listed = await inWorker({ ...base, mode: 'list' }, caseTimeoutMs);
+  const listed = await inWorker({ ...base, mode: 'list' }, caseTimeoutMs, signal);
   if (listed.kind === 'error') {
     // Node 20 imports no TypeScript: say what to run instead of only the loader's complaint
     const hint = /\.[cm]?ts$/.test(module) ? ' (Node runs JavaScript: compile the suite, then pass the .js file)' : '';
@@ -69,8 +120,16 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
   }
   if (listed.kind !== 'list') throw new Error(`unexpected message from the list worker: ${listed.kind}`);
   let names = listed.names;
-  if (o.only?.length) names = names.filter((n) => o.only!.some((s) => n.includes(s)));
   if (names.length === 0) throw new HarnessOptionError(`the suite ${module} exports no case (a function export)`);
+  if (o.only?.length) {
+    names = names.filter((n) => o.only!.some((s) => n.includes(s)));
+    if (names.length === 0) {
+      const asked = o.only.map((s) => `'${s}'`).join(', ');
+      throw new HarnessOptionError(
+        `no case of the suite ${module} matches only ${asked} (cases: ${listed.names.join(', ')})`,
+      );
+    }
+  }
 
   const width = o.parallel === true ? availableParallelism() : typeof o.parallel === 'number' ? o.parallel : 1;
   const report: SuiteReport = {
@@ -86,10 +145,10 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
   };
   let next = 0;
   const lane = async (): Promise<void> => {
-    while (next < names.length) {
+    while (next < names.length && !signal?.aborted) {
       const i = next++;
       const c = report.cases[i]!;
-      const m = await inWorker({ ...base, mode: 'run', name: c.name }, caseTimeoutMs);
+      const m = await inWorker({ ...base, mode: 'run', name: c.name }, caseTimeoutMs, signal);
       if (m.kind === 'samples') {
         c.stats = caseStats(m.samplesNs);
         c.async = m.async;
@@ -101,19 +160,36 @@ export async function runSuite(o: SuiteOptions): Promise<SuiteReport> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(width, names.length)) }, lane));
+  if (signal?.aborted) throw cancelled(signal);
   compare(report, o.baseline);
   return report;
 }
 
-/** Start one case worker, wait for its message (or its death, or the time limit), end it. */
-function inWorker(job: CaseJob, timeoutMs: number): Promise<CaseMessage> {
-  return new Promise((resolve) => {
+/**
+ * Start one case worker, wait for its message (or its death, or the time limit), end it. An
+ * abort terminates the worker and rejects with CancelledError.
+ */
+function inWorker(job: CaseJob, timeoutMs: number, signal: AbortSignal | undefined): Promise<CaseMessage> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(cancelled(signal));
+      return;
+    }
     let settled = false;
     const w = new Worker(ENTRY, { workerData: job, stdout: false, stderr: false });
+    const onAbort = (): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void w.terminate();
+      reject(cancelled(signal!));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const done = (m: CaseMessage): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       void w.terminate();
       resolve(m);
     };

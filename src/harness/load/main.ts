@@ -9,7 +9,7 @@
  */
 import { HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
-import { parseTarget, posInt, posNum } from './target.js';
+import { given, parseTarget, posInt, posNum } from './target.js';
 import { resolveTarget } from './resolve.js';
 import {
   P_CONNECTED,
@@ -91,6 +91,7 @@ export interface LoadReport {
  * console.log(r.rps, r.latency.p99);
  */
 export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promise<LoadReport> {
+  checkLoadCall(host, options);
   const target = parseTarget(options);
   const connections = posInt(options.connections ?? 10, 'connections');
   const durationMs = posNum(options.durationMs ?? 10_000, 'duration');
@@ -159,6 +160,45 @@ export async function runLoad(host: LoaderHost, options: LoadTestOptions): Promi
   }
   const cpu = process.cpuUsage(cpu0);
   return merge(options.url, results, { connections, pipeline, loaders, rate, cpu });
+}
+
+const OPTION_NAMES: ReadonlySet<string> = new Set<keyof LoadTestOptions>([
+  'url',
+  'insecure',
+  'connections',
+  'durationMs',
+  'rate',
+  'pipeline',
+  'method',
+  'headers',
+  'body',
+  'payload',
+  'responseBytes',
+  'loaders',
+  'drainMs',
+  'signal',
+  'onProgress',
+]);
+
+/** runLoad's arguments as a whole: a host that can run tasks, an options object of known keys. */
+function checkLoadCall(host: LoaderHost, options: LoadTestOptions): void {
+  if (typeof (host as { run?: unknown } | null | undefined)?.run !== 'function') {
+    throw new HarnessOptionError(`host must have a run(url, name, args) method (a Runtime), got ${given(host)}`);
+  }
+  if (options === null || typeof options !== 'object') {
+    throw new HarnessOptionError(`options must be an object, got ${given(options)}`);
+  }
+  for (const k of Object.keys(options)) {
+    if (!OPTION_NAMES.has(k)) {
+      throw new HarnessOptionError(`'${k}' is not a runLoad option (known: ${[...OPTION_NAMES].join(', ')})`);
+    }
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new HarnessOptionError(`signal must be an AbortSignal, got ${given(options.signal)}`);
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
+    throw new HarnessOptionError(`onProgress must be a function, got ${given(options.onProgress)}`);
+  }
 }
 
 /** Sum the progress words of every loader. */

@@ -80,13 +80,18 @@ export function parseTarget(o: LoadTestOptions): Target {
 
 export function posInt(n: number, name: string): number {
   if (!Number.isInteger(n) || n < 1)
-    throw new HarnessOptionError(`${name} must be a positive integer, got ${String(n)}`);
+    throw new HarnessOptionError(`${name} must be a positive integer, got ${given(n)}`);
   return n;
 }
 
 export function posNum(n: number, name: string): number {
   if (typeof n !== 'number' || !(n > 0) || n === Infinity) {
-    throw new HarnessOptionError(`${name} must be a positive number, got ${String(n)}`);
+    throw new HarnessOptionError(`${name} must be a positive number, got ${given(n)}`);
   }
   return n;
+}
+
+/** What the user gave, for an error message: strings quoted, so '5' and 5 read apart. */
+export function given(v: unknown): string {
+  return typeof v === 'string' ? `'${v}' (a string)` : String(v);
 }

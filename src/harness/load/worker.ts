@@ -112,6 +112,11 @@ class LoadConn {
   }
 }
 
+/** A 1xx status other than 101 (Switching Protocols, which ends HTTP on the connection). */
+function interim(status: number): boolean {
+  return status >= 100 && status < 200 && status !== 101;
+}
+
 /** Constant rate: the longest wait for every connection to open before the schedule starts. */
 const SCHEDULE_WAIT_MS = 1000;
 
@@ -147,6 +152,8 @@ class Loader {
   private startTimer: NodeJS.Timeout | undefined;
   /** the clock (t0) has started: always for a closed loop, once connected for a schedule */
   private started = false;
+  /** ended early by the user: requests cut in flight are not counted as errors */
+  private aborted = false;
   private drainTimer: NodeJS.Timeout | undefined;
   private resolve!: (r: LoaderResult) => void;
 
@@ -165,6 +172,13 @@ class Loader {
       this.resolve = resolve;
       const { job } = this;
       this.t0 = performance.now(); // set again when the schedule starts
+      // aborted before it began (a signal already aborted): open nothing, report nothing sent
+      // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
+      if (this.signal?.aborted || Atomics.load(job.progress, job.slot * PROGRESS_WORDS + P_STOP) !== 0) {
+        this.aborted = true;
+        this.finish();
+        return;
+      }
       for (let i = 0; i < job.conns; i++) {
         const c = new LoadConn(job.firstConn + i, job.pipeline);
         c.nextAt = Infinity; // constant rate: nothing is due before the schedule starts
@@ -177,8 +191,7 @@ class Loader {
       // the connect and the loader's own warm-up as the server's latency
       if (this.closedLoop) this.startSchedule();
       else this.startTimer = setTimeout(() => this.startSchedule(), Math.min(SCHEDULE_WAIT_MS, job.durationMs));
-      if (this.signal?.aborted) this.stop(0);
-      else this.signal?.addEventListener('abort', () => this.stop(0), { once: true });
+      this.signal?.addEventListener('abort', () => this.abort(), { once: true });
     });
   }
 
@@ -238,10 +251,14 @@ class Loader {
     return new ResponseParser({
       onHead: (status, keepAlive) => {
         c.status = status;
-        if (!keepAlive) c.closing = true;
+        if (!keepAlive && !interim(status)) c.closing = true;
         return head; // a response to HEAD has no body
       },
-      onComplete: () => this.complete(c, c.status),
+      // an interim response (100 Continue to `Expect: 100-continue`, 103 Early Hints) comes
+      // before the request's real one: it answers nothing
+      onComplete: () => {
+        if (!interim(c.status)) this.complete(c, c.status);
+      },
     });
   }
 
@@ -299,7 +316,10 @@ class Loader {
     this.bytesRead += n;
     if (this.job.kind === 'http') {
       if (c.parser!.execute(buf, n) !== undefined) {
-        c.lastError = 'parse';
+        // after a response that said Connection: close, llhttp refuses any further byte (node:http
+        // answers pipelined requests past maxRequestsPerSocket so): the server closed this
+        // connection, and the requests still in flight on it are lost to that, not to a bad reply
+        c.lastError = c.closing ? 'closed' : 'parse';
         c.sock!.destroy();
         return false;
       }
@@ -318,8 +338,9 @@ class Loader {
 
   /** A response arrived on `c`. */
   private complete(c: LoadConn, status: number): void {
-    if (c.inFlight === 0) {
-      // a response nobody asked for: the server is not speaking request/response
+    if (c.inFlight - c.unflushed <= 0) {
+      // a response nobody asked for (none sent is unanswered; the requests queued in this read
+      // are not sent yet): the server is not speaking request/response
       c.lastError = 'unexpected-response';
       c.sock!.destroy();
       return;
@@ -392,6 +413,18 @@ class Loader {
   }
 
   /** The duration is over: stop sending, wait up to `drainMs` for responses in flight. */
+  /**
+   * The user ended the run early (runLoad's signal, the CLI's Ctrl-C): nothing falls due after
+   * now, and the requests in flight were cut by the abort, not lost by the server, so they are
+   * neither requests nor errors.
+   */
+  private abort(): void {
+    if (this.finished) return;
+    this.aborted = true;
+    if (this.started) this.deadline = Math.min(this.deadline, performance.now());
+    this.stop(0);
+  }
+
   private stop(drainMs: number): void {
     if (this.finished) return;
     this.stopping = true;
@@ -425,8 +458,9 @@ class Loader {
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     for (const c of this.conns) {
       if (c.timer !== undefined) clearTimeout(c.timer);
-      if (c.inFlight > 0) this.fail('timeout', c.inFlight);
-      if (!this.closedLoop) {
+      if (c.inFlight > 0 && !this.aborted) this.fail('timeout', c.inFlight);
+      // (after an abort, a request due but not sent yet on an open connection was cut by it too)
+      if (!this.closedLoop && !(this.aborted && c.connected)) {
         // due within the run but never sent: the server held the connection until the end
         // (timeout), or the connection could not open (its error, such as ECONNREFUSED)
         let unsent = 0;
@@ -467,6 +501,6 @@ class Loader {
     Atomics.store(w, base + P_ERRORS, this.errors | 0);
     Atomics.store(w, base + P_CONNECTED, this.connectedNow);
     // pairs with: main.ts runLoad's onAbort (Atomics.store STOP)
-    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.stop(0);
+    if (!this.finished && Atomics.load(w, base + P_STOP) !== 0) this.abort();
   }
 }

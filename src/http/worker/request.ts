@@ -291,3 +291,14 @@ for (const k of Reflect.ownKeys(NativeRequest.prototype)) {
   }
 }
 Object.setPrototypeOf(LazyRequest.prototype, NativeRequest.prototype);
+// `new Request(req, init)` and `fetch(req)` read undici's own slots of the Request they are
+// given (its state, signal, headers, dispatcher: symbols undici does not export); a lazy one has
+// none, so answer each from the real Request (as @hono/node-server does by unwrapping it)
+for (const sym of Object.getOwnPropertySymbols(new NativeRequest('http://shoal.invalid/'))) {
+  Object.defineProperty(LazyRequest.prototype, sym, {
+    get(this: LazyRequest) {
+      return (this.native() as unknown as Record<symbol, unknown>)[sym];
+    },
+    configurable: true,
+  });
+}
