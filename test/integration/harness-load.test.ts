@@ -352,6 +352,37 @@ test('a server that answers one request twice is an unexpected-response error, n
   }
 });
 
+test('request headers may be given as an object, pairs, a Headers or a Map', async () => {
+  let seen: Array<string | undefined> = [];
+  const srv = httpServer((req, res) => {
+    seen.push(req.headers['x-k'] as string | undefined);
+    res.end('ok');
+  });
+  const port = await listening(srv);
+  const rt = await Runtime.start({ workers: 1 });
+  try {
+    for (const [headers, want] of [
+      [{ 'x-k': 'obj' }, 'obj'],
+      [[['x-k', 'arr']], 'arr'],
+      [new Headers({ 'x-k': 'hdrs' }), 'hdrs'],
+      [new Map([['x-k', 'map']]), 'map'],
+    ] as const) {
+      seen = [];
+      const r = await runLoad(rt, {
+        url: `http://127.0.0.1:${port}/`,
+        headers: headers as never,
+        connections: 1,
+        durationMs: 100,
+      });
+      assert.ok(r.requests > 0);
+      assert.equal([...new Set(seen)], [want]);
+    }
+  } finally {
+    await rt.close();
+    srv.close();
+  }
+});
+
 test('bad runLoad input is refused at the call with a code, naming what was given', async () => {
   const rt = await Runtime.start({ workers: 1 });
   try {

@@ -132,8 +132,8 @@ export interface LoadTestOptions {
   pipeline?: number;
   /** HTTP method (default GET, or POST when there is a body) */
   method?: string;
-  /** extra HTTP headers */
-  headers?: Record<string, string> | ReadonlyArray<readonly [string, string]>;
+  /** extra HTTP headers: an object, `[name, value]` pairs, a Headers or a Map */
+  headers?: Record<string, string> | Iterable<readonly [string, string]>;
   /** HTTP request body */
   body?: string | Uint8Array;
   /** tcp: the bytes of one request (required for tcp://) */

@@ -51,9 +51,12 @@ export function parseTarget(o: LoadTestOptions): Target {
   const method = (o.method ?? (o.body !== undefined ? 'POST' : 'GET')).toUpperCase();
   if (!TOKEN.test(method)) throw new HarnessOptionError(`'${o.method}' is not an HTTP method`);
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? Buffer.from(o.body) : o.body;
-  const headers: ReadonlyArray<readonly [string, string]> = Array.isArray(o.headers)
-    ? (o.headers as ReadonlyArray<readonly [string, string]>)
-    : Object.entries(o.headers ?? {});
+  // pairs, or anything iterable as pairs (a Headers, a Map), or a plain object of names
+  const h = o.headers as unknown;
+  const headers: ReadonlyArray<readonly [string, string]> =
+    h !== null && typeof h === 'object' && typeof (h as Iterable<unknown>)[Symbol.iterator] === 'function'
+      ? [...(h as Iterable<readonly [string, string]>)]
+      : Object.entries((h ?? {}) as Record<string, string>);
   const lines = [`${method} ${u.pathname}${u.search} HTTP/1.1`];
   const have = new Set(headers.map(([k]) => k.toLowerCase()));
   if (!have.has('host')) lines.push(`Host: ${u.host}`);
