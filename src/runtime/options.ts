@@ -38,11 +38,60 @@ function booleanOption(v: unknown, name: string): void {
   }
 }
 
+/**
+ * Refuse an option `call` does not read: most likely a misspelling of one (`worker` for
+ * `workers`, `timeOut`), which would otherwise leave that option at its default without a word.
+ */
+function onlyKnown(opts: Record<string, unknown>, known: readonly string[], call: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k))
+      throw codeError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        `options.${k} is not an option of ${call} (known: ${known.join(', ')})`,
+      );
+  }
+}
+
+const START_KEYS = [
+  'workers',
+  'transport',
+  'maxRunningPerWorker',
+  'resourceLimits',
+  'blockingThreads',
+  'ambient',
+  'tracing',
+  'allowModules',
+  'maxModulesPerWorker',
+] as const;
+/** The options each submitting call reads. */
+export const RUN_KEYS = ['signal', 'timeout', 'transfer'] as const;
+export const LOAD_KEYS = ['signal', 'timeout'] as const;
+export const BLOCKING_KEYS = ['signal', 'transfer'] as const;
+const MAP_KEYS = ['concurrency', 'ordered', 'signal', 'timeout', 'onProgress'] as const;
+const LISTEN_KEYS = [
+  'handler',
+  'port',
+  'host',
+  'backlog',
+  'maxConnections',
+  'ringBytes',
+  'idleTimeout',
+  'onError',
+  'refuseWith',
+] as const;
+
+/** rt.listen: refuse a misspelt option (the values are checked by net's listen()). */
+export function checkListenKeys(o: unknown): void {
+  if (o !== null && typeof o === 'object') onlyKnown(o as Record<string, unknown>, LISTEN_KEYS, 'rt.listen');
+}
+
 /** Check Runtime.start's options (the environment is checked by readConfig in src/config.ts). */
 export function checkStartOptions(o: unknown): void {
   validateOptions(o);
   if (o === undefined) return;
   const opts = o as Record<string, unknown>;
+  onlyKnown(opts, START_KEYS, 'Runtime.start');
   positiveIntOption(opts.workers, 'options.workers');
   positiveIntOption(opts.maxRunningPerWorker, 'options.maxRunningPerWorker');
   positiveIntOption(opts.blockingThreads, 'options.blockingThreads');
@@ -85,13 +134,18 @@ export interface CheckedRun {
  * follow the core API's rule (validateTimeout: an integer number of ms below 2^31, the largest a
  * timer holds), with the same error and code.
  */
-export function checkRunOptions(o: unknown, what = 'options'): CheckedRun | undefined {
+export function checkRunOptions(
+  o: unknown,
+  call = 'rt.run',
+  known: readonly string[] = RUN_KEYS,
+): CheckedRun | undefined {
   if (o === undefined) return undefined;
   validateOptions(o);
   const opts = o as Record<string, unknown>;
+  onlyKnown(opts, known, call);
   if (opts.signal !== undefined) validateSignal(opts.signal);
-  if (opts.timeout !== undefined) validateTimeout(opts.timeout, `${what}.timeout`);
-  if (opts.transfer !== undefined) checkTransfer(opts.transfer, `${what}.transfer`);
+  if (opts.timeout !== undefined) validateTimeout(opts.timeout, 'options.timeout');
+  if (opts.transfer !== undefined) checkTransfer(opts.transfer, 'options.transfer');
   return o as CheckedRun;
 }
 
@@ -136,7 +190,7 @@ export function checkTransfer(t: unknown, name: string): void {
 /** Check rt.map's options at the call site (the generator would only throw on its first next()). */
 export function checkMapOptions(o: unknown): void {
   if (o === undefined) return;
-  checkRunOptions(o);
+  checkRunOptions(o, 'rt.map', MAP_KEYS);
   const opts = o as Record<string, unknown>;
   positiveIntOption(opts.concurrency, 'options.concurrency');
   booleanOption(opts.ordered, 'options.ordered');

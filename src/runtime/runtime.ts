@@ -28,7 +28,16 @@ import { handlerURL, listen as reactorListen, type ListenOptions, type TcpServer
 import { readConfig } from '../config.js';
 import { validateTimeout } from '../core/op.js';
 import { assertCloneable } from '../pool/message/cloneable.js';
-import { checkMapOptions, checkRunOptions, checkStartOptions, ModulePolicy, type ModuleAllowList } from './options.js';
+import {
+  BLOCKING_KEYS,
+  checkListenKeys,
+  checkMapOptions,
+  checkRunOptions,
+  checkStartOptions,
+  LOAD_KEYS,
+  ModulePolicy,
+  type ModuleAllowList,
+} from './options.js';
 import { AgentHub, type LiveAgent } from '../agent/main.js';
 import type { Agent, AgentClass } from '../agent/handle.js';
 import type { AgentOptions } from '../agent/options.js';
@@ -240,7 +249,7 @@ export class Runtime implements AsyncDisposable {
    */
   load<T>(url: ModuleRef, options?: LoadOptions): Remote<T> {
     const href = this.href(url);
-    const o = checkRunOptions(options) as SubmitOptions | undefined;
+    const o = checkRunOptions(options, 'rt.load', LOAD_KEYS) as SubmitOptions | undefined;
     return remoteModule<T>((name, args) => this.pool.submit(href, name, args, o), href);
   }
 
@@ -258,7 +267,7 @@ export class Runtime implements AsyncDisposable {
   ): Promise<R> {
     if (typeof name !== 'string') throw argType('name', 'a string', name);
     if (!Array.isArray(args)) throw argType('args', 'an array', args);
-    const o = checkRunOptions(options);
+    const o = checkRunOptions(options, 'rt.blocking', BLOCKING_KEYS);
     // the same call-site rule as rt.run: what cannot be carried is refused now, nothing sent
     assertCloneable(args, 'args', o?.transfer);
     return this.blockingPool.run(this.href(url), name, args as unknown[], options) as Promise<R>;
@@ -361,6 +370,7 @@ export class Runtime implements AsyncDisposable {
   async listen(options: ListenOptions): Promise<TcpServer> {
     // the allowlist first, then load the handler on a worker: a missing module or one without a
     // default export function rejects here with TaskLoadError, instead of closing every connection later
+    checkListenKeys(options);
     const handler = handlerURL(options?.handler);
     this.modules.check(handler);
     await this.pool.submit(HANDLER_CHECK, 'checkHandler', [handler], undefined);

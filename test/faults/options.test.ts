@@ -26,6 +26,8 @@ for (const [opts, code, names] of [
   [{ maxRunningPerWorker: 0 }, 'ERR_OUT_OF_RANGE', /options\.maxRunningPerWorker/],
   [{ ambient: 'yes' }, 'ERR_INVALID_ARG_TYPE', /options\.ambient/],
   [{ allowModules: 'file:' }, 'ERR_INVALID_ARG_TYPE', /options\.allowModules/],
+  // a misspelt option would leave the real one at its default without a word
+  [{ worker: 2 }, 'ERR_INVALID_ARG_VALUE', /options\.worker is not an option of Runtime\.start \(known: workers,/],
 ] as const) {
   start(
     `refuses ${JSON.stringify(opts, (_k, v) => (Number.isNaN(v) ? 'NaN' : v))} naming the option and the value`,
@@ -66,6 +68,33 @@ for (const transport of ['message', 'shared'] as const) {
       value: new ArrayBuffer(4),
     });
     assert.is(buf.byteLength, 0, 'moved');
+  });
+
+  t('a misspelt option is refused at the call site, naming it and the known ones', async () => {
+    const w0 = rt.stats().workers[0]!;
+    const ran = w0.completed + w0.failed;
+    const cases: Array<[() => unknown, RegExp]> = [
+      [() => rt.run(url, 'add', [1, 2], { timeOut: 5 } as never), /options\.timeOut is not an option of rt\.run/],
+      [() => rt.load(url, { transfer: [] } as never), /options\.transfer is not an option of rt\.load/],
+      [() => rt.map([1], url, 'add', { concurency: 2 } as never), /options\.concurency is not an option of rt\.map/],
+      [
+        () => rt.blocking(url, 'add', [1, 2], { timeout: 5 } as never),
+        /options\.timeout is not an option of rt\.blocking/,
+      ],
+    ];
+    for (const [call, msg] of cases) {
+      const e = await errorOf(call as () => Promise<unknown>);
+      assert.is(e?.code, 'ERR_INVALID_ARG_VALUE', String(msg));
+      assert.match(e!.message, msg);
+    }
+    const listen = await errorOf(() =>
+      rt.listen({ port: 0, handler: new URL('../fixtures/tcp-echo.js', import.meta.url), maxConnection: 5 } as never),
+    );
+    assert.is(listen?.code, 'ERR_INVALID_ARG_VALUE');
+    assert.match(listen!.message, /options\.maxConnection is not an option of rt\.listen/);
+    assert.is(rt.stats().inFlight, 0, 'nothing was sent');
+    const w = rt.stats().workers[0]!;
+    assert.is(w.completed + w.failed, ran, 'no task ran');
   });
 
   t('an invalid signal is refused before the task is sent', async () => {
