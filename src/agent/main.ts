@@ -148,6 +148,16 @@ interface Lane {
   bell: DoorbellDescriptor;
   /** this turn's batch (protocol.ts: frames, and compact plain sends inline) */
   out: HostBatch;
+  /** the open run of plain sends without arguments (id, method index pairs), not yet in `out` */
+  run: Int32Array;
+  /** ints written in `run` */
+  runLen: number;
+  /** method name -> index in this worker's method table (protocol.ts HostBatch), and back */
+  methods: Map<string, number>;
+  names: string[];
+  /** the method of the last run send and its index (a burst sends one method: no lookup) */
+  lastMethod: string;
+  lastIndex: number;
   agents: number;
   mailbox: number;
   turns: number;
@@ -219,6 +229,12 @@ export class AgentHub implements AgentRouter {
       wake,
       bell: createDoorbell(),
       out: [],
+      run: new Int32Array(RUN_INTS),
+      runLen: 0,
+      methods: new Map(),
+      names: [],
+      lastMethod: '',
+      lastIndex: -1,
       agents: 0,
       mailbox: 0,
       turns: 0,
@@ -485,7 +501,28 @@ export class AgentHub implements AgentRouter {
     if (h.policy === null) {
       const lane = this.lanes[r!.slot]!;
       if (flags === 0) {
+        if (args.length === 0) {
+          // the open run (protocol.ts HostBatch): two ints a send, one memcpy a batch when cloned
+          let mi: number | undefined = method === lane.lastMethod ? lane.lastIndex : lane.methods.get(method);
+          if (mi === undefined) mi = this.defineMethod(lane, method);
+          if (mi >= 0) {
+            lane.lastMethod = method;
+            lane.lastIndex = mi;
+            const run = lane.run;
+            let n = lane.runLen;
+            run[n++] = h.id;
+            run[n++] = mi;
+            lane.runLen = n;
+            if (n === RUN_INTS) this.flushLane(lane);
+            else if (!this.flushQueued) {
+              this.flushQueued = true;
+              queueMicrotask(this.flush);
+            }
+            return RESOLVED;
+          }
+        }
         // compact plain send (protocol.ts): no frame array, and a batch of primitives clones fast
+        if (lane.runLen > 0) closeRun(lane);
         const n = args.length === 0 ? lane.out.push(h.id, method) : lane.out.push(-h.id, method, args);
         if (n >= SLICE * 2) this.flushLane(lane);
         else if (!this.flushQueued) {
@@ -656,7 +693,22 @@ export class AgentHub implements AgentRouter {
 
   // --- port ------------------------------------------------------------------------------------
 
+  /**
+   * Give `method` the next index of the lane's method table (the worker appends the name it reads
+   * to its own table in the same order), or -1 when the table is full (the send goes compact).
+   */
+  private defineMethod(lane: Lane, method: string): number {
+    if (lane.methods.size >= MAX_METHODS) return -1;
+    if (lane.runLen > 0) closeRun(lane);
+    const mi = lane.methods.size;
+    lane.methods.set(method, mi);
+    lane.names.push(method);
+    lane.out.push(method);
+    return mi;
+  }
+
   private push(lane: Lane, f: ToHost): void {
+    if (lane.runLen > 0) closeRun(lane);
     // a long burst goes out in slices, so the worker starts on the first while main clones the next
     if (lane.out.push(f) >= SLICE) this.flushLane(lane);
     else if (!this.flushQueued) {
@@ -667,10 +719,11 @@ export class AgentHub implements AgentRouter {
 
   private readonly flush = (): void => {
     this.flushQueued = false;
-    for (const lane of this.lanes) if (lane && lane.out.length > 0) this.flushLane(lane);
+    for (const lane of this.lanes) if (lane && (lane.out.length > 0 || lane.runLen > 0)) this.flushLane(lane);
   };
 
   private flushLane(lane: Lane): void {
+    if (lane.runLen > 0) closeRun(lane);
     const b = lane.out;
     lane.out = [];
     lane.port.postMessage(b);
@@ -923,6 +976,26 @@ function nowMs(): number {
 const DIRECT = settingOrDefault('agentDirect'); // SHOAL_AGENT_DIRECT, validated at start (src/config.ts)
 /** frames per post in a long burst (see push) */
 const SLICE = 2048;
+/** ints in a lane's open run of plain sends (2 a send): a full run is posted at once */
+const RUN_INTS = 8192;
+/** a run this short goes as compact sends (a typed array per post costs more than a few primitives) */
+const RUN_MIN_INTS = 16;
+/** method names a lane's table holds; past it, sends go compact (the name in every message) */
+const MAX_METHODS = 4096;
+
+/** Move the lane's open run into its batch (in order: before whatever is pushed next). */
+function closeRun(lane: Lane): void {
+  const n = lane.runLen;
+  lane.runLen = 0;
+  if (n >= RUN_MIN_INTS) {
+    lane.out.push(lane.run.slice(0, n));
+    return;
+  }
+  // short: compact sends (id, method name), as protocol.ts allows
+  const run = lane.run;
+  const names = lane.names;
+  for (let i = 0; i < n; i += 2) lane.out.push(run[i]!, names[run[i + 1]!]!);
+}
 
 function allPrimitive(args: readonly unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {

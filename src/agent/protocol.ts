@@ -13,6 +13,11 @@
  * a plain send being a `send` that nobody waits for, to an agent of generation 1):
  *   id, method                                            (id > 0) a plain send without arguments
  *   -id, method, args                                     (a number < 0) a plain send with arguments
+ *   method                                                (a string) the next entry of this port's
+ *                                                         method table (index 0, 1, 2 ... in order)
+ *   Int32Array [id, m, id, m, ...]                        a run of plain sends without arguments,
+ *                                                         m an index into the method table (a run
+ *                                                         clones as one memcpy: Fork-join throughput)
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -120,7 +125,7 @@ export type ToHost =
  * the method, then the args when the number is negative), in order. A flat run of primitives
  * clones several times faster than an array per message.
  */
-export type HostBatch = Array<ToHost | number | string | unknown[]>;
+export type HostBatch = Array<ToHost | number | string | unknown[] | Int32Array>;
 
 export type PeerFrame =
   | [typeof PMSG, number, number, string, unknown[], number, number]

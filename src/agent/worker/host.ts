@@ -525,9 +525,20 @@ export class AgentHost implements AgentRouter {
 
   // --- port --------------------------------------------------------------------------------
 
+  /** main's method table for runs of plain sends (protocol.ts HostBatch) */
+  private readonly methods: string[] = [];
+
   private receive(batch: HostBatch): void {
     for (let i = 0; i < batch.length; i++) {
       const x = batch[i]!;
+      if (x instanceof Int32Array) {
+        this.receiveRun(x);
+        continue;
+      }
+      if (typeof x === 'string') {
+        this.methods.push(x); // the next entry of main's method table
+        continue;
+      }
       if (typeof x === 'number') {
         // a compact plain send (protocol.ts HostBatch)
         const id = x > 0 ? x : -x;
@@ -580,6 +591,16 @@ export class AgentHost implements AgentRouter {
       }
     }
     this.drain();
+  }
+
+  /** A run of plain sends without arguments from main: [id, method index] pairs. */
+  private receiveRun(run: Int32Array): void {
+    const methods = this.methods;
+    const agents = this.agents;
+    for (let j = 0; j < run.length; j += 2) {
+      const a = agents.get(run[j]!);
+      if (a !== undefined && a.gen === 1) this.enqueue(a, methods[run[j + 1]!]!);
+    }
   }
 
   private push(f: FromHost | number): void {
