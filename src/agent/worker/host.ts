@@ -220,7 +220,11 @@ export class AgentHost implements AgentRouter {
     if (f[0] === PMSG) {
       const a = this.agents.get(f[1]);
       const args = f[4]; // handles in it revived by the codec (handle.ts setObjectReviver)
-      if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
+      if (a !== undefined && a.gen === f[2]) {
+        const m = entry(f[3], args, f[5], f[6], null, from);
+        if (f[5] === 0 && f[6] === 0) this.offerPlain(a, m);
+        else this.enqueue(a, m);
+      }
       else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
     } else if (f[0] === PREPLY) {
       const p = this.pending.get(f[1]);
@@ -234,7 +238,7 @@ export class AgentHost implements AgentRouter {
   /** A bare frame (peer.ts): a send without arguments that nobody waits for. */
   private peerBareSend(from: number, id: number, gen: number, method: string): void {
     const a = this.agents.get(id);
-    if (a !== undefined && a.gen === gen) this.enqueue(a, method);
+    if (a !== undefined && a.gen === gen) this.offerPlain(a, method);
     else this.push([FWD, id, gen, method, NO_ARGS, 0, 0, from]); // not here (moved, or gone): main knows
   }
 
@@ -550,7 +554,7 @@ export class AgentHost implements AgentRouter {
         }
         const a = this.agents.get(id);
         if (a !== undefined && a.gen === 1)
-          this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
+          this.offerPlain(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
         continue;
       }
       const f = x as ToHost;
@@ -599,7 +603,7 @@ export class AgentHost implements AgentRouter {
     const agents = this.agents;
     for (let j = 0; j < run.length; j += 2) {
       const a = agents.get(run[j]!);
-      if (a !== undefined && a.gen === 1) this.enqueue(a, methods[run[j + 1]!]!);
+      if (a !== undefined && a.gen === 1) this.offerPlain(a, methods[run[j + 1]!]!);
     }
   }
 
@@ -843,6 +847,39 @@ export class AgentHost implements AgentRouter {
 
   // --- mailboxes and turns -------------------------------------------------------------------
 
+  /**
+   * A plain send (nobody waits for it) arriving from outside any turn (main's port, a peer ring):
+   * to an idle agent (unbounded, nothing queued, no open turn) it runs now, as enqueue + step would run it
+   * next (the same order: its mailbox is empty), without the mailbox and the run queue. Bounded
+   * like a drain: past DRAIN_BUDGET_MS of such turns, messages queue until the next drain ends.
+   */
+  private offerPlain(a: Live, m: Entry): void {
+    if (
+      a.queued ||
+      a.open !== 0 ||
+      a.box.depth !== 0 ||
+      a.box.size !== Infinity || // a bounded box counts the message it takes before its turn starts
+      a.inst === undefined ||
+      a.failed !== undefined ||
+      a.stopped ||
+      this.draining ||
+      this.running !== undefined ||
+      this.directOff
+    ) {
+      this.enqueue(a, m);
+      return;
+    }
+    const n = ++this.direct;
+    if (n === 8) this.directT0 = performance.now();
+    else if ((n & 255) === 0 && performance.now() - this.directT0 > DRAIN_BUDGET_MS) this.directOff = true;
+    this.plainTurn(a, m);
+  }
+
+  /** turns offerPlain ran since the last drain, when the 8th began, and whether it stopped */
+  private direct = 0;
+  private directT0 = 0;
+  private directOff = false;
+
   private enqueue(a: Live, m: Entry): void {
     if (a.stopped) {
       this.answer(m, false, stoppedError(a.id, methodOf(m), a.name));
@@ -921,6 +958,8 @@ export class AgentHost implements AgentRouter {
       if (this.runHead >= this.runq.length) {
         this.runq.length = 0;
         this.runHead = 0;
+        this.direct = 0;
+        this.directOff = false;
       } else if (this.runHead > 4096) {
         this.runq.splice(0, this.runHead);
         this.runHead = 0;
