@@ -101,8 +101,12 @@ const DRAIN_BUDGET_MS = 4;
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
-/** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
+/**
+ * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
+ * chances to spin are skipped
+ */
 const SPIN_BACKOFF_MAX = 8;
+const SPIN_MISSES_TO_SKIP = 2;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -151,6 +155,8 @@ export class AgentHost implements AgentRouter {
   /** chances to spin left to skip, and the next skip after a miss (see spin) */
   private spinSkip = 0;
   private spinBackoff = 1;
+  /** spins in a row that missed */
+  private spinMisses = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -199,8 +205,9 @@ export class AgentHost implements AgentRouter {
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
   //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
-  //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
-  //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
+  //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
+  //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
+  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops.
   //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
   //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
   //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
@@ -315,10 +322,14 @@ export class AgentHost implements AgentRouter {
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
           if (!this.spinForPeers(seen)) {
-            this.spinSkip = this.spinBackoff;
-            this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            // one miss alone (the peer descheduled or collecting for a moment) costs no skips
+            if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+              this.spinSkip = this.spinBackoff;
+              this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            }
             break;
           }
+          this.spinMisses = 0;
           this.spinBackoff = 1;
           if (this.pollPeers() === 0) continue;
         }
