@@ -8,6 +8,7 @@
  * usage: npm run build && flock /tmp/shoal-bench.lock node perf/probes/agent-nact.mjs [rounds] [fj|ring|fjc]...
  *        DIST=/path/to/other/dist for the other build of an A/B pair; NO_ANCHOR=1 skips nact (profiles)
  */
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 
 const dist = process.env.DIST ?? new URL('../../dist/', import.meta.url).pathname;
@@ -21,9 +22,19 @@ const want = (k) => only.size === 0 || only.has(k);
 const rt = await Runtime.start({ workers: 2 });
 const mk = (cls, o = {}) => rt.agent(url, cls, [], o);
 const rows = { fj: [], ring: [], fjc: [] };
+// main thread's own CPU (utime + stime of /proc/thread-self/stat, 10 ms ticks): a figure the
+// machine's load moves far less than a rate
+const mainCpuMs = () => {
+  const f = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+const cpu = { fj: [], ring: [], fjc: [] };
+let lastCpuUs = 0;
 const rate = async (f) => {
+  const c0 = mainCpuMs();
   const t0 = performance.now();
   const n = await f();
+  lastCpuUs = ((mainCpuMs() - c0) * 1000) / n;
   return n / ((performance.now() - t0) / 1000);
 };
 for (let r = 0; r < R; r++) {
@@ -34,6 +45,7 @@ for (let r = 0; r < R; r++) {
       await Promise.all(ws.map((w) => w.sync()));
       return 600_000;
     });
+    cpu.fj.push(lastCpuUs);
     await Promise.all(ws.map((w) => w.stop({ drain: false })));
     const a = process.env.NO_ANCHOR ? Number.NaN : await rate(() => nact.fjThroughput(60, 10_000));
     rows.fj.push([s, a]);
@@ -48,6 +60,7 @@ for (let r = 0; r < R; r++) {
       await done;
       return 100_001;
     });
+    cpu.ring.push(lastCpuUs);
     await Promise.all([leader, ...nodes].map((h) => h.stop({ drain: false })));
     const a = process.env.NO_ANCHOR ? Number.NaN : await rate(() => nact.threadRing(100, 100_000));
     rows.ring.push([s, a]);
@@ -60,6 +73,7 @@ for (let r = 0; r < R; r++) {
       await Promise.all(ws.map((w) => w.stop({ drain: false })));
       return 40_000;
     });
+    cpu.fjc.push(lastCpuUs);
     rows.fjc.push([s, Number.NaN]);
   }
 }
@@ -76,6 +90,6 @@ for (const [name, xs] of Object.entries(rows)) {
       (Number.isNaN(xs[0][1])
         ? ''
         : `  nact ${k(med(warm.map((x) => x[1])))}  ratio median ${med(ratios).toFixed(2)}x [${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}]`) +
-      `  (cold round 1: ${k(xs[0][0])})`,
+      `  (cold round 1: ${k(xs[0][0])})  main CPU ${med(cpu[name].slice(1)).toFixed(3)} µs a message`,
   );
 }

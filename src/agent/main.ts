@@ -58,6 +58,7 @@ import {
   FAILED,
   FWD,
   GONE,
+  KIND,
   LOAD,
   MSG,
   PEER_RING_BYTES,
@@ -158,6 +159,14 @@ interface Lane {
   /** the method of the last run send and its index (a burst sends one method: no lookup) */
   lastMethod: string;
   lastIndex: number;
+  /** this worker's kind table (KIND frames): options -> `class\0url` -> index, and its size */
+  kinds: Map<WireAgentOptions, Map<string, number>>;
+  kindCount: number;
+  /** the last kind looked up (a burst of creations makes one kind: no lookup) */
+  lastKindUrl: string;
+  lastKindCls: string;
+  lastKindWire: WireAgentOptions | undefined;
+  lastKind: number;
   agents: number;
   mailbox: number;
   turns: number;
@@ -235,6 +244,12 @@ export class AgentHub implements AgentRouter {
       names: [],
       lastMethod: '',
       lastIndex: -1,
+      kinds: new Map(),
+      kindCount: 0,
+      lastKindUrl: '',
+      lastKindCls: '',
+      lastKindWire: undefined,
+      lastKind: -1,
       agents: 0,
       mailbox: 0,
       turns: 0,
@@ -447,11 +462,48 @@ export class AgentHub implements AgentRouter {
     r.slot = slot;
     lane.agents++;
     r.wire ??= this.wireFor(r.o);
-    this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
+    const k = r.args.length === 0 && !r.hasSnap ? this.kindOf(lane, r) : -1;
+    if (k >= 0) {
+      // into the open run as (id, -1 - kind): protocol.ts HostBatch
+      const run = lane.run;
+      let n = lane.runLen;
+      run[n++] = r.id;
+      run[n++] = -1 - k;
+      lane.runLen = n;
+      if (n === RUN_INTS) this.flushLane(lane);
+      else if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
+    } else this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
     if (r.crashes.length > 0 || r.moved) {
       r.moved = true; // re-created: workers that route to it directly learn its new place
       for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
     }
+  }
+
+  /**
+   * The index of (module, class, options) of `r` in the lane's kind table, defining it (a KIND
+   * frame) the first time; -1 when the table is full (the creation goes as a CREATE frame).
+   */
+  private kindOf(lane: Lane, r: Rec): number {
+    const wire = r.wire!;
+    if (lane.lastKindUrl === r.url && lane.lastKindCls === r.cls && lane.lastKindWire === wire) return lane.lastKind;
+    let byClass = lane.kinds.get(wire);
+    if (byClass === undefined) lane.kinds.set(wire, (byClass = new Map()));
+    const key = `${r.cls}\u0000${r.url}`;
+    let k = byClass.get(key);
+    if (k === undefined) {
+      if (lane.kindCount >= MAX_METHODS) return -1;
+      k = lane.kindCount++;
+      byClass.set(key, k);
+      this.push(lane, [KIND, r.url, r.cls, wire]);
+    }
+    lane.lastKindUrl = r.url;
+    lane.lastKindCls = r.cls;
+    lane.lastKindWire = wire;
+    lane.lastKind = k;
+    return k;
   }
 
   private readonly urls = new Map<string, string>();
@@ -986,13 +1038,15 @@ const MAX_METHODS = 4096;
 /** Move the lane's open run into its batch (in order: before whatever is pushed next). */
 function closeRun(lane: Lane): void {
   const n = lane.runLen;
+  const run = lane.run;
   lane.runLen = 0;
-  if (n >= RUN_MIN_INTS) {
-    lane.out.push(lane.run.slice(0, n));
+  let creates = false;
+  if (n < RUN_MIN_INTS) for (let i = 1; i < n; i += 2) if (run[i]! < 0) creates = true;
+  if (n >= RUN_MIN_INTS || creates) {
+    lane.out.push(run.slice(0, n));
     return;
   }
-  // short: compact sends (id, method name), as protocol.ts allows
-  const run = lane.run;
+  // short, sends only: compact sends (id, method name), as protocol.ts allows
   const names = lane.names;
   for (let i = 0; i < n; i += 2) lane.out.push(run[i]!, names[run[i + 1]!]!);
 }

@@ -17,7 +17,9 @@
  *                                                         method table (index 0, 1, 2 ... in order)
  *   Int32Array [id, m, id, m, ...]                        a run of plain sends without arguments,
  *                                                         m an index into the method table (a run
- *                                                         clones as one memcpy: Fork-join throughput)
+ *                                                         clones as one memcpy: Fork-join throughput);
+ *                                                         m < 0: create agent `id` (generation 1, no
+ *                                                         arguments) of entry -1 - m of the kind table
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -26,6 +28,7 @@
  *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
  *                                                         sent to it directly and not answered
  *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
+ *   KIND    [8, url, className, opts]                     the next entry of this port's kind table
  *   (and, not batched: PeerAttach { kind: 'shoal:agent-peer', slot, out, in, bell }: shared-memory
  *   rings straight to that worker, peer.ts)
  *
@@ -62,6 +65,7 @@ export const QUERY = 4;
 export const ANSWER = 5;
 export const DOWN = 6;
 export const MOVED = 7;
+export const KIND = 8;
 export const PMSG = 40;
 export const PREPLY = 41;
 
@@ -118,7 +122,8 @@ export type ToHost =
   | [typeof QUERY, number]
   | [typeof ANSWER, number, boolean, unknown]
   | [typeof DOWN, number]
-  | [typeof MOVED, number, number];
+  | [typeof MOVED, number, number]
+  | [typeof KIND, string, string, WireAgentOptions];
 
 /**
  * A batch main posts to a worker: ToHost frames (arrays) and compact plain sends (a number, then

@@ -63,6 +63,7 @@ import {
   FAILED,
   FWD,
   GONE,
+  KIND,
   LOAD,
   MSG,
   QUERY,
@@ -231,8 +232,7 @@ export class AgentHost implements AgentRouter {
         const m = entry(f[3], args, f[5], f[6], null, from);
         if (f[5] === 0 && f[6] === 0) this.offerPlain(a, m);
         else this.enqueue(a, m);
-      }
-      else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+      } else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
     } else if (f[0] === PREPLY) {
       const p = this.pending.get(f[1]);
       if (p) {
@@ -597,6 +597,9 @@ export class AgentHost implements AgentRouter {
         case DOWN:
           this.down(f[1]);
           break;
+        case KIND:
+          this.kinds.push({ url: f[1], cls: f[2], opts: f[3] });
+          break;
         case MOVED:
           this.routes.set(f[1], f[2]);
           this.paths.delete(f[1]); // at most once: what was in flight to the dead worker is lost anyway
@@ -608,13 +611,22 @@ export class AgentHost implements AgentRouter {
     this.drain();
   }
 
-  /** A run of plain sends without arguments from main: [id, method index] pairs. */
+  /** main's kind table for creations in runs (protocol.ts KIND) */
+  private readonly kinds: Array<{ url: string; cls: string; opts: WireAgentOptions }> = [];
+
+  /** A run from main: [id, method index] pairs (plain sends), or [id, -1 - kind] (creations). */
   private receiveRun(run: Int32Array): void {
     const methods = this.methods;
     const agents = this.agents;
     for (let j = 0; j < run.length; j += 2) {
+      const m = run[j + 1]!;
+      if (m < 0) {
+        const k = this.kinds[-1 - m]!;
+        this.create(run[j]!, 1, k.url, k.cls, NO_ARGS, k.opts, undefined, false);
+        continue;
+      }
       const a = agents.get(run[j]!);
-      if (a !== undefined && a.gen === 1) this.offerPlain(a, methods[run[j + 1]!]!);
+      if (a !== undefined && a.gen === 1) this.offerPlain(a, methods[m]!);
     }
   }
 
