@@ -76,6 +76,7 @@ import {
 } from './protocol.js';
 import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
 import { type DeadlineList, Deadlines, type Timed } from './deadlines.js';
+import { IdTable } from './id-table.js';
 
 /** One agent as rt.tasks() reports it. */
 export interface LiveAgent {
@@ -203,8 +204,8 @@ let nextHub = 1;
 export class AgentHub implements AgentRouter {
   readonly hubId = nextHub++;
   private readonly lanes: Array<Lane | undefined> = [];
-  private readonly recs = new Map<number, Rec>();
-  private readonly waits = new Map<number, Wait>();
+  private readonly recs = new IdTable<Rec>();
+  private readonly waits = new IdTable<Wait>();
   private nextId = 1;
   private nextReply = 1;
   private nextQuery = 1;
@@ -320,7 +321,7 @@ export class AgentHub implements AgentRouter {
         moved.push(r);
       }
     }
-    for (const [reply, w] of this.waits) {
+    for (const [reply, w] of this.waits.entries()) {
       if (w.slot !== slot) continue;
       this.waits.delete(reply);
       this.settle(
@@ -868,7 +869,7 @@ export class AgentHub implements AgentRouter {
     this.recs.delete(r.id);
     // turns still open on the worker (stop({ drain: false }) does not wait for them): nobody waits
     if (r.waiting > 0)
-      for (const [reply, w] of this.waits) {
+      for (const [reply, w] of this.waits.entries()) {
         if (w.rec !== r || w.what === 'stop()') continue;
         this.waits.delete(reply);
         this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
@@ -993,7 +994,7 @@ export class AgentHub implements AgentRouter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const [reply, w] of this.waits) {
+    for (const [reply, w] of this.waits.entries()) {
       this.waits.delete(reply);
       this.settle(w, false, new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`));
     }
