@@ -14,6 +14,7 @@
  *      table is rebuilt, the entry goes to `over`, a Map. get / delete look in both.
  *   3. Iteration (values, entries) returns a snapshot in increasing id order, so the caller may
  *      delete while it walks (the paths that iterate are rare: a worker's death, close, rt.tasks()).
+ *      `unordered` walks the slots as they are: the caller may delete only what it was just given.
  */
 const MAX_SLOTS = 1 << 20;
 
@@ -92,6 +93,14 @@ export class IdTable<V> {
   /** Values in increasing id order (a snapshot). */
   values(): V[] {
     return this.entries().map((e) => e[1]);
+  }
+
+  /** Values in no particular order, without sorting (the creation sweep, every second). */
+  *unordered(): Generator<V> {
+    const keys = this.keys;
+    const vals = this.vals;
+    for (let j = 0; j < keys.length; j++) if (keys[j] !== 0) yield vals[j]!;
+    if (this.over !== undefined) yield* [...this.over.values()];
   }
 
   private grow(): void {

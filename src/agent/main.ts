@@ -408,7 +408,7 @@ export class AgentHub implements AgentRouter {
     this.creationSweep = setInterval(() => {
       const now = nowMs();
       let pending = 0;
-      for (const r of this.recs.values()) {
+      for (const r of this.recs.unordered()) {
         if (!AgentHub.pending(r)) continue;
         pending++;
         const ms = r.o.callTimeout;
@@ -787,6 +787,15 @@ export class AgentHub implements AgentRouter {
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       if (typeof f === 'number') {
+        if (f < 0) {
+          // compact REPLY (ok, undefined), protocol.ts WorkerBatch
+          const w = this.waits.get(-f);
+          if (!w) continue;
+          this.waits.delete(-f);
+          if (w.what === 'stop()') this.forget(w.rec);
+          this.settle(w, true, undefined);
+          continue;
+        }
         // compact CREATED (ok), protocol.ts WorkerBatch
         const r = this.recs.get(f);
         if (r) this.decided(r, undefined);

@@ -38,7 +38,9 @@
  *   PREPLY  [41, reply, ok, value]
  *
  * Direction worker -> main (a WorkerBatch: frames, and bare ids):
- *   id                                                    (a number) CREATED ok for agent `id`
+ *   id                                                    (a number > 0) CREATED ok for agent `id`
+ *   -reply                                                (a number < 0) REPLY ok with the value
+ *                                                         undefined (sync, stop, acks, void calls)
  *   CREATED [20, id, ok, error]
  *   REPLY   [21, reply, ok, value]                        a call, sync, stop or acknowledged send
  *   FAILED  [22, id, error, method, holds]                a send threw; holds: the agent is failed
@@ -159,8 +161,9 @@ export type FromHost =
   | [typeof AGENTS, number, LiveAgentRow[]];
 
 /**
- * A batch a worker posts to main: FromHost frames, and bare agent ids, each one a CREATED that
- * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame).
+ * A batch a worker posts to main: FromHost frames, bare agent ids (> 0), each one a CREATED that
+ * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame),
+ * and negated reply ids (< 0), each a REPLY ok with the value undefined (a burst of syncs' answers).
  */
 export type WorkerBatch = Array<FromHost | number>;
 

@@ -1190,7 +1190,9 @@ export class AgentHost implements AgentRouter {
       this.scheduleFlush();
       return;
     }
-    this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
+    if (ok && v === undefined)
+      this.push(-m.reply); // compact REPLY (protocol.ts WorkerBatch): sync, stop, acks
+    else this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
   }
 
   private rows(): LiveAgentRow[] {
