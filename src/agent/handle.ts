@@ -169,8 +169,16 @@ export class AgentHandle implements AgentDescriptor {
     this.#router = router;
   }
 
-  send(method: string, ...args: unknown[]): Promise<void> {
+  send(method: string, ...args: unknown[]): Promise<void>;
+  send(method: string): Promise<void> {
     if (typeof method !== 'string') throw methodType(method);
+    // `arguments`, not a rest parameter: a send without arguments (Fork-join's) allocates no array
+    // biome-ignore lint/complexity/noArguments: see above
+    const n = arguments.length;
+    if (n === 1) return this.#router.send(this, method, NO_ARGS, 0);
+    const args = new Array<unknown>(n - 1);
+    // biome-ignore lint/complexity/noArguments: see above
+    for (let i = 1; i < n; i++) args[i - 1] = arguments[i];
     return this.#router.send(this, method, args, 0);
   }
 

@@ -58,6 +58,7 @@ import {
   FAILED,
   FWD,
   GONE,
+  KIND,
   LOAD,
   MSG,
   PEER_RING_BYTES,
@@ -75,6 +76,7 @@ import {
 } from './protocol.js';
 import { validateAgentOptions, type AgentOptions, type CheckedOptions } from './options.js';
 import { type DeadlineList, Deadlines, type Timed } from './deadlines.js';
+import { IdTable } from './id-table.js';
 
 /** One agent as rt.tasks() reports it. */
 export interface LiveAgent {
@@ -148,6 +150,24 @@ interface Lane {
   bell: DoorbellDescriptor;
   /** this turn's batch (protocol.ts: frames, and compact plain sends inline) */
   out: HostBatch;
+  /** the open run of plain sends without arguments (id, method index pairs), not yet in `out` */
+  run: Int32Array;
+  /** ints written in `run` */
+  runLen: number;
+  /** method name -> index in this worker's method table (protocol.ts HostBatch), and back */
+  methods: Map<string, number>;
+  names: string[];
+  /** the method of the last run send and its index (a burst sends one method: no lookup) */
+  lastMethod: string;
+  lastIndex: number;
+  /** this worker's kind table (KIND frames): options -> `class\0url` -> index, and its size */
+  kinds: Map<WireAgentOptions, Map<string, number>>;
+  kindCount: number;
+  /** the last kind looked up (a burst of creations makes one kind: no lookup) */
+  lastKindUrl: string;
+  lastKindCls: string;
+  lastKindWire: WireAgentOptions | undefined;
+  lastKind: number;
   agents: number;
   mailbox: number;
   turns: number;
@@ -184,8 +204,8 @@ let nextHub = 1;
 export class AgentHub implements AgentRouter {
   readonly hubId = nextHub++;
   private readonly lanes: Array<Lane | undefined> = [];
-  private readonly recs = new Map<number, Rec>();
-  private readonly waits = new Map<number, Wait>();
+  private readonly recs = new IdTable<Rec>();
+  private readonly waits = new IdTable<Wait>();
   private nextId = 1;
   private nextReply = 1;
   private nextQuery = 1;
@@ -219,6 +239,18 @@ export class AgentHub implements AgentRouter {
       wake,
       bell: createDoorbell(),
       out: [],
+      run: new Int32Array(RUN_INTS),
+      runLen: 0,
+      methods: new Map(),
+      names: [],
+      lastMethod: '',
+      lastIndex: -1,
+      kinds: new Map(),
+      kindCount: 0,
+      lastKindUrl: '',
+      lastKindCls: '',
+      lastKindWire: undefined,
+      lastKind: -1,
       agents: 0,
       mailbox: 0,
       turns: 0,
@@ -289,7 +321,7 @@ export class AgentHub implements AgentRouter {
         moved.push(r);
       }
     }
-    for (const [reply, w] of this.waits) {
+    for (const [reply, w] of this.waits.entries()) {
       if (w.slot !== slot) continue;
       this.waits.delete(reply);
       this.settle(
@@ -376,7 +408,7 @@ export class AgentHub implements AgentRouter {
     this.creationSweep = setInterval(() => {
       const now = nowMs();
       let pending = 0;
-      for (const r of this.recs.values()) {
+      for (const r of this.recs.unordered()) {
         if (!AgentHub.pending(r)) continue;
         pending++;
         const ms = r.o.callTimeout;
@@ -431,11 +463,48 @@ export class AgentHub implements AgentRouter {
     r.slot = slot;
     lane.agents++;
     r.wire ??= this.wireFor(r.o);
-    this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
+    const k = r.args.length === 0 && !r.hasSnap ? this.kindOf(lane, r) : -1;
+    if (k >= 0) {
+      // into the open run as (id, -1 - kind): protocol.ts HostBatch
+      const run = lane.run;
+      let n = lane.runLen;
+      run[n++] = r.id;
+      run[n++] = -1 - k;
+      lane.runLen = n;
+      if (n === RUN_INTS) this.flushLane(lane);
+      else if (!this.flushQueued) {
+        this.flushQueued = true;
+        queueMicrotask(this.flush);
+      }
+    } else this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
     if (r.crashes.length > 0 || r.moved) {
       r.moved = true; // re-created: workers that route to it directly learn its new place
       for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
     }
+  }
+
+  /**
+   * The index of (module, class, options) of `r` in the lane's kind table, defining it (a KIND
+   * frame) the first time; -1 when the table is full (the creation goes as a CREATE frame).
+   */
+  private kindOf(lane: Lane, r: Rec): number {
+    const wire = r.wire!;
+    if (lane.lastKindUrl === r.url && lane.lastKindCls === r.cls && lane.lastKindWire === wire) return lane.lastKind;
+    let byClass = lane.kinds.get(wire);
+    if (byClass === undefined) lane.kinds.set(wire, (byClass = new Map()));
+    const key = `${r.cls}\u0000${r.url}`;
+    let k = byClass.get(key);
+    if (k === undefined) {
+      if (lane.kindCount >= MAX_METHODS) return -1;
+      k = lane.kindCount++;
+      byClass.set(key, k);
+      this.push(lane, [KIND, r.url, r.cls, wire]);
+    }
+    lane.lastKindUrl = r.url;
+    lane.lastKindCls = r.cls;
+    lane.lastKindWire = wire;
+    lane.lastKind = k;
+    return k;
   }
 
   private readonly urls = new Map<string, string>();
@@ -485,7 +554,28 @@ export class AgentHub implements AgentRouter {
     if (h.policy === null) {
       const lane = this.lanes[r!.slot]!;
       if (flags === 0) {
+        if (args.length === 0) {
+          // the open run (protocol.ts HostBatch): two ints a send, one memcpy a batch when cloned
+          let mi: number | undefined = method === lane.lastMethod ? lane.lastIndex : lane.methods.get(method);
+          if (mi === undefined) mi = this.defineMethod(lane, method);
+          if (mi >= 0) {
+            lane.lastMethod = method;
+            lane.lastIndex = mi;
+            const run = lane.run;
+            let n = lane.runLen;
+            run[n++] = h.id;
+            run[n++] = mi;
+            lane.runLen = n;
+            if (n === RUN_INTS) this.flushLane(lane);
+            else if (!this.flushQueued) {
+              this.flushQueued = true;
+              queueMicrotask(this.flush);
+            }
+            return RESOLVED;
+          }
+        }
         // compact plain send (protocol.ts): no frame array, and a batch of primitives clones fast
+        if (lane.runLen > 0) closeRun(lane);
         const n = args.length === 0 ? lane.out.push(h.id, method) : lane.out.push(-h.id, method, args);
         if (n >= SLICE * 2) this.flushLane(lane);
         else if (!this.flushQueued) {
@@ -656,7 +746,22 @@ export class AgentHub implements AgentRouter {
 
   // --- port ------------------------------------------------------------------------------------
 
+  /**
+   * Give `method` the next index of the lane's method table (the worker appends the name it reads
+   * to its own table in the same order), or -1 when the table is full (the send goes compact).
+   */
+  private defineMethod(lane: Lane, method: string): number {
+    if (lane.methods.size >= MAX_METHODS) return -1;
+    if (lane.runLen > 0) closeRun(lane);
+    const mi = lane.methods.size;
+    lane.methods.set(method, mi);
+    lane.names.push(method);
+    lane.out.push(method);
+    return mi;
+  }
+
   private push(lane: Lane, f: ToHost): void {
+    if (lane.runLen > 0) closeRun(lane);
     // a long burst goes out in slices, so the worker starts on the first while main clones the next
     if (lane.out.push(f) >= SLICE) this.flushLane(lane);
     else if (!this.flushQueued) {
@@ -667,10 +772,11 @@ export class AgentHub implements AgentRouter {
 
   private readonly flush = (): void => {
     this.flushQueued = false;
-    for (const lane of this.lanes) if (lane && lane.out.length > 0) this.flushLane(lane);
+    for (const lane of this.lanes) if (lane && (lane.out.length > 0 || lane.runLen > 0)) this.flushLane(lane);
   };
 
   private flushLane(lane: Lane): void {
+    if (lane.runLen > 0) closeRun(lane);
     const b = lane.out;
     lane.out = [];
     lane.port.postMessage(b);
@@ -681,6 +787,15 @@ export class AgentHub implements AgentRouter {
     for (let i = 0; i < batch.length; i++) {
       const f = batch[i]!;
       if (typeof f === 'number') {
+        if (f < 0) {
+          // compact REPLY (ok, undefined), protocol.ts WorkerBatch
+          const w = this.waits.get(-f);
+          if (!w) continue;
+          this.waits.delete(-f);
+          if (w.what === 'stop()') this.forget(w.rec);
+          this.settle(w, true, undefined);
+          continue;
+        }
         // compact CREATED (ok), protocol.ts WorkerBatch
         const r = this.recs.get(f);
         if (r) this.decided(r, undefined);
@@ -763,7 +878,7 @@ export class AgentHub implements AgentRouter {
     this.recs.delete(r.id);
     // turns still open on the worker (stop({ drain: false }) does not wait for them): nobody waits
     if (r.waiting > 0)
-      for (const [reply, w] of this.waits) {
+      for (const [reply, w] of this.waits.entries()) {
         if (w.rec !== r || w.what === 'stop()') continue;
         this.waits.delete(reply);
         this.settle(w, false, new AgentStoppedError(`agent ${r.label} was stopped while ${w.what} ran`));
@@ -888,7 +1003,7 @@ export class AgentHub implements AgentRouter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const [reply, w] of this.waits) {
+    for (const [reply, w] of this.waits.entries()) {
       this.waits.delete(reply);
       this.settle(w, false, new ClosedError(`runtime closed: ${w.what} on agent ${w.rec.label} did not finish`));
     }
@@ -923,6 +1038,28 @@ function nowMs(): number {
 const DIRECT = settingOrDefault('agentDirect'); // SHOAL_AGENT_DIRECT, validated at start (src/config.ts)
 /** frames per post in a long burst (see push) */
 const SLICE = 2048;
+/** ints in a lane's open run of plain sends (2 a send): a full run is posted at once */
+const RUN_INTS = 8192;
+/** a run this short goes as compact sends (a typed array per post costs more than a few primitives) */
+const RUN_MIN_INTS = 16;
+/** method names a lane's table holds; past it, sends go compact (the name in every message) */
+const MAX_METHODS = 4096;
+
+/** Move the lane's open run into its batch (in order: before whatever is pushed next). */
+function closeRun(lane: Lane): void {
+  const n = lane.runLen;
+  const run = lane.run;
+  lane.runLen = 0;
+  let creates = false;
+  if (n < RUN_MIN_INTS) for (let i = 1; i < n; i += 2) if (run[i]! < 0) creates = true;
+  if (n >= RUN_MIN_INTS || creates) {
+    lane.out.push(run.slice(0, n));
+    return;
+  }
+  // short, sends only: compact sends (id, method name), as protocol.ts allows
+  const names = lane.names;
+  for (let i = 0; i < n; i += 2) lane.out.push(run[i]!, names[run[i + 1]!]!);
+}
 
 function allPrimitive(args: readonly unknown[]): boolean {
   for (let i = 0; i < args.length; i++) {

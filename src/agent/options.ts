@@ -48,6 +48,14 @@ const POLICIES = ['wait', 'drop', 'slide', 'error'];
 export function validateAgentOptions(o: AgentOptions | undefined, slots: number): CheckedOptions {
   if (o === undefined) return DEFAULTS;
   if (o === null || typeof o !== 'object') bad(TypeError, 'options', 'an object', o);
+  if (onlyPlacement(o)) {
+    // the common shapes ({}, { worker }, { key }): shared options, no object and no wire key per agent
+    const worker = placement(o, slots);
+    if (worker === undefined) return DEFAULTS;
+    let hit = placed[worker];
+    if (hit === undefined) placed[worker] = hit = Object.freeze({ ...DEFAULTS, worker });
+    return hit;
+  }
   const errorMode = o.errorMode ?? 'fail';
   if (errorMode !== 'fail' && errorMode !== 'continue')
     bad(TypeError, 'options.errorMode', "'fail' or 'continue'", errorMode);
@@ -78,17 +86,7 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
     bad(RangeError, 'options.restart.intensity', 'an integer >= 0', intensity);
   if (typeof period !== 'number' || !(period > 0))
     bad(RangeError, 'options.restart.period', 'a positive number of ms', period);
-  let worker: number | undefined;
-  if (o.worker !== undefined) {
-    if (!Number.isInteger(o.worker) || o.worker < 0 || (slots > 0 && o.worker >= slots)) {
-      bad(RangeError, 'options.worker', `a worker slot in [0, ${slots - 1}]`, o.worker);
-    }
-    worker = o.worker;
-  } else if (o.key !== undefined) {
-    if (typeof o.key !== 'string' && typeof o.key !== 'number')
-      bad(TypeError, 'options.key', 'a string or number', o.key);
-    worker = hash(String(o.key)) % Math.max(1, slots);
-  }
+  const worker = placement(o, slots);
   if (o.reentrant !== undefined && typeof o.reentrant !== 'boolean')
     bad(TypeError, 'options.reentrant', 'a boolean', o.reentrant);
   return {
@@ -107,6 +105,33 @@ const DEFAULTS: CheckedOptions = Object.freeze({
   restart: Object.freeze({ intensity: 1, period: 5000 }),
   worker: undefined,
 }) as CheckedOptions;
+
+/** The worker slot `o` asks for (worker, else key), or undefined: the least-loaded. */
+function placement(o: AgentOptions, slots: number): number | undefined {
+  if (o.worker !== undefined) {
+    if (!Number.isInteger(o.worker) || o.worker < 0 || (slots > 0 && o.worker >= slots)) {
+      bad(RangeError, 'options.worker', `a worker slot in [0, ${slots - 1}]`, o.worker);
+    }
+    return o.worker;
+  }
+  if (o.key !== undefined) {
+    if (typeof o.key !== 'string' && typeof o.key !== 'number')
+      bad(TypeError, 'options.key', 'a string or number', o.key);
+    return hash(String(o.key)) % Math.max(1, slots);
+  }
+  return undefined;
+}
+
+/** No option but `worker` / `key` is set (an option set to undefined counts as unset). */
+function onlyPlacement(o: AgentOptions): boolean {
+  for (const k in o) {
+    if (k !== 'worker' && k !== 'key' && (o as Record<string, unknown>)[k] !== undefined) return false;
+  }
+  return true;
+}
+
+/** DEFAULTS placed on one slot, by slot (read-only, shared by every agent made so) */
+const placed: CheckedOptions[] = [];
 
 function hash(s: string): number {
   let h = 2166136261;

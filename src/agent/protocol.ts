@@ -13,6 +13,13 @@
  * a plain send being a `send` that nobody waits for, to an agent of generation 1):
  *   id, method                                            (id > 0) a plain send without arguments
  *   -id, method, args                                     (a number < 0) a plain send with arguments
+ *   method                                                (a string) the next entry of this port's
+ *                                                         method table (index 0, 1, 2 ... in order)
+ *   Int32Array [id, m, id, m, ...]                        a run of plain sends without arguments,
+ *                                                         m an index into the method table (a run
+ *                                                         clones as one memcpy: Fork-join throughput);
+ *                                                         m < 0: create agent `id` (generation 1, no
+ *                                                         arguments) of entry -1 - m of the kind table
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -21,6 +28,7 @@
  *   DOWN    [6, slot]                                     the worker in `slot` died: reject what was
  *                                                         sent to it directly and not answered
  *   MOVED   [7, id, slot]                                 agent `id` was re-created in `slot`
+ *   KIND    [8, url, className, opts]                     the next entry of this port's kind table
  *   (and, not batched: PeerAttach { kind: 'shoal:agent-peer', slot, out, in, bell }: shared-memory
  *   rings straight to that worker, peer.ts)
  *
@@ -30,7 +38,9 @@
  *   PREPLY  [41, reply, ok, value]
  *
  * Direction worker -> main (a WorkerBatch: frames, and bare ids):
- *   id                                                    (a number) CREATED ok for agent `id`
+ *   id                                                    (a number > 0) CREATED ok for agent `id`
+ *   -reply                                                (a number < 0) REPLY ok with the value
+ *                                                         undefined (sync, stop, acks, void calls)
  *   CREATED [20, id, ok, error]
  *   REPLY   [21, reply, ok, value]                        a call, sync, stop or acknowledged send
  *   FAILED  [22, id, error, method, holds]                a send threw; holds: the agent is failed
@@ -57,6 +67,7 @@ export const QUERY = 4;
 export const ANSWER = 5;
 export const DOWN = 6;
 export const MOVED = 7;
+export const KIND = 8;
 export const PMSG = 40;
 export const PREPLY = 41;
 
@@ -113,14 +124,15 @@ export type ToHost =
   | [typeof QUERY, number]
   | [typeof ANSWER, number, boolean, unknown]
   | [typeof DOWN, number]
-  | [typeof MOVED, number, number];
+  | [typeof MOVED, number, number]
+  | [typeof KIND, string, string, WireAgentOptions];
 
 /**
  * A batch main posts to a worker: ToHost frames (arrays) and compact plain sends (a number, then
  * the method, then the args when the number is negative), in order. A flat run of primitives
  * clones several times faster than an array per message.
  */
-export type HostBatch = Array<ToHost | number | string | unknown[]>;
+export type HostBatch = Array<ToHost | number | string | unknown[] | Int32Array>;
 
 export type PeerFrame =
   | [typeof PMSG, number, number, string, unknown[], number, number]
@@ -149,8 +161,9 @@ export type FromHost =
   | [typeof AGENTS, number, LiveAgentRow[]];
 
 /**
- * A batch a worker posts to main: FromHost frames, and bare agent ids, each one a CREATED that
- * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame).
+ * A batch a worker posts to main: FromHost frames, bare agent ids (> 0), each one a CREATED that
+ * succeeded (the common answer of a burst of creations: a number clones far cheaper than a frame),
+ * and negated reply ids (< 0), each a REPLY ok with the value undefined (a burst of syncs' answers).
  */
 export type WorkerBatch = Array<FromHost | number>;
 

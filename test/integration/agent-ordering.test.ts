@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Runtime, type Agent } from '../../src/index.js';
-import type { Counter } from '../fixtures/agents.js';
+import type { Counter, Many, Tally } from '../fixtures/agents.js';
 
 const url = new URL('../fixtures/agents.js', import.meta.url);
 const tasksUrl = new URL('../fixtures/agent-tasks.js', import.meta.url);
@@ -31,6 +31,46 @@ for (const transport of ['message', 'shared'] as const) {
     assert.equal(await Promise.all([a, b]), [N, N]);
     await target.sync();
     assert.equal(await target.call('checkOrder'), { ok: true, count: 3 * N });
+  });
+
+  t('plain sends without arguments keep their order among other messages, long runs and short', async ({ rt }) => {
+    const x = await rt.agent<typeof Tally>(url, 'Tally', [], { worker: 0 });
+    const y = await rt.agent<typeof Tally>(url, 'Tally', [], { worker: 0 });
+    const want: string[] = [];
+    const wantY: string[] = [];
+    const got: Promise<string[]>[] = [];
+    const names = ['a', 'b', 'c'] as const;
+    for (let i = 0; i < 5000; i++) {
+      const k = i % 97 < 60 ? i % 3 : i % 11; // stretches of bare sends, then a mix
+      if (k < 3) {
+        void x.send(names[k]!);
+        want.push(names[k]!);
+      } else if (k < 6) {
+        void y.send(names[k - 3]!);
+        wantY.push(names[k - 3]!);
+      } else if (k < 9) {
+        void x.send('tag', i);
+        want.push(`t${i}`);
+      } else if (k === 9) got.push(x.call('take'));
+      else await x.sync(); // lets the batch go out: the next send opens a new run
+    }
+    got.push(x.call('take'));
+    assert.equal((await Promise.all(got)).flat(), want);
+    assert.equal(await y.call('take'), wantY);
+  });
+
+  t("plain sends of more method names than a port's table holds keep their order", async ({ rt }) => {
+    const m = await rt.agent<typeof Many>(url, 'Many', []);
+    const h = m as unknown as { send(method: string): Promise<void> };
+    const want: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 4500; i++) {
+        const k = (i * 7 + round) % 4500;
+        void h.send(`m${k}`);
+        want.push(k);
+      }
+    }
+    assert.equal(await m.call('take'), want);
   });
 
   t('send and call share one order per sender, awaited or not', async ({ rt }) => {

@@ -63,6 +63,7 @@ import {
   FAILED,
   FWD,
   GONE,
+  KIND,
   LOAD,
   MSG,
   QUERY,
@@ -101,8 +102,12 @@ const DRAIN_BUDGET_MS = 4;
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
-/** after a spin that missed, the next 1, 2, 4 ... up to this many chances to spin are skipped */
+/**
+ * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
+ * chances to spin are skipped
+ */
 const SPIN_BACKOFF_MAX = 8;
+const SPIN_MISSES_TO_SKIP = 2;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -151,6 +156,8 @@ export class AgentHost implements AgentRouter {
   /** chances to spin left to skip, and the next skip after a miss (see spin) */
   private spinSkip = 0;
   private spinBackoff = 1;
+  /** spins in a row that missed */
+  private spinMisses = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -199,8 +206,9 @@ export class AgentHost implements AgentRouter {
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
   //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
-  //      A spin that missed makes it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX) chances
-  //      to spin, and a hit resets that: a worker whose peers do not answer soon stops paying.
+  //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
+  //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
+  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops.
   //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
   //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
   //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
@@ -220,8 +228,11 @@ export class AgentHost implements AgentRouter {
     if (f[0] === PMSG) {
       const a = this.agents.get(f[1]);
       const args = f[4]; // handles in it revived by the codec (handle.ts setObjectReviver)
-      if (a !== undefined && a.gen === f[2]) this.enqueue(a, entry(f[3], args, f[5], f[6], null, from));
-      else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
+      if (a !== undefined && a.gen === f[2]) {
+        const m = entry(f[3], args, f[5], f[6], null, from);
+        if (f[5] === 0 && f[6] === 0) this.offerPlain(a, m);
+        else this.enqueue(a, m);
+      } else this.push([FWD, f[1], f[2], f[3], args, f[5], f[6], from]); // not here (moved, or gone): main knows
     } else if (f[0] === PREPLY) {
       const p = this.pending.get(f[1]);
       if (p) {
@@ -234,7 +245,7 @@ export class AgentHost implements AgentRouter {
   /** A bare frame (peer.ts): a send without arguments that nobody waits for. */
   private peerBareSend(from: number, id: number, gen: number, method: string): void {
     const a = this.agents.get(id);
-    if (a !== undefined && a.gen === gen) this.enqueue(a, method);
+    if (a !== undefined && a.gen === gen) this.offerPlain(a, method);
     else this.push([FWD, id, gen, method, NO_ARGS, 0, 0, from]); // not here (moved, or gone): main knows
   }
 
@@ -311,10 +322,14 @@ export class AgentHost implements AgentRouter {
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
           if (!this.spinForPeers(seen)) {
-            this.spinSkip = this.spinBackoff;
-            this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            // one miss alone (the peer descheduled or collecting for a moment) costs no skips
+            if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+              this.spinSkip = this.spinBackoff;
+              this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
+            }
             break;
           }
+          this.spinMisses = 0;
           this.spinBackoff = 1;
           if (this.pollPeers() === 0) continue;
         }
@@ -525,9 +540,20 @@ export class AgentHost implements AgentRouter {
 
   // --- port --------------------------------------------------------------------------------
 
+  /** main's method table for runs of plain sends (protocol.ts HostBatch) */
+  private readonly methods: string[] = [];
+
   private receive(batch: HostBatch): void {
     for (let i = 0; i < batch.length; i++) {
       const x = batch[i]!;
+      if (x instanceof Int32Array) {
+        this.receiveRun(x);
+        continue;
+      }
+      if (typeof x === 'string') {
+        this.methods.push(x); // the next entry of main's method table
+        continue;
+      }
       if (typeof x === 'number') {
         // a compact plain send (protocol.ts HostBatch)
         const id = x > 0 ? x : -x;
@@ -539,7 +565,7 @@ export class AgentHost implements AgentRouter {
         }
         const a = this.agents.get(id);
         if (a !== undefined && a.gen === 1)
-          this.enqueue(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
+          this.offerPlain(a, args.length === 0 ? method : new Msg(method, args, 0, 0, null));
         continue;
       }
       const f = x as ToHost;
@@ -571,6 +597,9 @@ export class AgentHost implements AgentRouter {
         case DOWN:
           this.down(f[1]);
           break;
+        case KIND:
+          this.kinds.push({ url: f[1], cls: f[2], opts: f[3] });
+          break;
         case MOVED:
           this.routes.set(f[1], f[2]);
           this.paths.delete(f[1]); // at most once: what was in flight to the dead worker is lost anyway
@@ -580,6 +609,25 @@ export class AgentHost implements AgentRouter {
       }
     }
     this.drain();
+  }
+
+  /** main's kind table for creations in runs (protocol.ts KIND) */
+  private readonly kinds: Array<{ url: string; cls: string; opts: WireAgentOptions }> = [];
+
+  /** A run from main: [id, method index] pairs (plain sends), or [id, -1 - kind] (creations). */
+  private receiveRun(run: Int32Array): void {
+    const methods = this.methods;
+    const agents = this.agents;
+    for (let j = 0; j < run.length; j += 2) {
+      const m = run[j + 1]!;
+      if (m < 0) {
+        const k = this.kinds[-1 - m]!;
+        this.create(run[j]!, 1, k.url, k.cls, NO_ARGS, k.opts, undefined, false);
+        continue;
+      }
+      const a = agents.get(run[j]!);
+      if (a !== undefined && a.gen === 1) this.offerPlain(a, methods[m]!);
+    }
   }
 
   private push(f: FromHost | number): void {
@@ -822,6 +870,39 @@ export class AgentHost implements AgentRouter {
 
   // --- mailboxes and turns -------------------------------------------------------------------
 
+  /**
+   * A plain send (nobody waits for it) arriving from outside any turn (main's port, a peer ring):
+   * to an idle agent (unbounded, nothing queued, no open turn) it runs now, as enqueue + step would run it
+   * next (the same order: its mailbox is empty), without the mailbox and the run queue. Bounded
+   * like a drain: past DRAIN_BUDGET_MS of such turns, messages queue until the next drain ends.
+   */
+  private offerPlain(a: Live, m: Entry): void {
+    if (
+      a.queued ||
+      a.open !== 0 ||
+      a.box.depth !== 0 ||
+      a.box.size !== Infinity || // a bounded box counts the message it takes before its turn starts
+      a.inst === undefined ||
+      a.failed !== undefined ||
+      a.stopped ||
+      this.draining ||
+      this.running !== undefined ||
+      this.directOff
+    ) {
+      this.enqueue(a, m);
+      return;
+    }
+    const n = ++this.direct;
+    if (n === 8) this.directT0 = performance.now();
+    else if ((n & 255) === 0 && performance.now() - this.directT0 > DRAIN_BUDGET_MS) this.directOff = true;
+    this.plainTurn(a, m);
+  }
+
+  /** turns offerPlain ran since the last drain, when the 8th began, and whether it stopped */
+  private direct = 0;
+  private directT0 = 0;
+  private directOff = false;
+
   private enqueue(a: Live, m: Entry): void {
     if (a.stopped) {
       this.answer(m, false, stoppedError(a.id, methodOf(m), a.name));
@@ -900,6 +981,8 @@ export class AgentHost implements AgentRouter {
       if (this.runHead >= this.runq.length) {
         this.runq.length = 0;
         this.runHead = 0;
+        this.direct = 0;
+        this.directOff = false;
       } else if (this.runHead > 4096) {
         this.runq.splice(0, this.runHead);
         this.runHead = 0;
@@ -1107,7 +1190,9 @@ export class AgentHost implements AgentRouter {
       this.scheduleFlush();
       return;
     }
-    this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
+    if (ok && v === undefined)
+      this.push(-m.reply); // compact REPLY (protocol.ts WorkerBatch): sync, stop, acks
+    else this.push([REPLY, m.reply, ok, ok ? v : toWire(v)]);
   }
 
   private rows(): LiveAgentRow[] {

@@ -91,7 +91,7 @@ export function methodOf(m: Entry): string {
 
 /** The arguments of `m` (a fresh empty array for a bare entry: an onError hook may keep it). */
 export function argsOf(m: Entry): unknown[] {
-  return typeof m === 'string' ? [] : m.args;
+  return typeof m === 'string' || m.args.length === 0 ? [] : m.args; // never the shared NO_ARGS
 }
 
 export function hasObjects(args: readonly unknown[]): boolean {
