@@ -5,7 +5,8 @@
  * (V8 platform and libuv threads). Also: each worker bell's state when a call lands (wake.ts ring).
  * WHO=shoal|piscina (default both, alternating per gap).
  *
- * usage: npm run build && node perf/probes/cold-cpu.mjs   (N=200; DIST=/path/to/dist for an A/B)
+ * usage: npm run build && node perf/probes/cold-cpu.mjs   (N=200 calls a gap; GAPS=0,1,5,20;
+ *   WHO=shoal,piscina; AMB=0: shoal without ambient cancellation; DIST=/path/to/dist for an A/B)
  */
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -46,7 +47,7 @@ const cs = { shoal: () => rt.run(TASKS, 'noop'), piscina: () => pis.run(noop) };
 for (const k of Object.keys(cs)) for (let i = 0; i < 500; i++) await cs[k]();
 const main = process.pid;
 console.log('threads', [...tids0].map((t) => t - main).join(' '), '| shoal', [...shoalTids].map((t) => t - main).join(' '), '| piscina', [...pisTids].map((t) => t - main).join(' '));
-const GAPS = [0, 1, 5, 20];
+const GAPS = (process.env.GAPS ?? '0,1,5,20').split(',').map(Number);
 for (const gap of GAPS) {
   for (const who of WHO.split(',')) {
     for (const k of Object.keys(states)) delete states[k];

@@ -49,11 +49,13 @@ export class CallGap {
     this.since = nowMs;
   }
 
-  /** A task arrived at `atMs`: records the gap since idleAt, once. */
-  arrived(atMs: number): void {
-    if (this.since === 0) return;
-    this.add(Math.max(0, (atMs - this.since) * 1000));
+  /** A task arrived at `atMs`: records the gap since idleAt, once. Returns it, µs (-1: none recorded). */
+  arrived(atMs: number): number {
+    if (this.since === 0) return -1;
+    const us = Math.max(0, (atMs - this.since) * 1000);
+    this.add(us);
     this.since = 0;
+    return us;
   }
 
   /** Record one gap, µs. */

@@ -35,7 +35,9 @@
  * it spinning; calls spaced a millisecond
  * or more apart (a service at low load) pay for no spin at all; a new caller after a long idle
  * inherits the gaps of the last one, so a loop that follows a burst or another pool's burst is
- * hot from its second call (the warm-up).
+ * hot from its second call (the warm-up). Spins that miss anyway (a busy machine: the spinner
+ * holds the CPU the caller needs) make the worker skip its next 1, 2, 4 ... MISS_BACKOFF_MAX
+ * chances to spin; a hit resets that.
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -92,6 +94,10 @@ const IMMEDIATE_STALE = 3;
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
 const STATS_EVERY_MS = 500;
+/** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin (spinForNext). */
+const MISS_BACKOFF_MAX = 16;
+/** An idle gap this long (µs) clears the miss backoff: the next caller starts with a spin. */
+const BACKOFF_RESET_GAP_US = 1000;
 
 /** Boot the shared-memory loop on this worker. */
 /**
@@ -119,6 +125,9 @@ class SharedWorker implements Outbox {
   private arrivedAt = 0;
   /** the last task came while this worker was parked: its caller's main parked too (main.ts endBurst) */
   private cameCold = false;
+  /** spin chances to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
+  private spinSkip = 0;
+  private spinBackoff = 0;
   /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
@@ -310,7 +319,8 @@ class SharedWorker implements Outbox {
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) {
-        this.gaps.arrived(at);
+        // misses of an earlier caller say nothing about one that starts after a long idle
+        if (this.gaps.arrived(at) > BACKOFF_RESET_GAP_US) this.spinSkip = this.spinBackoff = 0;
         this.gaps.idleAt(performance.now()); // published: idle from now unless more comes
         this.spinOwed = true;
         // step 3: the next lone task often follows at once (main settles, the caller submits)
@@ -346,8 +356,10 @@ class SharedWorker implements Outbox {
     // loop would stay cold, two wake-ups a call), so it lasts the longest gap a spin pays for.
     const us = this.gaps.spinBudgetUs(this.cameCold ? SPIN_GAP_MAX_US : this.spinUs);
     this.cameCold = false;
-    if (us === 0) {
-      this.spinOwed = false; // calls come further apart than a spin pays for: park at once
+    if (us === 0 || this.spinSkip > 0) {
+      // calls come further apart than a spin pays for, or spins have been missing: park at once
+      if (us > 0) this.spinSkip--;
+      this.spinOwed = false;
       return false;
     }
     if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return false; // pairs with: the store below, on other workers
@@ -358,7 +370,17 @@ class SharedWorker implements Outbox {
     } finally {
       Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
     }
-    if (hit) this.arrivedAt = performance.now();
+    // A gap that fits a spin can still miss it: on a machine with more runnable threads than cores
+    // the spinner holds the CPU its caller needs to answer (docs/measurements.md, 2026-12-07
+    // "regime flips", point 3). Misses in a row make the worker skip 1, 2, 4 ... up to
+    // MISS_BACKOFF_MAX chances to spin; a hit resets it.
+    if (hit) {
+      this.arrivedAt = performance.now();
+      this.spinBackoff = 0;
+    } else {
+      this.spinBackoff = Math.min(MISS_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+      this.spinSkip = this.spinBackoff;
+    }
     return hit;
   }
 
