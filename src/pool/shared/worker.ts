@@ -27,17 +27,16 @@
  *
  * Spin budget (call-gap.ts): how soon the next task came after this worker last ran out of
  * work, the median of the last few such gaps. When it is short enough that a spin costs less CPU
- * than the cold round trip it saves (SPIN_GAP_MAX_US), the worker spins for up to twice that gap
- * (at least spinUs, its own measured wake-up lag, clamped to SPIN_MIN_US..SPIN_MAX_US); otherwise
- * it parks at once; after a task that had to wake it, at least SPIN_GAP_MAX_US (the caller's
- * main parked too, and answers no sooner than its own wake-up). A loop of `await rt.run()`, hot or
- * with main parking between calls, and a caller that awaits a setImmediate between calls, find
- * it spinning; calls spaced a millisecond
- * or more apart (a service at low load) pay for no spin at all; a new caller after a long idle
- * inherits the gaps of the last one, so a loop that follows a burst or another pool's burst is
- * hot from its second call (the warm-up). Spins that miss anyway (a busy machine: the spinner
- * holds the CPU the caller needs) make the worker skip its next 1, 2, 4 ... MISS_BACKOFF_MAX
- * chances to spin; a hit resets that.
+ * than the cold round trip it saves (SPIN_GAP_MAX_US), the worker spins for up to twice that gap,
+ * at least spinUs (its own measured wake-up lag, clamped to SPIN_MIN_US..SPIN_MAX_US) and, after
+ * a task that had to wake it, at least SPIN_GAP_MAX_US (the caller's main parked too, and answers
+ * no sooner than its own wake-up); otherwise it parks at once. A loop of `await rt.run()`, hot or
+ * with main parking between calls, and a caller that awaits a setImmediate between calls find it
+ * spinning; calls a millisecond or more apart (a service at low load) pay for no spin at all; a
+ * new caller after a long idle inherits the gaps of the last one, so a loop that follows a burst
+ * or another pool's burst is hot from its second call (the warm-up). Spins that miss anyway (a
+ * busy machine: the spinner holds the CPU the caller needs) make the worker skip its next 1, 2,
+ * 4 ... MISS_BACKOFF_MAX chances to spin; a hit, or an idle gap over BACKOFF_RESET_GAP_US, resets that.
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
