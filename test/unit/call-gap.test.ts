@@ -64,6 +64,16 @@ test('a gap over the threshold parks, and no minimum makes a spin longer than th
   assert.is(g.spinBudgetUs(30), 0);
 });
 
+test('a probe is offered for gaps up to twice the threshold, not beyond', () => {
+  const near = new CallGap();
+  feed(near, 250, 250, 250);
+  assert.is(near.spinBudgetUs(30), 0);
+  assert.is(near.probeBudgetUs(), 2 * SPIN_GAP_MAX_US);
+  const far = new CallGap();
+  feed(far, 1000, 1000, 1000);
+  assert.is(far.probeBudgetUs(), 0);
+});
+
 test('an arrival without a preceding idleAt records nothing (a task claimed while busy)', () => {
   const g = new CallGap();
   feed(g, 10, 10, 10);

@@ -73,6 +73,17 @@ export class CallGap {
   }
 
   /**
+   * The budget of an occasional probe spin, µs, when spinBudgetUs says park: BUDGET_MAX_US if the
+   * expected gap is at most that, else 0. A gap measured while both sides parked includes the
+   * caller's own wake-up (its main parks when its call has to wake a worker), which a spinning
+   * worker would have spared it: on a busy machine that alone can take the median past
+   * SPIN_GAP_MAX_US, and without a probe the pair would stay parked for good.
+   */
+  probeBudgetUs(): number {
+    return this.expectedUs() <= BUDGET_MAX_US ? BUDGET_MAX_US : 0;
+  }
+
+  /**
    * How long to spin for the next task, µs: 0 (park at once) when the expected gap exceeds
    * SPIN_GAP_MAX_US, otherwise BUDGET_GAPS expected gaps, at least `minUs` (the shortest spin the
    * caller knows is worth it: its own wake-up lag, or more after a cold call) and at most BUDGET_MAX_US.

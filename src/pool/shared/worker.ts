@@ -37,6 +37,9 @@
  * or another pool's burst is hot from its second call (the warm-up). Spins that miss anyway (a
  * busy machine: the spinner holds the CPU the caller needs) make the worker skip its next 1, 2,
  * 4 ... MISS_BACKOFF_MAX chances to spin; a hit, or an idle gap over BACKOFF_RESET_GAP_US, resets that.
+ * Calls a little too far apart to spin for (median gap up to 300 µs) get one probe spin of 300 µs
+ * every PROBE_EVERY calls: a gap measured while both sides park includes main's own wake-up, and
+ * on a busy machine that alone can keep the pair parked.
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -95,6 +98,11 @@ const SPIN_MAX_US = 60;
 const STATS_EVERY_MS = 500;
 /** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin (spinForNext). */
 const MISS_BACKOFF_MAX = 16;
+/**
+ * One probe spin (call-gap.ts probeBudgetUs) per this many chances passed up because calls came a
+ * little too far apart: at most 300 µs per 16 calls for a caller 150-300 µs apart.
+ */
+const PROBE_EVERY = 16;
 /** An idle gap this long (µs) clears the miss backoff: the next caller starts with a spin. */
 const BACKOFF_RESET_GAP_US = 1000;
 
@@ -127,6 +135,8 @@ class SharedWorker implements Outbox {
   /** spin chances to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
   private spinSkip = 0;
   private spinBackoff = 0;
+  /** chances to spin passed up since the last spin or probe (spinForNext, PROBE_EVERY) */
+  private sinceProbe = 0;
   /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
@@ -353,8 +363,13 @@ class SharedWorker implements Outbox {
     // After a task that had to wake this worker, the caller's main parked too, and its next call
     // comes no sooner than main's own wake-up: a spin of the usual gap would end before it (the
     // loop would stay cold, two wake-ups a call), so it lasts the longest gap a spin pays for.
-    const us = this.gaps.spinBudgetUs(this.cameCold ? SPIN_GAP_MAX_US : this.spinUs);
+    let us = this.gaps.spinBudgetUs(this.cameCold ? SPIN_GAP_MAX_US : this.spinUs);
     this.cameCold = false;
+    // calls a little too far apart for a spin, maybe only because both sides park: probe now and then
+    if (us === 0 && ++this.sinceProbe >= PROBE_EVERY) {
+      this.sinceProbe = 0;
+      us = this.gaps.probeBudgetUs();
+    }
     if (us === 0 || this.spinSkip > 0) {
       // calls come further apart than a spin pays for, or spins have been missing: park at once
       if (us > 0) this.spinSkip--;
@@ -376,6 +391,7 @@ class SharedWorker implements Outbox {
     if (hit) {
       this.arrivedAt = performance.now();
       this.spinBackoff = 0;
+      this.sinceProbe = 0;
     } else {
       this.spinBackoff = Math.min(MISS_BACKOFF_MAX, this.spinBackoff * 2 || 1);
       this.spinSkip = this.spinBackoff;
