@@ -17,7 +17,9 @@
  *      or spinning) is spun for (bounded by SPIN_MS: shorter than a park and wake-up, so a
  *      spin that misses costs less than the park it tried to save); a task that had to wake a
  *      parked worker cannot come back before that worker's wake-up, so main parks at once
- *      (waitAsync through a LoopParker: no promise, no timer); otherwise the pump polls.
+ *      (waitAsync through a LoopParker: no promise, no timer), unless that worker has answered
+ *      already (it may run on main's CPU during the ring): then the pump drains now; otherwise
+ *      the pump polls.
  *
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
@@ -341,7 +343,12 @@ export class SharedTransport implements Transport {
     const lone = this.sink.pending() === 1;
     if (lone && !this.burstWoke && this.spinForLone()) return; // settled here: nothing to wait for
     if (this.pump === Pump.Idle) {
-      if (lone && this.burstWoke && this.overflow.length === 0 && this.parkNow()) return;
+      if (lone && this.burstWoke && this.overflow.length === 0) {
+        if (this.parkNow()) return;
+        // not parked: the woken worker has answered already (on a 2-core machine it often runs on
+        // main's CPU while main is still inside the ring's notify): settle it now, not a turn later
+        return this.turn();
+      }
       this.pump = Pump.Polling;
       setImmediate(this.turn);
     } else if (this.pump === Pump.Parked && !this.burstWoke) {
@@ -379,7 +386,10 @@ export class SharedTransport implements Transport {
     return false;
   }
 
-  /** Park the idle pump at once (a cold call: nothing can come back before a wake-up). */
+  /**
+   * Park the idle pump at once (a cold call: nothing can come back before a wake-up). False when
+   * a result is already readable or the bell rang since: then there is something to drain now.
+   */
   private parkNow(): boolean {
     const seen = this.mainBell.seq();
     for (const lane of this.lanes) if (lane?.reader.available()) return false;

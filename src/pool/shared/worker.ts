@@ -16,7 +16,7 @@
  *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
  *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
  *   3. if it claimed anything and nothing it started is still live (sync tasks, the cold and the
- *      sequential case): spin on the bell for the next task for up to spinUs (below), within the
+ *      sequential case): spin on the bell for the next task for the budget below, within the
  *      turn's budget, and claim it at once if it comes; otherwise next turn. If it claimed
  *      nothing: park: Atomics.wait (waitSync) when nothing is live (no task, no task waiting for
  *      its DEFINE, no result unsent, no connection: nothing could need the event loop; bounded
@@ -25,16 +25,21 @@
  *      wake claims at once, without another loop turn. A worker spins before it parks only
  *      right after doing work, only if it holds the spinner token, and only once per idle spell.
  *
- * Spin budget (spinUs): the time a park and wake-up costs on this machine, measured by this
- * worker (the lag between main's notify and this thread running again, smoothed), clamped to
- * SPIN_MIN_US..SPIN_MAX_US. Spinning longer than a wake-up would cost more CPU than the wake-up
- * it saves; a next task that comes within it (a loop of `await rt.run()`) costs no syscall on
- * either side. A spin that missed makes the worker skip its next 1, 2, 4 ... (up to
- * SPIN_BACKOFF_MAX) chances to spin, and a hit resets that: calls spaced wider than a spin (a
- * service at low load) stop paying for spins within a few calls, and a loop that turns hot
- * spins again within a few calls. Misses at the tail of a burst (a turn that claimed several
- * tasks, while main is busy settling them) grow the backoff only to BURST_BACKOFF_MAX: a
- * sequential loop right after a burst is hot within a few calls (the warm-up).
+ * Spin budget (call-gap.ts): how soon the next task came after this worker last ran out of
+ * work, the median of the last few such gaps. When it is short enough that a spin costs less CPU
+ * than the cold round trip it saves (SPIN_GAP_MAX_US), the worker spins for up to twice that gap,
+ * at least spinUs (its own measured wake-up lag, clamped to SPIN_MIN_US..SPIN_MAX_US) and, after
+ * a task that had to wake it, at least SPIN_GAP_MAX_US (the caller's main parked too, and answers
+ * no sooner than its own wake-up); otherwise it parks at once. A loop of `await rt.run()`, hot or
+ * with main parking between calls, and a caller that awaits a setImmediate between calls find it
+ * spinning; calls a millisecond or more apart (a service at low load) pay for no spin at all; a
+ * new caller after a long idle inherits the gaps of the last one, so a loop that follows a burst
+ * or another pool's burst is hot from its second call (the warm-up). Spins that miss anyway (a
+ * busy machine: the spinner holds the CPU the caller needs) make the worker skip its next 1, 2,
+ * 4 ... MISS_BACKOFF_MAX chances to spin; a hit, or an idle gap over BACKOFF_RESET_GAP_US, resets that.
+ * Calls a little too far apart to spin for (median gap up to 300 µs) get one probe spin of 300 µs
+ * every PROBE_EVERY calls: a gap measured while both sides park includes main's own wake-up, and
+ * on a busy machine that alone can keep the pair parked.
  *
  * Outcomes of async tasks are published at the next loop turn (setImmediate): one publish, and
  * at most one wake-up of main, for every outcome of that turn. Publishing from a microtask
@@ -67,6 +72,7 @@ import {
   type WorkerBoot,
 } from '../protocol.js';
 import { CLAIM_LOG_SIZE, R_CLAIM, R_ERR, R_OK, T_TASK, type SharedBoot } from './layout.js';
+import { CallGap, SPIN_GAP_MAX_US } from './call-gap.js';
 import { Siblings, STALL_MS } from './siblings.js';
 import { TaskRunner, type Outbox } from '../task-runner.js';
 import { toWire, type WireError } from '../wire-error.js';
@@ -86,25 +92,19 @@ const IDLE_PARK_MS = 20;
 const IDLE_PARK_MAX_MS = 5000;
 /** Short parks in a row with only an immediate reported queued before it counts as stale. */
 const IMMEDIATE_STALE = 3;
-/** Bounds of the spin budget, µs (see the header: the measured park and wake-up, clamped). */
+/** Bounds of spinUs, the shortest spin, µs (see the header: the measured wake-up lag, clamped). */
 const SPIN_MIN_US = 10;
 const SPIN_MAX_US = 60;
-/**
- * The spin budget of a probe, µs: the first spin after a run of skipped ones (spinForNext). A
- * sequential caller whose calls met this worker parked has main parked too (main parks at once
- * when its call had to wake a worker), so its next call comes only after main's own wake-up
- * (its waitAsync wake-up) and a spin of spinUs (the worker's wake-up, 10-60 µs) misses it
- * every time: the loop stays at two wake-ups a call for thousands of calls. A probe that outlasts
- * main's wake-up catches the next call, main then spins for the result (the worker was awake), and
- * the loop is hot again. One probe per backoff run: at most PROBE_US per SPIN_BACKOFF_MAX calls
- * when calls are spaced wider (docs/measurements.md, 2026-12-07 "regime flips").
- */
-const PROBE_US = 150;
-/** The backoff a miss at the tail of a multi-task turn may reach (spinForNext). */
-const BURST_BACKOFF_MAX = 4;
-/** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin. */
-const SPIN_BACKOFF_MAX = 64;
 const STATS_EVERY_MS = 500;
+/** After a spin that missed, skip the next 1, 2, 4 ... up to this many chances to spin (spinForNext). */
+const MISS_BACKOFF_MAX = 16;
+/**
+ * One probe spin (call-gap.ts probeBudgetUs) per this many chances passed up because calls came a
+ * little too far apart: at most 300 µs per 16 calls for a caller 150-300 µs apart.
+ */
+const PROBE_EVERY = 16;
+/** An idle gap this long (µs) clears the miss backoff: the next caller starts with a spin. */
+const BACKOFF_RESET_GAP_US = 1000;
 
 /** Boot the shared-memory loop on this worker. */
 /**
@@ -124,13 +124,19 @@ class SharedWorker implements Outbox {
   private readonly out: ByteRingWriter;
   /** this worker's bell (spins are time-bounded: Doorbell.spinUntil) */
   private readonly bell: Doorbell;
-  /** the spin budget: measured park + wake-up, µs (header) */
+  /** the shortest spin: this worker's measured wake-up lag, µs (header) */
   private spinUs = 30;
-  /** spins to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
+  /** recent idle gaps: how long to spin for the next task (call-gap.ts) */
+  private readonly gaps = new CallGap();
+  /** when the task the next claim takes arrived (a spin's hit, a park's ring), ms; 0: now */
+  private arrivedAt = 0;
+  /** the last task came while this worker was parked: its caller's main parked too (main.ts endBurst) */
+  private cameCold = false;
+  /** spin chances to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
   private spinSkip = 0;
   private spinBackoff = 0;
-  /** tasks the last turn that claimed any claimed: more than one is a burst, not a sequential caller */
-  private lastClaims = 0;
+  /** chances to spin passed up since the last spin or probe (spinForNext, PROBE_EVERY) */
+  private sinceProbe = 0;
   /** inside turn(): outcomes produced now are published by the turn itself, no flush to schedule */
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
@@ -305,6 +311,8 @@ class SharedWorker implements Outbox {
     this.turnScheduled = false;
     const t0 = performance.now();
     for (;;) {
+      const at = this.arrivedAt > 0 ? this.arrivedAt : performance.now();
+      this.arrivedAt = 0;
       this.inTurn = true;
       let n = 0;
       try {
@@ -320,8 +328,10 @@ class SharedWorker implements Outbox {
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) {
+        // misses of an earlier caller say nothing about one that starts after a long idle
+        if (this.gaps.arrived(at) > BACKOFF_RESET_GAP_US) this.spinSkip = this.spinBackoff = 0;
+        this.gaps.idleAt(performance.now()); // published: idle from now unless more comes
         this.spinOwed = true;
-        this.lastClaims = n;
         // step 3: the next lone task often follows at once (main settles, the caller submits)
         if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext()) continue;
         return this.scheduleTurn(); // let timers, I/O and port messages in between turns
@@ -343,38 +353,49 @@ class SharedWorker implements Outbox {
   }
 
   /**
-   * Spin up to spinUs for a task, if this worker holds the spinner token (one spinner at a time:
-   * spinners in shared-layout.ts). True when one is queued for it now.
+   * Spin for the next task for the budget the recent idle gaps pay for (call-gap.ts), if this
+   * worker holds the spinner token (one spinner at a time: spinners in layout.ts). True when one is
+   * queued for it now.
    */
   private spinForNext(): boolean {
     const seen = this.bell.seq();
     if (this.q.size() > 0) return !this.leftWork;
-    if (this.spinSkip > 0) {
-      this.spinSkip--;
+    // After a task that had to wake this worker, the caller's main parked too, and its next call
+    // comes no sooner than main's own wake-up: a spin of the usual gap would end before it (the
+    // loop would stay cold, two wake-ups a call), so it lasts the longest gap a spin pays for.
+    let us = this.gaps.spinBudgetUs(this.cameCold ? SPIN_GAP_MAX_US : this.spinUs);
+    this.cameCold = false;
+    // calls a little too far apart for a spin, maybe only because both sides park: probe now and then
+    if (us === 0 && ++this.sinceProbe >= PROBE_EVERY) {
+      this.sinceProbe = 0;
+      us = this.gaps.probeBudgetUs();
+    }
+    if (us === 0 || this.spinSkip > 0) {
+      // calls come further apart than a spin pays for, or spins have been missing: park at once
+      if (us > 0) this.spinSkip--;
+      this.spinOwed = false;
       return false;
     }
     if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return false; // pairs with: the store below, on other workers
     this.spinOwed = false;
     let hit = false;
-    // the first spin after a run of skipped ones is a probe: long enough to outlast main's own
-    // wake-up (a caller whose main was parked answers no sooner), see PROBE_US
-    const us = this.spinBackoff > 0 ? Math.max(this.spinUs, PROBE_US) : this.spinUs;
     try {
       hit = this.bell.spinUntil(seen, us) && this.q.size() > 0;
     } finally {
       Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
     }
-    // calls spaced wider than a spin (a service at low load): stop paying for spins that miss. A
-    // miss after a turn that claimed several tasks (the tail of a burst: main is busy settling
-    // it) says little about the spacing of lone calls, so it grows the backoff only up to
-    // BURST_BACKOFF_MAX: a sequential loop that follows a burst spins again within a few calls
-    // (the warm-up), and a stream of small bursts still spins at most once per few bursts.
-    if (hit) this.spinBackoff = 0;
-    else {
-      const max = this.lastClaims > 1 ? BURST_BACKOFF_MAX : SPIN_BACKOFF_MAX;
-      this.spinBackoff = Math.min(max, this.spinBackoff * 2 || 1);
+    // A gap that fits a spin can still miss it: on a machine with more runnable threads than cores
+    // the spinner holds the CPU its caller needs to answer (docs/measurements.md, 2026-12-07
+    // "regime flips", point 3). Misses in a row make the worker skip 1, 2, 4 ... up to
+    // MISS_BACKOFF_MAX chances to spin; a hit resets it.
+    if (hit) {
+      this.arrivedAt = performance.now();
+      this.spinBackoff = 0;
+      this.sinceProbe = 0;
+    } else {
+      this.spinBackoff = Math.min(MISS_BACKOFF_MAX, this.spinBackoff * 2 || 1);
+      this.spinSkip = this.spinBackoff;
     }
-    this.spinSkip = this.spinBackoff;
     return hit;
   }
 
@@ -539,7 +560,12 @@ class SharedWorker implements Outbox {
       this.parkEnded = r;
       // now: the lag alone, not the claim after it; over 1 ms it is a stale RUNG_AT (doorbell.ts invariant 7)
       if (r === 'rung') this.wakeLagMs = this.bell.msSinceNotify(1);
-      if (this.q.size() > 0 && this.bell.seq() !== seen) return true;
+      if (this.q.size() > 0 && this.bell.seq() !== seen) {
+        // the task came when main rang, not when this thread got to run again
+        this.arrivedAt = performance.now() - Math.max(0, this.wakeLagMs);
+        this.cameCold = true;
+        return true;
+      }
       this.afterPark();
       this.scheduleTurn(); // via setImmediate: port messages get their turn first
       return false;
