@@ -56,6 +56,15 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
     if (hit === undefined) placed[worker] = hit = Object.freeze({ ...DEFAULTS, worker });
     return hit;
   }
+  for (const k of Object.keys(o)) {
+    // a misspelt option would leave the real one at its default without a word
+    if (!KNOWN.includes(k))
+      throw codeError(
+        TypeError,
+        'ERR_INVALID_ARG_VALUE',
+        `options.${k} is not an option of rt.agent (known: ${KNOWN.join(', ')})`,
+      );
+  }
   const errorMode = o.errorMode ?? 'fail';
   if (errorMode !== 'fail' && errorMode !== 'continue')
     bad(TypeError, 'options.errorMode', "'fail' or 'continue'", errorMode);
@@ -123,6 +132,19 @@ function placement(o: AgentOptions, slots: number): number | undefined {
 }
 
 /** No option but `worker` / `key` is set (an option set to undefined counts as unset). */
+/** Every option rt.agent reads. */
+const KNOWN: readonly string[] = [
+  'errorMode',
+  'onError',
+  'mailbox',
+  'reentrant',
+  'interleave',
+  'callTimeout',
+  'restart',
+  'worker',
+  'key',
+];
+
 function onlyPlacement(o: AgentOptions): boolean {
   for (const k in o) {
     if (k !== 'worker' && k !== 'key' && (o as Record<string, unknown>)[k] !== undefined) return false;
