@@ -3,10 +3,12 @@
  * side by side in one run with Erlang/OTP (perf/savina-erlang/savina.erl, skipped with a note when
  * `erl` is absent), comlink objects across a worker, nact, and a plain single-thread JS actor loop
  * (perf/savina-plain.ts). Reports messages per second (medians over the rounds) and the ratios.
- * Every contender first runs one untimed warm-up round of every case (Erlang too, in its own
+ * Every contender first runs three untimed warm-up rounds of every case (Erlang too, in its own
  * process), as Savina's own harness discards its warm-up iterations: V8 finishes optimizing the
- * agents' hop path only during the second round of a fresh runtime, and a median over five
- * rounds of which two were cold measured the JIT, not the design.
+ * agents' hop path over a fresh runtime's first rounds (ThreadRing's rings climb from 0.5M to 7M
+ * msgs/s over ~8 rounds of 100k hops), and a median over five rounds of which some were cold
+ * measured the JIT, not the design. With one warm-up round ThreadRing's median was 1.33M against
+ * 4.48M with three (docs/measurements.md, 2026-12-07 07:52).
  *
  * Runs on the main thread (one Runtime with 2 workers, the default transport; comlink gets a
  * worker of its own). Owns nothing after it returns.
@@ -365,7 +367,7 @@ function erlangRuns(rounds: number, scale: number): Map<Case, Sample[]> | undefi
 }
 
 /** Untimed rounds every contender runs first (see the header). */
-const WARM_UP_ROUNDS = 1;
+const WARM_UP_ROUNDS = 3;
 
 /** Run the suite; `quick` shrinks sizes and rounds for CI smoke runs. */
 export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]> {
