@@ -5,10 +5,9 @@
  * (perf/savina-plain.ts). Reports messages per second (medians over the rounds) and the ratios.
  * Every contender first runs three untimed warm-up rounds of every case (Erlang too, in its own
  * process), as Savina's own harness discards its warm-up iterations: V8 finishes optimizing the
- * agents' hop path over a fresh runtime's first rounds (ThreadRing's rings climb from 0.5M to 7M
- * msgs/s over ~8 rounds of 100k hops), and a median over five rounds of which some were cold
- * measured the JIT, not the design. With one warm-up round ThreadRing's median was 1.33M against
- * 4.48M with three (docs/measurements.md, 2026-12-07 07:52).
+ * agents' hop path over a fresh runtime's first rounds (a new ThreadRing ring speeds up over
+ * several rounds), and a median over five rounds of which some were cold measured the JIT, not
+ * the design (docs/measurements.md, 2026-12-07 07:52).
  *
  * Runs on the main thread (one Runtime with 2 workers, the default transport; comlink gets a
  * worker of its own). Owns nothing after it returns.

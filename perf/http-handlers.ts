@@ -24,9 +24,8 @@ export const FILE = fileURLToPath(import.meta.url);
 /** Rounds of burn() that take about `us` µs here. */
 export function calibrate(us: number): number {
   burn(2000); // warm the JIT first: a cold first batch runs up to 10x slower
-  // the fastest of 15 short trials: other load on a shared box only ever makes a trial slower. (The
-  // doubling search this replaces timed the cold batches, so a run's "~200 µs" came out anywhere
-  // from ~30 to ~400 µs of CPU: measurements.md, 2026-12-07 05:40.)
+  // the fastest of 15 short trials: other load on a shared box only ever makes a trial slower
+  // (the doubling search this replaces timed cold batches: docs/measurements.md, 2026-12-07 05:40)
   let per = Infinity;
   for (let k = 0; k < 15; k++) {
     const t0 = performance.now();

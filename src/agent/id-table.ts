@@ -1,9 +1,9 @@
 /**
  * IdTable: a map from positive integer ids handed out in increasing order (agent ids, reply ids)
  * to values, as a direct-mapped window: the entry of id `k` sits in slot `k & mask` of an array,
- * so get / set / delete are an index and a compare. A Map of 100k integer keys cost ~1 µs per
- * set + get + delete here (its hash table misses the cache); Fork-join create does four such
- * operations per agent on main.
+ * so get / set / delete are an index and a compare. A Map with tens of thousands of integer keys
+ * misses the cache on each (profile: docs/measurements.md, 2026-12-07 06:00 agents); Fork-join
+ * create does four such operations per agent on main.
  *
  * Runs on the main thread (the agent hub, main.ts). Owns its arrays.
  *

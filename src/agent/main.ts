@@ -464,19 +464,9 @@ export class AgentHub implements AgentRouter {
     lane.agents++;
     r.wire ??= this.wireFor(r.o);
     const k = r.args.length === 0 && !r.hasSnap ? this.kindOf(lane, r) : -1;
-    if (k >= 0) {
-      // into the open run as (id, -1 - kind): protocol.ts HostBatch
-      const run = lane.run;
-      let n = lane.runLen;
-      run[n++] = r.id;
-      run[n++] = -1 - k;
-      lane.runLen = n;
-      if (n === RUN_INTS) this.flushLane(lane);
-      else if (!this.flushQueued) {
-        this.flushQueued = true;
-        queueMicrotask(this.flush);
-      }
-    } else this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
+    if (k >= 0)
+      this.appendRun(lane, r.id, -1 - k); // (id, -1 - kind): protocol.ts HostBatch
+    else this.push(lane, [CREATE, r.id, 1, r.url, r.cls, r.args, r.wire, r.snapshot, r.hasSnap]);
     if (r.crashes.length > 0 || r.moved) {
       r.moved = true; // re-created: workers that route to it directly learn its new place
       for (const l of this.lanes) if (l && l !== lane) this.push(l, [MOVED, r.id, slot]);
@@ -561,27 +551,14 @@ export class AgentHub implements AgentRouter {
           if (mi >= 0) {
             lane.lastMethod = method;
             lane.lastIndex = mi;
-            const run = lane.run;
-            let n = lane.runLen;
-            run[n++] = h.id;
-            run[n++] = mi;
-            lane.runLen = n;
-            if (n === RUN_INTS) this.flushLane(lane);
-            else if (!this.flushQueued) {
-              this.flushQueued = true;
-              queueMicrotask(this.flush);
-            }
+            this.appendRun(lane, h.id, mi);
             return RESOLVED;
           }
         }
         // compact plain send (protocol.ts): no frame array, and a batch of primitives clones fast
         if (lane.runLen > 0) closeRun(lane);
         const n = args.length === 0 ? lane.out.push(h.id, method) : lane.out.push(-h.id, method, args);
-        if (n >= SLICE * 2) this.flushLane(lane);
-        else if (!this.flushQueued) {
-          this.flushQueued = true;
-          queueMicrotask(this.flush);
-        }
+        this.added(lane, n >= SLICE * 2);
       } else this.push(lane, [MSG, h.id, 1, method, args, 0, flags]);
       return RESOLVED;
     }
@@ -763,7 +740,22 @@ export class AgentHub implements AgentRouter {
   private push(lane: Lane, f: ToHost): void {
     if (lane.runLen > 0) closeRun(lane);
     // a long burst goes out in slices, so the worker starts on the first while main clones the next
-    if (lane.out.push(f) >= SLICE) this.flushLane(lane);
+    this.added(lane, lane.out.push(f) >= SLICE);
+  }
+
+  /** Two ints into the lane's open run (protocol.ts HostBatch); a full run is posted at once. */
+  private appendRun(lane: Lane, a: number, b: number): void {
+    const run = lane.run;
+    let n = lane.runLen;
+    run[n++] = a;
+    run[n++] = b;
+    lane.runLen = n;
+    this.added(lane, n === RUN_INTS);
+  }
+
+  /** Something went into `lane`: post it now when `full`, else once this microtask drain ends. */
+  private added(lane: Lane, full: boolean): void {
+    if (full) this.flushLane(lane);
     else if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flush);

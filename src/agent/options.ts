@@ -3,6 +3,7 @@
  *
  * Runs on the main thread. Owns nothing.
  */
+import { checkKnownOptions } from '../core/args.js';
 import { codeError } from '../core/op.js';
 import type { MailboxPolicy, WireAgentOptions } from './protocol.js';
 
@@ -56,15 +57,7 @@ export function validateAgentOptions(o: AgentOptions | undefined, slots: number)
     if (hit === undefined) placed[worker] = hit = Object.freeze({ ...DEFAULTS, worker });
     return hit;
   }
-  for (const k of Object.keys(o)) {
-    // a misspelt option would leave the real one at its default without a word
-    if (!KNOWN.includes(k))
-      throw codeError(
-        TypeError,
-        'ERR_INVALID_ARG_VALUE',
-        `options.${k} is not an option of rt.agent (known: ${KNOWN.join(', ')})`,
-      );
-  }
+  checkKnownOptions(o, KNOWN, 'rt.agent');
   const errorMode = o.errorMode ?? 'fail';
   if (errorMode !== 'fail' && errorMode !== 'continue')
     bad(TypeError, 'options.errorMode', "'fail' or 'continue'", errorMode);
@@ -131,7 +124,6 @@ function placement(o: AgentOptions, slots: number): number | undefined {
   return undefined;
 }
 
-/** No option but `worker` / `key` is set (an option set to undefined counts as unset). */
 /** Every option rt.agent reads. */
 const KNOWN: readonly string[] = [
   'errorMode',
@@ -145,6 +137,7 @@ const KNOWN: readonly string[] = [
   'key',
 ];
 
+/** No option but `worker` / `key` is set (an option set to undefined counts as unset). */
 function onlyPlacement(o: AgentOptions): boolean {
   for (const k in o) {
     if (k !== 'worker' && k !== 'key' && (o as Record<string, unknown>)[k] !== undefined) return false;

@@ -149,6 +149,20 @@ export function validateSignal(signal: unknown): AbortSignal | undefined {
   throw typeError(`signal must be an AbortSignal, got ${typeof signal}`);
 }
 
+/**
+ * Refuse an option `call` does not read: most likely a misspelling (`worker` for `workers`,
+ * `timeOut`), which would otherwise leave the real option at its default without a word.
+ *
+ * @example
+ * checkKnownOptions(opts, ['signal', 'timeout'], 'rt.load');
+ */
+export function checkKnownOptions(opts: object, known: readonly string[], call: string): void {
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k))
+      throw typeError(`options.${k} is not an option of ${call} (known: ${known.join(', ')})`, 'ERR_INVALID_ARG_VALUE');
+  }
+}
+
 /** Check that an options argument is an object (or absent). */
 export function validateOptions(opts: unknown): void {
   if (opts !== undefined && (typeof opts !== 'object' || opts === null)) {

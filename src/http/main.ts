@@ -12,6 +12,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { checkKnownOptions } from '../core/args.js';
 import { ClosedError, TaskLoadError } from '../core/errors.js';
 import { handlerURL, listen, type TcpServer } from '../net/reactor/listen.js';
 import type { Reactor } from '../net/reactor/reactor.js';
@@ -217,7 +218,7 @@ function describe(v: unknown): string {
 }
 
 /** Every option rt.serve reads; anything else is most likely a typo of one (a limit left at its default). */
-const SERVE_OPTIONS = new Set([
+const SERVE_OPTIONS: readonly string[] = [
   'handler',
   'port',
   'host',
@@ -226,7 +227,7 @@ const SERVE_OPTIONS = new Set([
   'backlog',
   'metrics',
   ...Object.keys(HTTP_DEFAULTS),
-]);
+];
 
 function defaultOnError(e: HttpHandlerError): void {
   console.error(`shoal http: ${e.method} ${e.url}: ${e.stack ?? e.message}`);
@@ -272,12 +273,7 @@ export function serve(
     throw Object.assign(new TypeError(`options must be an object, got ${describe(options)}`), {
       code: 'ERR_INVALID_ARG_TYPE',
     });
-  for (const k of Object.keys(options))
-    if (!SERVE_OPTIONS.has(k))
-      throw Object.assign(
-        new TypeError(`options.${k} is not an rt.serve option (known: ${[...SERVE_OPTIONS].join(', ')})`),
-        { code: 'ERR_INVALID_ARG_VALUE' },
-      );
+  checkKnownOptions(options, SERVE_OPTIONS, 'rt.serve');
   const handler = handlerURL(options.handler);
   const limits = resolveLimits(options);
   const metricsAt = metricsPath(options.metrics);

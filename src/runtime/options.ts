@@ -7,6 +7,7 @@
  */
 import type { TransferListItem } from 'node:worker_threads';
 import { MessagePort } from 'node:worker_threads';
+import { checkKnownOptions } from '../core/args.js';
 import { ModuleNotAllowedError } from '../core/errors.js';
 import { codeError, validateOptions, validateSignal, validateTimeout } from '../core/op.js';
 
@@ -35,21 +36,6 @@ export function positiveIntOption(v: unknown, name: string): number | undefined 
 function booleanOption(v: unknown, name: string): void {
   if (v !== undefined && typeof v !== 'boolean') {
     throw codeError(TypeError, 'ERR_INVALID_ARG_TYPE', `${name} must be a boolean, got ${show(v)}`);
-  }
-}
-
-/**
- * Refuse an option `call` does not read: most likely a misspelling of one (`worker` for
- * `workers`, `timeOut`), which would otherwise leave that option at its default without a word.
- */
-function onlyKnown(opts: Record<string, unknown>, known: readonly string[], call: string): void {
-  for (const k of Object.keys(opts)) {
-    if (!known.includes(k))
-      throw codeError(
-        TypeError,
-        'ERR_INVALID_ARG_VALUE',
-        `options.${k} is not an option of ${call} (known: ${known.join(', ')})`,
-      );
   }
 }
 
@@ -83,7 +69,7 @@ const LISTEN_KEYS = [
 
 /** rt.listen: refuse a misspelt option (the values are checked by net's listen()). */
 export function checkListenKeys(o: unknown): void {
-  if (o !== null && typeof o === 'object') onlyKnown(o as Record<string, unknown>, LISTEN_KEYS, 'rt.listen');
+  if (o !== null && typeof o === 'object') checkKnownOptions(o as Record<string, unknown>, LISTEN_KEYS, 'rt.listen');
 }
 
 /** Check Runtime.start's options (the environment is checked by readConfig in src/config.ts). */
@@ -91,7 +77,7 @@ export function checkStartOptions(o: unknown): void {
   validateOptions(o);
   if (o === undefined) return;
   const opts = o as Record<string, unknown>;
-  onlyKnown(opts, START_KEYS, 'Runtime.start');
+  checkKnownOptions(opts, START_KEYS, 'Runtime.start');
   positiveIntOption(opts.workers, 'options.workers');
   positiveIntOption(opts.maxRunningPerWorker, 'options.maxRunningPerWorker');
   positiveIntOption(opts.blockingThreads, 'options.blockingThreads');
@@ -142,7 +128,7 @@ export function checkRunOptions(
   if (o === undefined) return undefined;
   validateOptions(o);
   const opts = o as Record<string, unknown>;
-  onlyKnown(opts, known, call);
+  checkKnownOptions(opts, known, call);
   if (opts.signal !== undefined) validateSignal(opts.signal);
   if (opts.timeout !== undefined) validateTimeout(opts.timeout, 'options.timeout');
   if (opts.transfer !== undefined) checkTransfer(opts.transfer, 'options.transfer');

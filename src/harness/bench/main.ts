@@ -12,7 +12,7 @@ import { resolve as resolvePath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CancelledError } from '../../core/errors.js';
-import { HarnessOptionError } from '../errors.js';
+import { checkHarnessOptions, given, HarnessOptionError } from '../errors.js';
 import type { CaseJob, CaseMessage } from './protocol.js';
 import { compare, type CaseReport, type SuiteReport } from './report.js';
 import { caseStats } from './stats.js';
@@ -62,22 +62,9 @@ const OPTION_NAMES: ReadonlySet<string> = new Set<keyof SuiteOptions>([
   'signal',
 ]);
 
-/** What the user gave, for an error message: strings quoted. */
-function given(v: unknown): string {
-  return typeof v === 'string' ? `'${v}'` : String(v);
-}
-
 /** runSuite's options as a whole: an object of known keys, a module, a signal; the suite's URL. */
 function checkSuiteOptions(o: SuiteOptions): string {
-  if (o === null || typeof o !== 'object') throw new HarnessOptionError(`options must be an object, got ${given(o)}`);
-  for (const k of Object.keys(o)) {
-    if (!OPTION_NAMES.has(k)) {
-      throw new HarnessOptionError(`'${k}' is not a runSuite option (known: ${[...OPTION_NAMES].join(', ')})`);
-    }
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new HarnessOptionError(`signal must be an AbortSignal, got ${given(o.signal)}`);
-  }
+  checkHarnessOptions(o, OPTION_NAMES, 'runSuite');
   const m = o.module;
   if (m instanceof URL) return m.href;
   if (typeof m !== 'string' || m === '') {

@@ -7,9 +7,9 @@
  * the loaders is the caller's (anything with `run(url, name, args, { signal })`, such as a
  * shoal Runtime: this folder sits below src/runtime and does not import it).
  */
-import { HarnessOptionError } from '../errors.js';
+import { checkHarnessOptions, given, HarnessOptionError } from '../errors.js';
 import { latencyHistogram, mergeEncoded, summarize, type LatencySummary } from './histogram.js';
-import { given, parseTarget, posInt, posNum } from './target.js';
+import { parseTarget, posInt, posNum } from './target.js';
 import { resolveTarget } from './resolve.js';
 import {
   P_CONNECTED,
@@ -185,17 +185,7 @@ function checkLoadCall(host: LoaderHost, options: LoadTestOptions): void {
   if (typeof (host as { run?: unknown } | null | undefined)?.run !== 'function') {
     throw new HarnessOptionError(`host must have a run(url, name, args) method (a Runtime), got ${given(host)}`);
   }
-  if (options === null || typeof options !== 'object') {
-    throw new HarnessOptionError(`options must be an object, got ${given(options)}`);
-  }
-  for (const k of Object.keys(options)) {
-    if (!OPTION_NAMES.has(k)) {
-      throw new HarnessOptionError(`'${k}' is not a runLoad option (known: ${[...OPTION_NAMES].join(', ')})`);
-    }
-  }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new HarnessOptionError(`signal must be an AbortSignal, got ${given(options.signal)}`);
-  }
+  checkHarnessOptions(options, OPTION_NAMES, 'runLoad');
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
     throw new HarnessOptionError(`onProgress must be a function, got ${given(options.onProgress)}`);
   }

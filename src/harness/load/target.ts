@@ -5,7 +5,7 @@
  * Runs on the main thread. Owns nothing.
  */
 import { isIP } from 'node:net';
-import { HarnessOptionError } from '../errors.js';
+import { given, HarnessOptionError } from '../errors.js';
 import type { LoadTestOptions, Target } from './job.js';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -92,9 +92,4 @@ export function posNum(n: number, name: string): number {
     throw new HarnessOptionError(`${name} must be a positive number, got ${given(n)}`);
   }
   return n;
-}
-
-/** What the user gave, for an error message: strings quoted, so '5' and 5 read apart. */
-export function given(v: unknown): string {
-  return typeof v === 'string' ? `'${v}' (a string)` : String(v);
 }

@@ -412,7 +412,6 @@ class Loader {
     this.errorKinds[kind] = (this.errorKinds[kind] ?? 0) + n;
   }
 
-  /** The duration is over: stop sending, wait up to `drainMs` for responses in flight. */
   /**
    * The user ended the run early (runLoad's signal, the CLI's Ctrl-C): nothing falls due after
    * now, and the requests in flight were cut by the abort, not lost by the server, so they are
@@ -425,6 +424,7 @@ class Loader {
     this.stop(0);
   }
 
+  /** The duration is over: stop sending, wait up to `drainMs` for responses in flight. */
   private stop(drainMs: number): void {
     if (this.finished) return;
     this.stopping = true;

@@ -7,11 +7,10 @@
  * ring (plain memory, not shared).
  *
  * Why a median of gaps, not a hit/miss backoff: a worker that parks costs a cold round trip
- * (its wake-up, main's wake-up, and every step in between run on cold CPUs): 150-300 µs of CPU
- * on this VM against under 100 µs for a hot call (docs/measurements.md, 2026-12-07 "cold calls").
- * A spin pays for itself when the next task comes before it ends and the spin is shorter than
+ * (its wake-up, main's wake-up, and every step in between run on cold CPUs), several times the
+ * CPU of a hot call (figures: docs/measurements.md, 2026-12-07 "cold calls' CPU"). A spin pays for itself when the next task comes before it ends and the spin is shorter than
  * that extra cost. The gap tells both at once: a caller that awaits one setImmediate between
- * calls comes back in 30-120 µs, past any fixed wake-lag budget (so a backoff learned to park
+ * calls comes back after tens of µs, past any fixed wake-lag budget (so a backoff learned to park
  * after every call), but well inside a spin that the gap itself sizes; a caller 1 ms apart never
  * would, and a spin of 1 ms costs more than the wake-up it saves. A median ignores a lone
  * outlier both ways: one slow call (a GC on main) in a hot loop, one quick call in a slow stream.
