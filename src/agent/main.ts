@@ -66,6 +66,7 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  SYNC_BASE,
   type AgentAttach,
   type PeerAttach,
   type HostBatch,
@@ -368,10 +369,9 @@ export class AgentHub implements AgentRouter {
     this.own++;
     this.refresh();
     // no closure per agent: 100k pending creations are 100k objects that survive young GCs
-    const p = new Promise<Agent<C>>((resolve, reject) => {
-      r.res = resolve as (h: unknown) => void;
-      r.rej = reject;
-    });
+    const p = new Promise<unknown>(capture) as Promise<Agent<C>>;
+    r.res = captured.res;
+    r.rej = captured.rej;
     this.place(r, o.worker);
     this.watchCreations();
     return p;
@@ -655,44 +655,38 @@ export class AgentHub implements AgentRouter {
 
   private wait(r: Rec, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
     if (r.stopped || r.slot < 0) return Promise.resolve(undefined); // stop of a stopped agent
-    return new Promise<unknown>((resolve, reject) => {
-      const reply = this.nextReply++;
-      const what =
-        flags & F_SYNC
-          ? 'sync()'
-          : flags & F_STOP
-            ? 'stop()'
-            : flags & F_ACK
-              ? `send('${method}')`
-              : `call('${method}')`;
-      const w = new Wait(r, what, r.slot, -1, 0, resolve, reject);
-      const signal = o?.signal;
-      if (signal?.aborted)
-        return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
-      this.waits.set(reply, w);
-      this.own++;
-      if (what !== 'stop()') r.waiting++;
-      const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
-      if (ms > 0) {
-        w.reply = reply;
-        w.ms = ms;
-        this.deadlines.add(w, ms);
-      }
-      if (signal) {
-        const onAbort = (): void => {
-          if (!this.waits.delete(reply)) return;
-          this.settle(
-            w,
-            false,
-            new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
-          );
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        w.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.refresh();
-      this.push(this.lanes[r.slot]!, [MSG, r.id, 1, method, args, reply, flags]);
-    });
+    const what =
+      flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : flags & F_ACK ? `send('${method}')` : `call('${method}')`;
+    const signal = o?.signal;
+    if (signal?.aborted)
+      return Promise.reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+    // no executor closure per wait (a sync per agent: Fork-join create)
+    const p = new Promise<unknown>(capture);
+    const reply = this.nextReply++;
+    const w = new Wait(r, what, r.slot, -1, 0, captured.res, captured.rej);
+    this.waits.set(reply, w);
+    this.own++;
+    if (what !== 'stop()') r.waiting++;
+    const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
+    if (ms > 0) {
+      w.reply = reply;
+      w.ms = ms;
+      this.deadlines.add(w, ms);
+    }
+    if (signal) {
+      const onAbort = (): void => {
+        if (!this.waits.delete(reply)) return;
+        this.settle(w, false, new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      w.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.refresh();
+    const lane = this.lanes[r.slot]!;
+    if (flags === F_SYNC && reply <= MAX_RUN_REPLY)
+      this.appendRun(lane, r.id, -SYNC_BASE - reply); // (id, -SYNC_BASE - reply): protocol.ts HostBatch
+    else this.push(lane, [MSG, r.id, 1, method, args, reply, flags]);
+    return p;
   }
 
   private readonly deadlines = new Deadlines<Wait>((w) => {
@@ -1019,7 +1013,17 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
   }
 }
 
+const NOOP = (): void => {};
 const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * The resolving functions of the promise `new Promise(capture)` just made: one module-level
+ * executor instead of a closure (and its context) per promise. Read them right after the `new`.
+ */
+const captured = { res: NOOP as (v: unknown) => void, rej: NOOP as (e: unknown) => void };
+function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+  captured.res = res;
+  captured.rej = rej;
+}
 /** the crash log of an agent that never crashed (shared: one array less per agent) */
 const NO_CRASHES = Object.freeze([]) as unknown as number[];
 /** ms on a monotonic clock, an integer (a Smi for 12 days; a boxed double after: still right) */
@@ -1036,6 +1040,8 @@ const RUN_INTS = 8192;
 const RUN_MIN_INTS = 16;
 /** method names a lane's table holds; past it, sends go compact (the name in every message) */
 const MAX_METHODS = 4096;
+/** a sync from main in a run is (id, -SYNC_BASE - reply) (protocol.ts HostBatch); a larger reply id goes as MSG */
+const MAX_RUN_REPLY = 0x7fffffff - SYNC_BASE;
 
 /** Move the lane's open run into its batch (in order: before whatever is pushed next). */
 function closeRun(lane: Lane): void {
@@ -1060,7 +1066,6 @@ function allPrimitive(args: readonly unknown[]): boolean {
   }
   return true;
 }
-const NOOP = (): void => {};
 
 function reviveValue(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;

@@ -18,8 +18,11 @@
  *   Int32Array [id, m, id, m, ...]                        a run of plain sends without arguments,
  *                                                         m an index into the method table (a run
  *                                                         clones as one memcpy: Fork-join throughput);
- *                                                         m < 0: create agent `id` (generation 1, no
- *                                                         arguments) of entry -1 - m of the kind table
+ *                                                         -SYNC_BASE < m < 0: create agent `id`
+ *                                                         (generation 1, no arguments) of entry -1 - m
+ *                                                         of the kind table; m <= -SYNC_BASE: a sync()
+ *                                                         of agent `id` (generation 1) from main with
+ *                                                         reply id -SYNC_BASE - m (as MSG with F_SYNC)
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -79,6 +82,9 @@ export const GONE = 24;
 export const LOAD = 25;
 export const FWD = 26;
 export const AGENTS = 27;
+
+/** In a run (HostBatch), m <= -SYNC_BASE is a sync with reply id -SYNC_BASE - m (kinds stay below it). */
+export const SYNC_BASE = 1 << 13;
 
 export const F_CALL = 1;
 export const F_ACK = 2;

@@ -70,6 +70,7 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  SYNC_BASE,
   type FromHost,
   type HostBatch,
   type WorkerBatch,
@@ -620,6 +621,28 @@ export class AgentHost implements AgentRouter {
     const agents = this.agents;
     for (let j = 0; j < run.length; j += 2) {
       const m = run[j + 1]!;
+      if (m <= -SYNC_BASE) {
+        // a sync from main (protocol.ts HostBatch), as a MSG frame with F_SYNC would be
+        const id = run[j]!;
+        const a = agents.get(id);
+        if (
+          a !== undefined &&
+          a.gen === 1 &&
+          a.open === 0 &&
+          a.box.total === 0 &&
+          a.inst !== undefined &&
+          a.failed === undefined &&
+          !a.stopped
+        ) {
+          // nothing of main's is queued or running there: the sync holds already (no Msg, no mailbox)
+          this.push(SYNC_BASE + m); // compact REPLY ok (protocol.ts WorkerBatch): -reply
+          continue;
+        }
+        const s = new Msg('', NO_ARGS, -SYNC_BASE - m, F_SYNC, null, -1);
+        if (a === undefined || a.gen !== 1) this.answer(s, false, stoppedError(id, ''));
+        else this.enqueue(a, s);
+        continue;
+      }
       if (m < 0) {
         const k = this.kinds[-1 - m]!;
         this.create(run[j]!, 1, k.url, k.cls, NO_ARGS, k.opts, undefined, false);
