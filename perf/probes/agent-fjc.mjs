@@ -46,14 +46,16 @@ async function shoalRound() {
     return h;
   };
   const c0 = mainCpuMs();
+  const p0 = process.cpuUsage();
   const t0 = performance.now();
   const ws = await Promise.all(Array.from({ length: N }, () => keep(mk('FjWorker'))));
   for (const w of ws) void w.send('work');
   await Promise.all(ws.map((w) => w.sync()));
   const s = performance.now() - t0;
   const cpuUs = ((mainCpuMs() - c0) * 1000) / N;
+  const p1 = process.cpuUsage(p0);
   await Promise.all(made.map((h) => h.stop({ drain: false })));
-  return [N / (s / 1000), cpuUs];
+  return [N / (s / 1000), cpuUs, (p1.user + p1.system) / N];
 }
 
 class Fake {
@@ -93,10 +95,10 @@ async function comlinkRound() {
 
 const rows = [];
 for (let r = -W; r < R; r++) {
-  const [s, cpu] = await shoalRound();
+  const [s, cpu, all] = await shoalRound();
   const c = api ? await comlinkRound() : Number.NaN;
   const f = process.env.FLOOR ? await floorRound() : [Number.NaN, Number.NaN];
-  if (r >= 0) rows.push({ s, cpu, c, f: f[0], fcpu: f[1] });
+  if (r >= 0) rows.push({ s, cpu, all, c, f: f[0], fcpu: f[1] });
 }
 await rt.close();
 if (cw) await cw.terminate();
@@ -109,11 +111,11 @@ const load = loadavg()[0].toFixed(2);
 for (const x of rows) {
   const ratio = (x.s / x.c).toFixed(1);
   const floor = process.env.FLOOR ? `  floor ${k(x.f)} (${x.fcpu.toFixed(2)} µs)` : '';
-  console.log(`fjc ${k(x.s)}/s  main ${x.cpu.toFixed(2)} µs/agent  comlink ${k(x.c)}/s  ${ratio}x${floor}`);
+  console.log(`fjc ${k(x.s)}/s  main ${x.cpu.toFixed(2)} µs/agent  all threads ${x.all.toFixed(2)} µs  comlink ${k(x.c)}/s  ${ratio}x${floor}`);
 }
 const ratios = rows.map((x) => x.s / x.c);
 console.log(
   `${dist} load ${load}: median ${k(med(rows.map((x) => x.s)))}/s [${k(Math.min(...rows.map((x) => x.s)))}-${k(Math.max(...rows.map((x) => x.s)))}], ` +
-    `main ${med(rows.map((x) => x.cpu)).toFixed(2)} µs/agent, comlink ${k(med(rows.map((x) => x.c)))}/s, ` +
+    `main ${med(rows.map((x) => x.cpu)).toFixed(2)} µs/agent, all threads ${med(rows.map((x) => x.all)).toFixed(2)} µs, comlink ${k(med(rows.map((x) => x.c)))}/s, ` +
     `ratio ${med(ratios).toFixed(1)}x [${Math.min(...ratios).toFixed(1)}-${Math.max(...ratios).toFixed(1)}]`,
 );

@@ -53,6 +53,7 @@ import {
   MOVED,
   CREATED,
   F_ACK,
+  F_NOW,
   F_STOP,
   F_SYNC,
   FAILED,
@@ -66,6 +67,9 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  RUN_STOP,
+  RUN_STOP_NOW,
+  RUN_SYNC,
   SYNC_BASE,
   type AgentAttach,
   type PeerAttach,
@@ -408,15 +412,15 @@ export class AgentHub implements AgentRouter {
     this.creationSweep = setInterval(() => {
       const now = nowMs();
       let pending = 0;
-      for (const r of this.recs.unordered()) {
-        if (!AgentHub.pending(r)) continue;
+      this.recs.forEach((r) => {
+        if (!AgentHub.pending(r)) return;
         pending++;
         const ms = r.o.callTimeout;
         if (ms > 0 && now - r.since > ms) {
           this.decided(r, new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
           this.forget(r);
         }
-      }
+      });
       if (pending === 0) {
         clearInterval(this.creationSweep);
         this.creationSweep = undefined;
@@ -427,19 +431,15 @@ export class AgentHub implements AgentRouter {
 
   private handle(r: Rec): AgentHandle {
     const bounded = r.o.wire.size !== Infinity && (r.o.wire.policy === 'wait' || r.o.wire.policy === 'error');
-    return new AgentHandle(
-      {
-        shoalAgent: 1,
-        id: r.id,
-        gen: 1,
-        name: r.cls,
-        policy: bounded ? r.o.wire.policy : null,
-        hub: this.hubId,
-        timeout: r.o.callTimeout,
-        slot: r.slot,
-      },
-      this,
-    );
+    // the descriptor is read by the constructor only: one scratch object, not a literal per agent
+    const d = scratch;
+    d.id = r.id;
+    d.name = r.cls;
+    d.policy = bounded ? r.o.wire.policy : null;
+    d.hub = this.hubId;
+    d.timeout = r.o.callTimeout;
+    d.slot = r.slot;
+    return new AgentHandle(d, this);
   }
 
   /** Put `r` on a worker: `want` (explicit), else the least-loaded live one. */
@@ -683,8 +683,9 @@ export class AgentHub implements AgentRouter {
     }
     this.refresh();
     const lane = this.lanes[r.slot]!;
-    if (flags === F_SYNC && reply <= MAX_RUN_REPLY)
-      this.appendRun(lane, r.id, -SYNC_BASE - reply); // (id, -SYNC_BASE - reply): protocol.ts HostBatch
+    const c = flags === F_SYNC ? RUN_SYNC : flags === F_STOP ? RUN_STOP : flags === (F_STOP | F_NOW) ? RUN_STOP_NOW : -1;
+    if (c >= 0 && reply <= MAX_RUN_REPLY)
+      this.appendRun(lane, r.id, -SYNC_BASE - reply * 4 - c); // protocol.ts HostBatch: a control entry
     else this.push(lane, [MSG, r.id, 1, method, args, reply, flags]);
     return p;
   }
@@ -1014,6 +1015,17 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
 }
 
 const NOOP = (): void => {};
+/** AgentHub.handle's descriptor (main thread only; copied by the AgentHandle constructor) */
+const scratch: AgentDescriptor = {
+  shoalAgent: 1,
+  id: 0,
+  gen: 1,
+  name: '',
+  policy: null,
+  hub: 0,
+  timeout: 0,
+  slot: -1,
+};
 const RESOLVED: Promise<void> = Promise.resolve();
 /**
  * The resolving functions of the promise `new Promise(capture)` just made: one module-level
@@ -1040,8 +1052,8 @@ const RUN_INTS = 8192;
 const RUN_MIN_INTS = 16;
 /** method names a lane's table holds; past it, sends go compact (the name in every message) */
 const MAX_METHODS = 4096;
-/** a sync from main in a run is (id, -SYNC_BASE - reply) (protocol.ts HostBatch); a larger reply id goes as MSG */
-const MAX_RUN_REPLY = 0x7fffffff - SYNC_BASE;
+/** a sync or stop from main in a run (protocol.ts HostBatch); a larger reply id goes as MSG */
+const MAX_RUN_REPLY = ((0x7fffffff - SYNC_BASE) >> 2) - 1;
 
 /** Move the lane's open run into its batch (in order: before whatever is pushed next). */
 function closeRun(lane: Lane): void {

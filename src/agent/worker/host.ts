@@ -70,6 +70,8 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  RUN_STOP,
+  RUN_SYNC,
   SYNC_BASE,
   type FromHost,
   type HostBatch,
@@ -622,10 +624,13 @@ export class AgentHost implements AgentRouter {
     for (let j = 0; j < run.length; j += 2) {
       const m = run[j + 1]!;
       if (m <= -SYNC_BASE) {
-        // a sync from main (protocol.ts HostBatch), as a MSG frame with F_SYNC would be
+        // a sync or stop from main (protocol.ts HostBatch), as its MSG frame would be
         const id = run[j]!;
+        const c = (-SYNC_BASE - m) & 3;
+        const reply = (-SYNC_BASE - m) >>> 2;
         const a = agents.get(id);
         if (
+          c === RUN_SYNC &&
           a !== undefined &&
           a.gen === 1 &&
           a.open === 0 &&
@@ -635,10 +640,11 @@ export class AgentHost implements AgentRouter {
           !a.stopped
         ) {
           // nothing of main's is queued or running there: the sync holds already (no Msg, no mailbox)
-          this.push(SYNC_BASE + m); // compact REPLY ok (protocol.ts WorkerBatch): -reply
+          this.push(-reply); // compact REPLY ok (protocol.ts WorkerBatch)
           continue;
         }
-        const s = new Msg('', NO_ARGS, -SYNC_BASE - m, F_SYNC, null, -1);
+        const flags = c === RUN_SYNC ? F_SYNC : c === RUN_STOP ? F_STOP : F_STOP | F_NOW;
+        const s = new Msg('', NO_ARGS, reply, flags, null, -1);
         if (a === undefined || a.gen !== 1) this.answer(s, false, stoppedError(id, ''));
         else this.enqueue(a, s);
         continue;
