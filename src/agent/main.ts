@@ -113,24 +113,30 @@ export interface WorkerAgentStats {
   turns: number;
 }
 
+/** What few agents need (a snapshot, a pending re-creation by restart): made on first use. */
+class RecExtra {
+  snapshot: unknown = undefined;
+  /** set while a re-creation by restart is pending (AgentHub.decided calls it) */
+  created: ((e: Error | undefined) => void) | undefined = undefined;
+}
+
+/**
+ * Main's record of one agent. Kept small (every live agent has one, and a burst of creations keeps
+ * them all through young GCs): flags in one integer, the rare fields in `x`.
+ */
 class Rec {
-  /** re-created at least once (workers were told where it went) */
-  moved = false;
+  /** R_MOVED | R_STOPPED | R_HAS_SNAP */
+  private bits = 0;
   /** answers main waits for from this agent, not counting stop() */
   waiting = 0;
   wire: WireAgentOptions | undefined = undefined;
   slot = -1;
   error: Error | undefined = undefined;
-  stopped = false;
-  snapshot: unknown = undefined;
-  hasSnap = false;
+  x: RecExtra | undefined = undefined;
   /** when its worker died lately (supervision's intensity window), made at the first crash */
   crashes: number[] = NO_CRASHES;
-  /** set while a re-creation by restart is pending (AgentHub.decided calls it) */
-  created: ((e: Error | undefined) => void) | undefined;
-  /** rt.agent's promise while the creation is pending (see created) */
+  /** rt.agent's promise while the creation is pending (see created); a failure resolves it with a rejection */
   res: ((h: unknown) => void) | undefined = undefined;
-  rej: ((e: unknown) => void) | undefined = undefined;
   /** nowMs() when the pending creation (or re-creation by restart) began */
   since = nowMs();
   /** nowMs() at rt.agent (small integers: no boxed number per agent) */
@@ -142,6 +148,37 @@ class Rec {
     readonly args: unknown[],
     readonly o: CheckedOptions,
   ) {}
+  /** re-created at least once (workers were told where it went) */
+  get moved(): boolean {
+    return (this.bits & R_MOVED) !== 0;
+  }
+  set moved(v: boolean) {
+    this.bits = v ? this.bits | R_MOVED : this.bits & ~R_MOVED;
+  }
+  get stopped(): boolean {
+    return (this.bits & R_STOPPED) !== 0;
+  }
+  set stopped(v: boolean) {
+    this.bits = v ? this.bits | R_STOPPED : this.bits & ~R_STOPPED;
+  }
+  get hasSnap(): boolean {
+    return (this.bits & R_HAS_SNAP) !== 0;
+  }
+  set hasSnap(v: boolean) {
+    this.bits = v ? this.bits | R_HAS_SNAP : this.bits & ~R_HAS_SNAP;
+  }
+  get snapshot(): unknown {
+    return this.x?.snapshot;
+  }
+  set snapshot(v: unknown) {
+    (this.x ??= new RecExtra()).snapshot = v;
+  }
+  get created(): ((e: Error | undefined) => void) | undefined {
+    return this.x?.created;
+  }
+  set created(f: ((e: Error | undefined) => void) | undefined) {
+    if (f !== undefined || this.x !== undefined) (this.x ??= new RecExtra()).created = f;
+  }
   get label(): string {
     return `${this.cls}#${this.id}`;
   }
@@ -197,8 +234,8 @@ class Wait implements Timed {
     readonly slot: number,
     readonly origin: number,
     readonly originReply: number,
+    /** settles its promise (a failure resolves it with a rejected one: no reject function kept) */
     readonly resolve: (v: unknown) => void,
-    readonly reject: (e: unknown) => void,
   ) {}
 }
 
@@ -374,8 +411,7 @@ export class AgentHub implements AgentRouter {
     this.refresh();
     // no closure per agent: 100k pending creations are 100k objects that survive young GCs
     const p = new Promise<unknown>(capture) as Promise<Agent<C>>;
-    r.res = captured.res;
-    r.rej = captured.rej;
+    r.res = captured.res; // the reject function is not kept (decided resolves with a rejection)
     this.place(r, o.worker);
     this.watchCreations();
     return p;
@@ -393,14 +429,12 @@ export class AgentHub implements AgentRouter {
       r.created?.(e);
       return;
     }
-    const rej = r.rej!;
     r.res = undefined;
-    r.rej = undefined;
     this.own--;
     this.refresh();
     if (e) {
       this.recs.delete(r.id);
-      rej(e);
+      res(rejected(e));
     } else res(this.handle(r));
   }
 
@@ -618,9 +652,9 @@ export class AgentHub implements AgentRouter {
         this.watchCreations();
       });
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       const reply = this.nextReply++;
-      const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void, reject);
+      const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void);
       this.waits.set(reply, w);
       this.own++;
       r.waiting++;
@@ -663,7 +697,7 @@ export class AgentHub implements AgentRouter {
     // no executor closure per wait (a sync per agent: Fork-join create)
     const p = new Promise<unknown>(capture);
     const reply = this.nextReply++;
-    const w = new Wait(r, what, r.slot, -1, 0, captured.res, captured.rej);
+    const w = new Wait(r, what, r.slot, -1, 0, captured.res);
     this.waits.set(reply, w);
     this.own++;
     if (what !== 'stop()') r.waiting++;
@@ -676,14 +710,19 @@ export class AgentHub implements AgentRouter {
     if (signal) {
       const onAbort = (): void => {
         if (!this.waits.delete(reply)) return;
-        this.settle(w, false, new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+        this.settle(
+          w,
+          false,
+          new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
+        );
       };
       signal.addEventListener('abort', onAbort, { once: true });
       w.cleanup = () => signal.removeEventListener('abort', onAbort);
     }
     this.refresh();
     const lane = this.lanes[r.slot]!;
-    const c = flags === F_SYNC ? RUN_SYNC : flags === F_STOP ? RUN_STOP : flags === (F_STOP | F_NOW) ? RUN_STOP_NOW : -1;
+    const c =
+      flags === F_SYNC ? RUN_SYNC : flags === F_STOP ? RUN_STOP : flags === (F_STOP | F_NOW) ? RUN_STOP_NOW : -1;
     if (c >= 0 && reply <= MAX_RUN_REPLY)
       this.appendRun(lane, r.id, -SYNC_BASE - reply * 4 - c); // protocol.ts HostBatch: a control entry
     else this.push(lane, [MSG, r.id, 1, method, args, reply, flags]);
@@ -707,8 +746,7 @@ export class AgentHub implements AgentRouter {
     if (w.what !== 'stop()') w.rec.waiting--;
     if (w.origin < 0) {
       this.own--;
-      if (ok) w.resolve(v);
-      else w.reject(v);
+      w.resolve(ok ? v : rejected(v));
     } else {
       const lane = this.lanes[w.origin];
       if (lane) this.push(lane, [ANSWER, w.originReply, ok, ok ? v : toWireLoose(v)]);
@@ -894,7 +932,7 @@ export class AgentHub implements AgentRouter {
     if (reply !== 0) {
       mainReply = this.nextReply++;
       const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
-      this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP, NOOP));
+      this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP));
       if (what !== 'stop()') r.waiting++;
     }
     this.push(this.lanes[r.slot]!, [MSG, id, 1, method, args, mainReply, flags]);
@@ -1031,11 +1069,25 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * The resolving functions of the promise `new Promise(capture)` just made: one module-level
  * executor instead of a closure (and its context) per promise. Read them right after the `new`.
  */
-const captured = { res: NOOP as (v: unknown) => void, rej: NOOP as (e: unknown) => void };
-function capture(res: (v: unknown) => void, rej: (e: unknown) => void): void {
+const captured = { res: NOOP as (v: unknown) => void };
+function capture(res: (v: unknown) => void): void {
   captured.res = res;
-  captured.rej = rej;
 }
+
+/**
+ * A rejected promise to resolve a pending one with (which then rejects with `e`): main keeps only
+ * the resolve function of its pending promises (the reject function is one more object per
+ * creation and per wait). Marked handled: the pending promise's own rejection is what its holder
+ * sees (or what is reported unhandled).
+ */
+function rejected(e: unknown): Promise<never> {
+  const p = Promise.reject(e);
+  p.catch(NOOP);
+  return p;
+}
+const R_MOVED = 1;
+const R_STOPPED = 2;
+const R_HAS_SNAP = 4;
 /** the crash log of an agent that never crashed (shared: one array less per agent) */
 const NO_CRASHES = Object.freeze([]) as unknown as number[];
 /** ms on a monotonic clock, an integer (a Smi for 12 days; a boxed double after: still right) */
