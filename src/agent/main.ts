@@ -113,11 +113,26 @@ export interface WorkerAgentStats {
   turns: number;
 }
 
-/** What few agents need (a snapshot, a pending re-creation by restart): made on first use. */
+/** What few agents need (an error, crashes, a snapshot, a re-creation by restart): made on first use. */
 class RecExtra {
+  error: Error | undefined = undefined;
+  /** when its worker died lately (supervision's intensity window) */
+  crashes: number[] = NO_CRASHES;
   snapshot: unknown = undefined;
   /** set while a re-creation by restart is pending (AgentHub.decided calls it) */
   created: ((e: Error | undefined) => void) | undefined = undefined;
+  /** nowMs() when a re-creation by restart began */
+  since = -1;
+}
+
+/** What agents created alike share: module, class, validated options and their wire form. */
+class Kind {
+  constructor(
+    readonly url: string,
+    readonly cls: string,
+    readonly o: CheckedOptions,
+    readonly wire: WireAgentOptions,
+  ) {}
 }
 
 /**
@@ -129,25 +144,48 @@ class Rec {
   private bits = 0;
   /** answers main waits for from this agent, not counting stop() */
   waiting = 0;
-  wire: WireAgentOptions | undefined = undefined;
   slot = -1;
-  error: Error | undefined = undefined;
   x: RecExtra | undefined = undefined;
-  /** when its worker died lately (supervision's intensity window), made at the first crash */
-  crashes: number[] = NO_CRASHES;
   /** rt.agent's promise while the creation is pending (see created); a failure resolves it with a rejection */
   res: ((h: unknown) => void) | undefined = undefined;
-  /** nowMs() when the pending creation (or re-creation by restart) began */
-  since = nowMs();
   /** nowMs() at rt.agent (small integers: no boxed number per agent) */
-  readonly born = this.since;
+  readonly born = nowMs();
   constructor(
     readonly id: number,
-    readonly url: string,
-    readonly cls: string,
+    readonly kind: Kind,
     readonly args: unknown[],
-    readonly o: CheckedOptions,
   ) {}
+  get url(): string {
+    return this.kind.url;
+  }
+  get cls(): string {
+    return this.kind.cls;
+  }
+  get o(): CheckedOptions {
+    return this.kind.o;
+  }
+  get wire(): WireAgentOptions {
+    return this.kind.wire;
+  }
+  get error(): Error | undefined {
+    return this.x === undefined ? undefined : this.x.error;
+  }
+  set error(e: Error | undefined) {
+    if (e !== undefined || this.x !== undefined) (this.x ??= new RecExtra()).error = e;
+  }
+  get crashes(): number[] {
+    return this.x === undefined ? NO_CRASHES : this.x.crashes;
+  }
+  set crashes(c: number[]) {
+    if (c !== NO_CRASHES || this.x !== undefined) (this.x ??= new RecExtra()).crashes = c;
+  }
+  /** nowMs() when the pending creation (or re-creation by restart) began */
+  get since(): number {
+    return this.x === undefined || this.x.since < 0 ? this.born : this.x.since;
+  }
+  set since(t: number) {
+    (this.x ??= new RecExtra()).since = t;
+  }
   /** re-created at least once (workers were told where it went) */
   get moved(): boolean {
     return (this.bits & R_MOVED) !== 0;
@@ -405,7 +443,7 @@ export class AgentHub implements AgentRouter {
     }
     const o = validateAgentOptions(options, this.slots);
     if (!allPrimitive(args)) assertCloneable(args, 'args');
-    const r = new Rec(this.nextId++, this.intern(url), cls, args, o);
+    const r = new Rec(this.nextId++, this.kindFor(url, cls, o), args);
     this.recs.set(r.id, r);
     this.own++;
     this.refresh();
@@ -496,7 +534,6 @@ export class AgentHub implements AgentRouter {
     const lane = this.lanes[slot]!;
     r.slot = slot;
     lane.agents++;
-    r.wire ??= this.wireFor(r.o);
     const k = r.args.length === 0 && !r.hasSnap ? this.kindOf(lane, r) : -1;
     if (k >= 0)
       this.appendRun(lane, r.id, -1 - k); // (id, -1 - kind): protocol.ts HostBatch
@@ -512,7 +549,7 @@ export class AgentHub implements AgentRouter {
    * frame) the first time; -1 when the table is full (the creation goes as a CREATE frame).
    */
   private kindOf(lane: Lane, r: Rec): number {
-    const wire = r.wire!;
+    const wire = r.wire;
     if (lane.lastKindUrl === r.url && lane.lastKindCls === r.cls && lane.lastKindWire === wire) return lane.lastKind;
     let byClass = lane.kinds.get(wire);
     if (byClass === undefined) lane.kinds.set(wire, (byClass = new Map()));
@@ -532,6 +569,14 @@ export class AgentHub implements AgentRouter {
   }
 
   private readonly urls = new Map<string, string>();
+  private lastKind: Kind | undefined;
+
+  /** The Kind of agents of (url, cls, o): the last one again for a burst made alike. */
+  private kindFor(url: string, cls: string, o: CheckedOptions): Kind {
+    const k = this.lastKind;
+    if (k !== undefined && k.o === o && k.cls === cls && k.url === url) return k;
+    return (this.lastKind = new Kind(this.intern(url), cls, o, this.wireFor(o)));
+  }
 
   /** One string per module URL (rt.agent(new URL(...)) makes a new one per call; a Rec keeps it). */
   private intern(url: string): string {
