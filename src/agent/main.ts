@@ -234,6 +234,8 @@ interface Lane {
   run: Int32Array;
   /** ints written in `run` */
   runLen: number;
+  /** the buffers of the runs in `out`: posted as transferred (a copied 32 KiB run cost ~0.3 ms a post, moved ~10 µs) */
+  transfer: ArrayBuffer[];
   /** method name -> index in this worker's method table (protocol.ts HostBatch), and back */
   methods: Map<string, number>;
   names: string[];
@@ -321,6 +323,7 @@ export class AgentHub implements AgentRouter {
       out: [],
       run: new Int32Array(RUN_INTS),
       runLen: 0,
+      transfer: [],
       methods: new Map(),
       names: [],
       lastMethod: '',
@@ -849,7 +852,11 @@ export class AgentHub implements AgentRouter {
     if (lane.runLen > 0) closeRun(lane);
     const b = lane.out;
     lane.out = [];
-    lane.port.postMessage(b);
+    if (lane.transfer.length > 0) {
+      const t = lane.transfer;
+      lane.transfer = [];
+      lane.port.postMessage(b, t);
+    } else lane.port.postMessage(b);
     lane.wake();
   }
 
@@ -1160,7 +1167,9 @@ function closeRun(lane: Lane): void {
   let creates = false;
   if (n < RUN_MIN_INTS) for (let i = 1; i < n; i += 2) if (run[i]! < 0) creates = true;
   if (n >= RUN_MIN_INTS || creates) {
-    lane.out.push(run.slice(0, n));
+    const copy = run.slice(0, n); // a fresh buffer of its own: moved, not copied, by the post
+    lane.out.push(copy);
+    lane.transfer.push(copy.buffer);
     return;
   }
   // short, sends only: compact sends (id, method name), as protocol.ts allows
