@@ -191,7 +191,12 @@ for (const transport of ['message', 'shared'] as const) {
     );
     // a burst of stops: each after what was sent before it; stop({ drain: false }) drops the queue
     const held = as.slice(1, 11).map((a) => a.call('slowInc', 2).catch(() => 'stopped'));
-    const dropped = as.slice(1, 11).map((a) => a.call('get').then(() => 'ran', (e: unknown) => e));
+    const dropped = as.slice(1, 11).map((a) =>
+      a.call('get').then(
+        () => 'ran',
+        (e: unknown) => e,
+      ),
+    );
     await Promise.all([...as.slice(1, 11).map((a) => a.stop({ drain: false })), ...as.slice(11).map((a) => a.stop())]);
     for (const d of await Promise.all(dropped)) assert.instance(d, AgentStoppedError);
     await Promise.all(held); // ran or rejected: settled either way
