@@ -62,7 +62,8 @@ export class DeadlineList {
   ) {}
 
   append(t: Timed): void {
-    t.deadline = performance.now() + this.ms;
+    // an integer (a small one: no boxed double per entry), rounded up: never early
+    t.deadline = Math.ceil(performance.now() + this.ms);
     t.dlList = this;
     t.dlNext = null;
     t.dlPrev = this.tail;

@@ -14,7 +14,7 @@
  *      table is rebuilt, the entry goes to `over`, a Map. get / delete look in both.
  *   3. Iteration (values, entries) returns a snapshot in increasing id order, so the caller may
  *      delete while it walks (the paths that iterate are rare: a worker's death, close, rt.tasks()).
- *      `unordered` walks the slots as they are: the caller may delete only what it was just given.
+ *      `forEach` walks the slots as they are: the caller may delete only what it was just given.
  */
 const MAX_SLOTS = 1 << 20;
 
@@ -95,12 +95,15 @@ export class IdTable<V> {
     return this.entries().map((e) => e[1]);
   }
 
-  /** Values in no particular order, without sorting (the creation sweep, every second). */
-  *unordered(): Generator<V> {
+  /**
+   * Call `f` on every value in no particular order, without sorting or an iterator result per
+   * value (the creation sweep walks every agent each second). `f` may delete the entry it was given.
+   */
+  forEach(f: (v: V) => void): void {
     const keys = this.keys;
     const vals = this.vals;
-    for (let j = 0; j < keys.length; j++) if (keys[j] !== 0) yield vals[j]!;
-    if (this.over !== undefined) yield* [...this.over.values()];
+    for (let j = 0; j < keys.length; j++) if (keys[j] !== 0) f(vals[j]!);
+    if (this.over !== undefined) for (const v of [...this.over.values()]) f(v);
   }
 
   private grow(): void {

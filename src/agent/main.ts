@@ -53,6 +53,7 @@ import {
   MOVED,
   CREATED,
   F_ACK,
+  F_NOW,
   F_STOP,
   F_SYNC,
   FAILED,
@@ -66,6 +67,10 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  RUN_STOP,
+  RUN_STOP_NOW,
+  RUN_SYNC,
+  SYNC_BASE,
   type AgentAttach,
   type PeerAttach,
   type HostBatch,
@@ -108,35 +113,110 @@ export interface WorkerAgentStats {
   turns: number;
 }
 
-class Rec {
-  /** re-created at least once (workers were told where it went) */
-  moved = false;
-  /** answers main waits for from this agent, not counting stop() */
-  waiting = 0;
-  wire: WireAgentOptions | undefined = undefined;
-  slot = -1;
+/** What few agents need (an error, crashes, a snapshot, a re-creation by restart): made on first use. */
+class RecExtra {
   error: Error | undefined = undefined;
-  stopped = false;
-  snapshot: unknown = undefined;
-  hasSnap = false;
-  /** when its worker died lately (supervision's intensity window), made at the first crash */
+  /** when its worker died lately (supervision's intensity window) */
   crashes: number[] = NO_CRASHES;
+  snapshot: unknown = undefined;
   /** set while a re-creation by restart is pending (AgentHub.decided calls it) */
-  created: ((e: Error | undefined) => void) | undefined;
-  /** rt.agent's promise while the creation is pending (see created) */
-  res: ((h: unknown) => void) | undefined = undefined;
-  rej: ((e: unknown) => void) | undefined = undefined;
-  /** nowMs() when the pending creation (or re-creation by restart) began */
-  since = nowMs();
-  /** nowMs() at rt.agent (small integers: no boxed number per agent) */
-  readonly born = this.since;
+  created: ((e: Error | undefined) => void) | undefined = undefined;
+  /** nowMs() when a re-creation by restart began */
+  since = -1;
+}
+
+/** What agents created alike share: module, class, validated options and their wire form. */
+class Kind {
   constructor(
-    readonly id: number,
     readonly url: string,
     readonly cls: string,
-    readonly args: unknown[],
     readonly o: CheckedOptions,
+    readonly wire: WireAgentOptions,
   ) {}
+}
+
+/**
+ * Main's record of one agent. Kept small (every live agent has one, and a burst of creations keeps
+ * them all through young GCs): flags in one integer, the rare fields in `x`.
+ */
+class Rec {
+  /** R_MOVED | R_STOPPED | R_HAS_SNAP */
+  private bits = 0;
+  /** answers main waits for from this agent, not counting stop() */
+  waiting = 0;
+  slot = -1;
+  x: RecExtra | undefined = undefined;
+  /** rt.agent's promise while the creation is pending (see created); a failure resolves it with a rejection */
+  res: ((h: unknown) => void) | undefined = undefined;
+  /** nowMs() at rt.agent (small integers: no boxed number per agent) */
+  readonly born = nowMs();
+  constructor(
+    readonly id: number,
+    readonly kind: Kind,
+    readonly args: unknown[],
+  ) {}
+  get url(): string {
+    return this.kind.url;
+  }
+  get cls(): string {
+    return this.kind.cls;
+  }
+  get o(): CheckedOptions {
+    return this.kind.o;
+  }
+  get wire(): WireAgentOptions {
+    return this.kind.wire;
+  }
+  get error(): Error | undefined {
+    return this.x === undefined ? undefined : this.x.error;
+  }
+  set error(e: Error | undefined) {
+    if (e !== undefined || this.x !== undefined) (this.x ??= new RecExtra()).error = e;
+  }
+  get crashes(): number[] {
+    return this.x === undefined ? NO_CRASHES : this.x.crashes;
+  }
+  set crashes(c: number[]) {
+    if (c !== NO_CRASHES || this.x !== undefined) (this.x ??= new RecExtra()).crashes = c;
+  }
+  /** nowMs() when the pending creation (or re-creation by restart) began */
+  get since(): number {
+    return this.x === undefined || this.x.since < 0 ? this.born : this.x.since;
+  }
+  set since(t: number) {
+    (this.x ??= new RecExtra()).since = t;
+  }
+  /** re-created at least once (workers were told where it went) */
+  get moved(): boolean {
+    return (this.bits & R_MOVED) !== 0;
+  }
+  set moved(v: boolean) {
+    this.bits = v ? this.bits | R_MOVED : this.bits & ~R_MOVED;
+  }
+  get stopped(): boolean {
+    return (this.bits & R_STOPPED) !== 0;
+  }
+  set stopped(v: boolean) {
+    this.bits = v ? this.bits | R_STOPPED : this.bits & ~R_STOPPED;
+  }
+  get hasSnap(): boolean {
+    return (this.bits & R_HAS_SNAP) !== 0;
+  }
+  set hasSnap(v: boolean) {
+    this.bits = v ? this.bits | R_HAS_SNAP : this.bits & ~R_HAS_SNAP;
+  }
+  get snapshot(): unknown {
+    return this.x?.snapshot;
+  }
+  set snapshot(v: unknown) {
+    (this.x ??= new RecExtra()).snapshot = v;
+  }
+  get created(): ((e: Error | undefined) => void) | undefined {
+    return this.x?.created;
+  }
+  set created(f: ((e: Error | undefined) => void) | undefined) {
+    if (f !== undefined || this.x !== undefined) (this.x ??= new RecExtra()).created = f;
+  }
   get label(): string {
     return `${this.cls}#${this.id}`;
   }
@@ -154,6 +234,8 @@ interface Lane {
   run: Int32Array;
   /** ints written in `run` */
   runLen: number;
+  /** the buffers of the runs in `out`: posted as transferred (a copied 32 KiB run cost ~0.3 ms a post, moved ~10 µs) */
+  transfer: ArrayBuffer[];
   /** method name -> index in this worker's method table (protocol.ts HostBatch), and back */
   methods: Map<string, number>;
   names: string[];
@@ -192,8 +274,8 @@ class Wait implements Timed {
     readonly slot: number,
     readonly origin: number,
     readonly originReply: number,
+    /** settles its promise (a failure resolves it with a rejected one: no reject function kept) */
     readonly resolve: (v: unknown) => void,
-    readonly reject: (e: unknown) => void,
   ) {}
 }
 
@@ -241,6 +323,7 @@ export class AgentHub implements AgentRouter {
       out: [],
       run: new Int32Array(RUN_INTS),
       runLen: 0,
+      transfer: [],
       methods: new Map(),
       names: [],
       lastMethod: '',
@@ -363,15 +446,13 @@ export class AgentHub implements AgentRouter {
     }
     const o = validateAgentOptions(options, this.slots);
     if (!allPrimitive(args)) assertCloneable(args, 'args');
-    const r = new Rec(this.nextId++, this.intern(url), cls, args, o);
+    const r = new Rec(this.nextId++, this.kindFor(url, cls, o), args);
     this.recs.set(r.id, r);
     this.own++;
     this.refresh();
     // no closure per agent: 100k pending creations are 100k objects that survive young GCs
-    const p = new Promise<Agent<C>>((resolve, reject) => {
-      r.res = resolve as (h: unknown) => void;
-      r.rej = reject;
-    });
+    const p = new Promise<unknown>(capture) as Promise<Agent<C>>;
+    r.res = captured.res; // the reject function is not kept (decided resolves with a rejection)
     this.place(r, o.worker);
     this.watchCreations();
     return p;
@@ -389,14 +470,12 @@ export class AgentHub implements AgentRouter {
       r.created?.(e);
       return;
     }
-    const rej = r.rej!;
     r.res = undefined;
-    r.rej = undefined;
     this.own--;
     this.refresh();
     if (e) {
       this.recs.delete(r.id);
-      rej(e);
+      res(rejected(e));
     } else res(this.handle(r));
   }
 
@@ -408,15 +487,15 @@ export class AgentHub implements AgentRouter {
     this.creationSweep = setInterval(() => {
       const now = nowMs();
       let pending = 0;
-      for (const r of this.recs.unordered()) {
-        if (!AgentHub.pending(r)) continue;
+      this.recs.forEach((r) => {
+        if (!AgentHub.pending(r)) return;
         pending++;
         const ms = r.o.callTimeout;
         if (ms > 0 && now - r.since > ms) {
           this.decided(r, new TimeoutError(`creating agent ${r.label} timed out after ${ms} ms`));
           this.forget(r);
         }
-      }
+      });
       if (pending === 0) {
         clearInterval(this.creationSweep);
         this.creationSweep = undefined;
@@ -427,19 +506,15 @@ export class AgentHub implements AgentRouter {
 
   private handle(r: Rec): AgentHandle {
     const bounded = r.o.wire.size !== Infinity && (r.o.wire.policy === 'wait' || r.o.wire.policy === 'error');
-    return new AgentHandle(
-      {
-        shoalAgent: 1,
-        id: r.id,
-        gen: 1,
-        name: r.cls,
-        policy: bounded ? r.o.wire.policy : null,
-        hub: this.hubId,
-        timeout: r.o.callTimeout,
-        slot: r.slot,
-      },
-      this,
-    );
+    // the descriptor is read by the constructor only: one scratch object, not a literal per agent
+    const d = scratch;
+    d.id = r.id;
+    d.name = r.cls;
+    d.policy = bounded ? r.o.wire.policy : null;
+    d.hub = this.hubId;
+    d.timeout = r.o.callTimeout;
+    d.slot = r.slot;
+    return new AgentHandle(d, this);
   }
 
   /** Put `r` on a worker: `want` (explicit), else the least-loaded live one. */
@@ -462,7 +537,6 @@ export class AgentHub implements AgentRouter {
     const lane = this.lanes[slot]!;
     r.slot = slot;
     lane.agents++;
-    r.wire ??= this.wireFor(r.o);
     const k = r.args.length === 0 && !r.hasSnap ? this.kindOf(lane, r) : -1;
     if (k >= 0)
       this.appendRun(lane, r.id, -1 - k); // (id, -1 - kind): protocol.ts HostBatch
@@ -478,7 +552,7 @@ export class AgentHub implements AgentRouter {
    * frame) the first time; -1 when the table is full (the creation goes as a CREATE frame).
    */
   private kindOf(lane: Lane, r: Rec): number {
-    const wire = r.wire!;
+    const wire = r.wire;
     if (lane.lastKindUrl === r.url && lane.lastKindCls === r.cls && lane.lastKindWire === wire) return lane.lastKind;
     let byClass = lane.kinds.get(wire);
     if (byClass === undefined) lane.kinds.set(wire, (byClass = new Map()));
@@ -498,6 +572,14 @@ export class AgentHub implements AgentRouter {
   }
 
   private readonly urls = new Map<string, string>();
+  private lastKind: Kind | undefined;
+
+  /** The Kind of agents of (url, cls, o): the last one again for a burst made alike. */
+  private kindFor(url: string, cls: string, o: CheckedOptions): Kind {
+    const k = this.lastKind;
+    if (k !== undefined && k.o === o && k.cls === cls && k.url === url) return k;
+    return (this.lastKind = new Kind(this.intern(url), cls, o, this.wireFor(o)));
+  }
 
   /** One string per module URL (rt.agent(new URL(...)) makes a new one per call; a Rec keeps it). */
   private intern(url: string): string {
@@ -618,9 +700,9 @@ export class AgentHub implements AgentRouter {
         this.watchCreations();
       });
     }
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve) => {
       const reply = this.nextReply++;
-      const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void, reject);
+      const w = new Wait(r, 'restart()', r.slot, -1, 0, resolve as (v: unknown) => void);
       this.waits.set(reply, w);
       this.own++;
       r.waiting++;
@@ -655,44 +737,44 @@ export class AgentHub implements AgentRouter {
 
   private wait(r: Rec, method: string, args: unknown[], flags: number, o: CallOptions | undefined): Promise<unknown> {
     if (r.stopped || r.slot < 0) return Promise.resolve(undefined); // stop of a stopped agent
-    return new Promise<unknown>((resolve, reject) => {
-      const reply = this.nextReply++;
-      const what =
-        flags & F_SYNC
-          ? 'sync()'
-          : flags & F_STOP
-            ? 'stop()'
-            : flags & F_ACK
-              ? `send('${method}')`
-              : `call('${method}')`;
-      const w = new Wait(r, what, r.slot, -1, 0, resolve, reject);
-      const signal = o?.signal;
-      if (signal?.aborted)
-        return reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
-      this.waits.set(reply, w);
-      this.own++;
-      if (what !== 'stop()') r.waiting++;
-      const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
-      if (ms > 0) {
-        w.reply = reply;
-        w.ms = ms;
-        this.deadlines.add(w, ms);
-      }
-      if (signal) {
-        const onAbort = (): void => {
-          if (!this.waits.delete(reply)) return;
-          this.settle(
-            w,
-            false,
-            new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
-          );
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-        w.cleanup = () => signal.removeEventListener('abort', onAbort);
-      }
-      this.refresh();
-      this.push(this.lanes[r.slot]!, [MSG, r.id, 1, method, args, reply, flags]);
-    });
+    const what =
+      flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : flags & F_ACK ? `send('${method}')` : `call('${method}')`;
+    const signal = o?.signal;
+    if (signal?.aborted)
+      return Promise.reject(new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }));
+    // no executor closure per wait (a sync per agent: Fork-join create)
+    const p = new Promise<unknown>(capture);
+    const reply = this.nextReply++;
+    const w = new Wait(r, what, r.slot, -1, 0, captured.res);
+    this.waits.set(reply, w);
+    this.own++;
+    if (what !== 'stop()') r.waiting++;
+    const ms = o?.timeout ?? (flags & F_ACK ? 0 : r.o.callTimeout);
+    if (ms > 0) {
+      w.reply = reply;
+      w.ms = ms;
+      this.deadlines.add(w, ms);
+    }
+    if (signal) {
+      const onAbort = (): void => {
+        if (!this.waits.delete(reply)) return;
+        this.settle(
+          w,
+          false,
+          new CancelledError(`${what} on agent ${r.label} was cancelled`, { cause: signal.reason }),
+        );
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      w.cleanup = () => signal.removeEventListener('abort', onAbort);
+    }
+    this.refresh();
+    const lane = this.lanes[r.slot]!;
+    const c =
+      flags === F_SYNC ? RUN_SYNC : flags === F_STOP ? RUN_STOP : flags === (F_STOP | F_NOW) ? RUN_STOP_NOW : -1;
+    if (c >= 0 && reply <= MAX_RUN_REPLY)
+      this.appendRun(lane, r.id, -SYNC_BASE - reply * 4 - c); // protocol.ts HostBatch: a control entry
+    else this.push(lane, [MSG, r.id, 1, method, args, reply, flags]);
+    return p;
   }
 
   private readonly deadlines = new Deadlines<Wait>((w) => {
@@ -712,8 +794,7 @@ export class AgentHub implements AgentRouter {
     if (w.what !== 'stop()') w.rec.waiting--;
     if (w.origin < 0) {
       this.own--;
-      if (ok) w.resolve(v);
-      else w.reject(v);
+      w.resolve(ok ? v : rejected(v));
     } else {
       const lane = this.lanes[w.origin];
       if (lane) this.push(lane, [ANSWER, w.originReply, ok, ok ? v : toWireLoose(v)]);
@@ -771,7 +852,11 @@ export class AgentHub implements AgentRouter {
     if (lane.runLen > 0) closeRun(lane);
     const b = lane.out;
     lane.out = [];
-    lane.port.postMessage(b);
+    if (lane.transfer.length > 0) {
+      const t = lane.transfer;
+      lane.transfer = [];
+      lane.port.postMessage(b, t);
+    } else lane.port.postMessage(b);
     lane.wake();
   }
 
@@ -899,7 +984,7 @@ export class AgentHub implements AgentRouter {
     if (reply !== 0) {
       mainReply = this.nextReply++;
       const what = flags & F_SYNC ? 'sync()' : flags & F_STOP ? 'stop()' : `call('${method}')`;
-      this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP, NOOP));
+      this.waits.set(mainReply, new Wait(r, what, r.slot, origin, reply, NOOP));
       if (what !== 'stop()') r.waiting++;
     }
     this.push(this.lanes[r.slot]!, [MSG, id, 1, method, args, mainReply, flags]);
@@ -1019,7 +1104,42 @@ function lanesRef(lanes: Array<Lane | undefined>, on: boolean): void {
   }
 }
 
+const NOOP = (): void => {};
+/** AgentHub.handle's descriptor (main thread only; copied by the AgentHandle constructor) */
+const scratch: AgentDescriptor = {
+  shoalAgent: 1,
+  id: 0,
+  gen: 1,
+  name: '',
+  policy: null,
+  hub: 0,
+  timeout: 0,
+  slot: -1,
+};
 const RESOLVED: Promise<void> = Promise.resolve();
+/**
+ * The resolving functions of the promise `new Promise(capture)` just made: one module-level
+ * executor instead of a closure (and its context) per promise. Read them right after the `new`.
+ */
+const captured = { res: NOOP as (v: unknown) => void };
+function capture(res: (v: unknown) => void): void {
+  captured.res = res;
+}
+
+/**
+ * A rejected promise to resolve a pending one with (which then rejects with `e`): main keeps only
+ * the resolve function of its pending promises (the reject function is one more object per
+ * creation and per wait). Marked handled: the pending promise's own rejection is what its holder
+ * sees (or what is reported unhandled).
+ */
+function rejected(e: unknown): Promise<never> {
+  const p = Promise.reject(e);
+  p.catch(NOOP);
+  return p;
+}
+const R_MOVED = 1;
+const R_STOPPED = 2;
+const R_HAS_SNAP = 4;
 /** the crash log of an agent that never crashed (shared: one array less per agent) */
 const NO_CRASHES = Object.freeze([]) as unknown as number[];
 /** ms on a monotonic clock, an integer (a Smi for 12 days; a boxed double after: still right) */
@@ -1036,6 +1156,8 @@ const RUN_INTS = 8192;
 const RUN_MIN_INTS = 16;
 /** method names a lane's table holds; past it, sends go compact (the name in every message) */
 const MAX_METHODS = 4096;
+/** a sync or stop from main in a run (protocol.ts HostBatch); a larger reply id goes as MSG */
+const MAX_RUN_REPLY = ((0x7fffffff - SYNC_BASE) >> 2) - 1;
 
 /** Move the lane's open run into its batch (in order: before whatever is pushed next). */
 function closeRun(lane: Lane): void {
@@ -1045,7 +1167,9 @@ function closeRun(lane: Lane): void {
   let creates = false;
   if (n < RUN_MIN_INTS) for (let i = 1; i < n; i += 2) if (run[i]! < 0) creates = true;
   if (n >= RUN_MIN_INTS || creates) {
-    lane.out.push(run.slice(0, n));
+    const copy = run.slice(0, n); // a fresh buffer of its own: moved, not copied, by the post
+    lane.out.push(copy);
+    lane.transfer.push(copy.buffer);
     return;
   }
   // short, sends only: compact sends (id, method name), as protocol.ts allows
@@ -1060,7 +1184,6 @@ function allPrimitive(args: readonly unknown[]): boolean {
   }
   return true;
 }
-const NOOP = (): void => {};
 
 function reviveValue(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;

@@ -18,8 +18,14 @@
  *   Int32Array [id, m, id, m, ...]                        a run of plain sends without arguments,
  *                                                         m an index into the method table (a run
  *                                                         clones as one memcpy: Fork-join throughput);
- *                                                         m < 0: create agent `id` (generation 1, no
- *                                                         arguments) of entry -1 - m of the kind table
+ *                                                         -SYNC_BASE < m < 0: create agent `id`
+ *                                                         (generation 1, no arguments) of entry -1 - m
+ *                                                         of the kind table; m <= -SYNC_BASE: a control
+ *                                                         message from main to agent `id` (generation
+ *                                                         1), as MSG [2, id, 1, '', [], reply, flags]:
+ *                                                         -SYNC_BASE - m = reply * 4 + c, c RUN_SYNC
+ *                                                         (F_SYNC), RUN_STOP (F_STOP) or RUN_STOP_NOW
+ *                                                         (F_STOP | F_NOW)
  *   CREATE  [1, id, gen, url, className, args, opts, snapshot, hasSnapshot]
  *   MSG     [2, id, gen, method, args, reply, flags]      reply 0: nobody waits (a plain send)
  *   RESTART [3, id, gen, newState, hasState, clearActions, reply]
@@ -79,6 +85,13 @@ export const GONE = 24;
 export const LOAD = 25;
 export const FWD = 26;
 export const AGENTS = 27;
+
+/** In a run (HostBatch), m <= -SYNC_BASE is a control message (kinds stay below it). */
+export const SYNC_BASE = 1 << 13;
+/** the control message of a run entry: (-SYNC_BASE - m) & 3 */
+export const RUN_SYNC = 0;
+export const RUN_STOP = 1;
+export const RUN_STOP_NOW = 2;
 
 export const F_CALL = 1;
 export const F_ACK = 2;

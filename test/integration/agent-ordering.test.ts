@@ -4,7 +4,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Runtime, type Agent } from '../../src/index.js';
+import { AgentFailedError, AgentStoppedError, Runtime, type Agent } from '../../src/index.js';
 import type { Counter, Many, Tally } from '../fixtures/agents.js';
 
 const url = new URL('../fixtures/agents.js', import.meta.url);
@@ -167,6 +167,43 @@ for (const transport of ['message', 'shared'] as const) {
     assert.is(await held, 'released');
   });
 
+  t('syncs and stops sent in a burst hold per agent: idle, busy with an awaiting turn, failed', async ({ rt }) => {
+    // main sends a burst's syncs and stops as int runs, and an idle agent answers a sync at once:
+    // an open turn, a queued message or a failure must still hold the sync back
+    const N = 200;
+    const as = await Promise.all(Array.from({ length: N }, () => rt.agent<C>(url, 'Counter', [0])));
+    const order: string[][] = as.map(() => []);
+    for (let i = 0; i < N; i++) {
+      if (i % 2 === 1) void as[i]!.call('slowInc', 2).then(() => order[i]!.push('call'));
+      void as[i]!.send('inc', 1);
+    }
+    void as[0]!.send('boom'); // errorMode 'fail': the agent holds its mailbox
+    const synced = await Promise.allSettled(as.map((a, i) => a.sync().then(() => order[i]!.push('sync'))));
+    assert.ok(synced[0]!.status === 'rejected' && synced[0]!.reason instanceof AgentFailedError);
+    for (let i = 1; i < N; i++) {
+      assert.is(synced[i]!.status, 'fulfilled', `agent ${i}`);
+      assert.equal(order[i], i % 2 === 1 ? ['call', 'sync'] : ['sync'], `agent ${i}`);
+    }
+    const got = await Promise.all(as.slice(1).map((a) => a.call('get')));
+    assert.equal(
+      got,
+      as.slice(1).map((_, j) => ((j + 1) % 2 === 1 ? 2 : 1)),
+    );
+    // a burst of stops: each after what was sent before it; stop({ drain: false }) drops the queue
+    const held = as.slice(1, 11).map((a) => a.call('slowInc', 2).catch(() => 'stopped'));
+    const dropped = as.slice(1, 11).map((a) =>
+      a.call('get').then(
+        () => 'ran',
+        (e: unknown) => e,
+      ),
+    );
+    await Promise.all([...as.slice(1, 11).map((a) => a.stop({ drain: false })), ...as.slice(11).map((a) => a.stop())]);
+    for (const d of await Promise.all(dropped)) assert.instance(d, AgentStoppedError);
+    await Promise.all(held); // ran or rejected: settled either way
+    for (const a of as.slice(1)) await rejects(a.call('get'), AgentStoppedError);
+    await as[0]!.stop();
+  });
+
   t('100k agents are created and each gets a message', async ({ rt }) => {
     const N = 100_000;
     const made = await Promise.all(Array.from({ length: N }, (_, i) => rt.agent<C>(url, 'Counter', [i])));
@@ -180,4 +217,14 @@ for (const transport of ['message', 'shared'] as const) {
   });
 
   t.run();
+}
+
+async function rejects(p: Promise<unknown>, E: new (...a: never[]) => Error): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    assert.instance(e, E);
+    return;
+  }
+  assert.unreachable('expected a rejection');
 }

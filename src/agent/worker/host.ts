@@ -70,6 +70,9 @@ import {
   REPLY,
   RESTART,
   SNAP,
+  RUN_STOP,
+  RUN_SYNC,
+  SYNC_BASE,
   type FromHost,
   type HostBatch,
   type WorkerBatch,
@@ -620,6 +623,32 @@ export class AgentHost implements AgentRouter {
     const agents = this.agents;
     for (let j = 0; j < run.length; j += 2) {
       const m = run[j + 1]!;
+      if (m <= -SYNC_BASE) {
+        // a sync or stop from main (protocol.ts HostBatch), as its MSG frame would be
+        const id = run[j]!;
+        const c = (-SYNC_BASE - m) & 3;
+        const reply = (-SYNC_BASE - m) >>> 2;
+        const a = agents.get(id);
+        if (
+          c === RUN_SYNC &&
+          a !== undefined &&
+          a.gen === 1 &&
+          a.open === 0 &&
+          a.box.total === 0 &&
+          a.inst !== undefined &&
+          a.failed === undefined &&
+          !a.stopped
+        ) {
+          // nothing of main's is queued or running there: the sync holds already (no Msg, no mailbox)
+          this.push(-reply); // compact REPLY ok (protocol.ts WorkerBatch)
+          continue;
+        }
+        const flags = c === RUN_SYNC ? F_SYNC : c === RUN_STOP ? F_STOP : F_STOP | F_NOW;
+        const s = new Msg('', NO_ARGS, reply, flags, null, -1);
+        if (a === undefined || a.gen !== 1) this.answer(s, false, stoppedError(id, ''));
+        else this.enqueue(a, s);
+        continue;
+      }
       if (m < 0) {
         const k = this.kinds[-1 - m]!;
         this.create(run[j]!, 1, k.url, k.cls, NO_ARGS, k.opts, undefined, false);
