@@ -872,14 +872,15 @@ export class AgentHost implements AgentRouter {
 
   /**
    * A plain send (nobody waits for it) arriving from outside any turn (main's port, a peer ring):
-   * to an idle agent (unbounded, nothing queued, no open turn) it runs now, as enqueue + step would run it
-   * next (the same order: its mailbox is empty), without the mailbox and the run queue. Bounded
-   * like a drain: past DRAIN_BUDGET_MS of such turns, messages queue until the next drain ends.
+   * to an agent that could start it at once (unbounded, nothing queued, and no open turn, or an
+   * open one this message may join: an `interleave` method, or a reentrant agent) it runs now, as
+   * enqueue + step would run it next (the same order: its mailbox is empty), without the mailbox
+   * and the run queue. Bounded like a drain: past DRAIN_BUDGET_MS of such turns, messages queue
+   * until the next drain ends.
    */
   private offerPlain(a: Live, m: Entry): void {
     if (
       a.queued ||
-      a.open !== 0 ||
       a.box.depth !== 0 ||
       a.box.size !== Infinity || // a bounded box counts the message it takes before its turn starts
       a.inst === undefined ||
@@ -892,10 +893,18 @@ export class AgentHost implements AgentRouter {
       this.enqueue(a, m);
       return;
     }
+    // step's rule for a head message while a turn is open (a ping-pong's pinger awaits in `run`
+    // and takes its `pong`s interleaved: measurements.md 2026-12-07 08:20)
+    const inter = a.open !== 0 && a.interleave !== null && a.interleave.has(methodOf(m));
+    if (a.open !== 0 && !inter && !a.opts.reentrant) {
+      this.enqueue(a, m);
+      return;
+    }
     const n = ++this.direct;
     if (n === 8) this.directT0 = performance.now();
     else if ((n & 255) === 0 && performance.now() - this.directT0 > DRAIN_BUDGET_MS) this.directOff = true;
-    this.plainTurn(a, m);
+    if (a.open === 0) this.plainTurn(a, m);
+    else this.turn(a, m, inter);
   }
 
   /** turns offerPlain ran since the last drain, when the 8th began, and whether it stopped */
