@@ -291,6 +291,19 @@ export class ByteRingReader {
     }
   }
 
+  /**
+   * True when the writer found the ring full and waits for a `release()` (WANT_SPACE is set). For
+   * readers that release lazily (after their own publishing, off a ping-pong's critical path):
+   * one load of a word on TAIL's cache line, which the reader fetches anyway.
+   *
+   * @example
+   * while (r.next() >= 0) handle(r.view());
+   * if (r.writerWaiting()) r.release(); // else release later, before waiting for more
+   */
+  writerWaiting(): boolean {
+    return Atomics.load(this.ctl, WANT_SPACE) !== 0; // pairs with: byte-ring-writer.ts hasSpace (Atomics.store WANT_SPACE)
+  }
+
   /** Bytes published and not yet read, as of the last look at TAIL. */
   unreadBytes(): number {
     return (this.tailCache - this.head) | 0;

@@ -202,7 +202,8 @@ export class AgentHost implements AgentRouter {
   //
   // Peer rings (peer.ts) carry messages between workers without main. How this side reads them:
   //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
-  //      ring of the peer's bell per peer).
+  //      ring of the peer's bell per peer), then releasing what it read from them (one HEAD store
+  //      each, after the TAIL stores: peer.ts wake-ups, step 2).
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
   //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
@@ -255,8 +256,18 @@ export class AgentHost implements AgentRouter {
     for (let i = 0; i < list.length; i++) if (list[i]!.dirty && list[i]!.publish()) this.armBell(); // full: wait for room
   }
 
+  /**
+   * Hand the frames read from peers back to their writers (peer.ts wake-ups, step 2): after this
+   * drain's publish, so the HEAD store's fence does not delay the answer, and before any wait.
+   */
+  private releasePeers(): void {
+    const list = this.peerList;
+    for (let i = 0; i < list.length; i++) list[i]!.release();
+  }
+
   /** Step 3: wait for a peer's ring without blocking the event loop. */
   private armBell(): void {
+    this.releasePeers(); // never wait holding room a peer's writer may be waiting for
     if (this.bellArmed || this.spinning || this.peers.size === 0) return;
     const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
     this.bellArmed = true;
@@ -1005,6 +1016,7 @@ export class AgentHost implements AgentRouter {
     if (this.peers.size > 0) {
       // peer rings, steps 1-3 (see "peer rings" above)
       this.publishPeers();
+      this.releasePeers();
       if (this.sentToPeer && !this.spinning) this.spin();
       else this.armBell();
     }
