@@ -154,9 +154,12 @@ export class PeerLink {
     return this.backlog.length > 0 && this.w.hasSpace(this.backlog[0]!.length); // re-reads HEAD, sets WANT_SPACE
   }
 
-  /** Something was published to us and not read yet. */
+  /**
+   * Something was published to us and not read yet. Called in the host's spin: it also fetches
+   * the line the next frame lands on (ByteRingReader.availableAhead).
+   */
   readable(): boolean {
-    return this.r.available();
+    return this.r.availableAhead();
   }
 
   /**

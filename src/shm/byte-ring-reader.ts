@@ -102,6 +102,25 @@ export class ByteRingReader {
   }
 
   /**
+   * `available()` for a reader that spins on it: when nothing is published, it also loads the
+   * word where the next frame's header will go, so the frame's cache line travels to this core
+   * while TAIL's does, not after it (two lines fetched in parallel instead of one after the other:
+   * measurements.md 2026-12-07 08:36). Only for spinning readers of small frames.
+   *
+   * @example
+   * while (!r.availableAhead()) if (done()) break;
+   */
+  availableAhead(): boolean {
+    if (this.tailCache !== this.head) return true;
+    this.ahead = this.words[(this.head & this.mask) >> 2]!; // a plain load: the value is not used
+    this.tailCache = Atomics.load(this.ctl, TAIL); // pairs with: byte-ring-writer.ts publish (Atomics.store TAIL)
+    return this.tailCache !== this.head;
+  }
+
+  /** What availableAhead loaded last (kept so that the load is not optimized away; meaningless). */
+  ahead = 0;
+
+  /**
    * Step to the next frame. Returns its payload length (then `frameOffset`, `frameLength`,
    * `frameTag`, `frameMore` describe it), or -1 when no frame is published. The previous frame's
    * bytes may be handed back to the writer from here on. Throws RingCorruptError on garbage.
