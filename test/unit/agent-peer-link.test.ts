@@ -11,8 +11,9 @@ import { createByteRing } from '../../src/shm/byte-ring.js';
 import { createDoorbell } from '../../src/shm/doorbell.js';
 
 function pair(bytes = 1 << 16): [PeerLink, PeerLink] {
-  const ab = createByteRing(bytes);
-  const ba = createByteRing(bytes);
+  // stamped, as main makes them (src/agent/main.ts; byte-ring.ts invariant 7)
+  const ab = createByteRing(bytes, { stamped: true });
+  const ba = createByteRing(bytes, { stamped: true });
   const bellA = createDoorbell();
   const bellB = createDoorbell();
   const a = new PeerLink(1, { kind: 'shoal:agent-peer', slot: 1, out: ab, in: ba, bell: bellB });
