@@ -28,15 +28,17 @@
  * frame waits too.
  *
  * Wake-ups (pairs with worker/host.ts, "peer rings"):
- *   1. `publish` makes the written frames visible with one TAIL store, then rings the peer's agent
- *      bell only if it is parked (`ringIfParked`: one load of its STATE while it runs or spins,
- *      SEQ and a futex wake only when it is parked; doorbell.ts invariant 8). The peer polls our
- *      TAIL while it spins and re-reads it after publishing PARKED, so nothing is missed.
+ *   1. `publish` makes the written frames visible with one store (main makes the peer rings
+ *      stamped: the first unpublished frame's HEADER word, byte-ring.ts invariant 7; TAIL in a
+ *      plain ring), then rings the peer's agent bell only if it is parked (`ringIfParked`: one load
+ *      of its STATE while it runs or spins, SEQ and a futex wake only when it is parked;
+ *      doorbell.ts invariant 8). The peer polls the word our next frame lands on (`readable`) while
+ *      it spins and re-reads it after publishing PARKED, so nothing is missed.
  *   2. The reader releases what it read (one HEAD store) lazily: `poll` releases only when the
  *      writer waits for room (WANT_SPACE) or every 16 KiB read (the reader's auto-release); the host
  *      calls `release` after publishing its own frames and before it waits (worker/host.ts
  *      releasePeers), so the HEAD store and its fence are not between a message's arrival and the
- *      answer's TAIL store. When the writer had found the ring full (WANT_SPACE), the release rings
+ *      answer's publishing store. When the writer had found the ring full (WANT_SPACE), the release rings
  *      the writer's bell, so a writer with a backlog retries (worker/host.ts onBell).
  */
 import { decode, encode } from '../codec/index.js';

@@ -201,11 +201,11 @@ export class AgentHost implements AgentRouter {
   // --- peer rings ------------------------------------------------------------------------------
   //
   // Peer rings (peer.ts) carry messages between workers without main. How this side reads them:
-  //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
+  //   1. Every drain ends by publishing what its turns wrote to peers (one HEADER store and one
   //      ring of the peer's bell per peer), then releasing what it read from them (one HEAD store
-  //      each, after the TAIL stores: peer.ts wake-ups, step 2).
+  //      each, after the publishing stores: peer.ts wake-ups, step 2).
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
-  //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      spins on the peer rings (the word each one's next frame lands on, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
   //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
@@ -269,7 +269,7 @@ export class AgentHost implements AgentRouter {
   private armBell(): void {
     this.releasePeers(); // never wait holding room a peer's writer may be waiting for
     if (this.bellArmed || this.spinning || this.peers.size === 0) return;
-    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
+    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after it publishes)
     this.bellArmed = true;
     // a frame published (or room made for our backlog) before `seen` was read rang already:
     // act on it now, or it waits for a ring that may never come
@@ -290,14 +290,14 @@ export class AgentHost implements AgentRouter {
   };
 
   /**
-   * Spin for up to SPIN_US until a peer publishes to us (its TAIL moves) or our bell's SEQ moves
+   * Spin for up to SPIN_US until a peer publishes to us (its next frame's HEADER is stored) or our bell's SEQ moves
    * past `seen` (a release that made room for our backlog). Reads only: no STATE store, so the
    * lines a peer writes are not stolen back on every hop. True when something came.
    */
   private spinForPeers(seen: number): boolean {
     let end = 0;
     for (let i = 1; ; i++) {
-      if (this.anyReadable()) return true; // pairs with: peer.ts publish (TAIL)
+      if (this.anyReadable()) return true; // pairs with: peer.ts publish (byte-ring-writer.ts publish)
       if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
       if ((i & 63) === 0) {
         // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
