@@ -290,6 +290,16 @@ export class ByteRingReader {
   release(): boolean {
     const pos = this.head;
     if (pos === this.released) return false;
+    if (this.stamped) {
+      // 7a: hand the bytes back zeroed, so every free byte reads "nothing here yet"
+      const a = this.released & this.mask;
+      const b = pos & this.mask;
+      if (a < b) this.bytes.fill(0, a, b);
+      else {
+        this.bytes.fill(0, a);
+        this.bytes.fill(0, 0, b);
+      }
+    }
     Atomics.store(this.ctl, HEAD, pos); // pairs with: byte-ring-writer.ts reserve / fits (Atomics.load HEAD)
     this.released = pos;
     if (

@@ -159,7 +159,6 @@ export class ByteRingWriter {
     const words = this.words;
     words[(w >> 2) + 1] = tag | 0;
     this.tail = (this.reservedPos + FRAME_HEADER_BYTES + ((len + 7) & ~7)) | 0;
-    if (this.stamped) words[(this.tail & this.mask) >> 2] = 0; // 7a: the next HEADER's slot reads "nothing yet"
     this.header(w >> 2, more ? len | FRAME_MORE : len);
     this.reservedMax = -1;
     if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
@@ -199,7 +198,6 @@ export class ByteRingWriter {
     words[(idx >> 2) + 1] = tag | 0;
     copyBytes(src, 0, n, this.bytes, idx + FRAME_HEADER_BYTES);
     this.tail = (tail + size) | 0;
-    if (this.stamped) words[(this.tail & this.mask) >> 2] = 0; // 7a
     this.header(idx >> 2, more ? n | FRAME_MORE : n);
     if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
     return true;

@@ -48,12 +48,14 @@
  *    so the reader fetches one cache line per message (the frame's) instead of two (TAIL's, then
  *    the frame's), and the writer's publishing store waits for one line instead of two:
  *    a. every HEADER has bit 31 (FRAME_STAMP) set (zero in a plain ring), so a HEADER word of 0
- *       means "nothing here yet", even for a frame of length 0: the data starts zeroed, and before a frame
- *       is published the writer stores 0 at the position right after it (where the next HEADER
- *       goes), so the reader's next look there sees 0 or a HEADER of the current lap, never a
- *       stale word;
- *    b. the writer keeps one unused 8-byte slot (it never fills the ring completely), so that
- *       position is always free to clear;
+ *       means "nothing here yet", even for a frame of length 0. Every free byte is 0: the data
+ *       starts zeroed and the reader zeroes what it releases before it stores HEAD (plain stores
+ *       ordered by that store), so the reader's look past the last frame sees 0 or a HEADER the
+ *       writer stored in this lap, never a stale word. (Zeroing on release, after the reader's own
+ *       publishing, instead of the writer clearing the next slot before publishing: the writer's
+ *       publishing store then waits for one line, not sometimes two; measurements.md 08:56.)
+ *    b. the writer keeps one unused 8-byte slot (it never fills the ring completely), so the
+ *       position after its last frame is free (zeroed), never the oldest unreleased frame's HEADER;
  *    c. the HEADER of the first frame not yet published is held back and stored with one
  *       Atomics.store at publish, after every other byte of the batch (later frames' HEADERs are
  *       plain stores before it); the reader's Atomics.load of a HEADER pairs with it;
