@@ -357,8 +357,8 @@ export class AgentHub implements AgentRouter {
       for (let t = 0; t < this.lanes.length; t++) {
         const other = this.lanes[t];
         if (!other || t === slot) continue;
-        const there = createByteRing(PEER_RING_BYTES); // new -> t
-        const back = createByteRing(PEER_RING_BYTES); // t -> new
+        const there = createByteRing(PEER_RING_BYTES, { stamped: true }); // new -> t (byte-ring.ts invariant 7)
+        const back = createByteRing(PEER_RING_BYTES, { stamped: true }); // t -> new
         const toNew: PeerAttach = { kind: 'shoal:agent-peer', slot: t, out: there, in: back, bell: other.bell };
         const toOld: PeerAttach = { kind: 'shoal:agent-peer', slot, out: back, in: there, bell: lane.bell };
         port1.postMessage(toNew);

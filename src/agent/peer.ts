@@ -28,12 +28,18 @@
  * frame waits too.
  *
  * Wake-ups (pairs with worker/host.ts, "peer rings"):
- *   1. `publish` makes the written frames visible with one TAIL store, then rings the peer's agent
- *      bell only if it is parked (`ringIfParked`: one load of its STATE while it runs or spins,
- *      SEQ and a futex wake only when it is parked; doorbell.ts invariant 8). The peer polls our
- *      TAIL while it spins and re-reads it after publishing PARKED, so nothing is missed.
- *   2. The reader releases what it read; when the writer had found the ring full (WANT_SPACE), the
- *      release rings the writer's bell, so a writer with a backlog retries (worker/host.ts onBell).
+ *   1. `publish` makes the written frames visible with one store (main makes the peer rings
+ *      stamped: the first unpublished frame's HEADER word, byte-ring.ts invariant 7; TAIL in a
+ *      plain ring), then rings the peer's agent bell only if it is parked (`ringIfParked`: one load
+ *      of its STATE while it runs or spins, SEQ and a futex wake only when it is parked;
+ *      doorbell.ts invariant 8). The peer polls the word our next frame lands on (`readable`) while
+ *      it spins and re-reads it after publishing PARKED, so nothing is missed.
+ *   2. The reader releases what it read (one HEAD store) lazily: `poll` releases only when the
+ *      writer waits for room (WANT_SPACE) or every 16 KiB read (the reader's auto-release); the host
+ *      calls `release` after publishing its own frames and before it waits (worker/host.ts
+ *      releasePeers), so the HEAD store and its fence are not between a message's arrival and the
+ *      answer's publishing store. When the writer had found the ring full (WANT_SPACE), the release rings
+ *      the writer's bell, so a writer with a backlog retries (worker/host.ts onBell).
  */
 import { decode, encode } from '../codec/index.js';
 import { ByteRingReader } from '../shm/byte-ring-reader.js';
@@ -150,19 +156,24 @@ export class PeerLink {
     return this.backlog.length > 0 && this.w.hasSpace(this.backlog[0]!.length); // re-reads HEAD, sets WANT_SPACE
   }
 
-  /** Something was published to us and not read yet. */
+  /**
+   * Something was published to us and not read yet. Called in the host's spin: it also fetches
+   * the line the next frame lands on (ByteRingReader.availableAhead).
+   */
   readable(): boolean {
-    return this.r.available();
+    return this.r.availableAhead();
   }
 
   /**
    * Read every frame published to us, in order: codec frames decoded to `on`, bare frames to
-   * `onBare`. Returns how many.
+   * `onBare`. Returns how many. Releases them only when the writer waits for room (call `release`
+   * before waiting for more: wake-ups, step 2).
    */
   poll(on: (f: PeerFrame) => void, onBare: (id: number, gen: number, method: string) => void): number {
     const r = this.r;
     if (!r.available()) return 0;
     let n = 0;
+    let ok = false;
     try {
       while (r.next() >= 0) {
         n++;
@@ -180,10 +191,20 @@ export class PeerLink {
         } else if (r.frameTag === TAG_FRAME) on(decode(r.bytes, off, len) as PeerFrame);
         else throw new RingCorruptError('flags', `agent peer ring: a frame tagged ${r.frameTag}`);
       }
+      ok = true;
     } finally {
-      r.release();
+      // wake-ups, step 2: a waiting writer gets its room now; else `release` comes later
+      if (!ok || r.writerWaiting()) r.release();
     }
     return n;
+  }
+
+  /**
+   * Hand what `poll` read back to the writer (one HEAD store when something was read since the
+   * last release; rings the writer when it waits for room). Call before waiting for more frames.
+   */
+  release(): void {
+    this.r.release();
   }
 
   /** The method name in the incoming ring's bytes [p, p + n): the last one again when they match. */

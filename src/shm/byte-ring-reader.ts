@@ -17,6 +17,7 @@ import {
   FRAME_LENGTH_MASK,
   FRAME_MORE,
   FRAME_PAD,
+  FRAME_STAMP,
   HEAD,
   TAIL,
   WANT_SPACE,
@@ -24,6 +25,7 @@ import {
 } from './byte-ring.js';
 import type { Doorbell, DoorbellAsyncWaitOptions } from './doorbell.js';
 import { copyBytes } from './copy-bytes.js';
+import { stateError as invalidState } from '../core/args.js';
 
 /** Options of {@link ByteRingReader}. */
 export interface ByteRingReaderOptions {
@@ -73,6 +75,8 @@ export class ByteRingReader {
   private released: number;
   /** Last TAIL seen. */
   private tailCache: number;
+  /** byte-ring.ts invariant 7: frames are published through their HEADER words, TAIL is unused */
+  private readonly stamped: boolean;
 
   constructor(descriptor: ByteRingDescriptor, options: ByteRingReaderOptions = {}) {
     const r = attachByteRing(descriptor);
@@ -87,6 +91,7 @@ export class ByteRingReader {
     this.head = Atomics.load(r.ctl, HEAD);
     this.released = this.head;
     this.tailCache = this.head;
+    this.stamped = r.stamped;
   }
 
   /**
@@ -96,10 +101,31 @@ export class ByteRingReader {
    * const s = bell.seq(); if (!r.available()) bell.waitSync(s, 100);
    */
   available(): boolean {
+    if (this.stamped) return Atomics.load(this.words, (this.head & this.mask) >> 2) !== 0; // pairs with: byte-ring-writer.ts publish (7c)
     if (this.tailCache !== this.head) return true;
     this.tailCache = Atomics.load(this.ctl, TAIL); // pairs with: byte-ring-writer.ts publish (Atomics.store TAIL)
     return this.tailCache !== this.head;
   }
+
+  /**
+   * `available()` for a reader that spins on it: when nothing is published, it also loads the
+   * word where the next frame's header will go, so the frame's cache line travels to this core
+   * while TAIL's does, not after it (two lines fetched in parallel instead of one after the other:
+   * measurements.md 2026-12-07 08:36). Only for spinning readers of small frames.
+   *
+   * @example
+   * while (!r.availableAhead()) if (done()) break;
+   */
+  availableAhead(): boolean {
+    if (this.stamped) return Atomics.load(this.words, (this.head & this.mask) >> 2) !== 0; // the frame's own line: 7c
+    if (this.tailCache !== this.head) return true;
+    this.ahead = this.words[(this.head & this.mask) >> 2]!; // a plain load: the value is not used
+    this.tailCache = Atomics.load(this.ctl, TAIL); // pairs with: byte-ring-writer.ts publish (Atomics.store TAIL)
+    return this.tailCache !== this.head;
+  }
+
+  /** What availableAhead loaded last (kept so that the load is not optimized away; meaningless). */
+  ahead = 0;
 
   /**
    * Step to the next frame. Returns its payload length (then `frameOffset`, `frameLength`,
@@ -113,6 +139,7 @@ export class ByteRingReader {
    */
   next(): number {
     if (((this.head - this.released) | 0) >= this.autoRelease) this.release();
+    if (this.stamped) return this.nextStamped();
     for (;;) {
       let avail = (this.tailCache - this.head) | 0;
       if (avail === 0) {
@@ -162,6 +189,47 @@ export class ByteRingReader {
     }
   }
 
+  /** `next()` in a stamped ring (byte-ring.ts invariant 7): the HEADER word says whether a frame is there. */
+  private nextStamped(): number {
+    for (;;) {
+      const idx = this.head & this.mask;
+      let h = Atomics.load(this.words, idx >> 2); // pairs with: byte-ring-writer.ts publish (7c)
+      if (h === 0) return -1; // 7a: nothing published here yet
+      if ((h & FRAME_STAMP) === 0) {
+        throw new RingCorruptError('flags', `byte ring: stamped frame header 0x${(h >>> 0).toString(16)} at ${idx}`);
+      }
+      h &= ~FRAME_STAMP;
+      if ((h & FRAME_PAD) !== 0) {
+        if (h !== FRAME_PAD) {
+          throw new RingCorruptError('padding', `byte ring: bad padding word 0x${(h >>> 0).toString(16)} at ${idx}`);
+        }
+        this.head = (this.head + this.capacity - idx) | 0;
+        continue;
+      }
+      if ((h & RESERVED_BITS) !== 0) {
+        throw new RingCorruptError(
+          'flags',
+          `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`,
+        );
+      }
+      const len = h & FRAME_LENGTH_MASK;
+      const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
+      if (len > this.maxFrameLength || idx + size > this.capacity) {
+        throw new RingCorruptError(
+          'frame-length',
+          `byte ring: frame of ${len} bytes at ${idx} does not fit (max frame ${this.maxFrameLength})`,
+        );
+      }
+      this.frameOffset = idx + FRAME_HEADER_BYTES;
+      this.frameLength = len;
+      this.frameTag = this.words[(idx >> 2) + 1]!;
+      this.frameMore = (h & FRAME_MORE) !== 0;
+      this.head = (this.head + size) | 0;
+      this.tailCache = this.head; // unused in a stamped ring; kept equal so unreadBytes() says 0
+      return len;
+    }
+  }
+
   /**
    * A zero-copy view of the current frame's payload, valid until the next `next()`, `drain()` or
    * `release()`. It is backed by a SharedArrayBuffer, which the WHATWG TextDecoder refuses (Node 20
@@ -192,6 +260,7 @@ export class ByteRingReader {
    * const chunk = r.readBytes(64 * 1024); if (chunk.length > 0) socket.write(chunk);
    */
   readBytes(maxBytes: number): Buffer {
+    if (this.stamped) throw invalidState('ByteRingReader.readBytes reads plain rings only (byte-ring.ts invariant 7d)');
     this.available(); // refreshes the cached TAIL when it is used up (a load only then)
     // One allocation, one copy: what is published now (headers included) bounds the payload; a
     // frame past a wrap-around padding can exceed it, hence the grow path.
@@ -221,6 +290,16 @@ export class ByteRingReader {
   release(): boolean {
     const pos = this.head;
     if (pos === this.released) return false;
+    if (this.stamped) {
+      // 7a: hand the bytes back zeroed, so every free byte reads "nothing here yet"
+      const a = this.released & this.mask;
+      const b = pos & this.mask;
+      if (a < b) this.bytes.fill(0, a, b);
+      else {
+        this.bytes.fill(0, a);
+        this.bytes.fill(0, 0, b);
+      }
+    }
     Atomics.store(this.ctl, HEAD, pos); // pairs with: byte-ring-writer.ts reserve / fits (Atomics.load HEAD)
     this.released = pos;
     if (
@@ -289,6 +368,19 @@ export class ByteRingReader {
       const left = deadline - performance.now();
       if (left <= 0 || (await bell.wait(s, { ...options, timeoutMs: left })) === 'timed-out') return this.available();
     }
+  }
+
+  /**
+   * True when the writer found the ring full and waits for a `release()` (WANT_SPACE is set). For
+   * readers that release lazily (after their own publishing, off a ping-pong's critical path):
+   * one load of a word on TAIL's cache line, which the reader fetches anyway.
+   *
+   * @example
+   * while (r.next() >= 0) handle(r.view());
+   * if (r.writerWaiting()) r.release(); // else release later, before waiting for more
+   */
+  writerWaiting(): boolean {
+    return Atomics.load(this.ctl, WANT_SPACE) !== 0; // pairs with: byte-ring-writer.ts hasSpace (Atomics.store WANT_SPACE)
   }
 
   /** Bytes published and not yet read, as of the last look at TAIL. */

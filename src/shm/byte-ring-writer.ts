@@ -14,6 +14,7 @@ import {
   FRAME_HEADER_BYTES,
   FRAME_MORE,
   FRAME_PAD,
+  FRAME_STAMP,
   HEAD,
   TAIL,
   WANT_SPACE,
@@ -66,6 +67,13 @@ export class ByteRingWriter {
   private reservedPos = 0;
   /** Its maximum payload, or -1 when nothing is reserved. */
   private reservedMax = -1;
+  /** byte-ring.ts invariant 7: the ring publishes through HEADER words */
+  private readonly stamped: boolean;
+  /** bytes always left unused (7b: 8 in a stamped ring, so the next HEADER's slot is free to clear) */
+  private readonly slack: number;
+  /** stamped: word index of the held-back HEADER of the first unpublished frame (7c), or -1 */
+  private heldAt = -1;
+  private heldWord = 0;
 
   constructor(descriptor: ByteRingDescriptor, options: ByteRingWriterOptions = {}) {
     const r = attachByteRing(descriptor);
@@ -87,6 +95,17 @@ export class ByteRingWriter {
     this.tail = Atomics.load(r.ctl, TAIL);
     this.published = this.tail;
     this.headCache = Atomics.load(r.ctl, HEAD);
+    this.stamped = r.stamped;
+    this.slack = r.stamped ? 8 : 0;
+  }
+
+  /** Write a frame's HEADER word (in a stamped ring the batch's first one is held back, 7c). */
+  private header(wordIdx: number, h: number): void {
+    if (!this.stamped) this.words[wordIdx] = h;
+    else if (this.heldAt < 0) {
+      this.heldAt = wordIdx;
+      this.heldWord = h | FRAME_STAMP;
+    } else this.words[wordIdx] = h | FRAME_STAMP;
   }
 
   /**
@@ -106,7 +125,7 @@ export class ByteRingWriter {
     const size = FRAME_HEADER_BYTES + ((maxLen + 7) & ~7);
     let idx = this.tail & this.mask;
     const toEnd = this.capacity - idx;
-    const need = size > toEnd ? toEnd + size : size;
+    const need = (size > toEnd ? toEnd + size : size) + this.slack;
     if (this.capacity - ((this.tail - this.headCache) | 0) < need) {
       this.headCache = Atomics.load(this.ctl, HEAD); // pairs with: byte-ring-reader.ts release (Atomics.store HEAD)
       if (this.capacity - ((this.tail - this.headCache) | 0) < need) {
@@ -115,7 +134,7 @@ export class ByteRingWriter {
       }
     }
     if (size > toEnd) {
-      this.words[idx >> 2] = FRAME_PAD; // invariant 4: pad to the end, frame at 0
+      this.header(idx >> 2, FRAME_PAD); // invariant 4: pad to the end, frame at 0
       this.tail = (this.tail + toEnd) | 0;
       idx = 0;
     }
@@ -138,9 +157,9 @@ export class ByteRingWriter {
     if (len >>> 0 !== len || len > max) outOfRange(`commit length must be an integer in [0, ${max}], got ${len}`);
     const w = this.reservedPos & this.mask;
     const words = this.words;
-    words[w >> 2] = more ? len | FRAME_MORE : len;
     words[(w >> 2) + 1] = tag | 0;
     this.tail = (this.reservedPos + FRAME_HEADER_BYTES + ((len + 7) & ~7)) | 0;
+    this.header(w >> 2, more ? len | FRAME_MORE : len);
     this.reservedMax = -1;
     if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
   }
@@ -162,7 +181,7 @@ export class ByteRingWriter {
     let tail = this.tail;
     let idx = tail & this.mask;
     const toEnd = cap - idx;
-    const need = size > toEnd ? toEnd + size : size;
+    const need = (size > toEnd ? toEnd + size : size) + this.slack;
     if (cap - ((tail - this.headCache) | 0) < need) {
       this.headCache = Atomics.load(this.ctl, HEAD); // pairs with: byte-ring-reader.ts release (Atomics.store HEAD)
       if (cap - ((tail - this.headCache) | 0) < need) {
@@ -172,14 +191,14 @@ export class ByteRingWriter {
     }
     const words = this.words;
     if (size > toEnd) {
-      words[idx >> 2] = FRAME_PAD; // invariant 4
+      this.header(idx >> 2, FRAME_PAD); // invariant 4
       tail = (tail + toEnd) | 0;
       idx = 0;
     }
-    words[idx >> 2] = more ? n | FRAME_MORE : n;
     words[(idx >> 2) + 1] = tag | 0;
     copyBytes(src, 0, n, this.bytes, idx + FRAME_HEADER_BYTES);
     this.tail = (tail + size) | 0;
+    this.header(idx >> 2, more ? n | FRAME_MORE : n);
     if (((this.tail - this.published) | 0) >= this.autoPublish) this.publish();
     return true;
   }
@@ -270,13 +289,19 @@ export class ByteRingWriter {
   private fits(maxLen: number): boolean {
     const size = FRAME_HEADER_BYTES + ((maxLen + 7) & ~7);
     const toEnd = this.capacity - (this.tail & this.mask);
-    const need = size > toEnd ? toEnd + size : size;
+    const need = (size > toEnd ? toEnd + size : size) + this.slack;
     this.headCache = Atomics.load(this.ctl, HEAD); // pairs with: byte-ring-reader.ts release (Atomics.store HEAD)
     return this.capacity - ((this.tail - this.headCache) | 0) >= need;
   }
 
   private publish(): void {
-    Atomics.store(this.ctl, TAIL, this.tail); // pairs with: byte-ring-reader.ts next (Atomics.load TAIL)
+    if (!this.stamped)
+      Atomics.store(this.ctl, TAIL, this.tail); // pairs with: byte-ring-reader.ts next (Atomics.load TAIL)
+    else if (this.heldAt >= 0) {
+      // 7c: every other byte of the batch was stored before this
+      Atomics.store(this.words, this.heldAt, this.heldWord); // pairs with: byte-ring-reader.ts nextStamped (Atomics.load HEADER)
+      this.heldAt = -1;
+    }
     this.published = this.tail;
     this.onPublish?.();
   }

@@ -16,13 +16,14 @@
  * | 16  | HEAD       | reader (Atomics.store, once per batch)   | —            | start of the unreleased frames             |
  * | 32  | MAGIC      | initByteRing, once                       | —            | 0x5348_5242 ('SHRB')                       |
  * | 33  | CAPACITY   | initByteRing, once                       | —            | data bytes, a power of two                 |
+ * | 34  | FLAGS      | initByteRing, once                       | —            | bit 0 STAMPED (invariant 7)                |
  *
  * Data: `capacity` bytes at `byteOffset + 256`. Positions are byte counters that wrap at 2^32;
  * a position's index in the data is `pos & (capacity - 1)`. A frame at index i is
  *
  * | bytes   | field  | meaning                                                                 |
  * |---------|--------|-------------------------------------------------------------------------|
- * | 0..3    | HEADER | bits 0..28 payload length; bit 29 FRAME_MORE; bit 30 PAD; bit 31 zero    |
+ * | 0..3    | HEADER | bits 0..28 payload length; bit 29 FRAME_MORE; bit 30 PAD; bit 31 STAMP   |
  * | 4..7    | TAG    | any int32 the writer chose (message kind, sequence...)                  |
  * | 8..     | data   | `length` bytes, then zeros to the next multiple of 8                    |
  *
@@ -42,6 +43,24 @@
  *    the two sees the other's store (Dekker), so a writer never parks on space that was freed.
  * 6. A reader that meets a word no correct writer could have written throws RingCorruptError and
  *    reads nothing past it; no length taken from shared memory sizes an allocation.
+ * 7. A STAMPED ring (`createByteRing(n, { stamped: true })`, for a reader that spins on small
+ *    frames: the agents' peer rings) publishes through the frames' HEADER words instead of TAIL,
+ *    so the reader fetches one cache line per message (the frame's) instead of two (TAIL's, then
+ *    the frame's), and the writer's publishing store waits for one line instead of two:
+ *    a. every HEADER has bit 31 (FRAME_STAMP) set (zero in a plain ring), so a HEADER word of 0
+ *       means "nothing here yet", even for a frame of length 0. Every free byte is 0: the data
+ *       starts zeroed and the reader zeroes what it releases before it stores HEAD (plain stores
+ *       ordered by that store), so the reader's look past the last frame sees 0 or a HEADER the
+ *       writer stored in this lap, never a stale word. (Zeroing on release, after the reader's own
+ *       publishing, instead of the writer clearing the next slot before publishing: the writer's
+ *       publishing store then waits for one line, not sometimes two; measurements.md 08:56.)
+ *    b. the writer keeps one unused 8-byte slot (it never fills the ring completely), so the
+ *       position after its last frame is free (zeroed), never the oldest unreleased frame's HEADER;
+ *    c. the HEADER of the first frame not yet published is held back and stored with one
+ *       Atomics.store at publish, after every other byte of the batch (later frames' HEADERs are
+ *       plain stores before it); the reader's Atomics.load of a HEADER pairs with it;
+ *    d. TAIL is not stored (the writer keeps it locally) and the reader never reads it; HEAD,
+ *       WANT_SPACE and invariants 1-6 are as in a plain ring. `readBytes` is for plain rings only.
  *
  * Zero-copy views (`reader.view()`) are Uint8Arrays over a SharedArrayBuffer, valid only until the
  * reader's next `next()`, `drain()` or `release()`. The WHATWG TextDecoder refuses shared views
@@ -57,6 +76,9 @@ export const WANT_SPACE = 1;
 export const HEAD = 16;
 const MAGIC = 32;
 const CAPACITY = 33;
+const FLAGS = 34;
+/** FLAGS bit: the ring publishes through HEADER words (invariant 7). */
+const STAMPED = 1;
 const RING_MAGIC = 0x53485242;
 
 /** Bytes before the data: the control block, rounded to whole cache lines. */
@@ -67,6 +89,8 @@ export const FRAME_HEADER_BYTES = 8;
 export const FRAME_MORE = 1 << 29;
 /** Flag (internal): skip to the start of the data. */
 export const FRAME_PAD = 1 << 30;
+/** Flag (internal): set in every HEADER of a stamped ring (invariant 7a). */
+export const FRAME_STAMP = 1 << 31;
 /** Mask of the payload length in the HEADER word. */
 export const FRAME_LENGTH_MASK = FRAME_MORE - 1;
 /** Smallest and largest capacities accepted. */
@@ -131,13 +155,19 @@ export function resetByteRing(sab: SharedArrayBuffer, byteOffset: number, capaci
  * const sab = new SharedArrayBuffer(byteRingBytes(4096));
  * const desc = initByteRing(sab, 0, 4096);
  */
-export function initByteRing(sab: SharedArrayBuffer, byteOffset: number, capacity: number): ByteRingDescriptor {
+export function initByteRing(
+  sab: SharedArrayBuffer,
+  byteOffset: number,
+  capacity: number,
+  options: ByteRingOptions = {},
+): ByteRingDescriptor {
   checkSab('sab', sab);
   const size = byteRingBytes(capacity);
   checkRegion(sab, byteOffset, size);
   const ctl = new Int32Array(sab, byteOffset, BYTE_RING_HEADER_BYTES / 4);
   new Uint8Array(sab, byteOffset, size).fill(0);
   Atomics.store(ctl, CAPACITY, capacity);
+  Atomics.store(ctl, FLAGS, options.stamped === true ? STAMPED : 0);
   Atomics.store(ctl, MAGIC, RING_MAGIC); // pairs with: layout.ts checkMagic (in attachByteRing)
   return { kind: 'shoal:byte-ring', sab, byteOffset, capacity };
 }
@@ -150,8 +180,17 @@ export function initByteRing(sab: SharedArrayBuffer, byteOffset: number, capacit
  * worker.postMessage(desc);                 // the worker builds new ByteRingReader(desc)
  * const w = new ByteRingWriter(desc);
  */
-export function createByteRing(capacity: number): ByteRingDescriptor {
-  return initByteRing(new SharedArrayBuffer(byteRingBytes(capacity)), 0, capacity);
+export function createByteRing(capacity: number, options: ByteRingOptions = {}): ByteRingDescriptor {
+  return initByteRing(new SharedArrayBuffer(byteRingBytes(capacity)), 0, capacity, options);
+}
+
+/** Options of {@link createByteRing} and {@link initByteRing}. */
+export interface ByteRingOptions {
+  /**
+   * Publish through the frames' HEADER words instead of TAIL (invariant 7): one cache line a
+   * message instead of two, for a reader that spins on small frames. Default false.
+   */
+  readonly stamped?: boolean;
 }
 
 /** The typed views both sides need, after checking the descriptor against the memory. */
@@ -160,6 +199,8 @@ export interface AttachedRing {
   readonly bytes: Uint8Array;
   readonly words: Int32Array;
   readonly capacity: number;
+  /** the ring publishes through HEADER words (invariant 7) */
+  readonly stamped: boolean;
 }
 
 /** Check a descriptor (possibly just received through postMessage) and build the views. */
@@ -182,5 +223,6 @@ export function attachByteRing(d: ByteRingDescriptor): AttachedRing {
     bytes: new Uint8Array(d.sab, dataOffset, cap),
     words: new Int32Array(d.sab, dataOffset, cap / 4),
     capacity: cap,
+    stamped: (Atomics.load(ctl, FLAGS) & STAMPED) !== 0,
   };
 }

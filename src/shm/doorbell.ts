@@ -41,7 +41,8 @@
  *    STATE, no store, so a spinning owner's cache line is not stolen on every message) only when
  *    the owner, after publishing PARKED, re-reads that ringer's data itself (the `recheck` option
  *    of `wait`) and watches that data, not SEQ, while it spins. Dekker again, on the data word:
- *    the ringer stores its data (a ring's TAIL) then loads STATE; the owner stores PARKED then
+ *    the ringer stores its data (a ring's TAIL, or a stamped ring's HEADER: byte-ring.ts
+ *    invariant 7) then loads STATE; the owner stores PARKED then
  *    loads the data; one of the two sees the other's store.
  */
 import { isMainThread } from 'node:worker_threads';

@@ -41,6 +41,26 @@ for (const transport of ['message', 'shared'] as const) {
     await Promise.all([a.stop(), b.stop()]);
   });
 
+  t('plain sends from another worker to an interleave method run in order while a turn awaits', async ({ rt }) => {
+    const a = await rt.agent<C>(url, 'Counter', [0], { worker: 0, interleave: ['free', 'get', 'inc'] });
+    const b = await rt.agent<C>(url, 'Counter', [], { worker: 1 });
+    const held = a.call('holdCount');
+    assert.is(await a.call('get'), 0); // holdCount's turn is open
+    // inc, inc, free over the peer ring: all three may join the open turn, in the order sent
+    assert.is(await b.call('sendPlain', a, ['inc', 'inc', 'free']), 3);
+    assert.is(await held, 2);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  t('plain sends from another worker to a method that awaits do not interleave: no lost update', async ({ rt }) => {
+    const a = await rt.agent<C>(url, 'Counter', [0], { worker: 0 });
+    const b = await rt.agent<C>(url, 'Counter', [], { worker: 1 });
+    // slowInc reads, awaits, writes: a second one started while the first awaits would lose it
+    const sends = Array.from({ length: 20 }, () => 'slowInc');
+    assert.is(await b.call('sendPlain', a, sends, 'get'), 20);
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   t('calls cross between the workers in both directions at once, each with its own answer', async ({ rt }) => {
     const a = await rt.agent<C>(url, 'Counter', [5], { worker: 0 });
     const b = await rt.agent<C>(url, 'Counter', [9], { worker: 1 });

@@ -19,9 +19,9 @@ const LIMIT_MS = LONG ? 3_600_000 : 240_000;
 const CAPACITY = 1 << 18; // 256 KiB: a 64 KiB frame crosses or pads at the wrap often
 const MAX_LEN = Math.min(65536, maxFrameLength(CAPACITY));
 
-async function spsc(slow: 'producer' | 'consumer'): Promise<void> {
+async function spsc(slow: 'producer' | 'consumer', stamped = false): Promise<void> {
   const seed = testSeed();
-  const ring = createByteRing(CAPACITY);
+  const ring = createByteRing(CAPACITY, { stamped });
   const pBell = createDoorbell();
   const cBell = createDoorbell();
   const common = { seed, stallMs: STALL_MS, frames: FRAMES, ring, maxLen: MAX_LEN };
@@ -47,6 +47,11 @@ async function spsc(slow: 'producer' | 'consumer'): Promise<void> {
 test('every frame arrives once, in order and intact when the consumer is the slow side', () => spsc('consumer'));
 
 test('every frame arrives once, in order and intact when the producer is the slow side', () => spsc('producer'));
+
+test('a stamped ring (published through its HEADER words) delivers every frame once, in order, intact', () =>
+  spsc('consumer', true));
+
+test('a stamped ring delivers every frame when the producer is the slow side', () => spsc('producer', true));
 
 test('a main-thread reader waiting asynchronously gets every frame from a worker', async () => {
   const seed = testSeed();

@@ -11,8 +11,9 @@ import { createByteRing } from '../../src/shm/byte-ring.js';
 import { createDoorbell } from '../../src/shm/doorbell.js';
 
 function pair(bytes = 1 << 16): [PeerLink, PeerLink] {
-  const ab = createByteRing(bytes);
-  const ba = createByteRing(bytes);
+  // stamped, as main makes them (src/agent/main.ts; byte-ring.ts invariant 7)
+  const ab = createByteRing(bytes, { stamped: true });
+  const ba = createByteRing(bytes, { stamped: true });
   const bellA = createDoorbell();
   const bellB = createDoorbell();
   const a = new PeerLink(1, { kind: 'shoal:agent-peer', slot: 1, out: ab, in: ba, bell: bellB });
@@ -81,6 +82,23 @@ test('a full ring keeps the order of bare and codec frames through the backlog',
     got.push(...readAll(b));
   }
   assert.equal(got, want);
+});
+
+test('poll hands frames back to the writer at release(), or at once when the writer waits for room', () => {
+  const ab = createByteRing(1 << 16);
+  const ba = createByteRing(1 << 16);
+  const a = new PeerLink(1, { kind: 'shoal:agent-peer', slot: 1, out: ab, in: ba, bell: createDoorbell() });
+  const b = new PeerLink(0, { kind: 'shoal:agent-peer', slot: 0, out: ba, in: ab, bell: createDoorbell() });
+  const ctl = new Int32Array(ab.sab, ab.byteOffset, 64); // byte-ring.ts: TAIL is word 0, HEAD word 16
+  a.writeBare(7, 1, 'ping');
+  a.writeBare(7, 1, 'ping');
+  a.publish();
+  assert.is(readAll(b).length, 2);
+  assert.is(Atomics.load(ctl, 16), 0); // read, not yet released
+  b.release();
+  assert.is(Atomics.load(ctl, 16), Atomics.load(ctl, 0));
+  b.release(); // nothing new: no store, no error
+  assert.is(Atomics.load(ctl, 16), Atomics.load(ctl, 0));
 });
 
 test.run();

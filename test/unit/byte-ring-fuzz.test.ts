@@ -151,53 +151,69 @@ test('a descriptor over garbage fails to attach with RingCorruptError', () => {
   );
 });
 
-type Op = { op: 'write'; len: number; tag: number } | { op: 'flush' } | { op: 'read'; n: number } | { op: 'release' };
+type Op =
+  | { op: 'write'; len: number; tag: number }
+  | { op: 'commit'; len: number; tag: number }
+  | { op: 'flush' }
+  | { op: 'read'; n: number }
+  | { op: 'release' };
 
-test('random operation sequences agree with a FIFO model', () => {
-  const cap = 512;
-  const max = maxFrameLength(cap);
-  const op: fc.Arbitrary<Op> = fc.oneof(
-    fc.record({ op: fc.constant('write' as const), len: fc.integer({ min: 0, max }), tag: fc.integer() }),
-    fc.constant({ op: 'flush' as const }),
-    fc.record({ op: fc.constant('read' as const), n: fc.integer({ min: 1, max: 5 }) }),
-    fc.constant({ op: 'release' as const }),
-  );
-  fc.assert(
-    fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-      const d = createByteRing(cap);
-      const w = new ByteRingWriter(d, { autoPublishBytes: cap });
-      const r = new ByteRingReader(d);
-      const unpublished: [number, number][] = [];
-      const published: [number, number][] = [];
-      for (const o of ops) {
-        if (o.op === 'write') {
-          const ok = w.tryWrite(new Uint8Array(o.len).fill(o.tag & 0xff), o.tag);
-          if (ok) {
-            unpublished.push([o.len, o.tag | 0]); // | 0: fast-check generates -0
-            if (w.pendingBytes() === 0) published.push(...unpublished.splice(0)); // auto-published
-          } else published.push(...unpublished.splice(0)); // a refused write publishes
-        } else if (o.op === 'flush') {
-          w.flush();
-          published.push(...unpublished.splice(0));
-        } else if (o.op === 'read') {
-          for (let i = 0; i < o.n; i++) {
-            const n = r.next();
-            const want = published.shift();
-            if (!want) {
-              assert.is(n, -1);
-              break;
+for (const stamped of [false, true])
+  test(`random operation sequences agree with a FIFO model${stamped ? ' (stamped ring)' : ''}`, () => {
+    const cap = 512;
+    const max = maxFrameLength(cap);
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant('write' as const), len: fc.integer({ min: 0, max }), tag: fc.integer() }),
+      fc.record({ op: fc.constant('commit' as const), len: fc.integer({ min: 0, max }), tag: fc.integer() }),
+      fc.constant({ op: 'flush' as const }),
+      fc.record({ op: fc.constant('read' as const), n: fc.integer({ min: 1, max: 5 }) }),
+      fc.constant({ op: 'release' as const }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
+        const d = createByteRing(cap, { stamped });
+        const w = new ByteRingWriter(d, { autoPublishBytes: cap });
+        const r = new ByteRingReader(d);
+        const unpublished: [number, number][] = [];
+        const published: [number, number][] = [];
+        for (const o of ops) {
+          if (o.op === 'write') {
+            const ok = w.tryWrite(new Uint8Array(o.len).fill(o.tag & 0xff), o.tag);
+            if (ok) {
+              unpublished.push([o.len, o.tag | 0]); // | 0: fast-check generates -0
+              if (w.pendingBytes() === 0) published.push(...unpublished.splice(0)); // auto-published
+            } else published.push(...unpublished.splice(0)); // a refused write publishes
+          } else if (o.op === 'commit') {
+            // reserve room for len + 5, use len (commit's shorter-than-reserved path)
+            const off = w.reserve(Math.min(max, o.len + 5));
+            if (off >= 0) {
+              w.bytes.fill(o.tag & 0xff, off, off + o.len);
+              w.commit(o.len, o.tag);
+              unpublished.push([o.len, o.tag | 0]);
+              if (w.pendingBytes() === 0) published.push(...unpublished.splice(0));
+            } else published.push(...unpublished.splice(0));
+          } else if (o.op === 'flush') {
+            w.flush();
+            published.push(...unpublished.splice(0));
+          } else if (o.op === 'read') {
+            for (let i = 0; i < o.n; i++) {
+              const n = r.next();
+              const want = published.shift();
+              if (!want) {
+                assert.is(n, -1);
+                break;
+              }
+              assert.is(n, want[0]);
+              assert.is(r.frameTag, want[1]);
+              if (n > 0) assert.is(r.bytes[r.frameOffset + n - 1], want[1] & 0xff);
             }
-            assert.is(n, want[0]);
-            assert.is(r.frameTag, want[1]);
-            if (n > 0) assert.is(r.bytes[r.frameOffset + n - 1], want[1] & 0xff);
+          } else {
+            r.release();
           }
-        } else {
-          r.release();
         }
-      }
-    }),
-    { numRuns: runs },
-  );
-});
+      }),
+      { numRuns: runs },
+    );
+  });
 
 test.run();

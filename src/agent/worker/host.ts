@@ -204,10 +204,11 @@ export class AgentHost implements AgentRouter {
   // --- peer rings ------------------------------------------------------------------------------
   //
   // Peer rings (peer.ts) carry messages between workers without main. How this side reads them:
-  //   1. Every drain ends by publishing what its turns wrote to peers (one TAIL store and one
-  //      ring of the peer's bell per peer).
+  //   1. Every drain ends by publishing what its turns wrote to peers (one HEADER store and one
+  //      ring of the peer's bell per peer), then releasing what it read from them (one HEAD store
+  //      each, after the publishing stores: peer.ts wake-ups, step 2).
   //   2. If it wrote to a peer, an answer may come back soon (ping-pong, a ring of agents): it
-  //      spins on the peer rings (their TAILs, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
+  //      spins on the peer rings (the word each one's next frame lands on, spinForPeers) for up to SPIN_US, reads what came, runs those turns, publishes,
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
   //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
@@ -258,10 +259,20 @@ export class AgentHost implements AgentRouter {
     for (let i = 0; i < list.length; i++) if (list[i]!.dirty && list[i]!.publish()) this.armBell(); // full: wait for room
   }
 
+  /**
+   * Hand the frames read from peers back to their writers (peer.ts wake-ups, step 2): after this
+   * drain's publish, so the HEAD store's fence does not delay the answer, and before any wait.
+   */
+  private releasePeers(): void {
+    const list = this.peerList;
+    for (let i = 0; i < list.length; i++) list[i]!.release();
+  }
+
   /** Step 3: wait for a peer's ring without blocking the event loop. */
   private armBell(): void {
+    this.releasePeers(); // never wait holding room a peer's writer may be waiting for
     if (this.bellArmed || this.spinning || this.peers.size === 0) return;
-    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after its TAIL store)
+    const seen = this.bell.seq(); // pairs with: peer.ts PeerLink (the peer's Doorbell.ring after it publishes)
     this.bellArmed = true;
     // a frame published (or room made for our backlog) before `seen` was read rang already:
     // act on it now, or it waits for a ring that may never come
@@ -282,14 +293,14 @@ export class AgentHost implements AgentRouter {
   };
 
   /**
-   * Spin for up to SPIN_US until a peer publishes to us (its TAIL moves) or our bell's SEQ moves
+   * Spin for up to SPIN_US until a peer publishes to us (its next frame's HEADER is stored) or our bell's SEQ moves
    * past `seen` (a release that made room for our backlog). Reads only: no STATE store, so the
    * lines a peer writes are not stolen back on every hop. True when something came.
    */
   private spinForPeers(seen: number): boolean {
     let end = 0;
     for (let i = 1; ; i++) {
-      if (this.anyReadable()) return true; // pairs with: peer.ts publish (TAIL)
+      if (this.anyReadable()) return true; // pairs with: peer.ts publish (byte-ring-writer.ts publish)
       if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
       if ((i & 63) === 0) {
         // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
@@ -901,14 +912,15 @@ export class AgentHost implements AgentRouter {
 
   /**
    * A plain send (nobody waits for it) arriving from outside any turn (main's port, a peer ring):
-   * to an idle agent (unbounded, nothing queued, no open turn) it runs now, as enqueue + step would run it
-   * next (the same order: its mailbox is empty), without the mailbox and the run queue. Bounded
-   * like a drain: past DRAIN_BUDGET_MS of such turns, messages queue until the next drain ends.
+   * to an agent that could start it at once (unbounded, nothing queued, and no open turn, or an
+   * open one this message may join: an `interleave` method, or a reentrant agent) it runs now, as
+   * enqueue + step would run it next (the same order: its mailbox is empty), without the mailbox
+   * and the run queue. Bounded like a drain: past DRAIN_BUDGET_MS of such turns, messages queue
+   * until the next drain ends.
    */
   private offerPlain(a: Live, m: Entry): void {
     if (
       a.queued ||
-      a.open !== 0 ||
       a.box.depth !== 0 ||
       a.box.size !== Infinity || // a bounded box counts the message it takes before its turn starts
       a.inst === undefined ||
@@ -921,10 +933,18 @@ export class AgentHost implements AgentRouter {
       this.enqueue(a, m);
       return;
     }
+    // step's rule for a head message while a turn is open (a ping-pong's pinger awaits in `run`
+    // and takes its `pong`s interleaved: measurements.md 2026-12-07 08:20)
+    const inter = a.open !== 0 && a.interleave !== null && a.interleave.has(methodOf(m));
+    if (a.open !== 0 && !inter && !a.opts.reentrant) {
+      this.enqueue(a, m);
+      return;
+    }
     const n = ++this.direct;
     if (n === 8) this.directT0 = performance.now();
     else if ((n & 255) === 0 && performance.now() - this.directT0 > DRAIN_BUDGET_MS) this.directOff = true;
-    this.plainTurn(a, m);
+    if (a.open === 0) this.plainTurn(a, m);
+    else this.turn(a, m, inter);
   }
 
   /** turns offerPlain ran since the last drain, when the 8th began, and whether it stopped */
@@ -1025,6 +1045,7 @@ export class AgentHost implements AgentRouter {
     if (this.peers.size > 0) {
       // peer rings, steps 1-3 (see "peer rings" above)
       this.publishPeers();
+      this.releasePeers();
       if (this.sentToPeer && !this.spinning) this.spin();
       else this.armBell();
     }
