@@ -226,6 +226,7 @@ export class ChanCore implements SlotViews {
     ) {
       const v = words[at0 + 3]!; // value.ts readValue, its TAG_INT case (it cannot throw)
       Atomics.store(words, at0, (d + this.#slots) & POS_MASK); // #release; pairs with: core.ts offer
+      // pairs with: waiters.ts #run (Atomics.store flag 1)
       if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) wakeIf(ctl, PUTTERS, TAKE_SEQ);
       return v;
     }
