@@ -13,7 +13,7 @@ import { sharedChan } from '../../src/shared-chan/index.js';
 import type { SharedChannel } from '../../src/shared-chan/memory/channel.js';
 import type { TransportMode } from '../../src/shared-chan/transport-mode.js';
 import { rng, testSeed } from '../fixtures/seed.js';
-import { checkExactlyOnce, reports, startOn, waitAtLeast } from '../fixtures/shared-chan-harness.js';
+import { checkExactlyOnce, mixedKey, reports, startOn, waitAtLeast } from '../fixtures/shared-chan-harness.js';
 
 const MISS = Symbol('miss');
 
@@ -94,6 +94,41 @@ for (const transport of ['shared', 'message'] as const satisfies readonly Transp
       assert.is(problem, null, problem ?? '');
     }),
   );
+
+  for (const cap of [16, 12]) {
+    test(
+      `every value kind reaches a main for-await once and in order, a second producer joining mid-stream (capacity ${cap})`,
+      seeded(async (seed) => {
+        // 16 slots for 16 (a put's one SEQ load answers "room?"), 32 for 12 (room checked apart)
+        const ch = mk<unknown>(cap);
+        const n = N / 2;
+        const first = startOn(ch, { role: 'produce-mixed', seed, id: 1, n });
+        let second: ReturnType<typeof startOn> | undefined;
+        const last = new Map<number, number>();
+        let got = 0;
+        const done = (async () => {
+          const ps = [await first.report];
+          ps.push(await second!.report);
+          for (const p of ps) assert.is(p.falses, 0);
+          ch.close();
+        })();
+        done.catch(() => ch.close()); // a failed producer ends the loop below (then the count fails)
+        try {
+          for await (const v of ch) {
+            const [id, s] = mixedKey(v);
+            if ((last.get(id) ?? -1) !== s - 1) assert.unreachable(`producer ${id}'s ${s} after ${last.get(id)}`);
+            last.set(id, s);
+            if (++got === n / 4) second = startOn(ch, { role: 'produce-mixed', seed, id: 2, n });
+          }
+          await done;
+        } finally {
+          ch.close();
+          await Promise.all([first.stop(), second?.stop()]);
+        }
+        assert.is(got, 2 * n);
+      }),
+    );
+  }
 
   test(
     'close: a parked put resolves false, buffered values are still taken, then takes get undefined',

@@ -36,7 +36,7 @@ import {
   dist,
   type AttachedChan,
 } from './layout.js';
-import { readValue, writeValue, type SlotViews } from './value.js';
+import { TAG_INT, readValue, writeValue, type SlotViews } from './value.js';
 
 /**
  * How long a put spins waiting out another thread's synchronous section (layout 4) before it
@@ -101,6 +101,25 @@ export class ChanCore implements SlotViews {
     const words = this.words;
     const mask = this.#mask;
     const stride = this.#stride;
+    // The common case first, flat: room (layout 2) and the slot at ENQ free for ENQ's position.
+    // The loop below does the same with every other case; this copy exists because a fresh
+    // thread runs this code unoptimized for its first tens of thousands of values, and there
+    // each call and branch costs tens of nanoseconds. A CLOSED bit in e never equals a SEQ.
+    const e0 = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
+    const at0 = (e0 & mask) * stride;
+    if (
+      Atomics.load(words, at0) === e0 && // pairs with: core.ts #release (Atomics.store SEQ)
+      (this.#tight || this.#roomAt(e0)) &&
+      Atomics.compareExchange(ctl, ENQ, e0, (e0 + 1) & POS_MASK) === e0 // layout 1 and 5: the commit point
+    ) {
+      if (tag === TAG_INT) {
+        words[at0 + 2] = TAG_INT; // value.ts writeValue, its TAG_INT case
+        words[at0 + 3] = v as number;
+      } else writeValue(this, at0, tag, v, frame);
+      Atomics.store(words, at0, (e0 + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
+      if (Atomics.load(ctl, TAKERS) !== 0) wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
+      return true;
+    }
     for (let k = 0; ; k++) {
       const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
@@ -198,6 +217,19 @@ export class ChanCore implements SlotViews {
     const ctl = this.ctl;
     const words = this.words;
     let d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
+    // The common case first, flat (as in offer): the slot at DEQ holds DEQ's value, an int.
+    const at0 = (d & this.#mask) * this.#stride;
+    if (
+      Atomics.load(words, at0) === ((d + 1) & POS_MASK) && // pairs with: core.ts offer (Atomics.store SEQ)
+      words[at0 + 2] === TAG_INT && // ordered after the SEQ load above (layout 1)
+      Atomics.compareExchange(ctl, DEQ, d, (d + 1) & POS_MASK) === d // layout 1: the take's commit point
+    ) {
+      const v = words[at0 + 3]!; // value.ts readValue, its TAG_INT case (it cannot throw)
+      Atomics.store(words, at0, (d + this.#slots) & POS_MASK); // #release; pairs with: core.ts offer
+      // pairs with: waiters.ts #run (Atomics.store flag 1)
+      if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) wakeIf(ctl, PUTTERS, TAKE_SEQ);
+      return v;
+    }
     for (;;) {
       const at = (d & this.#mask) * this.#stride;
       const dif = dist(Atomics.load(words, at), (d + 1) & POS_MASK); // pairs with: core.ts offer (Atomics.store SEQ)
