@@ -332,7 +332,6 @@ class SharedWorker implements Outbox {
       if (n > 0) {
         // misses of an earlier caller say nothing about one that starts after a long idle
         if (this.gaps.arrived(at) > BACKOFF_RESET_GAP_US) this.spinSkip = this.spinBackoff = 0;
-        this.gaps.idleAt(performance.now()); // published below: idle from then unless more comes
         this.spinOwed = true;
         // step 3 is decided before step 2: a spinner announces itself before its answer is out,
         // since the caller's next task can land while it would still read as running
@@ -343,6 +342,9 @@ class SharedWorker implements Outbox {
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) {
+        // published: idle from now unless more comes (after the publish, whose ring of a parked
+        // main is a syscall: counted in the gap, it would make calls look further apart than they are)
+        this.gaps.idleAt(performance.now());
         // step 3: the next lone task often follows at once (main settles, the caller submits)
         if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext(planned)) continue;
         this.endSpin();
