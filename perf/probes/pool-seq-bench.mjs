@@ -4,7 +4,10 @@
  * throughput pass first; then rounds of 5,000 sequential `await run()` per contender, the order
  * rotating), with shoal's calls timed one by one: the mean (what the bench reports), the median
  * call, how many calls took over 20 µs and how much of the time they hold, and main's counters
- * (lone-call spin hits, misses and skips, parkNow, parks).
+ * (lone-call spin hits, misses and skips, parkNow). With V=1, per round: calls by main's path and
+ * duration, the worker bells' states when each call landed (p parked, s spinning, r running;
+ * `>woke`: main had to wake a parked worker), and slow calls grouped by the length of their run.
+ * docs/measurements.md, 2026-12-07 08:15 "the benchmark's sequential loop".
  *
  * usage: npm run build && node perf/probes/pool-seq-bench.mjs   (ROUNDS=n; ONLY=shoal,piscina
  * to start fewer contenders; DIST=/path/to/another/dist for an A/B against another build)
