@@ -390,6 +390,25 @@ export class Doorbell {
     return Atomics.load(w, SEQ) !== seenSeq;
   }
 
+  /**
+   * Owner only: publish SPINNING ahead of a `spinUntil` that starts a little later (the owner is
+   * about to publish an answer whose producer rings back at once: a ringer that sees SPINNING
+   * neither notifies nor treats the owner as busy). Undo with `markRunning()` when no spin follows;
+   * `spinUntil` leaves STATE at RUNNING itself. A ring meanwhile only bumps SEQ: the owner reads
+   * SEQ before it checks for work (invariant 4), so it sees that ring before it parks.
+   *
+   * @example
+   * bell.markSpinning(); writer.flush(); if (!bell.spinUntil(s, 30)) bell.markRunning();
+   */
+  markSpinning(): void {
+    Atomics.store(this.w, STATE, SPINNING); // pairs with: doorbell.ts ring (Atomics.load STATE), pool/shared/wake.ts ring
+  }
+
+  /** Owner only: undo `markSpinning()` when no spin follows (STATE=RUNNING). */
+  markRunning(): void {
+    Atomics.store(this.w, STATE, RUNNING); // pairs with: doorbell.ts ring (Atomics.load STATE)
+  }
+
   /** Counters kept by this handle (not shared between threads). */
   stats(): Readonly<{ rings: number; notifies: number; parks: number; spinWins: number }> {
     return Object.freeze({ rings: this.rings, notifies: this.notifies, parks: this.parks, spinWins: this.spinWins });

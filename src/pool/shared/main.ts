@@ -18,8 +18,10 @@
  *      spin that misses costs less than the park it tried to save); a task that had to wake a
  *      parked worker cannot come back before that worker's wake-up, so main parks at once
  *      (waitAsync through a LoopParker: no promise, no timer), unless that worker has answered
- *      already (it may run on main's CPU during the ring): then the pump drains now; otherwise
- *      the pump polls.
+ *      already (it may run on main's CPU during the ring): then the pump drains now; or unless
+ *      the call came right after main settled the one before (a sequential loop that met a
+ *      parked worker): then the pump polls for up to COLD_POLL_MS, so that main's own wake-up
+ *      does not hold the loop in the parked regime; otherwise the pump polls.
  *
  * The pump (main's loop, one setImmediate or bell wake-up per turn):
  *   1. drain every results ring: settle OK/ERR, record CLAIMs; release the ring space in one store;
@@ -72,6 +74,14 @@ const POLL_MS = 0.1;
  */
 const SPIN_MS = 0.03;
 const SPIN_BACKOFF_MAX = 64;
+/**
+ * A lone call submitted within this many ms of main settling the one before is part of a
+ * sequential loop (`await rt.run()` in a loop, or one setImmediate between calls). When such a
+ * call has to wake a parked worker, main polls for its result for up to COLD_POLL_MS (a worker's
+ * wake-up and cold task here: 30-200 µs) instead of parking at once.
+ */
+const SEQUENTIAL_MS = 0.1;
+const COLD_POLL_MS = 0.25;
 /**
  * A hit settles the caller inside the current microtask checkpoint, so a loop of `await rt.run()`
  * could run on microtasks alone and starve timers and I/O. Main spins only if its pump had an
@@ -136,6 +146,10 @@ export class SharedTransport implements Transport {
   private gapMs = 0;
   private lastResultAt = 0;
   private rr = 0;
+  /** when main last settled results (drain), ms */
+  private settledAt = 0;
+  /** the pump polls at least until then, ms (a sequential call that woke a worker) */
+  private pollUntil = 0;
   private closed = false;
 
   /** `slots`: how many workers the pool runs (bells and gauges are made once per slot). */
@@ -344,6 +358,18 @@ export class SharedTransport implements Transport {
     if (lone && !this.burstWoke && this.spinForLone()) return; // settled here: nothing to wait for
     if (this.pump === Pump.Idle) {
       if (lone && this.burstWoke && this.overflow.length === 0) {
+        const now = performance.now();
+        if (now - this.settledAt < SEQUENTIAL_MS) {
+          // the caller answers its last result with this call: a loop that met a parked worker.
+          // Main polls for the answer instead of parking, so the next call follows at once and
+          // finds the worker still spinning after its cold task; a parked main would add its own
+          // wake-up to every gap the worker measures, and the loop would stay cold
+          // (docs/measurements.md, 2026-12-07 08:20 "the sequential loop")
+          this.pollUntil = now + COLD_POLL_MS;
+          this.pump = Pump.Polling;
+          setImmediate(this.turn);
+          return;
+        }
         if (this.parkNow()) return;
         // not parked: the woken worker has answered already (on a 2-core machine it often runs on
         // main's CPU while main is still inside the ring's notify): settle it now, not a turn later
@@ -434,6 +460,7 @@ export class SharedTransport implements Transport {
     const now = performance.now();
     this.lastTurnAt = now;
     if (n > 0) {
+      this.pollUntil = 0;
       this.gapMs = this.gapMs * 0.75 + (now - this.lastResultAt) * 0.25;
       this.lastResultAt = now;
     }
@@ -445,7 +472,7 @@ export class SharedTransport implements Transport {
     }
     // Poll only while results come faster than a park and wake-up would cost; sparse results
     // (tasks of a millisecond or more) would have main spin through empty turns for each one.
-    if (now - this.lastActivity < POLL_MS && this.gapMs < POLL_MS) {
+    if ((now - this.lastActivity < POLL_MS && this.gapMs < POLL_MS) || now < this.pollUntil) {
       this.pump = Pump.Polling;
       setImmediate(this.turn);
       return;
@@ -473,6 +500,12 @@ export class SharedTransport implements Transport {
   };
 
   private drain(slot: number, lane: Lane): number {
+    const n = this.drainRing(slot, lane);
+    if (n > 0) this.settledAt = performance.now();
+    return n;
+  }
+
+  private drainRing(slot: number, lane: Lane): number {
     const fr = this.fr;
     const sink = this.sink;
     return lane.reader.drain((bytes, off, len, tag) => {

@@ -16,7 +16,10 @@
  *   2. publish: CLAIM frames for claimed tasks still running, then the results ring (one store of
  *      TAIL), ring the main thread's bell (a syscall only if main is parked), clear the claim log.
  *   3. if it claimed anything and nothing it started is still live (sync tasks, the cold and the
- *      sequential case): spin on the bell for the next task for the budget below, within the
+ *      sequential case): decide before step 2 whether to spin and, if so, publish SPINNING
+ *      before the results (main, spinning for a lone result, submits the next call within a µs
+ *      of the publish; had it seen this worker RUNNING it would have woken a parked sibling with
+ *      a futex and parked itself); then spin on the bell for the next task for the budget below, within the
  *      turn's budget, and claim it at once if it comes; otherwise next turn. If it claimed
  *      nothing: park: Atomics.wait (waitSync) when nothing is live (no task, no task waiting for
  *      its DEFINE, no result unsent, no connection: nothing could need the event loop; bounded
@@ -141,6 +144,8 @@ class SharedWorker implements Outbox {
   private inTurn = false;
   /** work was done since the last park: a spin before the next park may pay off */
   private spinOwed = false;
+  /** planSpin took the spinner token and published SPINNING; endSpin gives both back */
+  private spinHeld = false;
   /** the lag of the last rung park's wake-up (notify to running), ms; -1 unknown */
   private wakeLagMs = -1;
   /** how the last blocking park ended, until afterPark() did its bookkeeping */
@@ -323,17 +328,26 @@ class SharedWorker implements Outbox {
         throw e;
       }
       this.inTurn = false;
+      let planned = -1;
+      if (n > 0) {
+        // misses of an earlier caller say nothing about one that starts after a long idle
+        if (this.gaps.arrived(at) > BACKOFF_RESET_GAP_US) this.spinSkip = this.spinBackoff = 0;
+        this.spinOwed = true;
+        // step 3 is decided before step 2: a spinner announces itself before its answer is out,
+        // since the caller's next task can land while it would still read as running
+        if (!this.full && this.mayBlock()) planned = this.planSpin();
+      }
       this.flush();
       if (this.parkEnded !== undefined) this.afterPark();
       if (this.sib.holding()) this.recheckAfterStall();
       if (this.full) return;
       if (n > 0) {
-        // misses of an earlier caller say nothing about one that starts after a long idle
-        if (this.gaps.arrived(at) > BACKOFF_RESET_GAP_US) this.spinSkip = this.spinBackoff = 0;
-        this.gaps.idleAt(performance.now()); // published: idle from now unless more comes
-        this.spinOwed = true;
+        // published: idle from now unless more comes (after the publish, whose ring of a parked
+        // main is a syscall: counted in the gap, it would make calls look further apart than they are)
+        this.gaps.idleAt(performance.now());
         // step 3: the next lone task often follows at once (main settles, the caller submits)
-        if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext()) continue;
+        if (this.mayBlock() && performance.now() - t0 < TURN_BUDGET_MS && this.spinForNext(planned)) continue;
+        this.endSpin();
         return this.scheduleTurn(); // let timers, I/O and port messages in between turns
       }
       if (!this.idle()) return;
@@ -353,13 +367,12 @@ class SharedWorker implements Outbox {
   }
 
   /**
-   * Spin for the next task for the budget the recent idle gaps pay for (call-gap.ts), if this
-   * worker holds the spinner token (one spinner at a time: spinners in layout.ts). True when one is
-   * queued for it now.
+   * Decide whether to spin for the next task, and for how long: the budget the recent idle gaps
+   * pay for (call-gap.ts), if this worker gets the spinner token (one spinner at a time: spinners
+   * in layout.ts). Returns the budget in µs, holding the token with SPINNING published; 0 when it
+   * decided to park; -1 when another worker spins (look again before parking).
    */
-  private spinForNext(): boolean {
-    const seen = this.bell.seq();
-    if (this.q.size() > 0) return !this.leftWork;
+  private planSpin(): number {
     // After a task that had to wake this worker, the caller's main parked too, and its next call
     // comes no sooner than main's own wake-up: a spin of the usual gap would end before it (the
     // loop would stay cold, two wake-ups a call), so it lasts the longest gap a spin pays for.
@@ -374,15 +387,40 @@ class SharedWorker implements Outbox {
       // calls come further apart than a spin pays for, or spins have been missing: park at once
       if (us > 0) this.spinSkip--;
       this.spinOwed = false;
-      return false;
+      return 0;
     }
-    if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return false; // pairs with: the store below, on other workers
+    if (Atomics.compareExchange(this.spinners, 0, 0, 1) !== 0) return -1; // pairs with: endSpin, on other workers
     this.spinOwed = false;
+    this.spinHeld = true;
+    this.bell.markSpinning();
+    return us;
+  }
+
+  /** Give back the spinner token taken by planSpin, and publish RUNNING if no spin ran. */
+  private endSpin(): void {
+    if (!this.spinHeld) return;
+    this.spinHeld = false;
+    this.bell.markRunning();
+    Atomics.store(this.spinners, 0, 0); // pairs with: planSpin (Atomics.compareExchange)
+  }
+
+  /**
+   * Spin for the next task (`planned`: planSpin's answer, taken before the publish; -1: decide
+   * now). True when one is queued for it now.
+   */
+  private spinForNext(planned = -1): boolean {
+    const seen = this.bell.seq();
+    if (this.q.size() > 0) {
+      this.endSpin();
+      return !this.leftWork;
+    }
+    const us = planned === -1 ? this.planSpin() : planned;
+    if (us <= 0) return false;
     let hit = false;
     try {
       hit = this.bell.spinUntil(seen, us) && this.q.size() > 0;
     } finally {
-      Atomics.store(this.spinners, 0, 0); // pairs with: the compareExchange above
+      this.endSpin();
     }
     // A gap that fits a spin can still miss it: on a machine with more runnable threads than cores
     // the spinner holds the CPU its caller needs to answer (docs/measurements.md, 2026-12-07
