@@ -7,9 +7,7 @@
  * process), as Savina's own harness discards its warm-up iterations: V8 finishes optimizing the
  * agents' hop path over a fresh runtime's first rounds (a new ThreadRing ring speeds up over
  * several rounds), and a median over five rounds of which some were cold measured the JIT, not
- * the design (docs/measurements.md, 2026-12-07 07:52). Cases run one after another, each with all
- * its rounds (contenders in turn within a round), as the Erlang program runs them: interleaving
- * the cases put Fork-join create's collections inside PingPong's timed rounds.
+ * the design (docs/measurements.md, 2026-12-07 07:52).
  *
  * Runs on the main thread (one Runtime with 2 workers, the default transport; comlink gets a
  * worker of its own). Owns nothing after it returns.
@@ -97,8 +95,6 @@ const CASES: Case[] = [
   'big',
   'bounded_buffer',
 ];
-/** The order the cases run in: Fork-join create last, since its 40k agents leave the most garbage behind. */
-const RUN_ORDER: Case[] = [...CASES.filter((c) => c !== 'fj_create'), 'fj_create'];
 const LABEL: Record<Case, string> = {
   pingpong: 'PingPong (2 workers)',
   counting: 'Counting',
@@ -390,12 +386,9 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchResult[]
   const cw = new Worker(fileURLToPath(new URL('./savina-comlink-worker.js', import.meta.url)));
   const api = Comlink.wrap<ComlinkApi>(nodeEndpoint(cw));
   try {
-    // Case by case, as the Erlang program runs them: every round of a case (contenders in turn
-    // within a round) before the next case, so one case's garbage (Fork-join create leaves 40k
-    // agents' worth on every isolate) is not collected inside another's timed rounds.
-    for (const c of RUN_ORDER) {
-      for (let r = -WARM_UP_ROUNDS; r < rounds; r++) {
-        const keep = r >= 0;
+    for (let r = -WARM_UP_ROUNDS; r < rounds; r++) {
+      const keep = r >= 0;
+      for (const c of CASES) {
         const mine = await shoalCase(rt, c, z);
         if (keep) add(shoal, c, mine);
         const p = await plainCase(c, z);
