@@ -166,26 +166,7 @@ export class ByteRingReader {
         this.head = (this.head + skip) | 0;
         continue;
       }
-      if ((h & RESERVED_BITS) !== 0) {
-        throw new RingCorruptError(
-          'flags',
-          `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`,
-        );
-      }
-      const len = h & FRAME_LENGTH_MASK;
-      const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
-      if (len > this.maxFrameLength || size > avail || idx + size > this.capacity) {
-        throw new RingCorruptError(
-          'frame-length',
-          `byte ring: frame of ${len} bytes at ${idx} does not fit (${avail} bytes published, max frame ${this.maxFrameLength})`,
-        );
-      }
-      this.frameOffset = idx + FRAME_HEADER_BYTES;
-      this.frameLength = len;
-      this.frameTag = this.words[(idx >> 2) + 1]!;
-      this.frameMore = (h & FRAME_MORE) !== 0;
-      this.head = (this.head + size) | 0;
-      return len;
+      return this.takeFrame(idx, h, avail);
     }
   }
 
@@ -206,28 +187,37 @@ export class ByteRingReader {
         this.head = (this.head + this.capacity - idx) | 0;
         continue;
       }
-      if ((h & RESERVED_BITS) !== 0) {
-        throw new RingCorruptError(
-          'flags',
-          `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`,
-        );
-      }
-      const len = h & FRAME_LENGTH_MASK;
-      const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
-      if (len > this.maxFrameLength || idx + size > this.capacity) {
-        throw new RingCorruptError(
-          'frame-length',
-          `byte ring: frame of ${len} bytes at ${idx} does not fit (max frame ${this.maxFrameLength})`,
-        );
-      }
-      this.frameOffset = idx + FRAME_HEADER_BYTES;
-      this.frameLength = len;
-      this.frameTag = this.words[(idx >> 2) + 1]!;
-      this.frameMore = (h & FRAME_MORE) !== 0;
-      this.head = (this.head + size) | 0;
+      const len = this.takeFrame(idx, h, this.capacity - idx); // a stamped frame only has to fit the ring
       this.tailCache = this.head; // unused in a stamped ring; kept equal so unreadBytes() says 0
       return len;
     }
+  }
+
+  /**
+   * The frame whose header `h` (stamp bit cleared) sits at `idx`, with `avail` bytes readable from
+   * there: checks it, describes it (frameOffset ...), steps HEAD past it and returns its length.
+   */
+  private takeFrame(idx: number, h: number, avail: number): number {
+    if ((h & RESERVED_BITS) !== 0) {
+      throw new RingCorruptError(
+        'flags',
+        `byte ring: frame header 0x${(h >>> 0).toString(16)} at ${idx} has reserved bits set`,
+      );
+    }
+    const len = h & FRAME_LENGTH_MASK;
+    const size = FRAME_HEADER_BYTES + ((len + 7) & ~7);
+    if (len > this.maxFrameLength || size > avail || idx + size > this.capacity) {
+      throw new RingCorruptError(
+        'frame-length',
+        `byte ring: frame of ${len} bytes at ${idx} does not fit (${avail} bytes readable, max frame ${this.maxFrameLength})`,
+      );
+    }
+    this.frameOffset = idx + FRAME_HEADER_BYTES;
+    this.frameLength = len;
+    this.frameTag = this.words[(idx >> 2) + 1]!;
+    this.frameMore = (h & FRAME_MORE) !== 0;
+    this.head = (this.head + size) | 0;
+    return len;
   }
 
   /**
