@@ -11,9 +11,12 @@
  *      on its worker), by its worker's death (WorkerExitedError), or by close/destroy.
  *   2. A record stays in the table until its worker has reported the outcome (or died), so
  *      stats() counts a task that ignored its cancellation as still running: hung work is visible.
- *   3. Workers hold the process alive only while unsettled tasks exist, while start() waits for
- *      them, or while a keepAlive() hold is open (WorkerHost.setRef, forced after every spawn:
- *      the listeners transports add re-ref a worker on Node 20).
+ *   3. The process is held alive only while unsettled tasks exist (one never-firing interval,
+ *      `liveHold`, ref'd while `live > 0`), while start() waits for the workers, or while a
+ *      keepAlive() hold is open (the workers ref'd: WorkerHost.setRef, forced after every spawn:
+ *      the listeners transports add re-ref a worker on Node 20). One timer, not every worker: a
+ *      cold call toggles it twice, and a worker's ref() is two native calls (its handle and its
+ *      port), each paid on a cold CPU in the call's latency.
  *   4. A worker that took a task, or whose transport spoke, and then died is replaced at once;
  *      only one that died before either is a boot failure (doubling backoff, slot given up after
  *      MAX_BOOT_FAILURES). With no slot left, no task pends: queued and new tasks reject.
@@ -195,7 +198,7 @@ export class Pool implements TransportSink {
     } finally {
       this.starting = false;
     }
-    for (const h of this.hosts) h?.setRef(this.live > 0 || this.holds > 0, true);
+    for (const h of this.hosts) h?.setRef(this.holds > 0, true);
   }
 
   /** Submit a task. Throws synchronously (nothing sent) when its arguments cannot be carried. */
@@ -222,7 +225,7 @@ export class Pool implements TransportSink {
       this.table.delete(id); // refused at the call site: nothing was sent
       throw e;
     }
-    if (this.live++ === 0) this.refAll(true);
+    if (this.live++ === 0) this.refLive(true);
     if (signal || o?.timeout !== undefined) this.watch(rec, signal, o?.timeout);
     return p;
   }
@@ -280,7 +283,7 @@ export class Pool implements TransportSink {
     if (ok) rec.resolve(value);
     else rec.reject(value);
     if (--this.live === 0) {
-      this.refAll(false);
+      this.refLive(false);
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
@@ -377,7 +380,7 @@ export class Pool implements TransportSink {
     // Listeners the transports and the reactor just added re-ref the worker's port on Node 20:
     // unref again, or a runtime nobody closed would keep the process alive with nothing in flight.
     // While Runtime.start waits for the threads, they hold the process (an unsettled top-level await).
-    host.setRef(this.live > 0 || this.starting || this.holds > 0, true);
+    host.setRef(this.starting || this.holds > 0, true);
   }
 
   private exited(host: WorkerHost, end: WorkerEnd): void {
@@ -438,8 +441,17 @@ export class Pool implements TransportSink {
     return new WorkerExitedError(`no pool worker can run ${url}#${name}: ${this.dead}`, { started: false });
   }
 
+  /** Tasks in flight hold the process through this timer, which never fires (invariant 3). */
+  private refLive(on: boolean): void {
+    if (on) this.liveHold.ref();
+    else this.liveHold.unref();
+  }
+
+  private readonly liveHold = setInterval(noop, 0x7fffffff).unref();
+
+  /** keepAlive() holds: the workers themselves are ref'd. */
   private refAll(on: boolean): void {
-    for (const h of this.hosts) h?.setRef(on || this.holds > 0);
+    for (const h of this.hosts) h?.setRef(on);
   }
 
   private holds = 0;
@@ -458,7 +470,7 @@ export class Pool implements TransportSink {
     return () => {
       if (done) return;
       done = true;
-      if (--this.holds === 0 && this.live === 0) this.refAll(false);
+      if (--this.holds === 0) this.refAll(false);
     };
   }
 
@@ -568,10 +580,13 @@ export class Pool implements TransportSink {
     for (const t of this.respawns.values()) clearTimeout(t);
     this.respawns.clear();
     this.transport.close();
+    clearInterval(this.liveHold);
     await Promise.all(this.hosts.map((h) => h?.terminate()));
     this.table.clear();
   }
 }
+
+function noop(): void {}
 
 function describeEnd(end: WorkerEnd): string {
   const e = end.error;

@@ -135,6 +135,11 @@ class SharedWorker implements Outbox {
   private arrivedAt = 0;
   /** the last task came while this worker was parked: its caller's main parked too (main.ts endBurst) */
   private cameCold = false;
+  /**
+   * Woken from a park for a task, and no spin will follow it: the outcome of a lone synchronous
+   * task is published from result() itself, before the turn's bookkeeping (the cold path).
+   */
+  private publishNow = false;
   /** spin chances to skip, and the skip after the next miss (doubles per miss, reset by a hit) */
   private spinSkip = 0;
   private spinBackoff = 0;
@@ -279,6 +284,12 @@ class SharedWorker implements Outbox {
       this.backlog.push([tag, fw.bytes().slice()]);
     }
     this.scheduleFlush();
+    if (this.publishNow && this.q.size() === 0) {
+      // the cold path: main is parked and nothing else is queued, so nothing is batched by waiting
+      // for the end of the turn; every step before main's ring is paid on a cold CPU in its latency
+      this.publishNow = false;
+      this.flush();
+    }
     if (this.full) this.scheduleTurn(); // a place freed up: claim again
   }
 
@@ -499,6 +510,7 @@ class SharedWorker implements Outbox {
       else this.awaitDefine(fnId, id, args);
       if ((n & 31) === 0 && performance.now() - t0 > TURN_BUDGET_MS) break;
     }
+    this.publishNow = false;
     this.leftWork = atShare && q.size() > 0;
     if (!this.leftWork) this.sib.clearHeld();
     this.sib.publishLive(this.liveWork());
@@ -555,6 +567,7 @@ class SharedWorker implements Outbox {
 
   /** CLAIM frame: which claimed tasks are still running (main needs them to route cancels). */
   private writeClaims(): void {
+    if (this.liveWork() === 0) return; // every claimed task settled already: nothing to route cancels to
     const ids: number[] = [];
     for (let i = 0; i < this.logCount; i++) {
       const id = this.log[1 + i]!;
@@ -602,6 +615,8 @@ class SharedWorker implements Outbox {
         // the task came when main rang, not when this thread got to run again
         this.arrivedAt = performance.now() - Math.max(0, this.wakeLagMs);
         this.cameCold = true;
+        // calls further apart than any spin (probe included) pays for: publish as soon as it is done
+        this.publishNow = this.gaps.probeBudgetUs() === 0;
         return true;
       }
       this.afterPark();
