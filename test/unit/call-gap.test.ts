@@ -74,6 +74,19 @@ test('a probe is offered for gaps up to twice the threshold, not beyond', () => 
   assert.is(far.probeBudgetUs(), 0);
 });
 
+test('a task may publish before the spin decision only when no spin can follow it, its own gap counted', () => {
+  const slow = new CallGap();
+  assert.ok(slow.staysLong(1000), 'a new worker knows no short gap');
+  feed(slow, 5000, 5000, 5000, 5000, 5000);
+  slow.idleAt(2000);
+  assert.ok(slow.staysLong(2005), 'calls 5 ms apart, and this one too');
+  assert.not.ok(slow.staysLong(2000.1), 'a call 100 µs after the last may start a spin');
+  const quick = new CallGap();
+  feed(quick, 50, 50, 50, 50, 50);
+  quick.idleAt(2000);
+  assert.not.ok(quick.staysLong(2005), 'calls close together: a spin may follow');
+});
+
 test('an arrival without a preceding idleAt records nothing (a task claimed while busy)', () => {
   const g = new CallGap();
   feed(g, 10, 10, 10);

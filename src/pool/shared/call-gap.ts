@@ -83,6 +83,19 @@ export class CallGap {
   }
 
   /**
+   * True when no spin, probe spin included, will follow a task that arrives at `atMs` (ms), once
+   * its gap is recorded: the expected gap is over BUDGET_MAX_US now and stays so with that gap
+   * counted. A worker's cold path (worker.ts publishNow) publishes before deciding to spin only then.
+   *
+   * @example
+   * if (gaps.staysLong(performance.now())) publishAtOnce();
+   */
+  staysLong(atMs: number): boolean {
+    if (this.probeBudgetUs() > 0) return false;
+    return this.since === 0 || (atMs - this.since) * 1000 > BUDGET_MAX_US;
+  }
+
+  /**
    * How long to spin for the next task, µs: 0 (park at once) when the expected gap exceeds
    * SPIN_GAP_MAX_US, otherwise BUDGET_GAPS expected gaps, at least `minUs` (the shortest spin the
    * caller knows is worth it: its own wake-up lag, or more after a cold call) and at most BUDGET_MAX_US.

@@ -615,8 +615,9 @@ class SharedWorker implements Outbox {
         // the task came when main rang, not when this thread got to run again
         this.arrivedAt = performance.now() - Math.max(0, this.wakeLagMs);
         this.cameCold = true;
-        // calls further apart than any spin (probe included) pays for: publish as soon as it is done
-        this.publishNow = this.gaps.probeBudgetUs() === 0;
+        // calls further apart than any spin (probe included) pays for, this one too: publish as soon
+        // as it is done (a spin decided after the publish would reach main too late: planSpin)
+        this.publishNow = this.gaps.staysLong(this.arrivedAt);
         return true;
       }
       this.afterPark();
