@@ -99,6 +99,9 @@ import {
 } from './live.js';
 
 const DRAIN_BUDGET_MS = 4;
+// TEMP-HOP: probe counters
+// biome-ignore lint/suspicious/noExplicitAny: temp
+const HOPS: any = ((globalThis as any).__shoalHop ??= { spins: 0, hits: 0, misses: 0, skips: 0, waits: 0, wakes: 0, yields: 0 });
 /**
  * How long a worker that wrote to a peer spins for the answer, µs. It must outlast the peer's own
  * wake-up (30-100 µs here when the peer was parked, DESIGN-NOTES) or two workers passing messages
@@ -111,6 +114,8 @@ const SPIN_US = 120;
  */
 const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
+/** hits in a row after which one miss is taken for a pause of the peer (no skips) */
+const SPIN_STREAK = 64;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -127,8 +132,10 @@ export class AgentHost implements AgentRouter {
     string,
     Array<{ a: Live; cls: string; args: unknown[]; snap: unknown; hasSnap: boolean }>
   >();
+  /** agents with turns that may start: [runHead, runLen) of runq (the array keeps its backing store) */
   private readonly runq: Live[] = [];
   private runHead = 0;
+  private runLen = 0;
   private draining = false;
   private drainScheduled = false;
   private out: WorkerBatch = [];
@@ -161,6 +168,10 @@ export class AgentHost implements AgentRouter {
   private spinBackoff = 1;
   /** spins in a row that missed */
   private spinMisses = 0;
+  /** spins in a row that hit (a miss after SPIN_STREAK of them is a pause, not a silent peer) */
+  private spinHits = 0;
+  /** when a skipped spin parked instead (0: none pending): an answer sooner than a spin lasts ends the skips */
+  private skippedAt = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -282,6 +293,7 @@ export class AgentHost implements AgentRouter {
         return;
       }
     }
+    HOPS.waits++;
     this.bell.wait(seen, { ref: false, recheck: this.anyReadable }).then(this.onBell, this.onBell);
   }
 
@@ -302,8 +314,10 @@ export class AgentHost implements AgentRouter {
     for (let i = 1; ; i++) {
       if (this.anyReadable()) return true; // pairs with: peer.ts publish (byte-ring-writer.ts publish)
       if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
-      if ((i & 63) === 0) {
-        // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
+      if ((i & 1023) === 0) {
+        // the clock is read first after 1024 rounds (~10-30 µs): an answer that comes that soon
+        // reads no clock (a clock read returns a new heap number: ~30 bytes a hop when it was
+        // every 64 rounds, docs/measurements.md 2026-12-07 11:10)
         const now = performance.now();
         if (end === 0) end = now + SPIN_US / 1000;
         else if (now > end) return false;
@@ -314,15 +328,26 @@ export class AgentHost implements AgentRouter {
   private readonly onBell = (): void => {
     this.bellArmed = false;
     this.publishPeers(); // a peer made room for our backlog, or frames came
-    if (this.pollPeers() > 0) this.drain();
-    else this.armBell();
+    if (this.pollPeers() > 0) {
+      if (this.skippedAt !== 0) {
+        // the answer came while a spin would still have been waiting: skipping was wrong, spin again
+        if (performance.now() - this.skippedAt < SPIN_US / 1000) {
+          this.spinSkip = this.spinMisses = 0;
+          this.spinBackoff = 1;
+        }
+        this.skippedAt = 0;
+      }
+      this.drain();
+    } else this.armBell();
   };
 
   /** Step 2: spin for answers from peers, running their turns as they come. */
   private spin(): void {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
+      HOPS.skips++;
       this.spinSkip--;
+      this.skippedAt = performance.now();
       this.armBell();
       return;
     }
@@ -335,22 +360,30 @@ export class AgentHost implements AgentRouter {
         this.sentToPeer = false;
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
+          HOPS.spins++;
           if (!this.spinForPeers(seen)) {
-            // one miss alone (the peer descheduled or collecting for a moment) costs no skips
-            if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+            HOPS.misses++;
+            // a miss after a run of hits is a pause (the peer collecting garbage, or descheduled),
+            // not a peer that stopped answering: it costs no skips
+            if (this.spinHits >= SPIN_STREAK) this.spinHits = 0;
+            else if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+              this.spinHits = 0;
               this.spinSkip = this.spinBackoff;
               this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
             }
             break;
           }
+          HOPS.hits++;
+          this.spinHits++;
           this.spinMisses = 0;
           this.spinBackoff = 1;
           if (this.pollPeers() === 0) continue;
         }
         this.drain(); // runs the turns; publishes; does not spin (this.spinning)
-        if (!this.sentToPeer && this.runHead >= this.runq.length) break;
+        if (!this.sentToPeer && this.runHead >= this.runLen) break;
         if ((++hops & 7) === 0 && performance.now() - t0 > SPIN_SLICE_MS) {
           yielded = true;
+          HOPS.yields++;
           setImmediate(this.respin);
           break;
         }
@@ -416,11 +449,19 @@ export class AgentHost implements AgentRouter {
   // --- AgentRouter: handles held on this worker ---------------------------------------------
 
   send(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
-    const ack = h.policy === 'wait' || h.policy === 'error';
-    if (!ack) {
+    if (h.policy !== 'wait' && h.policy !== 'error') {
       this.deliver(h, method, args, flags, null);
       return RESOLVED;
     }
+    return this.sendAcked(h, method, args, flags);
+  }
+
+  /**
+   * `send` to a bounded mailbox that acknowledges. Its own method: a closure in `send` would make
+   * every call of it allocate the context the closure captures (72 bytes a hop on the ping-pong
+   * path, docs/measurements.md 2026-12-07 11:10), taken or not.
+   */
+  private sendAcked(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.deliver(h, method, args, flags | F_ACK, { resolve: resolve as (v: unknown) => void, reject });
     });
@@ -525,24 +566,30 @@ export class AgentHost implements AgentRouter {
       this.sentToPeer = true;
       this.scheduleFlush();
     } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
-    if (w !== null) {
-      const id = reply;
-      const owed = path >= 0;
-      if (owed) this.owedBy.set(id, path);
-      this.pending.set(id, {
-        resolve: (v) => {
-          this.pending.delete(id);
-          if (owed) this.owedBy.delete(id);
-          w.resolve(v);
-        },
-        reject: (e) => {
-          this.pending.delete(id);
-          if (owed) this.owedBy.delete(id);
-          w.reject(e);
-        },
-      });
-    }
+    if (w !== null) this.owe(reply, path, w);
     return reply;
+  }
+
+  /**
+   * Wait for reply `id` (from main, or from the peer in `path` >= 0). Its own method: the closures
+   * in deliver itself would make every send allocate the context they capture (a ThreadRing hop
+   * did, docs/measurements.md 2026-12-07 11:10), whether a reply is awaited or not.
+   */
+  private owe(id: number, path: number, w: Waiter): void {
+    const owed = path >= 0;
+    if (owed) this.owedBy.set(id, path);
+    this.pending.set(id, {
+      resolve: (v) => {
+        this.pending.delete(id);
+        if (owed) this.owedBy.delete(id);
+        w.resolve(v);
+      },
+      reject: (e) => {
+        this.pending.delete(id);
+        if (owed) this.owedBy.delete(id);
+        w.reject(e);
+      },
+    });
   }
 
   private scheduleFlush(): void {
@@ -998,7 +1045,7 @@ export class AgentHost implements AgentRouter {
   private schedule(a: Live): void {
     if (a.queued) return;
     a.queued = true;
-    this.runq.push(a);
+    this.runq[this.runLen++] = a;
     if (!this.draining && !this.drainScheduled) {
       this.drainScheduled = true;
       queueMicrotask(this.drainTask);
@@ -1018,7 +1065,7 @@ export class AgentHost implements AgentRouter {
     let t0 = 0;
     let n = 0;
     try {
-      while (this.runHead < this.runq.length) {
+      while (this.runHead < this.runLen) {
         const a = this.runq[this.runHead]!;
         this.runq[this.runHead++] = undefined as unknown as Live;
         a.queued = false;
@@ -1027,18 +1074,21 @@ export class AgentHost implements AgentRouter {
         else if ((n & 255) === 0 && performance.now() - t0 > DRAIN_BUDGET_MS) break;
       }
     } finally {
-      if (this.runHead >= this.runq.length) {
-        this.runq.length = 0;
-        this.runHead = 0;
+      if (this.runHead >= this.runLen) {
+        // taken slots were cleared; keep the array's store (a length reset dropped it, and every
+        // drain grew it again: docs/measurements.md 2026-12-07 11:10)
+        this.runHead = this.runLen = 0;
         this.direct = 0;
         this.directOff = false;
       } else if (this.runHead > 4096) {
-        this.runq.splice(0, this.runHead);
+        this.runq.copyWithin(0, this.runHead, this.runLen);
+        this.runq.fill(undefined as unknown as Live, this.runLen - this.runHead, this.runLen);
+        this.runLen -= this.runHead;
         this.runHead = 0;
       }
       this.draining = false;
     }
-    if (this.runHead < this.runq.length && !this.drainScheduled) {
+    if (this.runHead < this.runLen && !this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(this.drainTask); // over budget: let the event loop in
     }
