@@ -2,7 +2,8 @@
  * Probe (not a benchmark suite): Savina's PingPong and ThreadRing as the suite runs them (fresh
  * agents every round; with `suite`, Counting, Fork-join throughput and create and the main-thread
  * nact/plain anchors between them), printing per round and per worker: rate, GCs (count, ms, max),
- * heap growth, and the host's spin counters when the build has them (globalThis.__shoalHop).
+ * heap growth, and the host's spin counters when the build has them (host.ts spinCounters). THREADS=1 adds every
+ * thread's CPU in the round; SHOAL_ROOT=<dir> runs another build (an A/B).
  *
  * usage: npm run build && flock /tmp/shoal-bench.lock node perf/probes/agent-hops.mjs [rounds] [pp|ring|both] [suite]
  */
@@ -33,7 +34,7 @@ const show = (name, r, rate, s0, s1, msgs) => {
     // heap growth per message, when no GC fell in the round (else unknown)
     const per = g.n === 0 ? `${((x.heap - s0[w].heap) / msgs).toFixed(1)}B/msg` : '?B/msg';
     const h = diff(s0[w].hop, x.hop);
-    return `w${w}: ${per} gc ${g.n} (${g.minor}/${g.major}) ${g.ms.toFixed(1)}ms max ${x.gc.maxMs.toFixed(1)} | spins ${h.spins ?? '-'} miss ${h.misses ?? '-'} skip ${h.skips ?? '-'} waits ${h.waits ?? '-'} yld ${h.yields ?? '-'}`;
+    return `w${w}: ${per} gc ${g.n} (${g.minor}/${g.major}) ${g.ms.toFixed(1)}ms max ${x.gc.maxMs.toFixed(1)} | spins ${h.spins ?? '-'} miss ${h.misses ?? '-'} skip ${h.skips ?? '-'} waits ${h.waits ?? '-'} forgiven ${h.forgiven ?? '-'} yld ${h.yields ?? '-'}`;
   });
   console.log(`${name} r${r} ${(rate / 1e6).toFixed(2)}M  ${parts.join('  ')}`);
 };

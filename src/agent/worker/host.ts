@@ -99,21 +99,31 @@ import {
 } from './live.js';
 
 const DRAIN_BUDGET_MS = 4;
-// TEMP-HOP: probe counters
-// biome-ignore lint/suspicious/noExplicitAny: temp
-const HOPS: any = ((globalThis as any).__shoalHop ??= { spins: 0, hits: 0, misses: 0, skips: 0, waits: 0, wakes: 0, yields: 0 });
+/**
+ * This worker's spin outcomes since it started (probes only: perf/probes/agent-hops.mjs reads
+ * them to tell a round's misses and parks from its code speed). Plain counters, not API.
+ */
+export const spinCounters = { spins: 0, hits: 0, misses: 0, forgiven: 0, skips: 0, waits: 0, yields: 0 };
 /**
  * How long a worker that wrote to a peer spins for the answer, µs. It must outlast the peer's own
  * wake-up (30-100 µs here when the peer was parked, DESIGN-NOTES) or two workers passing messages
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
+
 /**
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
  * chances to spin are skipped
  */
-const SPIN_BACKOFF_MAX = 8;
+const SPIN_BACKOFF_MAX = 64;
 const SPIN_MISSES_TO_SKIP = 2;
+/**
+ * The first spin after skips ran out lasts this long, µs: long enough to outlast a parked peer's
+ * wake-up on a busy machine (100-300 µs), so two workers that both went to parking meet spinning
+ * again; a peer that cannot run while we spin (one core left to both) costs one such spin per
+ * SPIN_BACKOFF_MAX hops.
+ */
+const SPIN_EXPLORE_US = 500;
 /** hits in a row after which one miss is taken for a pause of the peer (no skips) */
 const SPIN_STREAK = 64;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
@@ -170,8 +180,9 @@ export class AgentHost implements AgentRouter {
   private spinMisses = 0;
   /** spins in a row that hit (a miss after SPIN_STREAK of them is a pause, not a silent peer) */
   private spinHits = 0;
-  /** when a skipped spin parked instead (0: none pending): an answer sooner than a spin lasts ends the skips */
-  private skippedAt = 0;
+  /** the next spin is the first after skips: it lasts SPIN_EXPLORE_US */
+  private exploring = false;
+
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -293,7 +304,7 @@ export class AgentHost implements AgentRouter {
         return;
       }
     }
-    HOPS.waits++;
+    spinCounters.waits++;
     this.bell.wait(seen, { ref: false, recheck: this.anyReadable }).then(this.onBell, this.onBell);
   }
 
@@ -319,7 +330,7 @@ export class AgentHost implements AgentRouter {
         // reads no clock (a clock read returns a new heap number: ~30 bytes a hop when it was
         // every 64 rounds, docs/measurements.md 2026-12-07 11:10)
         const now = performance.now();
-        if (end === 0) end = now + SPIN_US / 1000;
+        if (end === 0) end = now + (this.exploring ? SPIN_EXPLORE_US : SPIN_US) / 1000;
         else if (now > end) return false;
       }
     }
@@ -329,14 +340,6 @@ export class AgentHost implements AgentRouter {
     this.bellArmed = false;
     this.publishPeers(); // a peer made room for our backlog, or frames came
     if (this.pollPeers() > 0) {
-      if (this.skippedAt !== 0) {
-        // the answer came while a spin would still have been waiting: skipping was wrong, spin again
-        if (performance.now() - this.skippedAt < SPIN_US / 1000) {
-          this.spinSkip = this.spinMisses = 0;
-          this.spinBackoff = 1;
-        }
-        this.skippedAt = 0;
-      }
       this.drain();
     } else this.armBell();
   };
@@ -345,9 +348,8 @@ export class AgentHost implements AgentRouter {
   private spin(): void {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
-      HOPS.skips++;
-      this.spinSkip--;
-      this.skippedAt = performance.now();
+      spinCounters.skips++;
+      if (--this.spinSkip === 0) this.exploring = true;
       this.armBell();
       return;
     }
@@ -360,20 +362,24 @@ export class AgentHost implements AgentRouter {
         this.sentToPeer = false;
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
-          HOPS.spins++;
-          if (!this.spinForPeers(seen)) {
-            HOPS.misses++;
+          spinCounters.spins++;
+          const hit = this.spinForPeers(seen);
+          this.exploring = false;
+          if (!hit) {
+            spinCounters.misses++;
             // a miss after a run of hits is a pause (the peer collecting garbage, or descheduled),
             // not a peer that stopped answering: it costs no skips
-            if (this.spinHits >= SPIN_STREAK) this.spinHits = 0;
-            else if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+            if (this.spinHits >= SPIN_STREAK) {
+              spinCounters.forgiven++;
+              this.spinHits = 0;
+            } else if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
               this.spinHits = 0;
               this.spinSkip = this.spinBackoff;
               this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
             }
             break;
           }
-          HOPS.hits++;
+          spinCounters.hits++;
           this.spinHits++;
           this.spinMisses = 0;
           this.spinBackoff = 1;
@@ -383,7 +389,7 @@ export class AgentHost implements AgentRouter {
         if (!this.sentToPeer && this.runHead >= this.runLen) break;
         if ((++hops & 7) === 0 && performance.now() - t0 > SPIN_SLICE_MS) {
           yielded = true;
-          HOPS.yields++;
+          spinCounters.yields++;
           setImmediate(this.respin);
           break;
         }
