@@ -115,15 +115,8 @@ const SPIN_US = 120;
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
  * chances to spin are skipped
  */
-const SPIN_BACKOFF_MAX = 64;
+const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
-/**
- * The first spin after skips ran out lasts this long, µs: long enough to outlast a parked peer's
- * wake-up on a busy machine (100-300 µs), so two workers that both went to parking meet spinning
- * again; a peer that cannot run while we spin (one core left to both) costs one such spin per
- * SPIN_BACKOFF_MAX hops.
- */
-const SPIN_EXPLORE_US = 500;
 /** hits in a row after which one miss is taken for a pause of the peer (no skips) */
 const SPIN_STREAK = 64;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
@@ -180,8 +173,6 @@ export class AgentHost implements AgentRouter {
   private spinMisses = 0;
   /** spins in a row that hit (a miss after SPIN_STREAK of them is a pause, not a silent peer) */
   private spinHits = 0;
-  /** the next spin is the first after skips: it lasts SPIN_EXPLORE_US */
-  private exploring = false;
 
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
@@ -330,7 +321,7 @@ export class AgentHost implements AgentRouter {
         // reads no clock (a clock read returns a new heap number: ~30 bytes a hop when it was
         // every 64 rounds, docs/measurements.md 2026-12-07 11:10)
         const now = performance.now();
-        if (end === 0) end = now + (this.exploring ? SPIN_EXPLORE_US : SPIN_US) / 1000;
+        if (end === 0) end = now + SPIN_US / 1000;
         else if (now > end) return false;
       }
     }
@@ -349,7 +340,7 @@ export class AgentHost implements AgentRouter {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
       spinCounters.skips++;
-      if (--this.spinSkip === 0) this.exploring = true;
+      this.spinSkip--;
       this.armBell();
       return;
     }
@@ -363,9 +354,7 @@ export class AgentHost implements AgentRouter {
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
           spinCounters.spins++;
-          const hit = this.spinForPeers(seen);
-          this.exploring = false;
-          if (!hit) {
+          if (!this.spinForPeers(seen)) {
             spinCounters.misses++;
             // a miss after a run of hits is a pause (the peer collecting garbage, or descheduled),
             // not a peer that stopped answering: it costs no skips
