@@ -110,14 +110,18 @@ export const spinCounters = { spins: 0, hits: 0, misses: 0, forgiven: 0, skips: 
  * back and forth never meet spinning: each spin would end just before the other side's answer.
  */
 const SPIN_US = 120;
-
 /**
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
- * chances to spin are skipped
+ * chances to spin are skipped. Not more: skipping up to 64 left both workers parking on every hop
+ * once a busy machine had made them miss (the suite's PingPong read 114k msgs/s,
+ * docs/measurements.md 2026-12-07 11:00-12:00).
  */
 const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
-/** hits in a row after which one miss is taken for a pause of the peer (no skips) */
+/**
+ * hits in a row after which one miss is taken for a pause of the peer (its GC, or a core taken
+ * from it for a moment) and costs no skips: the next hop spins again
+ */
 const SPIN_STREAK = 64;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
@@ -225,7 +229,10 @@ export class AgentHost implements AgentRouter {
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
   //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
-  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops.
+  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops;
+  //      nor does a miss after SPIN_STREAK hits in a row (a pause of a peer that was answering).
+  //      The spin allocates nothing: its clock is read every 1024 rounds, and the hop's own path
+  //      (send, deliver, the run queue) keeps no closure contexts or fresh arrays per message.
   //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
   //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
   //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
