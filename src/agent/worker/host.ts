@@ -114,7 +114,7 @@ const SPIN_US = 120;
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
  * chances to spin are skipped. Not more: skipping up to 64 left both workers parking on every hop
  * once a busy machine had made them miss (the suite's PingPong read 114k msgs/s,
- * docs/measurements.md 2026-12-07 11:00-12:00).
+ * docs/measurements.md 2026-12-07 10:52).
  */
 const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
@@ -177,7 +177,6 @@ export class AgentHost implements AgentRouter {
   private spinMisses = 0;
   /** spins in a row that hit (a miss after SPIN_STREAK of them is a pause, not a silent peer) */
   private spinHits = 0;
-
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -326,7 +325,7 @@ export class AgentHost implements AgentRouter {
       if ((i & 1023) === 0) {
         // the clock is read first after 1024 rounds (~10-30 µs): an answer that comes that soon
         // reads no clock (a clock read returns a new heap number: ~30 bytes a hop when it was
-        // every 64 rounds, docs/measurements.md 2026-12-07 11:10)
+        // every 64 rounds, docs/measurements.md 2026-12-07 10:52)
         const now = performance.now();
         if (end === 0) end = now + SPIN_US / 1000;
         else if (now > end) return false;
@@ -337,9 +336,8 @@ export class AgentHost implements AgentRouter {
   private readonly onBell = (): void => {
     this.bellArmed = false;
     this.publishPeers(); // a peer made room for our backlog, or frames came
-    if (this.pollPeers() > 0) {
-      this.drain();
-    } else this.armBell();
+    if (this.pollPeers() > 0) this.drain();
+    else this.armBell();
   };
 
   /** Step 2: spin for answers from peers, running their turns as they come. */
@@ -461,7 +459,7 @@ export class AgentHost implements AgentRouter {
   /**
    * `send` to a bounded mailbox that acknowledges. Its own method: a closure in `send` would make
    * every call of it allocate the context the closure captures (72 bytes a hop on the ping-pong
-   * path, docs/measurements.md 2026-12-07 11:10), taken or not.
+   * path, docs/measurements.md 2026-12-07 10:52), taken or not.
    */
   private sendAcked(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -575,7 +573,7 @@ export class AgentHost implements AgentRouter {
   /**
    * Wait for reply `id` (from main, or from the peer in `path` >= 0). Its own method: the closures
    * in deliver itself would make every send allocate the context they capture (a ThreadRing hop
-   * did, docs/measurements.md 2026-12-07 11:10), whether a reply is awaited or not.
+   * did, docs/measurements.md 2026-12-07 10:52), whether a reply is awaited or not.
    */
   private owe(id: number, path: number, w: Waiter): void {
     const owed = path >= 0;
@@ -1078,7 +1076,7 @@ export class AgentHost implements AgentRouter {
     } finally {
       if (this.runHead >= this.runLen) {
         // taken slots were cleared; keep the array's store (a length reset dropped it, and every
-        // drain grew it again: docs/measurements.md 2026-12-07 11:10)
+        // drain grew it again: docs/measurements.md 2026-12-07 10:52)
         this.runHead = this.runLen = 0;
         this.direct = 0;
         this.directOff = false;
