@@ -37,7 +37,7 @@ const agentsUrl = new URL('./savina-agents.js', import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: handles of the bench's classes
 type H = Agent<any>;
 
-interface Sizes {
+export interface Sizes {
   pingpong: number;
   counting: number;
   fjActors: number;
@@ -55,7 +55,7 @@ interface Sizes {
   bbSize: number;
 }
 
-function sizes(scale: number): Sizes {
+export function sizes(scale: number): Sizes {
   const s = (n: number): number => Math.max(1, Math.round(n * scale));
   return {
     pingpong: s(40_000),
@@ -76,7 +76,7 @@ function sizes(scale: number): Sizes {
   };
 }
 
-type Case =
+export type Case =
   | 'pingpong'
   | 'counting'
   | 'fj_throughput'
@@ -85,7 +85,7 @@ type Case =
   | 'chameneos'
   | 'big'
   | 'bounded_buffer';
-const CASES: Case[] = [
+export const CASES: Case[] = [
   'pingpong',
   'counting',
   'fj_throughput',
@@ -130,7 +130,8 @@ async function timed(f: () => Promise<number> | number): Promise<number> {
 
 // --- shoal -------------------------------------------------------------------------------------
 
-async function shoalCase(rt: Runtime, c: Case, z: Sizes): Promise<number> {
+/** One timed run of case `c` on shoal agents (exported for perf/probes/agent-hops.mjs `--suite-order`). */
+export async function shoalCase(rt: Runtime, c: Case, z: Sizes): Promise<number> {
   const mk = (
     cls: string,
     o: { worker?: number; interleave?: string[]; mailbox?: { size: number; policy: 'wait' } } = {},
@@ -239,7 +240,7 @@ async function shoalCase(rt: Runtime, c: Case, z: Sizes): Promise<number> {
 
 // --- anchors -----------------------------------------------------------------------------------
 
-function plainCase(c: Case, z: Sizes): Promise<number> {
+export function plainCase(c: Case, z: Sizes): Promise<number> {
   switch (c) {
     case 'pingpong':
       return timed(() => plain.pingpong(z.pingpong));
@@ -260,7 +261,7 @@ function plainCase(c: Case, z: Sizes): Promise<number> {
   }
 }
 
-function nactCase(c: Case, z: Sizes): Promise<number> | undefined {
+export function nactCase(c: Case, z: Sizes): Promise<number> | undefined {
   switch (c) {
     case 'pingpong':
       return timed(() => nact.pingpong(z.pingpong));
@@ -276,7 +277,7 @@ function nactCase(c: Case, z: Sizes): Promise<number> | undefined {
 }
 
 /** comlink: calls across one worker; sizes shrunk (it runs at tens of thousands of calls/s). */
-async function comlinkCase(api: Comlink.Remote<ComlinkApi>, c: Case, z: Sizes): Promise<number | undefined> {
+export async function comlinkCase(api: Comlink.Remote<ComlinkApi>, c: Case, z: Sizes): Promise<number | undefined> {
   const k = 0.05;
   switch (c) {
     case 'pingpong': {

@@ -100,6 +100,11 @@ import {
 
 const DRAIN_BUDGET_MS = 4;
 /**
+ * This worker's spin outcomes since it started (probes only: perf/probes/agent-hops.mjs reads
+ * them to tell a round's misses and parks from its code speed). Plain counters, not API.
+ */
+export const spinCounters = { spins: 0, hits: 0, misses: 0, forgiven: 0, skips: 0, waits: 0, yields: 0 };
+/**
  * How long a worker that wrote to a peer spins for the answer, µs. It must outlast the peer's own
  * wake-up (30-100 µs here when the peer was parked, DESIGN-NOTES) or two workers passing messages
  * back and forth never meet spinning: each spin would end just before the other side's answer.
@@ -107,10 +112,17 @@ const DRAIN_BUDGET_MS = 4;
 const SPIN_US = 120;
 /**
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
- * chances to spin are skipped
+ * chances to spin are skipped. Not more: skipping up to 64 left both workers parking on every hop
+ * once a busy machine had made them miss (the suite's PingPong read 114k msgs/s,
+ * docs/measurements.md 2026-12-07 10:52).
  */
 const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
+/**
+ * hits in a row after which one miss is taken for a pause of the peer (its GC, or a core taken
+ * from it for a moment) and costs no skips: the next hop spins again
+ */
+const SPIN_STREAK = 64;
 /** longest run of spins and turns in one event-loop turn before yielding (setImmediate) */
 const SPIN_SLICE_MS = 2;
 const DEFAULT_CALL_TIMEOUT_MS = 30_000;
@@ -127,8 +139,10 @@ export class AgentHost implements AgentRouter {
     string,
     Array<{ a: Live; cls: string; args: unknown[]; snap: unknown; hasSnap: boolean }>
   >();
+  /** agents with turns that may start: [runHead, runLen) of runq (the array keeps its backing store) */
   private readonly runq: Live[] = [];
   private runHead = 0;
+  private runLen = 0;
   private draining = false;
   private drainScheduled = false;
   private out: WorkerBatch = [];
@@ -161,6 +175,8 @@ export class AgentHost implements AgentRouter {
   private spinBackoff = 1;
   /** spins in a row that missed */
   private spinMisses = 0;
+  /** spins in a row that hit (a miss after SPIN_STREAK of them is a pause, not a silent peer) */
+  private spinHits = 0;
   /** agent id -> slot it was re-created in (MOVED); else the handle's slot hint */
   private readonly routes = new Map<number, number>();
   /** agent id -> the path this worker's messages to it take (a slot, or -1: through main), fixed at first use */
@@ -212,7 +228,10 @@ export class AgentHost implements AgentRouter {
   //      and spins again, for at most SPIN_SLICE_MS per event-loop turn (then setImmediate).
   //      Two spins in a row that missed make it skip its next 1, 2, 4 ... (up to SPIN_BACKOFF_MAX)
   //      chances to spin, and a hit resets that: a worker whose peers do not answer soon stops
-  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops.
+  //      paying, and one miss alone (a peer descheduled for a moment) does not park the next hops;
+  //      nor does a miss after SPIN_STREAK hits in a row (a pause of a peer that was answering).
+  //      The spin allocates nothing: its clock is read every 1024 rounds, and the hop's own path
+  //      (send, deliver, the run queue) keeps no closure contexts or fresh arrays per message.
   //   3. Otherwise (or after a miss) it waits on its bell with Atomics.waitAsync (armBell): the
   //      event loop stays free, and a peer's ring wakes it (a futex wake only while parked).
   //   An armed wait and a spin never overlap: spin() runs only while no wait is armed.
@@ -282,6 +301,7 @@ export class AgentHost implements AgentRouter {
         return;
       }
     }
+    spinCounters.waits++;
     this.bell.wait(seen, { ref: false, recheck: this.anyReadable }).then(this.onBell, this.onBell);
   }
 
@@ -302,8 +322,10 @@ export class AgentHost implements AgentRouter {
     for (let i = 1; ; i++) {
       if (this.anyReadable()) return true; // pairs with: peer.ts publish (byte-ring-writer.ts publish)
       if (this.bell.seq() !== seen) return true; // pairs with: peer.ts onWriterWaiting (ring)
-      if ((i & 63) === 0) {
-        // the clock is read first after 64 rounds: an answer that comes that soon reads no clock
+      if ((i & 1023) === 0) {
+        // the clock is read first after 1024 rounds (~10-30 µs): an answer that comes that soon
+        // reads no clock (a clock read returns a new heap number: ~30 bytes a hop when it was
+        // every 64 rounds, docs/measurements.md 2026-12-07 10:52)
         const now = performance.now();
         if (end === 0) end = now + SPIN_US / 1000;
         else if (now > end) return false;
@@ -322,6 +344,7 @@ export class AgentHost implements AgentRouter {
   private spin(): void {
     if (this.spinning || this.bellArmed || this.peers.size === 0) return;
     if (this.spinSkip > 0) {
+      spinCounters.skips++;
       this.spinSkip--;
       this.armBell();
       return;
@@ -335,22 +358,32 @@ export class AgentHost implements AgentRouter {
         this.sentToPeer = false;
         const seen = this.bell.seq();
         if (this.pollPeers() === 0) {
+          spinCounters.spins++;
           if (!this.spinForPeers(seen)) {
-            // one miss alone (the peer descheduled or collecting for a moment) costs no skips
-            if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+            spinCounters.misses++;
+            // a miss after a run of hits is a pause (the peer collecting garbage, or descheduled),
+            // not a peer that stopped answering: it costs no skips
+            if (this.spinHits >= SPIN_STREAK) {
+              spinCounters.forgiven++;
+              this.spinHits = 0;
+            } else if (++this.spinMisses >= SPIN_MISSES_TO_SKIP) {
+              this.spinHits = 0;
               this.spinSkip = this.spinBackoff;
               this.spinBackoff = Math.min(SPIN_BACKOFF_MAX, this.spinBackoff * 2);
             }
             break;
           }
+          spinCounters.hits++;
+          this.spinHits++;
           this.spinMisses = 0;
           this.spinBackoff = 1;
           if (this.pollPeers() === 0) continue;
         }
         this.drain(); // runs the turns; publishes; does not spin (this.spinning)
-        if (!this.sentToPeer && this.runHead >= this.runq.length) break;
+        if (!this.sentToPeer && this.runHead >= this.runLen) break;
         if ((++hops & 7) === 0 && performance.now() - t0 > SPIN_SLICE_MS) {
           yielded = true;
+          spinCounters.yields++;
           setImmediate(this.respin);
           break;
         }
@@ -416,11 +449,19 @@ export class AgentHost implements AgentRouter {
   // --- AgentRouter: handles held on this worker ---------------------------------------------
 
   send(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
-    const ack = h.policy === 'wait' || h.policy === 'error';
-    if (!ack) {
+    if (h.policy !== 'wait' && h.policy !== 'error') {
       this.deliver(h, method, args, flags, null);
       return RESOLVED;
     }
+    return this.sendAcked(h, method, args, flags);
+  }
+
+  /**
+   * `send` to a bounded mailbox that acknowledges. Its own method: a closure in `send` would make
+   * every call of it allocate the context the closure captures (72 bytes a hop on the ping-pong
+   * path, docs/measurements.md 2026-12-07 10:52), taken or not.
+   */
+  private sendAcked(h: AgentDescriptor, method: string, args: unknown[], flags: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.deliver(h, method, args, flags | F_ACK, { resolve: resolve as (v: unknown) => void, reject });
     });
@@ -525,24 +566,30 @@ export class AgentHost implements AgentRouter {
       this.sentToPeer = true;
       this.scheduleFlush();
     } else this.push([FWD, h.id, h.gen, method, args, reply, flags, this.slot]);
-    if (w !== null) {
-      const id = reply;
-      const owed = path >= 0;
-      if (owed) this.owedBy.set(id, path);
-      this.pending.set(id, {
-        resolve: (v) => {
-          this.pending.delete(id);
-          if (owed) this.owedBy.delete(id);
-          w.resolve(v);
-        },
-        reject: (e) => {
-          this.pending.delete(id);
-          if (owed) this.owedBy.delete(id);
-          w.reject(e);
-        },
-      });
-    }
+    if (w !== null) this.owe(reply, path, w);
     return reply;
+  }
+
+  /**
+   * Wait for reply `id` (from main, or from the peer in `path` >= 0). Its own method: the closures
+   * in deliver itself would make every send allocate the context they capture (a ThreadRing hop
+   * did, docs/measurements.md 2026-12-07 10:52), whether a reply is awaited or not.
+   */
+  private owe(id: number, path: number, w: Waiter): void {
+    const owed = path >= 0;
+    if (owed) this.owedBy.set(id, path);
+    this.pending.set(id, {
+      resolve: (v) => {
+        this.pending.delete(id);
+        if (owed) this.owedBy.delete(id);
+        w.resolve(v);
+      },
+      reject: (e) => {
+        this.pending.delete(id);
+        if (owed) this.owedBy.delete(id);
+        w.reject(e);
+      },
+    });
   }
 
   private scheduleFlush(): void {
@@ -998,7 +1045,7 @@ export class AgentHost implements AgentRouter {
   private schedule(a: Live): void {
     if (a.queued) return;
     a.queued = true;
-    this.runq.push(a);
+    this.runq[this.runLen++] = a;
     if (!this.draining && !this.drainScheduled) {
       this.drainScheduled = true;
       queueMicrotask(this.drainTask);
@@ -1018,7 +1065,7 @@ export class AgentHost implements AgentRouter {
     let t0 = 0;
     let n = 0;
     try {
-      while (this.runHead < this.runq.length) {
+      while (this.runHead < this.runLen) {
         const a = this.runq[this.runHead]!;
         this.runq[this.runHead++] = undefined as unknown as Live;
         a.queued = false;
@@ -1027,18 +1074,21 @@ export class AgentHost implements AgentRouter {
         else if ((n & 255) === 0 && performance.now() - t0 > DRAIN_BUDGET_MS) break;
       }
     } finally {
-      if (this.runHead >= this.runq.length) {
-        this.runq.length = 0;
-        this.runHead = 0;
+      if (this.runHead >= this.runLen) {
+        // taken slots were cleared; keep the array's store (a length reset dropped it, and every
+        // drain grew it again: docs/measurements.md 2026-12-07 10:52)
+        this.runHead = this.runLen = 0;
         this.direct = 0;
         this.directOff = false;
       } else if (this.runHead > 4096) {
-        this.runq.splice(0, this.runHead);
+        this.runq.copyWithin(0, this.runHead, this.runLen);
+        this.runq.fill(undefined as unknown as Live, this.runLen - this.runHead, this.runLen);
+        this.runLen -= this.runHead;
         this.runHead = 0;
       }
       this.draining = false;
     }
-    if (this.runHead < this.runq.length && !this.drainScheduled) {
+    if (this.runHead < this.runLen && !this.drainScheduled) {
       this.drainScheduled = true;
       setImmediate(this.drainTask); // over budget: let the event loop in
     }
