@@ -64,7 +64,7 @@ const probeTask = join(tmpdir(), `echo-threads-task-${process.pid}.mjs`);
 writeFileSync(
   probeTask,
   `import { netHost } from ${JSON.stringify(pathToFileURL(join(DIST, 'src/net/worker/host.js')).href)};
-export function hostStats() { const h = netHost(); const l = h?.loop; return { turns: l?.turns ?? 0, parks: l?.parks ?? 0 }; }
+export function hostStats() { const h = netHost(); const l = h?.loop; return { turns: l?.turns ?? 0, parks: l?.parks ?? 0, preempted: l?.awake?.preemptions ?? 0 }; }
 export function burn(ms) { const e = performance.now() + ms; while (performance.now() < e); return 0; }`,
 );
 
@@ -126,6 +126,7 @@ async function round(port, isShoal) {
     out.turns1k = (((s1.turns - s0.turns) / n) * 1000).toFixed(1);
     out.parks1k = (((s1.parks - s0.parks) / n) * 1000).toFixed(1);
     out.notify1k = (((s1.workerWakeups - s0.workerWakeups) / n) * 1000).toFixed(1);
+    out.mainPreempted = rt.reactor?.loop?.awake?.preemptions;
   }
   return out;
 }
