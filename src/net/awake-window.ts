@@ -27,6 +27,16 @@
  *    (a GC, a busy scheduler) otherwise each park the loop, cost the peer a notify and send rules
  *    1 and 2 relearning the window. The cost is bounded: a peer that goes quiet costs one hold of
  *    spinning, and a sparse peer (average gap over `maxMs`) is never held.
+ * 5. A spin that lost its CPU (`preempted`, detected by the loop: a turn that came more than
+ *    PREEMPTED_MS after an empty awake turn, where a turn of a running loop comes within µs)
+ *    closes the window and turns staying awake off for a while (SUSPEND_MIN_MS, doubling up to
+ *    SUSPEND_MAX_MS while preempted spins keep coming). A thread that is descheduled
+ *    while it spins is taking a core that a thread doing work (the peer it waits for, the load, a
+ *    neighbour) needed: on a machine with more runnable threads than cores, staying awake makes
+ *    the peer's answer slower, not faster (one connection on a busy 2-core box fell from ~0.8x
+ *    node:net's rate to 0.15x, both threads spinning and taking turns on one core). Parking then
+ *    costs a notify a message, which is the cheaper of the two there. On a machine with a core
+ *    to spare no spin is preempted and nothing changes.
  *
  * The design and the measurements behind each rule: docs/design.md "Why stay awake",
  * docs/measurements.md "awake windows".
@@ -35,6 +45,22 @@ import { rangeError } from '../core/args.js';
 
 /** Below this a window is not worth a turn (ms). */
 const MIN_MS = 0.005;
+
+/**
+ * Rule 5: an awake turn that follows an empty awake turn by more than this (ms) was held off the
+ * CPU. A running loop turns over in µs (a few more while a socket event runs between turns); the
+ * scheduler's slices on a busy machine are milliseconds.
+ */
+export const PREEMPTED_MS = 1;
+
+/**
+ * Rule 5: how long staying awake stays off after a preempted spin (ms): SUSPEND_MIN_MS after a
+ * lone one (a GC pause, a neighbour's burst), doubling up to SUSPEND_MAX_MS while preempted spins
+ * keep coming within SUSPEND_RECENT_MS of the end of the last suspension (a machine short of cores).
+ */
+export const SUSPEND_MIN_MS = 2;
+export const SUSPEND_MAX_MS = 50;
+const SUSPEND_RECENT_MS = 20;
 
 /**
  * The adaptive stay-awake policy of one loop.
@@ -55,6 +81,11 @@ export class AwakeWindow {
   private holdMs = 0;
   /** moving average of the time between turns with work (rule 4) */
   private avgGapMs = Infinity;
+  /** rule 5: staying awake is off until then (performance.now() ms) */
+  private suspendedUntil = -Infinity;
+  private suspendMs = 0;
+  /** rule 5: preempted spins seen, for stats and tests */
+  preemptions = 0;
 
   constructor(maxMs: number) {
     if (!(maxMs >= 0) || !Number.isFinite(maxMs)) {
@@ -87,6 +118,7 @@ export class AwakeWindow {
 
   /** True while the loop should stay awake (queue another turn rather than park). */
   awake(now: number): boolean {
+    if (now < this.suspendedUntil) return false; // rule 5
     // rule 4: a busy peer's long gap is its tail, not silence
     const held = this.holdMs > 0 && this.avgGapMs < this.maxMs;
     return now - this.lastWorkAt < (held ? Math.max(this.windowMs, this.holdMs) : this.windowMs);
@@ -98,6 +130,18 @@ export class AwakeWindow {
       throw rangeError(`AwakeWindow: holdMs must be a finite number >= 0, got ${String(ms)}`);
     }
     this.holdMs = ms;
+  }
+
+  /**
+   * Rule 5: the loop stayed awake and was held off the CPU (a turn came more than PREEMPTED_MS
+   * after an empty awake turn): close the window and stay off for a while (doubling while it recurs).
+   */
+  preempted(now: number): void {
+    this.preemptions++;
+    this.windowMs = 0;
+    const again = now - this.suspendedUntil < SUSPEND_RECENT_MS;
+    this.suspendMs = again ? Math.min(SUSPEND_MAX_MS, this.suspendMs * 2) : SUSPEND_MIN_MS;
+    this.suspendedUntil = now + this.suspendMs;
   }
 
   /** The loop parks at `now`: rule 1. */

@@ -15,7 +15,7 @@
  */
 import type { Doorbell } from '../shm/doorbell.js';
 import { LoopParker } from '../shm/loop-parker.js';
-import { AwakeWindow } from './awake-window.js';
+import { AwakeWindow, PREEMPTED_MS } from './awake-window.js';
 
 /**
  * With at most this many connections open the awake cap is FEW_CONNS_FACTOR times longer. Such a
@@ -55,6 +55,10 @@ export class BellLoop {
   private readonly holdMs: number;
   private turnQueued = false;
   private stopped = false;
+  /** at most FEW_CONNS connections open: the latency-bound case whose spins rule 5 watches */
+  private few = true;
+  /** when the last turn ended having found nothing and staying awake (rule 5), else -1 */
+  private spunAt = -1;
 
   /** `bell`: this thread's own doorbell. `step`: one turn's work; returns how much it found. */
   constructor(bell: Doorbell, maxAwakeMs: number, step: () => number, options: BellLoopOptions = {}) {
@@ -97,6 +101,7 @@ export class BellLoop {
 
   /** The awake cap follows the number of open connections (FEW_CONNS). */
   fitToConnections(open: number): void {
+    this.few = open <= FEW_CONNS;
     this.awake.setMax(open <= FEW_CONNS ? this.baseMaxMs * FEW_CONNS_FACTOR : this.baseMaxMs);
     this.awake.setHold(open <= FEW_CONNS ? this.holdMs : 0);
   }
@@ -108,9 +113,14 @@ export class BellLoop {
     const s = this.bell.seq(); // doorbell.ts invariant 4: SEQ before looking for work
     const n = this.step();
     const now = performance.now();
+    // AwakeWindow rule 5: a spin that lost its CPU. Watched with few connections only: with many,
+    // the socket events that run between two turns take milliseconds of their own.
+    if (this.spunAt >= 0 && this.few && now - this.spunAt > PREEMPTED_MS) this.awake.preempted(now);
+    this.spunAt = -1;
     if (n > 0) this.awake.work(now);
     const expecting = this.expecting();
     if (n > 0 || (expecting && this.awake.awake(now))) {
+      if (n === 0) this.spunAt = now;
       // Awake, whatever woke us (the bell, a socket, a handler): the ring that answers this
       // turn's hand-offs must find the bell RUNNING and cost its ringer no notify.
       if (this.parker.parked) {

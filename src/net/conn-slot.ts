@@ -11,16 +11,17 @@
  * main writes, worker reads), then the OUTBOUND ring (worker -> socket: worker writes, main reads),
  * each of `ringBytes` data bytes.
  *
- * Header (Int32 words; the two writers' words on separate cache lines):
+ * Header (Int32 words; the two writers' words on separate cache lines, and WREADING, stored twice
+ * a message by the worker, alone on its own line):
  *
  * | idx | name     | written by                          | waited on by | meaning                                                    |
  * |-----|----------|-------------------------------------|--------------|------------------------------------------------------------|
  * | 0   | READY    | main (Atomics.or)                   | — (dirty set)| readiness word: RD_CLOSED, WR_CLOSED, ERROR                |
  * | 1   | ERRNO    | main (Atomics.store, before ERROR)  | —            | why ERROR was set: an ERRNO_* code                         |
  * | 16  | WSTATE   | worker (Atomics.or)                 | — (dirty set)| W_END (worker half-closed), W_CLOSE (worker let go)        |
- * | 17  | WREADING | worker (Atomics.store)              | — (polled)   | 1 while the handler waits for inbound bytes (read/readable)|
  * | 32  | MAGIC    | createConnSlot / resetConnSlot      | —            | 0x5348_4353 ('SHCS')                                       |
  * | 33  | RINGCAP  | createConnSlot, once                | —            | data bytes of each ring                                    |
+ * | 48  | WREADING | worker (Atomics.store)              | — (polled)   | 1 while the handler waits for inbound bytes (read/readable)|
  *
  * Readable and writable are not bits: the rings are the truth. A slot is readable when INBOUND
  * holds a frame, or READY has RD_CLOSED or ERROR (the read returns end or the error at once);
@@ -40,7 +41,11 @@
  * 6. WREADING is a hint, not a bit: the worker stores 1 just before its handler parks waiting
  *    for inbound bytes (having found INBOUND empty) and 0 when it wakes. Main reads it only when a
  *    server closes: WREADING=1 with INBOUND fully consumed and OUTBOUND drained means the
- *    connection is idle and is closed at once instead of waiting out the grace period.
+ *    connection is idle and is closed at once instead of waiting out the grace period. It has a
+ *    cache line of its own: beside WSTATE (which main loads on every service of the slot) each of
+ *    the worker's two stores a message took that line from main's cache and main's next load took
+ *    it back, two cache misses a message for a word main reads only while a server closes
+ *    (docs/measurements.md, 2026-12-07 11:00).
  *
  * Dirty sets (one pair per worker, in that worker's link buffer; see `DirtySet`): TOWARD_WORKER
  * (main marks, worker takes) and TOWARD_MAIN (worker marks, main takes). A mark says only "look
@@ -63,7 +68,7 @@ import { badType, checkMagic, checkPowerOfTwo, checkSab } from '../shm/layout.js
 export const READY = 0;
 export const ERRNO = 1;
 export const WSTATE = 16;
-export const WREADING = 17;
+export const WREADING = 48;
 const MAGIC = 32;
 const RINGCAP = 33;
 const SLOT_MAGIC = 0x53484353;

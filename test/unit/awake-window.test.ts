@@ -4,7 +4,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { AwakeWindow } from '../../src/net/awake-window.js';
+import { AwakeWindow, SUSPEND_MAX_MS, SUSPEND_MIN_MS } from '../../src/net/awake-window.js';
 
 test('a fresh window is closed: the loop parks right after its work', () => {
   const w = new AwakeWindow(0.1);
@@ -134,6 +134,40 @@ test('rule 4: a sparse peer is not held, and one that went quiet loses its hold'
     assert.instance(e, RangeError);
     assert.is((e as { code?: string }).code, 'ERR_OUT_OF_RANGE');
   }
+});
+
+test('rule 5: a preempted spin turns staying awake off, longer while preemptions recur', () => {
+  const w = new AwakeWindow(0.4);
+  w.setHold(5);
+  for (let k = 0; k <= 40; k++) w.work(k * 0.05); // a busy peer: held
+  assert.is(w.awake(2.01), true);
+  w.preempted(2.01);
+  assert.is(w.preemptions, 1);
+  // off for SUSPEND_MIN_MS, hold included, even right after work
+  w.work(2.02);
+  assert.is(w.awake(2.03), false);
+  assert.is(w.windowMsNow, 0);
+  // back on once the suspension ends (the hold still applies)
+  w.work(2.01 + SUSPEND_MIN_MS + 0.01);
+  assert.is(w.awake(2.01 + SUSPEND_MIN_MS + 0.02), true);
+  // preempted again soon after: the suspension doubles each time, up to SUSPEND_MAX_MS
+  let at = 2.01 + SUSPEND_MIN_MS + 0.05;
+  let last = SUSPEND_MIN_MS;
+  for (let k = 0; k < 10; k++) {
+    w.preempted(at);
+    last = Math.min(SUSPEND_MAX_MS, last * 2);
+    w.work(at + last - 0.01);
+    assert.is(w.awake(at + last - 0.005), false, `suspension ${k} shorter than ${last} ms`);
+    at += last + 0.01;
+  }
+  assert.is(last, SUSPEND_MAX_MS);
+  // a lone preemption long after the last one is back to the shortest suspension
+  at += 1000;
+  for (let k = 0; k <= 100; k++) w.work(at + k * 0.05); // busy again: held again
+  at += 5.01;
+  w.preempted(at);
+  w.work(at + SUSPEND_MIN_MS + 0.01);
+  assert.is(w.awake(at + SUSPEND_MIN_MS + 0.02), true);
 });
 
 test.run();
