@@ -48,16 +48,33 @@ export { MAX_SHARED_PENDING } from './ops.js';
 export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
 /**
- * How long a plain put / take spins before it parks, µs, at most and at least. A park and the
+ * How long a plain put / take spins before it parks, ns, at most and at least. A park and the
  * wake-up that ends it cost 30-60 µs here, on both sides (the counterpart pays a notify): a
  * counterpart producing or consuming on another core comes within the spin, and a spin that
  * misses costs less than the park it tried to save. The budget is per handle: it halves after a
  * spin that missed (a counterpart that is slow, or on this same thread, which cannot run while
- * we spin) down to PARK_SPIN_MIN_US, and doubles after a hit. Without it a consumer faster than
- * its producer parked after every value, and the producer paid a notify per value.
+ * we spin) down to PARK_SPIN_MIN_NS, and doubles after a hit. Without it a consumer faster than
+ * its producer parked after every value, and the producer paid a notify per value. Kept in
+ * integer ns so the field stays a small integer: halving 20 µs to 2.5 µs used to turn it into a
+ * double, which changed the handle's hidden class and deoptimized every function compiled
+ * against the old one (put, its staging, the spin) in the middle of a fresh thread's warm-up.
  */
-const PARK_SPIN_MAX_US = 20;
-const PARK_SPIN_MIN_US = 2;
+const PARK_SPIN_MAX_NS = 20_000;
+const PARK_SPIN_MIN_NS = 2_000;
+/**
+ * The spin of a handle that has woken a parked counterpart since its last spin, ns, at most and at
+ * least (its own budget, halved after a miss and doubled after a hit, starting at the most). That
+ * counterpart is on its way (a wake-up through the kernel and its event loop: 25-40 µs at the
+ * median here, 250-450 µs at the 90th percentile on a busy machine) and will free a slot or fill
+ * one as soon as it runs. Parking instead made the two sides take turns: a producer woke its
+ * consumer and filled the buffer while it woke, parked, was woken by the consumer's first take,
+ * and the consumer drained the buffer while the producer woke, and parked... each side idle for
+ * much of the run, paying a notify per turn (docs/measurements.md, 2026-12-07 11:00). At most one
+ * such spin per wake this handle made; a hit ends it at the counterpart's first value, so it
+ * costs what the wait costs, and misses (a counterpart that does not get a core) shrink it.
+ */
+const WAKE_SPIN_MAX_NS = 200_000;
+const WAKE_SPIN_MIN_NS = 20_000;
 
 /** An iterator's result for a take's outcome (`undefined`: closed and drained). */
 function iterResult<T>(v: unknown): IteratorResult<T, undefined> {
@@ -82,15 +99,19 @@ export class SharedChan<T> implements SharedChannel<T> {
   readonly #putters: WaitList;
   /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
   #frame: Uint8Array | undefined;
-  /** this handle's spin budget before a park, µs (PARK_SPIN_MAX_US) */
-  #spinUs = PARK_SPIN_MAX_US;
+  /** this handle's spin budget before a park, ns, an integer (PARK_SPIN_MAX_NS) */
+  #spinNs = PARK_SPIN_MAX_NS;
+  /** the core's wake count when this handle last spun (it moved: we woke a counterpart since) */
+  #wakesSeen = 0;
+  /** this handle's spin budget right after it woke a counterpart, ns, an integer (WAKE_SPIN_MAX_NS) */
+  #wakeSpinNs = WAKE_SPIN_MAX_NS;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
   /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
   readonly #takeBack: TakeBack<T> = {
     takeNow: (mayWait) => {
       const r = this.#poll();
-      // spin before parking (PARK_SPIN_MAX_US)
+      // spin before parking (PARK_SPIN_MAX_NS)
       if (r !== NOT_READY || !mayWait) return r as T | undefined | typeof NOT_READY;
       return this.#spin(this.#pollFn) as T | undefined | typeof NOT_READY;
     },
@@ -374,7 +395,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     owned: boolean,
   ): Promise<boolean> {
     let r = this.#offer(tag, v, frame);
-    if (r === NOT_READY) r = this.#spin(() => this.#offer(tag, v, frame)) as boolean | typeof NOT_READY; // as in take
+    if (r === NOT_READY) r = this.#spin(undefined, tag, v, frame) as boolean | typeof NOT_READY; // as in take
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     const mine = frame !== undefined && !owned ? frame.slice() : frame;
     return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
@@ -410,24 +431,39 @@ export class SharedChan<T> implements SharedChannel<T> {
     return n;
   }
 
-  /** Retry `attempt` for up to this handle's spin budget (PARK_SPIN_MAX_US): its result, or NOT_READY. */
-  #spin(attempt: () => unknown): unknown {
+  /**
+   * Retry `attempt` (or, without one, a put of the staged `tag`/`v`/`frame`) for up to this
+   * handle's spin budget (PARK_SPIN_MAX_NS): its result, or NOT_READY. A put passes its value
+   * rather than a closure: a new closure per call made this call site's target change on every
+   * spin, and TurboFan's code for it was thrown away ("wrong call target") on a fresh thread.
+   */
+  #spin(attempt: (() => unknown) | undefined, tag = 0, v?: unknown, frame?: Uint8Array): unknown {
     // The clock is read first after 32 attempts, then every 32: a read costs about 90 ns here
     // (kvm-clock), as much as two attempts, and most spins of a busy loop end within a few.
     let end = 0;
+    const wakes = this.#core.wakes;
+    // (not when this handle has parked ops of its own on the other side: the wake may have been
+    // for them, on this thread, which cannot run while we spin)
+    const afterWake = wakes !== this.#wakesSeen && (attempt === undefined ? this.#takers : this.#putters).live === 0;
+    this.#wakesSeen = wakes;
+    const budget = afterWake ? this.#wakeSpinNs : this.#spinNs;
     for (let k = 1; ; k++) {
-      const r = attempt();
+      const r = attempt === undefined ? this.#offer(tag, v, frame) : attempt();
       if (r !== NOT_READY) {
-        this.#spinUs = Math.min(PARK_SPIN_MAX_US, this.#spinUs * 2);
+        const ns = budget * 2;
+        if (afterWake) this.#wakeSpinNs = Math.min(WAKE_SPIN_MAX_NS, ns);
+        else this.#spinNs = Math.min(PARK_SPIN_MAX_NS, ns);
         return r;
       }
       if ((k & 31) === 0) {
         const now = performance.now();
-        if (end === 0) end = now + this.#spinUs / 1000;
+        if (end === 0) end = now + budget / 1e6;
         else if (now > end) break;
       }
     }
-    this.#spinUs = Math.max(PARK_SPIN_MIN_US, this.#spinUs / 2);
+    const ns = budget >> 1;
+    if (afterWake) this.#wakeSpinNs = Math.max(WAKE_SPIN_MIN_NS, ns);
+    else this.#spinNs = Math.max(PARK_SPIN_MIN_NS, ns);
     return NOT_READY;
   }
 

@@ -65,6 +65,11 @@ export class ChanCore implements SlotViews {
   readonly #tight: boolean;
   /** Full buffers this handle met (the window check runs on every 64th, from the first). */
   #fullSeen = 0;
+  /**
+   * Parked threads this handle woke (a put that woke takers, a take that woke putters), counted:
+   * the spin before a park reads it (channel.ts #spin) to know the counterpart is on its way.
+   */
+  wakes = 0;
 
   constructor(a: AttachedChan) {
     this.ctl = a.ctl;
@@ -117,9 +122,23 @@ export class ChanCore implements SlotViews {
         words[at0 + 3] = v as number;
       } else writeValue(this, at0, tag, v, frame);
       Atomics.store(words, at0, (e0 + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-      if (Atomics.load(ctl, TAKERS) !== 0) wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
+      if (Atomics.load(ctl, TAKERS) !== 0) this.#wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
       return true;
     }
+    return this.#offerLoop(tag, v, frame);
+  }
+
+  /**
+   * offer's general case (every case the flat path above does not take): its own function, so
+   * that the hot one stays small (a fresh thread interprets it, then TurboFan compiles it: both
+   * cost by size) and a first full buffer met after `offer` was optimized deoptimizes this one,
+   * not `offer` and every caller it was inlined into.
+   */
+  #offerLoop(tag: number, v: unknown, frame: Uint8Array | undefined): boolean | NotReady {
+    const ctl = this.ctl;
+    const words = this.words;
+    const mask = this.#mask;
+    const stride = this.#stride;
     for (let k = 0; ; k++) {
       const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
@@ -132,7 +151,7 @@ export class ChanCore implements SlotViews {
           if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
           writeValue(this, at, tag, v, frame);
           Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-          wakeIf(ctl, TAKERS, PUT_SEQ);
+          this.#wakeIf(ctl, TAKERS, PUT_SEQ);
           return true;
         }
         if (dif > 0) {
@@ -207,7 +226,7 @@ export class ChanCore implements SlotViews {
         const p = (e + i) & POS_MASK;
         Atomics.store(words, (p & mask) * stride, (p + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
       }
-      wakeIf(ctl, TAKERS, PUT_SEQ);
+      this.#wakeIf(ctl, TAKERS, PUT_SEQ);
       return k;
     }
   }
@@ -216,7 +235,7 @@ export class ChanCore implements SlotViews {
   poll(): unknown {
     const ctl = this.ctl;
     const words = this.words;
-    let d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
+    const d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
     // The common case first, flat (as in offer): the slot at DEQ holds DEQ's value, an int.
     const at0 = (d & this.#mask) * this.#stride;
     if (
@@ -227,9 +246,16 @@ export class ChanCore implements SlotViews {
       const v = words[at0 + 3]!; // value.ts readValue, its TAG_INT case (it cannot throw)
       Atomics.store(words, at0, (d + this.#slots) & POS_MASK); // #release; pairs with: core.ts offer
       // pairs with: waiters.ts #run (Atomics.store flag 1)
-      if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) wakeIf(ctl, PUTTERS, TAKE_SEQ);
+      if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
       return v;
     }
+    return this.#pollLoop(d);
+  }
+
+  /** poll's general case, from DEQ read as `d` (its own function: see #offerLoop). */
+  #pollLoop(d: number): unknown {
+    const ctl = this.ctl;
+    const words = this.words;
     for (;;) {
       const at = (d & this.#mask) * this.#stride;
       const dif = dist(Atomics.load(words, at), (d + 1) & POS_MASK); // pairs with: core.ts offer (Atomics.store SEQ)
@@ -243,7 +269,7 @@ export class ChanCore implements SlotViews {
           return readValue(this, at);
         } finally {
           this.#release(at, d);
-          if (this.kind === FIXED) wakeIf(ctl, PUTTERS, TAKE_SEQ);
+          if (this.kind === FIXED) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
         }
       }
       // Empty for now: SEQ d (its putter is inside its section, or nothing was put), or SEQ
@@ -295,7 +321,7 @@ export class ChanCore implements SlotViews {
           const p = (d + j) & POS_MASK; // a corrupt slot threw: hand the rest back all the same
           this.#release((p & mask) * stride, p);
         }
-        if (this.kind === FIXED) wakeIf(ctl, PUTTERS, TAKE_SEQ);
+        if (this.kind === FIXED) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
       }
       return k;
     }
@@ -387,7 +413,7 @@ export class ChanCore implements SlotViews {
       if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
       writeValue(this, at, tag, v, frame);
       Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-      wakeIf(ctl, TAKERS, PUT_SEQ);
+      this.#wakeIf(ctl, TAKERS, PUT_SEQ);
       // now at most CAPACITY + 1 are held: drop the oldest while more than CAPACITY are
       for (let j = 0; ; j++) {
         if ((j & 1023) === 1023 && this.#spunTooLong(j))
@@ -398,6 +424,11 @@ export class ChanCore implements SlotViews {
         this.#evict(e2, d2);
       }
     }
+  }
+
+  /** wakeIf, counted in `wakes`. */
+  #wakeIf(w: Int32Array, flag: number, seq: number): void {
+    if (wakeIf(w, flag, seq)) this.wakes++;
   }
 
   /**
@@ -415,14 +446,16 @@ export class ChanCore implements SlotViews {
   }
 }
 
-/** Layout 6: when a handle flagged that it may sleep on `seq`, wake it (once per flag). */
-export function wakeIf(w: Int32Array, flag: number, seq: number): void {
+/** Layout 6: when a handle flagged that it may sleep on `seq`, wake it (once per flag): true when it did. */
+export function wakeIf(w: Int32Array, flag: number, seq: number): boolean {
   if (
     Atomics.load(w, flag) !== 0 && // pairs with: waiters.ts #run (Atomics.store flag 1)
     Atomics.exchange(w, flag, 0) !== 0
   ) {
     wake(w, seq);
+    return true;
   }
+  return false;
 }
 
 /** Bump `seq` and wake every thread parked on it. */
