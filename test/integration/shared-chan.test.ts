@@ -53,8 +53,8 @@ for (const transport of ['shared', 'message'] as const satisfies readonly Transp
     'a producer and a consumer that keep waking each other deliver every value once and in order',
     seeded(async (seed) => {
       // A small buffer and seeded pauses on both sides: the consumer parks on an empty buffer and
-      // the producer on a full one, over and over, so each side's spin right after it woke the
-      // other (channel.ts #spin) runs, hits and misses; every value still arrives once, in order.
+      // the producer on a full one, over and over, so each side's spin before a park (channel.ts
+      // #spin, a put's without a closure) hits and misses; every value still arrives once, in order.
       const rand = rng(seed);
       const ch = mk<number>(16);
       const w = startOn(ch, { role: 'produce', seed, id: 0, n: N });

@@ -61,20 +61,6 @@ export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOpti
  */
 const PARK_SPIN_MAX_NS = 20_000;
 const PARK_SPIN_MIN_NS = 2_000;
-/**
- * The spin of a handle that has woken a parked counterpart since its last spin, ns, at most and at
- * least (its own budget, halved after a miss and doubled after a hit, starting at the most). That
- * counterpart is on its way (a wake-up through the kernel and its event loop: 25-40 µs at the
- * median here, 250-450 µs at the 90th percentile on a busy machine) and will free a slot or fill
- * one as soon as it runs. Parking instead made the two sides take turns: a producer woke its
- * consumer and filled the buffer while it woke, parked, was woken by the consumer's first take,
- * and the consumer drained the buffer while the producer woke, and parked... each side idle for
- * much of the run, paying a notify per turn (docs/measurements.md, 2026-12-07 11:00). At most one
- * such spin per wake this handle made; a hit ends it at the counterpart's first value, so it
- * costs what the wait costs, and misses (a counterpart that does not get a core) shrink it.
- */
-const WAKE_SPIN_MAX_NS = 200_000;
-const WAKE_SPIN_MIN_NS = 20_000;
 
 /** An iterator's result for a take's outcome (`undefined`: closed and drained). */
 function iterResult<T>(v: unknown): IteratorResult<T, undefined> {
@@ -101,10 +87,6 @@ export class SharedChan<T> implements SharedChannel<T> {
   #frame: Uint8Array | undefined;
   /** this handle's spin budget before a park, ns, an integer (PARK_SPIN_MAX_NS) */
   #spinNs = PARK_SPIN_MAX_NS;
-  /** the core's wake count when this handle last spun (it moved: we woke a counterpart since) */
-  #wakesSeen = 0;
-  /** this handle's spin budget right after it woke a counterpart, ns, an integer (WAKE_SPIN_MAX_NS) */
-  #wakeSpinNs = WAKE_SPIN_MAX_NS;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
   /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
@@ -441,18 +423,11 @@ export class SharedChan<T> implements SharedChannel<T> {
     // The clock is read first after 32 attempts, then every 32: a read costs about 90 ns here
     // (kvm-clock), as much as two attempts, and most spins of a busy loop end within a few.
     let end = 0;
-    const wakes = this.#core.wakes;
-    // (not when this handle has parked ops of its own on the other side: the wake may have been
-    // for them, on this thread, which cannot run while we spin)
-    const afterWake = wakes !== this.#wakesSeen && (attempt === undefined ? this.#takers : this.#putters).live === 0;
-    this.#wakesSeen = wakes;
-    const budget = afterWake ? this.#wakeSpinNs : this.#spinNs;
+    const budget = this.#spinNs;
     for (let k = 1; ; k++) {
       const r = attempt === undefined ? this.#offer(tag, v, frame) : attempt();
       if (r !== NOT_READY) {
-        const ns = budget * 2;
-        if (afterWake) this.#wakeSpinNs = Math.min(WAKE_SPIN_MAX_NS, ns);
-        else this.#spinNs = Math.min(PARK_SPIN_MAX_NS, ns);
+        this.#spinNs = Math.min(PARK_SPIN_MAX_NS, budget * 2);
         return r;
       }
       if ((k & 31) === 0) {
@@ -461,9 +436,7 @@ export class SharedChan<T> implements SharedChannel<T> {
         else if (now > end) break;
       }
     }
-    const ns = budget >> 1;
-    if (afterWake) this.#wakeSpinNs = Math.max(WAKE_SPIN_MIN_NS, ns);
-    else this.#spinNs = Math.max(PARK_SPIN_MIN_NS, ns);
+    this.#spinNs = Math.max(PARK_SPIN_MIN_NS, budget >> 1);
     return NOT_READY;
   }
 

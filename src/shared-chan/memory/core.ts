@@ -65,11 +65,6 @@ export class ChanCore implements SlotViews {
   readonly #tight: boolean;
   /** Full buffers this handle met (the window check runs on every 64th, from the first). */
   #fullSeen = 0;
-  /**
-   * Parked threads this handle woke (a put that woke takers, a take that woke putters), counted:
-   * the spin before a park reads it (channel.ts #spin) to know the counterpart is on its way.
-   */
-  wakes = 0;
 
   constructor(a: AttachedChan) {
     this.ctl = a.ctl;
@@ -122,7 +117,7 @@ export class ChanCore implements SlotViews {
         words[at0 + 3] = v as number;
       } else writeValue(this, at0, tag, v, frame);
       Atomics.store(words, at0, (e0 + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-      if (Atomics.load(ctl, TAKERS) !== 0) this.#wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
+      if (Atomics.load(ctl, TAKERS) !== 0) wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
       return true;
     }
     return this.#offerLoop(tag, v, frame);
@@ -151,7 +146,7 @@ export class ChanCore implements SlotViews {
           if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
           writeValue(this, at, tag, v, frame);
           Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-          this.#wakeIf(ctl, TAKERS, PUT_SEQ);
+          wakeIf(ctl, TAKERS, PUT_SEQ);
           return true;
         }
         if (dif > 0) {
@@ -226,7 +221,7 @@ export class ChanCore implements SlotViews {
         const p = (e + i) & POS_MASK;
         Atomics.store(words, (p & mask) * stride, (p + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
       }
-      this.#wakeIf(ctl, TAKERS, PUT_SEQ);
+      wakeIf(ctl, TAKERS, PUT_SEQ);
       return k;
     }
   }
@@ -246,7 +241,7 @@ export class ChanCore implements SlotViews {
       const v = words[at0 + 3]!; // value.ts readValue, its TAG_INT case (it cannot throw)
       Atomics.store(words, at0, (d + this.#slots) & POS_MASK); // #release; pairs with: core.ts offer
       // pairs with: waiters.ts #run (Atomics.store flag 1)
-      if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
+      if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) wakeIf(ctl, PUTTERS, TAKE_SEQ);
       return v;
     }
     return this.#pollLoop(d);
@@ -269,7 +264,7 @@ export class ChanCore implements SlotViews {
           return readValue(this, at);
         } finally {
           this.#release(at, d);
-          if (this.kind === FIXED) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
+          if (this.kind === FIXED) wakeIf(ctl, PUTTERS, TAKE_SEQ);
         }
       }
       // Empty for now: SEQ d (its putter is inside its section, or nothing was put), or SEQ
@@ -321,7 +316,7 @@ export class ChanCore implements SlotViews {
           const p = (d + j) & POS_MASK; // a corrupt slot threw: hand the rest back all the same
           this.#release((p & mask) * stride, p);
         }
-        if (this.kind === FIXED) this.#wakeIf(ctl, PUTTERS, TAKE_SEQ);
+        if (this.kind === FIXED) wakeIf(ctl, PUTTERS, TAKE_SEQ);
       }
       return k;
     }
@@ -413,7 +408,7 @@ export class ChanCore implements SlotViews {
       if (Atomics.compareExchange(ctl, ENQ, e, (e + 1) & POS_MASK) !== e) continue;
       writeValue(this, at, tag, v, frame);
       Atomics.store(words, at, (e + 1) & POS_MASK); // pairs with: core.ts poll (Atomics.load SEQ)
-      this.#wakeIf(ctl, TAKERS, PUT_SEQ);
+      wakeIf(ctl, TAKERS, PUT_SEQ);
       // now at most CAPACITY + 1 are held: drop the oldest while more than CAPACITY are
       for (let j = 0; ; j++) {
         if ((j & 1023) === 1023 && this.#spunTooLong(j))
@@ -424,11 +419,6 @@ export class ChanCore implements SlotViews {
         this.#evict(e2, d2);
       }
     }
-  }
-
-  /** wakeIf, counted in `wakes`. */
-  #wakeIf(w: Int32Array, flag: number, seq: number): void {
-    if (wakeIf(w, flag, seq)) this.wakes++;
   }
 
   /**
@@ -446,16 +436,14 @@ export class ChanCore implements SlotViews {
   }
 }
 
-/** Layout 6: when a handle flagged that it may sleep on `seq`, wake it (once per flag): true when it did. */
-export function wakeIf(w: Int32Array, flag: number, seq: number): boolean {
+/** Layout 6: when a handle flagged that it may sleep on `seq`, wake it (once per flag). */
+export function wakeIf(w: Int32Array, flag: number, seq: number): void {
   if (
     Atomics.load(w, flag) !== 0 && // pairs with: waiters.ts #run (Atomics.store flag 1)
     Atomics.exchange(w, flag, 0) !== 0
   ) {
     wake(w, seq);
-    return true;
   }
-  return false;
 }
 
 /** Bump `seq` and wake every thread parked on it. */
