@@ -82,6 +82,7 @@ if (!isMainThread && workerData?.probe) {
     let got = 0;
     let t0;
     if (rt) {
+      globalThis.__c0 = process.cpuUsage();
       t0 = performance.now();
       mf.push([t0, ...sched()]);
       res = rt.run(new URL(import.meta.url), 'produceTask', [ch, N]);
@@ -91,7 +92,8 @@ if (!isMainThread && workerData?.probe) {
       w = new Worker(new URL(import.meta.url), { workerData: { probe: 1, d: descriptor, n: N, dist: DIST } });
       await new Promise((ok) => w.once('message', ok));
       const done = new Promise((ok) => w.once('message', ok));
-      globalThis.__t0 = tasks();
+      globalThis.__t0 = process.env.TASKS ? tasks() : undefined;
+      globalThis.__c0 = process.cpuUsage();
       mf.push([performance.now(), ...sched()]);
       t0 = performance.now();
       w.postMessage('go');
@@ -110,7 +112,7 @@ if (!isMainThread && workerData?.probe) {
     for (let i = 1; i < res.marks.length; i++) segs.push(((N / 10) / (res.marks[i] - res.marks[i - 1]) / 1000).toFixed(1) + '/' + (res.wk[i][0] - res.wk[i - 1][0]) + '/' + (res.wk[i][1] - res.wk[i - 1][1]));
     const gcMs = res.gcs.reduce((a, g) => a + g[1], 0);
     console.log(
-      `${(N / ms / 1000).toFixed(2)}M/s ${ms.toFixed(0)}ms  segs(M/s) ${segs.join(' ')}  ` +
+      `${(N / ms / 1000).toFixed(2)}M/s ${ms.toFixed(0)}ms cpu ${((c => (c.user + c.system) / N)(process.cpuUsage(globalThis.__c0))).toFixed(2)}us/value  segs(M/s) ${segs.join(' ')}  ` +
         `worker gc ${res.gcs.length}x ${gcMs.toFixed(1)}ms [${res.gcs.slice(0, 4).map((g) => g[1].toFixed(1)).join(' ')}]  ` +
         `wakes: takers ${ctl[L.PUT_SEQ]} putters ${ctl[L.TAKE_SEQ]}`,
     );
