@@ -40,7 +40,7 @@ import { encode } from '../../codec/index.js';
 import { ChanCore, MANY_CLOSED } from './core.js';
 import { PUTTERS, PUT_SEQ, TAKERS, TAKE_SEQ, attachSharedChan, type SharedChanDescriptor } from './layout.js';
 import { SharedPutOp, SharedTakeOp, Solo, checkPending } from './ops.js';
-import { TAG_CODEC, tagOf } from './value.js';
+import { TAG_CODEC, TAG_INT, tagOf } from './value.js';
 import { WaitEntry, WaitList } from './waiters.js';
 import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
@@ -132,8 +132,10 @@ export class SharedChan<T> implements SharedChannel<T> {
   put(v: T, opts?: PutOptions): Promise<boolean> {
     if (opts !== undefined) return startPut(this.#putBack, v, opts);
     // A put without options: chan-front.ts startPut's steps 2-5, flat (fewer calls while a
-    // fresh thread still runs this unoptimized: see core.ts offer).
-    const tag = this.#stage(v);
+    // fresh thread still runs this unoptimized: see core.ts offer). An int is staged here, by
+    // tagOf's own TAG_INT rule (value-tag.ts), without the two calls of #stage.
+    const tag =
+      typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0) ? TAG_INT : this.#stage(v);
     const cancelled = cancelledNow(undefined);
     if (cancelled !== undefined) return cancelled;
     let r: boolean | typeof NOT_READY;
