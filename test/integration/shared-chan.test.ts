@@ -50,6 +50,28 @@ for (const transport of ['shared', 'message'] as const satisfies readonly Transp
   );
 
   test(
+    'a producer and a consumer that keep waking each other deliver every value once and in order',
+    seeded(async (seed) => {
+      // A small buffer and seeded pauses on both sides: the consumer parks on an empty buffer and
+      // the producer on a full one, over and over, so each side's spin before a park (channel.ts
+      // #spin, a put's without a closure) hits and misses; every value still arrives once, in order.
+      const rand = rng(seed);
+      const ch = mk<number>(16);
+      const w = startOn(ch, { role: 'produce', seed, id: 0, n: N });
+      let s = 0;
+      for await (const v of ch) {
+        if (v !== s) assert.unreachable(`value ${s} was ${String(v)}`);
+        if (++s === N) break;
+        if (rand() < 0.02) for (let j = Math.floor(rand() * 8); j >= 0; j--) await new Promise((r) => setImmediate(r));
+      }
+      assert.is(s, N);
+      const [r] = await reports([w]);
+      assert.is(r!.falses, 0);
+      assert.is(ch.tryTake(), undefined);
+    }),
+  );
+
+  test(
     'a dropping channel keeps the first values while nobody takes',
     seeded(async (seed) => {
       const ch = mk<number>(dropping(4));

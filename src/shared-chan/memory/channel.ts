@@ -40,7 +40,7 @@ import { encode } from '../../codec/index.js';
 import { ChanCore, MANY_CLOSED } from './core.js';
 import { PUTTERS, PUT_SEQ, TAKERS, TAKE_SEQ, attachSharedChan, type SharedChanDescriptor } from './layout.js';
 import { SharedPutOp, SharedTakeOp, Solo, checkPending } from './ops.js';
-import { TAG_CODEC, tagOf } from './value.js';
+import { TAG_CODEC, TAG_INT, tagOf } from './value.js';
 import { WaitEntry, WaitList } from './waiters.js';
 import { checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
@@ -48,16 +48,19 @@ export { MAX_SHARED_PENDING } from './ops.js';
 export { MAX_TAKE_MANY, checkMax, toArray, type SharedChannel, type TakeManyOptions } from '../api.js';
 
 /**
- * How long a plain put / take spins before it parks, µs, at most and at least. A park and the
+ * How long a plain put / take spins before it parks, ns, at most and at least. A park and the
  * wake-up that ends it cost 30-60 µs here, on both sides (the counterpart pays a notify): a
  * counterpart producing or consuming on another core comes within the spin, and a spin that
  * misses costs less than the park it tried to save. The budget is per handle: it halves after a
  * spin that missed (a counterpart that is slow, or on this same thread, which cannot run while
- * we spin) down to PARK_SPIN_MIN_US, and doubles after a hit. Without it a consumer faster than
- * its producer parked after every value, and the producer paid a notify per value.
+ * we spin) down to PARK_SPIN_MIN_NS, and doubles after a hit. Without it a consumer faster than
+ * its producer parked after every value, and the producer paid a notify per value. Kept in
+ * integer ns so the field stays a small integer: halving 20 µs to 2.5 µs used to turn it into a
+ * double, which changed the handle's hidden class and deoptimized every function compiled
+ * against the old one (put, its staging, the spin) in the middle of a fresh thread's warm-up.
  */
-const PARK_SPIN_MAX_US = 20;
-const PARK_SPIN_MIN_US = 2;
+const PARK_SPIN_MAX_NS = 20_000;
+const PARK_SPIN_MIN_NS = 2_000;
 
 /** An iterator's result for a take's outcome (`undefined`: closed and drained). */
 function iterResult<T>(v: unknown): IteratorResult<T, undefined> {
@@ -82,15 +85,15 @@ export class SharedChan<T> implements SharedChannel<T> {
   readonly #putters: WaitList;
   /** The codec frame of the last value staged as TAG_CODEC (this thread's scratch). */
   #frame: Uint8Array | undefined;
-  /** this handle's spin budget before a park, µs (PARK_SPIN_MAX_US) */
-  #spinUs = PARK_SPIN_MAX_US;
+  /** this handle's spin budget before a park, ns, an integer (PARK_SPIN_MAX_NS) */
+  #spinNs = PARK_SPIN_MAX_NS;
   readonly #offerFn = (tag: number, v: unknown, frame: Uint8Array | undefined) => this.#offer(tag, v, frame);
   readonly #pollFn = (): unknown => this.#poll();
   /** this kind's back halves for the shared put / take / iterator (core/chan-front.ts) */
   readonly #takeBack: TakeBack<T> = {
     takeNow: (mayWait) => {
       const r = this.#poll();
-      // spin before parking (PARK_SPIN_MAX_US)
+      // spin before parking (PARK_SPIN_MAX_NS)
       if (r !== NOT_READY || !mayWait) return r as T | undefined | typeof NOT_READY;
       return this.#spin(this.#pollFn) as T | undefined | typeof NOT_READY;
     },
@@ -129,8 +132,10 @@ export class SharedChan<T> implements SharedChannel<T> {
   put(v: T, opts?: PutOptions): Promise<boolean> {
     if (opts !== undefined) return startPut(this.#putBack, v, opts);
     // A put without options: chan-front.ts startPut's steps 2-5, flat (fewer calls while a
-    // fresh thread still runs this unoptimized: see core.ts offer).
-    const tag = this.#stage(v);
+    // fresh thread still runs this unoptimized: see core.ts offer). An int is staged here, by
+    // tagOf's own TAG_INT rule (value-tag.ts), without the two calls of #stage.
+    const tag =
+      typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0) ? TAG_INT : this.#stage(v);
     const cancelled = cancelledNow(undefined);
     if (cancelled !== undefined) return cancelled;
     let r: boolean | typeof NOT_READY;
@@ -374,7 +379,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     owned: boolean,
   ): Promise<boolean> {
     let r = this.#offer(tag, v, frame);
-    if (r === NOT_READY) r = this.#spin(() => this.#offer(tag, v, frame)) as boolean | typeof NOT_READY; // as in take
+    if (r === NOT_READY) r = this.#spin(undefined, tag, v, frame) as boolean | typeof NOT_READY; // as in take
     if (r !== NOT_READY) return r ? TRUE_P : FALSE_P;
     const mine = frame !== undefined && !owned ? frame.slice() : frame;
     return this.#park(true, tag, v, mine, signal, undefined, false, undefined) as Promise<boolean>;
@@ -410,24 +415,30 @@ export class SharedChan<T> implements SharedChannel<T> {
     return n;
   }
 
-  /** Retry `attempt` for up to this handle's spin budget (PARK_SPIN_MAX_US): its result, or NOT_READY. */
-  #spin(attempt: () => unknown): unknown {
+  /**
+   * Retry `attempt` (or, without one, a put of the staged `tag`/`v`/`frame`) for up to this
+   * handle's spin budget (PARK_SPIN_MAX_NS): its result, or NOT_READY. A put passes its value
+   * rather than a closure: a new closure per call made this call site's target change on every
+   * spin, and TurboFan's code for it was thrown away ("wrong call target") on a fresh thread.
+   */
+  #spin(attempt: (() => unknown) | undefined, tag = 0, v?: unknown, frame?: Uint8Array): unknown {
     // The clock is read first after 32 attempts, then every 32: a read costs about 90 ns here
     // (kvm-clock), as much as two attempts, and most spins of a busy loop end within a few.
     let end = 0;
+    const budget = this.#spinNs;
     for (let k = 1; ; k++) {
-      const r = attempt();
+      const r = attempt === undefined ? this.#offer(tag, v, frame) : attempt();
       if (r !== NOT_READY) {
-        this.#spinUs = Math.min(PARK_SPIN_MAX_US, this.#spinUs * 2);
+        this.#spinNs = Math.min(PARK_SPIN_MAX_NS, budget * 2);
         return r;
       }
       if ((k & 31) === 0) {
         const now = performance.now();
-        if (end === 0) end = now + this.#spinUs / 1000;
+        if (end === 0) end = now + budget / 1e6;
         else if (now > end) break;
       }
     }
-    this.#spinUs = Math.max(PARK_SPIN_MIN_US, this.#spinUs / 2);
+    this.#spinNs = Math.max(PARK_SPIN_MIN_NS, budget >> 1);
     return NOT_READY;
   }
 

@@ -120,6 +120,20 @@ export class ChanCore implements SlotViews {
       if (Atomics.load(ctl, TAKERS) !== 0) wakeIf(ctl, TAKERS, PUT_SEQ); // pairs with: waiters.ts #run
       return true;
     }
+    return this.#offerLoop(tag, v, frame);
+  }
+
+  /**
+   * offer's general case (every case the flat path above does not take): its own function, so
+   * that the hot one stays small (a fresh thread interprets it, then TurboFan compiles it: both
+   * cost by size) and a first full buffer met after `offer` was optimized deoptimizes this one,
+   * not `offer` and every caller it was inlined into.
+   */
+  #offerLoop(tag: number, v: unknown, frame: Uint8Array | undefined): boolean | NotReady {
+    const ctl = this.ctl;
+    const words = this.words;
+    const mask = this.#mask;
+    const stride = this.#stride;
     for (let k = 0; ; k++) {
       const e = Atomics.load(ctl, ENQ); // pairs with: core.ts offer (compareExchange ENQ) / close (Atomics.or)
       if ((e & CLOSED) !== 0) return false;
@@ -216,7 +230,7 @@ export class ChanCore implements SlotViews {
   poll(): unknown {
     const ctl = this.ctl;
     const words = this.words;
-    let d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
+    const d = Atomics.load(ctl, DEQ); // pairs with: core.ts poll (compareExchange DEQ)
     // The common case first, flat (as in offer): the slot at DEQ holds DEQ's value, an int.
     const at0 = (d & this.#mask) * this.#stride;
     if (
@@ -230,6 +244,13 @@ export class ChanCore implements SlotViews {
       if (this.kind === FIXED && Atomics.load(ctl, PUTTERS) !== 0) wakeIf(ctl, PUTTERS, TAKE_SEQ);
       return v;
     }
+    return this.#pollLoop(d);
+  }
+
+  /** poll's general case, from DEQ read as `d` (its own function: see #offerLoop). */
+  #pollLoop(d: number): unknown {
+    const ctl = this.ctl;
+    const words = this.words;
     for (;;) {
       const at = (d & this.#mask) * this.#stride;
       const dif = dist(Atomics.load(words, at), (d + 1) & POS_MASK); // pairs with: core.ts offer (Atomics.store SEQ)
