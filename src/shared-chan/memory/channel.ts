@@ -134,8 +134,7 @@ export class SharedChan<T> implements SharedChannel<T> {
     // A put without options: chan-front.ts startPut's steps 2-5, flat (fewer calls while a
     // fresh thread still runs this unoptimized: see core.ts offer). An int is staged here, by
     // tagOf's own TAG_INT rule (value-tag.ts), without the two calls of #stage.
-    const tag =
-      typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0) ? TAG_INT : this.#stage(v);
+    const tag = typeof v === 'number' && (v | 0) === v && (v !== 0 || 1 / v > 0) ? TAG_INT : this.#stage(v);
     const cancelled = cancelledNow(undefined);
     if (cancelled !== undefined) return cancelled;
     let r: boolean | typeof NOT_READY;
