@@ -33,8 +33,8 @@
  *    SUSPEND_MAX_MS while preempted spins keep coming). A thread that is descheduled
  *    while it spins is taking a core that a thread doing work (the peer it waits for, the load, a
  *    neighbour) needed: on a machine with more runnable threads than cores, staying awake makes
- *    the peer's answer slower, not faster (one connection on a busy 2-core box fell from ~0.8x
- *    node:net's rate to 0.15x, both threads spinning and taking turns on one core). Parking then
+ *    the peer's answer slower, not faster (both threads spinning take turns on one core:
+ *    docs/measurements.md 2026-12-07 10:50, the TCP echo at one connection). Parking then
  *    costs a notify a message, which is the cheaper of the two there. On a machine with a core
  *    to spare no spin is preempted and nothing changes.
  *

@@ -97,6 +97,13 @@ for (const transport of ['shared', 'message'] as const) {
     assert.ok(Object.is(got.n, -0));
   });
 
+  test('a plain put keeps every number exactly: ints inline, -0 and the rest as doubles', async () => {
+    const ch = mk<number>(16);
+    const xs = [0, -0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, 1.5, Number.NaN, Number.POSITIVE_INFINITY];
+    for (const x of xs) await ch.put(x); // the plain put stages ints itself (channel.ts put)
+    for (const x of xs) assert.ok(Object.is(await ch.take(), x), `${Object.is(x, -0) ? '-0' : x}`);
+  });
+
   test('fixed: tryPut refuses when full; take with timeout resolves the default or rejects', async () => {
     const ch = mk<number>(1);
     assert.ok(ch.tryPut(1));

@@ -113,8 +113,7 @@ const SPIN_US = 120;
 /**
  * after SPIN_MISSES_TO_SKIP spins in a row missed, the next 1, 2, 4 ... up to SPIN_BACKOFF_MAX
  * chances to spin are skipped. Not more: skipping up to 64 left both workers parking on every hop
- * once a busy machine had made them miss (the suite's PingPong read 114k msgs/s,
- * docs/measurements.md 2026-12-07 10:52).
+ * once a busy machine had made them miss (docs/measurements.md 2026-12-07 10:52).
  */
 const SPIN_BACKOFF_MAX = 8;
 const SPIN_MISSES_TO_SKIP = 2;
